@@ -1,0 +1,1 @@
+"""Discussions service: drafts, comment periods, comments, moderation, reports."""

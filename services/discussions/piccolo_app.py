@@ -1,0 +1,15 @@
+"""The discussions service's Piccolo app: its tables and migrations."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from services.discussions.tables import TABLES
+
+APP_CONFIG = AppConfig(
+    app_name="discussions",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=list(TABLES),
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Polls service: surveys and binding project votes, ballots, ballot log, results."""

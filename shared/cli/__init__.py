@@ -1,0 +1,1 @@
+"""The ``vmeste`` command line."""

@@ -1,0 +1,59 @@
+"""``vmeste``: run the system locally, migrate databases, manage keys and roles, audit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from shared.config import SERVICES, database_url
+from shared.db.migrate import migrate as migrate_component
+from shared.launcher import DevOptions, run_dev
+
+__all__ = ("app",)
+
+app = typer.Typer(
+    help="Vmeste: municipal polls and comment periods with verifiable logs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def migrate(
+    component: list[str] = typer.Argument(None, help="identity, polls, discussions (all)"),
+) -> None:
+    """Apply database migrations (SQLite files in development, PostgreSQL by URL)."""
+    for name in component or SERVICES:
+        if name not in SERVICES:
+            raise typer.BadParameter(f"unknown component {name!r}; choose from {SERVICES}")
+        migrate_component(name, database_url(name))
+        typer.echo(f"migrated {name}")
+
+
+def _prepare(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    for name in SERVICES:
+        migrate_component(name, database_url(name))
+        typer.echo(f"database {name}: migrated")
+
+
+@app.command()
+def dev(
+    data_dir: Path = typer.Option(
+        Path(".vmeste-data"),
+        envvar="VMESTE_DATA_DIR",
+        help="Folder for SQLite files, keys and Redis.",
+    ),
+    polls_port: int = typer.Option(8001, help="Port of the polls service."),
+    discussions_port: int = typer.Option(8002, help="Port of the discussions service."),
+    workers: int = typer.Option(1, help="granian workers per service."),
+) -> None:
+    """Run everything locally: Redis, migrations, keys, both services. Ctrl-C stops."""
+    options = DevOptions(
+        data_dir=data_dir.resolve(),
+        ports={"polls": polls_port, "discussions": discussions_port},
+        workers=workers,
+    )
+    raise typer.Exit(run_dev(options, _prepare, typer.echo))

@@ -1,0 +1,161 @@
+"""Settings read once from the environment, one small dataclass per concern.
+
+A missing or malformed variable stops the process at start with the variable's name, so an
+operator never meets a half-configured service at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = (
+    "SERVICES",
+    "DatabaseSettings",
+    "MissingSettingError",
+    "RedisSettings",
+    "SecuritySettings",
+    "Settings",
+    "database_url",
+    "get_settings",
+    "load_settings",
+)
+
+SERVICES = ("polls", "discussions", "identity")
+"""Every component that owns a database."""
+
+
+class MissingSettingError(RuntimeError):
+    """A required environment variable is absent or unusable."""
+
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"environment variable {name}: {why}")
+        self.name = name
+
+
+def _read(name: str, default: str | None = None, environ: Mapping[str, str] = os.environ) -> str:
+    value = environ.get(name, default)
+    if value is None or value == "":
+        raise MissingSettingError(name, "is required but not set")
+    return value
+
+
+def _read_int(name: str, default: int, environ: Mapping[str, str]) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise MissingSettingError(name, f"must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    urls: dict[str, str]
+    """Database URL per service (polls, discussions, identity): sqlite:///path or postgresql://."""
+
+    def url_for(self, service: str) -> str:
+        return self.urls[service]
+
+
+@dataclass(frozen=True, slots=True)
+class RedisSettings:
+    url: str
+    """Redis URL; Redis is only the fast path, the database stays the authority."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    keys_dir: Path
+    """Folder with the Ed25519 signing keys and the pseudonym pepper."""
+    secure_cookies: bool
+    """Set the Secure flag on cookies; off only in local development over plain HTTP."""
+    session_minutes: int
+    """Lifetime of a session token before it must be refreshed."""
+    refresh_hours: int
+    """Lifetime of the refresh cookie that renews the session token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str
+    """'dev' (development identity provider allowed) or 'prod'."""
+    data_dir: Path
+    """Local folder for SQLite files, keys and logs in development."""
+    identity_provider: str
+    """'dev' (fixture people) or 'esia'."""
+    public_urls: dict[str, str]
+    """Base URL of each service as a browser reaches it (for redirects and links)."""
+    max_body_bytes: int
+    """Largest accepted request body; larger ones get 413."""
+    database: DatabaseSettings
+    redis: RedisSettings
+    security: SecuritySettings
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+
+def _env(environ: Mapping[str, str]) -> str:
+    env = _read("VMESTE_ENV", "dev", environ)
+    if env not in ("dev", "prod"):
+        raise MissingSettingError("VMESTE_ENV", f"must be 'dev' or 'prod', got {env!r}")
+    return env
+
+
+def _data_dir(environ: Mapping[str, str]) -> Path:
+    return Path(_read("VMESTE_DATA_DIR", ".vmeste-data", environ)).resolve()
+
+
+def database_url(service: str, environ: Mapping[str, str] = os.environ) -> str:
+    """One service's database URL; in development a SQLite file under the data folder.
+
+    Separate from :func:`get_settings` so that migrations need nothing but the database.
+    """
+    dev = _env(environ) == "dev"
+    default = f"sqlite:///{_data_dir(environ) / (service + '.sqlite')}" if dev else None
+    return _read(f"VMESTE_{service.upper()}_DATABASE_URL", default, environ)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from ``environ``; tests pass their own mapping, services use get_settings."""
+    env = _env(environ)
+    data_dir = _data_dir(environ)
+    urls = {service: database_url(service, environ) for service in SERVICES}
+    provider = _read("VMESTE_IDENTITY_PROVIDER", "dev" if env == "dev" else None, environ)
+    if provider not in ("dev", "esia"):
+        raise MissingSettingError("VMESTE_IDENTITY_PROVIDER", f"must be dev or esia: {provider!r}")
+    if provider == "dev" and env != "dev":
+        raise MissingSettingError(
+            "VMESTE_IDENTITY_PROVIDER", "the development provider is refused when VMESTE_ENV=prod"
+        )
+    public_urls = {
+        "polls": _read("VMESTE_POLLS_PUBLIC_URL", "http://localhost:8001", environ),
+        "discussions": _read("VMESTE_DISCUSSIONS_PUBLIC_URL", "http://localhost:8002", environ),
+    }
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        identity_provider=provider,
+        public_urls=public_urls,
+        max_body_bytes=_read_int("VMESTE_MAX_BODY_BYTES", 1_000_000, environ),
+        database=DatabaseSettings(urls=urls),
+        redis=RedisSettings(url=_read("VMESTE_REDIS_URL", None, environ)),
+        security=SecuritySettings(
+            keys_dir=Path(_read("VMESTE_KEYS_DIR", str(data_dir / "keys"), environ)).resolve(),
+            secure_cookies=env != "dev",
+            session_minutes=_read_int("VMESTE_SESSION_MINUTES", 15, environ),
+            refresh_hours=_read_int("VMESTE_REFRESH_HOURS", 12, environ),
+        ),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read on first use and never again."""
+    return load_settings(os.environ)

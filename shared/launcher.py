@@ -1,0 +1,191 @@
+"""``vmeste dev``: the whole system on one machine, from one command.
+
+Starts a private redis-server (unless VMESTE_REDIS_URL points at one), migrates the SQLite
+databases under the data folder, creates keys on first start, runs both services under
+granian and stops everything on Ctrl-C. A second start reuses the data folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ("DevOptions", "run_dev")
+
+_SERVICES = {
+    "polls": "services.polls.app:create_app",
+    "discussions": "services.discussions.app:create_app",
+}
+
+
+@dataclass
+class DevOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    ports: dict[str, int] = field(default_factory=lambda: {"polls": 8001, "discussions": 8002})
+    workers: int = 1
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with code {proc.returncode} while starting")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def _redis(data_dir: Path, say: Callable[[str], None]) -> Iterator[str]:
+    existing = os.environ.get("VMESTE_REDIS_URL")
+    if existing:
+        say(f"Redis: using VMESTE_REDIS_URL={existing}")
+        yield existing
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed: run scripts/install.sh first")
+    folder = data_dir / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    proc = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+    )
+    try:
+        _wait_listening(port, proc, "redis-server", 10)
+        say(f"Redis: own redis-server on port {port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_dev(
+    options: DevOptions, prepare: Callable[[dict[str, str]], None], say: Callable[[str], None]
+) -> int:
+    """Run until Ctrl-C or until a service dies; returns the exit code.
+
+    ``prepare(env)`` migrates databases and creates keys with the given environment.
+    """
+    for name, port in options.ports.items():
+        if not _port_free(options.host, port):
+            raise SystemExit(
+                f"port {port} for {name} is taken: stop what uses it or pass --{name}-port"
+            )
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    with _redis(options.data_dir, say) as redis_url:
+        env = {
+            **os.environ,
+            "VMESTE_ENV": os.environ.get("VMESTE_ENV", "dev"),
+            "VMESTE_DATA_DIR": str(options.data_dir),
+            "VMESTE_REDIS_URL": redis_url,
+            "VMESTE_POLLS_PUBLIC_URL": f"http://localhost:{options.ports['polls']}",
+            "VMESTE_DISCUSSIONS_PUBLIC_URL": f"http://localhost:{options.ports['discussions']}",
+        }
+        prepare(env)
+        procs: list[subprocess.Popen[bytes]] = []
+        stopping = False
+
+        def on_signal(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        previous = signal.signal(signal.SIGTERM, on_signal)
+        try:
+            for name, target in _SERVICES.items():
+                port = options.ports[name]
+                procs.append(
+                    subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                        [
+                            sys.executable,
+                            "-m",
+                            "granian",
+                            "--interface",
+                            "asgi",
+                            "--factory",
+                            target,
+                            "--host",
+                            options.host,
+                            "--port",
+                            str(port),
+                            "--workers",
+                            str(options.workers),
+                            "--log-level",
+                            "warning",
+                        ],
+                        env=env,
+                    )
+                )
+                _wait_listening(port, procs[-1], f"the {name} service", 60)
+            say("")
+            say("Vmeste is running:")
+            for name, port in options.ports.items():
+                say(f"  {name:<12} http://localhost:{port}/   (API docs: /schema)")
+            say(f"  sign in      http://localhost:{options.ports['polls']}/auth/dev")
+            say(f"  data folder  {options.data_dir}")
+            say("Press Ctrl-C to stop.")
+            while not stopping:
+                if any(p.poll() is not None for p in procs):
+                    say("a service stopped unexpectedly; shutting down")
+                    return 1
+                time.sleep(0.5)
+            return 0
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            say("stopping…")
+            _stop_all(procs)

@@ -1,0 +1,1 @@
+"""HTTP plumbing both services share: errors, headers, health, metrics, app assembly."""

@@ -1,0 +1,79 @@
+"""The one place a service's Litestar application is assembled from shared parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging.config import StructLoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, YamlRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.types import ControllerRouterHandler, Middleware
+
+from shared.config import Settings
+from shared.web.health import ReadinessCheck, health_controller
+from shared.web.headers import add_response_headers
+from shared.web.problems import exception_handlers
+
+__all__ = ("build_app",)
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+class _MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def build_app(
+    *,
+    service: str,
+    version: str,
+    settings: Settings,
+    route_handlers: Sequence[ControllerRouterHandler],
+    readiness: Sequence[ReadinessCheck] = (),
+    lifespan: Sequence[Lifespan] = (),
+    dependencies: Mapping[str, Provide] | None = None,
+    middleware: Sequence[Middleware] = (),
+    plugins: Sequence[Any] = (),
+    state: Mapping[str, Any] | None = None,
+    debug: bool = False,
+) -> Litestar:
+    """Assemble a service: problem+json errors, request ids, security headers, health,
+    Prometheus metrics, structured logs and OpenAPI at ``/schema``."""
+    prometheus = PrometheusConfig(
+        app_name=f"vmeste_{service}",
+        prefix="vmeste",
+        group_path=True,
+        exclude=["/metrics", "/health"],
+    )
+    logging = StructlogConfig(
+        structlog_logging_config=StructLoggingConfig(log_exceptions="debug"),
+        enable_middleware_logging=False,
+    )
+    return Litestar(
+        route_handlers=[health_controller(readiness), _MetricsController, *route_handlers],
+        exception_handlers=exception_handlers,
+        middleware=[prometheus.middleware, *middleware],
+        before_send=[add_response_headers],
+        plugins=[StructlogPlugin(config=logging), *plugins],
+        lifespan=list(lifespan),
+        dependencies=dict(dependencies or {}),
+        openapi_config=OpenAPIConfig(
+            title=f"Vmeste {service}",
+            version=version,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), YamlRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        response_cache_config=ResponseCacheConfig(),
+        state=State(dict(state or {})),
+        debug=debug,
+    )

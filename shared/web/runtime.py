@@ -1,0 +1,68 @@
+"""What every service holds while it runs: its database engine and the Redis client.
+
+Created once per process in the lifespan, stored on ``app.state`` and handed to handlers by
+dependency injection, so nothing opens a connection at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar
+from piccolo.engine.base import Engine
+from piccolo.table import Table
+from redis.asyncio import Redis
+
+from shared.config import Settings
+from shared.db.engine import bind_tables, create_engine, database_ping, is_sqlite
+from shared.redis import Scripts, create_redis, redis_ping
+from shared.web.health import ReadinessCheck
+
+__all__ = ("Runtime", "runtime_lifespan")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine  # type: ignore[type-arg]
+    redis: Redis
+    scripts: Scripts
+
+    def readiness(self) -> list[ReadinessCheck]:
+        return [("database", lambda: database_ping(self.engine)), ("redis", self._ping_redis)]
+
+    async def _ping_redis(self) -> None:
+        await redis_ping(self.redis)
+
+
+def runtime_lifespan(
+    component: str, settings: Settings, tables: Sequence[type[Table]]
+) -> tuple[Runtime, Any]:
+    """A Runtime for ``component`` and the lifespan that opens and closes its connections."""
+    engine = create_engine(settings.database.url_for(component))
+    bind_tables(tables, engine)
+    redis, scripts = create_redis(settings.redis.url)
+    runtime = Runtime(settings=settings, engine=engine, redis=redis, scripts=scripts)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        if is_sqlite(engine):
+            # WAL: readers never wait for the writer; NORMAL sync is durable in WAL mode
+            # across process crashes (only an OS crash may lose the last commits).
+            await engine.run_ddl("PRAGMA journal_mode=WAL")
+        else:
+            await engine.start_connection_pool(  # type: ignore[no-untyped-call,call-arg]
+                min_size=2, max_size=20
+            )
+        try:
+            yield
+        finally:
+            if not is_sqlite(engine):
+                await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+            await redis.aclose()
+
+    return runtime, lifespan

@@ -1,0 +1,46 @@
+"""Settings fail fast, naming the variable that is missing or wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.config import MissingSettingError, load_settings
+
+
+def test_missing_redis_url_names_the_variable() -> None:
+    with pytest.raises(MissingSettingError, match="VMESTE_REDIS_URL"):
+        load_settings({})
+
+
+def test_malformed_integer_names_the_variable() -> None:
+    with pytest.raises(MissingSettingError, match="VMESTE_MAX_BODY_BYTES"):
+        load_settings({"VMESTE_REDIS_URL": "redis://x", "VMESTE_MAX_BODY_BYTES": "lots"})
+
+
+def test_production_requires_database_urls() -> None:
+    with pytest.raises(MissingSettingError, match="VMESTE_POLLS_DATABASE_URL"):
+        load_settings({"VMESTE_ENV": "prod", "VMESTE_REDIS_URL": "redis://x"})
+
+
+def test_production_refuses_the_development_identity_provider() -> None:
+    environ = {
+        "VMESTE_ENV": "prod",
+        "VMESTE_REDIS_URL": "redis://x",
+        "VMESTE_IDENTITY_PROVIDER": "dev",
+        **{
+            f"VMESTE_{c}_DATABASE_URL": "postgresql://db/x"
+            for c in ("POLLS", "DISCUSSIONS", "IDENTITY")
+        },
+    }
+    with pytest.raises(MissingSettingError, match="VMESTE_IDENTITY_PROVIDER"):
+        load_settings(environ)
+
+
+def test_development_defaults_put_sqlite_files_in_the_data_folder(tmp_path: Path) -> None:
+    settings = load_settings({"VMESTE_REDIS_URL": "redis://x", "VMESTE_DATA_DIR": str(tmp_path)})
+    assert settings.database.url_for("polls") == f"sqlite:///{tmp_path}/polls.sqlite"
+    assert settings.security.keys_dir == tmp_path / "keys"
+    assert settings.security.secure_cookies is False
+    assert settings.identity_provider == "dev"
