@@ -18,8 +18,8 @@ from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ControllerRouterHandler, Middleware
 
 from shared.config import Settings
-from shared.web.health import ReadinessCheck, health_controller
 from shared.web.headers import add_response_headers
+from shared.web.health import ReadinessCheck, health_controller
 from shared.web.problems import exception_handlers
 
 __all__ = ("build_app",)
