@@ -2,4 +2,10 @@
 
 from piccolo.table import Table
 
-TABLES: tuple[type[Table], ...] = ()
+from shared.lease import make_lease_table
+from shared.ledger.tables import make_ledger_tables
+
+LEDGER = make_ledger_tables()
+LEASE = make_lease_table()
+
+TABLES: tuple[type[Table], ...] = (*LEDGER.all(), LEASE)

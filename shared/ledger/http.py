@@ -1,0 +1,243 @@
+"""Public, read-only HTTP endpoints of every log: what an auditor or a voter fetches.
+
+The same controller serves ballot logs (polls) and comment logs (discussions); the service
+supplies a lookup that says whether a log id exists and what goes into its board.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, MediaType, get
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Stream
+
+from shared.ledger.board import (
+    DEFAULT_CHUNK,
+    BoardCertificate,
+    BoardCheckpoint,
+    BoardEntries,
+    BoardHeader,
+)
+from shared.ledger.merkle import ProofError
+from shared.ledger.receipt import ReceiptError, normalize_tracking_code, tracking_code_range
+from shared.ledger.service import LogService
+from shared.ledger.store import UnknownEntryError
+from shared.web.problems import ProblemError
+
+__all__ = ("LogDescription", "LogLookup", "log_controller")
+
+_PAGE_MAX = 1000
+
+
+class LogDescription(msgspec.Struct, frozen=True, kw_only=True):
+    """What the service tells about one of its logs, for the board."""
+
+    kind: str
+    """"poll" or "comment-period"."""
+    definition: bytes = b""
+    """Canonical bytes of what the entries answer (the poll's frozen questions)."""
+    certificate: BoardCertificate | None = None
+
+
+LogLookup = Callable[[str], Awaitable[LogDescription | None]]
+
+
+class InclusionProof(msgspec.Struct, kw_only=True):
+    leaf_index: int
+    tree_size: int
+    proof: list[str]
+    """Base64 hashes, bottom up (RFC 9162 inclusion path)."""
+    checkpoint: str
+    """The signed checkpoint of ``tree_size`` to verify the proof against."""
+
+
+class ConsistencyProof(msgspec.Struct, kw_only=True):
+    first: int
+    second: int
+    proof: list[str]
+
+
+class EntriesPage(msgspec.Struct, kw_only=True):
+    start: int
+    entries: list[str]
+    """Base64 of each entry's canonical bytes, in leaf-index order."""
+    next: int | None
+    """Start of the next page, or null at the end of the integrated log."""
+
+
+class TrackingResult(msgspec.Struct, kw_only=True):
+    tracking_code: str
+    entry_hash: str
+    status: str
+    """"included" once in a signed checkpoint, "accepted" while waiting for the integrator."""
+    inclusion: InclusionProof | None = None
+
+
+class VerifierKeys(msgspec.Struct, kw_only=True):
+    keys: list[str]
+    """Signed-note verifier keys ``name+hexid+base64``, the active key first."""
+
+
+def _b64(items: list[bytes]) -> list[str]:
+    return [base64.b64encode(i).decode() for i in items]
+
+
+def _not_found(what: str) -> ProblemError:
+    return ProblemError(404, "not-found", "Not found", what)
+
+
+def log_controller(
+    ledger: LogService, lookup: LogLookup, path: str = "/api/v1/logs"
+) -> type[Controller]:
+    """A controller with every log endpoint, bound to one service's logs."""
+
+    async def described(log_id: str) -> LogDescription:
+        description = await lookup(log_id)
+        if description is None:
+            raise _not_found(f"There is no log {log_id!r}. Check the poll or period id.")
+        return description
+
+    async def checkpoint_note(log_id: str, size: int | None = None) -> tuple[int, str]:
+        notes = await ledger.store.checkpoints(log_id)
+        for note in reversed(notes):
+            note_size = int(note.split("\n", 2)[1])
+            if size is None or note_size == size:
+                return note_size, note
+        raise _not_found(
+            "No signed checkpoint of that size yet; entries are checkpointed within seconds."
+        )
+
+    async def inclusion(log_id: str, entry_hash: bytes, tree_size: int | None) -> InclusionProof:
+        size, note = await checkpoint_note(log_id, tree_size)
+        try:
+            proof = await ledger.store.inclusion(log_id, entry_hash, size)
+        except UnknownEntryError as exc:
+            raise _not_found(
+                f"{exc}. If you were just given a receipt, retry in a second."
+            ) from None
+        return InclusionProof(
+            leaf_index=proof.leaf_index,
+            tree_size=proof.tree_size,
+            proof=_b64(proof.proof),
+            checkpoint=note,
+        )
+
+    class LogController(Controller):
+        tags = ["logs"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+        @get(f"{path}/{{log_id:str}}/checkpoint", media_type=MediaType.TEXT)
+        async def latest_checkpoint(self, log_id: FromPath[str]) -> str:
+            """The latest signed checkpoint (C2SP signed note)."""
+            await described(log_id)
+            return (await checkpoint_note(log_id))[1]
+
+        @get(f"{path}/{{log_id:str}}/inclusion")
+        async def inclusion_proof(
+            self,
+            log_id: FromPath[str],
+            entry_hash: Annotated[str, QueryParameter(pattern=r"^[0-9a-f]{64}$")],
+            tree_size: Annotated[int | None, QueryParameter(ge=1)] = None,
+        ) -> InclusionProof:
+            """Inclusion proof of an entry (by its hex leaf hash) in a signed checkpoint."""
+            await described(log_id)
+            return await inclusion(log_id, bytes.fromhex(entry_hash), tree_size)
+
+        @get(f"{path}/{{log_id:str}}/consistency")
+        async def consistency_proof(
+            self,
+            log_id: FromPath[str],
+            first: Annotated[int, QueryParameter(ge=0)],
+            second: Annotated[int, QueryParameter(ge=0)],
+        ) -> ConsistencyProof:
+            """Proof that the log at size ``second`` extends the log at size ``first``."""
+            await described(log_id)
+            try:
+                proof = await ledger.store.consistency(log_id, first, second)
+            except ProofError as exc:
+                raise ProblemError(400, "bad-sizes", "Invalid sizes", str(exc)) from None
+            return ConsistencyProof(first=first, second=second, proof=_b64(proof))
+
+        @get(f"{path}/{{log_id:str}}/entries")
+        async def entries(
+            self,
+            log_id: FromPath[str],
+            start: Annotated[int, QueryParameter(ge=0)] = 0,
+            limit: Annotated[int, QueryParameter(ge=1, le=_PAGE_MAX)] = _PAGE_MAX,
+        ) -> EntriesPage:
+            """Integrated entries by leaf index, one page at a time."""
+            await described(log_id)
+            size = (await ledger.store.head(log_id)).size
+            end = min(start + limit, size)
+            page = await ledger.store.entries(log_id, start, end) if start < size else []
+            return EntriesPage(start=start, entries=_b64(page), next=end if end < size else None)
+
+        @get(f"{path}/{{log_id:str}}/tracking/{{code:str}}")
+        async def track(self, log_id: FromPath[str], code: FromPath[str]) -> TrackingResult:
+            """Check my ballot: find the entry with this tracking code and prove it is in."""
+            await described(log_id)
+            try:
+                canonical = normalize_tracking_code(code)
+                low, high = tracking_code_range(canonical)
+            except ReceiptError as exc:
+                raise ProblemError(
+                    400, "bad-tracking-code", "Invalid tracking code", str(exc)
+                ) from None
+            found = await ledger.store.find_by_hash_range(log_id, low, high)
+            if not found:
+                raise _not_found("No entry has this tracking code in this log.")
+            entry_hash = found[0]
+            try:
+                proof = await inclusion(log_id, entry_hash, None)
+            except ProblemError:
+                return TrackingResult(
+                    tracking_code=canonical, entry_hash=entry_hash.hex(), status="accepted"
+                )
+            return TrackingResult(
+                tracking_code=canonical,
+                entry_hash=entry_hash.hex(),
+                status="included",
+                inclusion=proof,
+            )
+
+        @get(f"{path}/{{log_id:str}}/board", media_type="application/x-ndjson")
+        async def board(self, log_id: FromPath[str]) -> Stream:
+            """The whole board as one JSON Lines download for `vmeste audit verify`."""
+            description = await described(log_id)
+            notes = await ledger.store.checkpoints(log_id)
+            size = int(notes[-1].split("\n", 2)[1]) if notes else 0
+
+            async def lines() -> AsyncIterator[bytes]:
+                header = BoardHeader(
+                    origin=ledger.origin(log_id),
+                    log_kind=description.kind,
+                    size=size,
+                    verifier_keys=ledger.verifier_keys(),
+                    definition=description.definition,
+                )
+                yield msgspec.json.encode(header) + b"\n"
+                for note in notes:
+                    yield msgspec.json.encode(BoardCheckpoint(note)) + b"\n"
+                if description.certificate is not None:
+                    yield msgspec.json.encode(description.certificate) + b"\n"
+                for start in range(0, size, DEFAULT_CHUNK):
+                    end = min(start + DEFAULT_CHUNK, size)
+                    chunk = await ledger.store.entries(log_id, start, end)
+                    yield msgspec.json.encode(BoardEntries(start, chunk)) + b"\n"
+
+            filename = f"board-{log_id}.jsonl"
+            return Stream(
+                lines(),
+                media_type="application/x-ndjson",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+
+        @get("/api/v1/keys")
+        async def keys(self) -> VerifierKeys:
+            """Public keys that verify every receipt, checkpoint and tally certificate."""
+            return VerifierKeys(keys=list(ledger.verifier_keys()))
+
+    return LogController

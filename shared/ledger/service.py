@@ -1,0 +1,119 @@
+"""One service's logs at run time: append, receipts, checkpoints and the integrator task.
+
+Both services hold one :class:`LogService`. It ties the storage (:mod:`.store`), the signed
+formats (:mod:`.receipt`, :mod:`.checkpoint`, :mod:`.certificate`) and the single integrator
+together, so a feature only calls ``append`` inside its transaction and ``issue_receipt``
+after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+from shared.lease import Lease
+from shared.ledger.certificate import TallyCertificate, issue_certificate
+from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
+from shared.ledger.integrator import Integrator
+from shared.ledger.keys import KeyRing
+from shared.ledger.receipt import Receipt, issue_receipt
+from shared.ledger.store import Head, LedgerStore
+
+__all__ = ("IssuedReceipt", "LogService", "load_log_keys")
+
+
+def load_log_keys(keys_dir: Path, service: str) -> KeyRing:
+    """The service's log signing keys: ``<keys_dir>/log-<service>``, created on first start."""
+    return KeyRing.load_or_create(keys_dir / f"log-{service}", f"vmeste-{service}")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedReceipt:
+    note: str
+    """The signed receipt, verifiable with the published keys alone."""
+    tracking_code: str
+    entry_hash: bytes
+    accepted_at: dt.datetime
+
+
+class LogService:
+    """Every log of one service: ``origin_prefix/<log id>`` names each log publicly."""
+
+    def __init__(
+        self,
+        store: LedgerStore,
+        keys: KeyRing,
+        origin_prefix: str,
+        lease_table: Any,
+        interval_s: float = 0.25,
+    ) -> None:
+        self.store = store
+        self.keys = keys
+        self.origin_prefix = origin_prefix.rstrip("/")
+        self.integrator = Integrator(
+            store, Lease(lease_table, "ledger-integrator"), self.sign_checkpoint, interval_s
+        )
+
+    def origin(self, log_id: str) -> str:
+        return f"{self.origin_prefix}/{log_id}"
+
+    async def append(self, log_id: str, entry: bytes, now: dt.datetime) -> bytes:
+        """Store an entry; call inside the transaction that records the acceptance."""
+        return await self.store.add_entry(log_id, entry, now)
+
+    def issue_receipt(
+        self, log_id: str, entry_hash: bytes, accepted_at: dt.datetime
+    ) -> IssuedReceipt:
+        """The signed receipt; issue it only after the entry's transaction committed."""
+        receipt = Receipt(self.origin(log_id), entry_hash, accepted_at)
+        note = issue_receipt(receipt, self.keys.active)
+        return IssuedReceipt(note, receipt.tracking_code, entry_hash, accepted_at)
+
+    def sign_checkpoint(self, log_id: str, head: Head) -> str:
+        return sign_checkpoint(
+            Checkpoint(self.origin(log_id), head.size, head.root), self.keys.active
+        )
+
+    async def certify(self, log_id: str, results: bytes, now: dt.datetime) -> str:
+        """Integrate everything accepted, checkpoint it, and sign a tally certificate binding
+        that final checkpoint to ``results``. Call only once the log is closed."""
+        await self.integrate_now(log_id)
+        head = await self.store.head(log_id)
+        latest = await self.store.latest_checkpoint(log_id)
+        if latest is None or latest[0] != head.size:
+            await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
+        checkpoint = Checkpoint(self.origin(log_id), head.size, head.root)
+        return issue_certificate(
+            TallyCertificate.for_results(checkpoint, results, now), self.keys.active
+        )
+
+    async def integrate_now(self, log_id: str) -> None:
+        """Integrate the log's pending entries at once if this replica holds the lease, else
+        wait for the holder to catch up (it runs every interval)."""
+        for _ in range(200):
+            await self.integrator.run_once()
+            if not await self.store.has_pending(log_id):
+                return
+            await asyncio.sleep(self.integrator.interval_s)
+        raise TimeoutError("the integrator did not catch up; is a replica holding the lease?")
+
+    def verifier_keys(self) -> tuple[str, ...]:
+        return self.keys.verifier_keys()
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        """Run the integrator loop for as long as the app runs; release the lease on exit."""
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.integrator.run(stop), name="ledger-integrator")
+        try:
+            yield
+        finally:
+            stop.set()
+            await task

@@ -1,0 +1,172 @@
+"""A log served over HTTP: checkpoints, proofs, tracking codes and a board that audits clean."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+
+from services.polls.tables import LEASE
+from shared.config import load_settings
+from shared.ledger.audit import audit_board, check_receipt
+from shared.ledger.checkpoint import open_checkpoint
+from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.merkle import verify_inclusion
+from shared.ledger.note import Verifier
+from shared.ledger.receipt import verify_receipt
+from shared.ledger.service import IssuedReceipt, LogService, load_log_keys
+from shared.ledger.store import LedgerStore
+from shared.web.app import build_app
+from tests.harness.asgi import app_client
+
+NOW = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ledger(store: LedgerStore, tmp_path: Path) -> LogService:
+    return LogService(store, load_log_keys(tmp_path, "polls"), "vmeste.test/polls", LEASE)
+
+
+@pytest.fixture
+def app(ledger: LogService) -> Litestar:
+    async def lookup(log_id: str) -> LogDescription | None:
+        return LogDescription(kind="poll", definition=b"{}") if log_id.startswith("p") else None
+
+    settings = load_settings({"VMESTE_REDIS_URL": "redis://127.0.0.1:1/0"})
+    return build_app(
+        service="polls",
+        version="0",
+        settings=settings,
+        route_handlers=[log_controller(ledger, lookup)],
+    )
+
+
+async def _accept(ledger: LogService, log_id: str, n: int) -> list[IssuedReceipt]:
+    receipts = []
+    for _ in range(n):
+        async with ledger.store.transaction():
+            digest = await ledger.append(log_id, os.urandom(40), NOW)
+        receipts.append(ledger.issue_receipt(log_id, digest, NOW))
+    return receipts
+
+
+def _verifiers(ledger: LogService) -> list[Verifier]:
+    return [Verifier.parse(k) for k in ledger.verifier_keys()]
+
+
+async def test_receipt_verifies_with_published_keys(
+    ledger: LogService,
+    app: Litestar,
+) -> None:
+    async with app_client(app) as client:
+        (issued,) = await _accept(ledger, "p1", 1)
+        keys = (await client.get("/api/v1/keys")).json()["keys"]
+        receipt, _ = verify_receipt(issued.note, [Verifier.parse(k) for k in keys])
+        assert receipt.entry_hash == issued.entry_hash
+        assert receipt.tracking_code == issued.tracking_code
+        assert receipt.origin == "vmeste.test/polls/p1"
+
+
+async def test_checkpoint_and_inclusion_proof_verify(
+    ledger: LogService,
+    app: Litestar,
+) -> None:
+    async with app_client(app) as client:
+        receipts = await _accept(ledger, "p2", 9)
+        assert (await client.get("/api/v1/logs/p2/checkpoint")).status_code == 404
+        await ledger.integrate_now("p2")
+        note = (await client.get("/api/v1/logs/p2/checkpoint")).text
+        checkpoint, _ = open_checkpoint(note, _verifiers(ledger), origin="vmeste.test/polls/p2")
+        assert checkpoint.size == 9
+        for issued in receipts:
+            response = await client.get(
+                "/api/v1/logs/p2/inclusion", params={"entry_hash": issued.entry_hash.hex()}
+            )
+            body = response.json()
+            proof = [base64.b64decode(h) for h in body["proof"]]
+            verify_inclusion(body["leaf_index"], 9, issued.entry_hash, proof, checkpoint.root)
+
+
+async def test_tracking_code_finds_and_proves_the_ballot(
+    ledger: LogService,
+    app: Litestar,
+) -> None:
+    async with app_client(app) as client:
+        (issued,) = await _accept(ledger, "p3", 1)
+        pending = (await client.get(f"/api/v1/logs/p3/tracking/{issued.tracking_code}")).json()
+        assert pending["status"] == "accepted"
+        await ledger.integrate_now("p3")
+        typed = issued.tracking_code.lower().replace("-", " ")
+        found = (await client.get(f"/api/v1/logs/p3/tracking/{typed}")).json()
+        assert found["status"] == "included"
+        assert found["entry_hash"] == issued.entry_hash.hex()
+        bad = await client.get("/api/v1/logs/p3/tracking/not-a-code")
+        assert bad.status_code == 400
+        assert bad.headers["content-type"] == "application/problem+json"
+
+
+async def test_unknown_log_is_404_problem(app: Litestar) -> None:
+    async with app_client(app) as client:
+        response = await client.get("/api/v1/logs/zzz/checkpoint")
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_entries_are_paged_in_index_order(
+    ledger: LogService,
+    app: Litestar,
+) -> None:
+    async with app_client(app) as client:
+        await _accept(ledger, "p4", 5)
+        await ledger.integrate_now("p4")
+        first = (await client.get("/api/v1/logs/p4/entries", params={"limit": 3})).json()
+        assert len(first["entries"]) == 3
+        assert first["next"] == 3
+        rest = (await client.get("/api/v1/logs/p4/entries", params={"start": 3})).json()
+        assert len(rest["entries"]) == 2
+        assert rest["next"] is None
+        stored = await ledger.store.entries("p4", 0, 5)
+        assert [base64.b64decode(e) for e in first["entries"] + rest["entries"]] == stored
+
+
+async def test_consistency_between_checkpoints_is_served(
+    ledger: LogService,
+    app: Litestar,
+) -> None:
+    async with app_client(app) as client:
+        await _accept(ledger, "p5", 3)
+        await ledger.integrate_now("p5")
+        await _accept(ledger, "p5", 4)
+        await ledger.integrate_now("p5")
+        body = await client.get("/api/v1/logs/p5/consistency", params={"first": 3, "second": 7})
+        assert body.status_code == 200
+        assert len(body.json()["proof"]) > 0
+        beyond = await client.get("/api/v1/logs/p5/consistency", params={"first": 3, "second": 70})
+        assert beyond.status_code == 400
+
+
+async def test_downloaded_board_audits_clean_and_proves_a_receipt(
+    ledger: LogService,
+    app: Litestar,
+) -> None:
+    async with app_client(app) as client:
+        receipts = await _accept(ledger, "p6", 20)
+        await ledger.integrate_now("p6")
+        receipts += await _accept(ledger, "p6", 7)
+        await ledger.integrate_now("p6")
+        response = await client.get("/api/v1/logs/p6/board")
+        assert response.status_code == 200
+        board = response.content
+        report = audit_board(io.BytesIO(board), trusted_keys=ledger.verifier_keys())
+        assert report.ok, report.errors
+        assert report.entries == 27
+        assert len(report.checkpoints) == 2
+        check = check_receipt(
+            receipts[25].note, io.BytesIO(board), trusted_keys=ledger.verifier_keys()
+        )
+        assert check.ok, check.findings

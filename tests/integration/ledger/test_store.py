@@ -1,0 +1,157 @@
+"""Entries go in, the integrator gives them leaf indices, proofs come out of stored nodes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+
+import pytest
+
+from shared.lease import Lease
+from shared.ledger.integrator import Integrator
+from shared.ledger.merkle import (
+    EMPTY_ROOT,
+    leaf_hash,
+    root_from_leaf_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
+from shared.ledger.receipt import tracking_code, tracking_code_range
+from shared.ledger.store import Head, LedgerStore, UnknownEntryError
+
+NOW = dt.datetime(2026, 6, 1, 12, 34, 56, 789, tzinfo=dt.UTC)
+
+
+async def _add(store: LedgerStore, log_id: str, n: int) -> list[bytes]:
+    entries = [os.urandom(24) for _ in range(n)]
+    async with store.transaction():
+        for entry in entries:
+            await store.add_entry(log_id, entry, NOW)
+    return entries
+
+
+async def test_integration_assigns_every_entry_an_index_and_the_root_matches(
+    store: LedgerStore,
+) -> None:
+    await _add(store, "poll-a", 37)
+    head = await store.integrate("poll-a")
+    assert head is not None
+    assert head.size == 37
+    in_order = await store.entries("poll-a", 0, 37)
+    assert len(in_order) == 37
+    assert head.root == root_from_leaf_hashes(leaf_hash(e) for e in in_order)
+    assert await store.integrate("poll-a") is None
+
+
+async def test_batches_give_the_same_tree_as_one_pass(store: LedgerStore) -> None:
+    await _add(store, "poll-b", 50)
+    sizes = []
+    while (head := await store.integrate("poll-b", max_batch=7)) is not None:
+        sizes.append(head.size)
+    assert sizes == [7, 14, 21, 28, 35, 42, 49, 50]
+    in_order = await store.entries("poll-b", 0, 50)
+    assert (await store.head("poll-b")).root == root_from_leaf_hashes(
+        leaf_hash(e) for e in in_order
+    )
+
+
+async def test_inclusion_proofs_verify_at_current_and_earlier_sizes(store: LedgerStore) -> None:
+    entries = await _add(store, "poll-c", 20)
+    first = await store.integrate("poll-c", max_batch=13)
+    assert first is not None
+    more = await _add(store, "poll-c", 9)
+    final = await store.integrate("poll-c")
+    assert final is not None
+    for entry in entries + more:
+        proof = await store.inclusion("poll-c", leaf_hash(entry))
+        verify_inclusion(proof.leaf_index, final.size, leaf_hash(entry), proof.proof, final.root)
+    early = await store.entries("poll-c", 0, 13)
+    for entry in early:
+        proof = await store.inclusion("poll-c", leaf_hash(entry), tree_size=13)
+        verify_inclusion(proof.leaf_index, 13, leaf_hash(entry), proof.proof, first.root)
+
+
+async def test_consistency_proofs_between_checkpoints_verify(store: LedgerStore) -> None:
+    heads: list[Head] = []
+    for n in (1, 4, 11, 16, 3):
+        await _add(store, "poll-d", n)
+        head = await store.integrate("poll-d")
+        assert head is not None
+        heads.append(head)
+    for older in heads:
+        for newer in heads:
+            if older.size <= newer.size:
+                proof = await store.consistency("poll-d", older.size, newer.size)
+                verify_consistency(older.size, newer.size, proof, older.root, newer.root)
+
+
+async def test_unknown_or_unintegrated_entry_has_no_proof(store: LedgerStore) -> None:
+    (entry,) = await _add(store, "poll-e", 1)
+    with pytest.raises(UnknownEntryError):
+        await store.inclusion("poll-e", leaf_hash(entry))
+    await store.integrate("poll-e")
+    with pytest.raises(UnknownEntryError):
+        await store.inclusion("poll-e", leaf_hash(b"never added"))
+
+
+async def test_logs_are_independent(store: LedgerStore) -> None:
+    await _add(store, "poll-f", 3)
+    await _add(store, "poll-g", 5)
+    assert sorted(await store.pending_logs()) == ["poll-f", "poll-g"]
+    await store.integrate("poll-f")
+    assert await store.pending_logs() == ["poll-g"]
+    assert not await store.has_pending("poll-f")
+    assert await store.has_pending("poll-g")
+    assert (await store.head("poll-f")).size == 3
+    assert await store.head("poll-h") == Head(size=0, root=EMPTY_ROOT)
+
+
+async def test_entries_keep_no_time_finer_than_a_minute(store: LedgerStore) -> None:
+    await _add(store, "poll-i", 1)
+    rows = await store.t.entry.select(store.t.entry.received_minute)
+    stamp = rows[0]["received_minute"]
+    assert (stamp.second, stamp.microsecond) == (0, 0)
+
+
+async def test_tracking_code_finds_the_entry(store: LedgerStore) -> None:
+    entries = await _add(store, "poll-j", 10)
+    target = leaf_hash(entries[4])
+    low, high = tracking_code_range(tracking_code(target))
+    assert await store.find_by_hash_range("poll-j", low, high) == [target]
+    assert await store.find_by_hash_range("poll-k", low, high) == []
+
+
+async def test_only_the_lease_holder_integrates(store: LedgerStore, lease_table: object) -> None:
+    signed: list[tuple[str, int]] = []
+
+    def sign(log_id: str, head: Head) -> str:
+        signed.append((log_id, head.size))
+        return f"note {log_id} {head.size}"
+
+    first = Integrator(store, Lease(lease_table, "integrator", ttl_s=30), sign)  # type: ignore[arg-type]
+    second = Integrator(store, Lease(lease_table, "integrator", ttl_s=30), sign)  # type: ignore[arg-type]
+    await _add(store, "poll-l", 4)
+    assert await second.run_once() != []
+    await _add(store, "poll-l", 2)
+    assert await first.run_once() == []
+    assert await second.run_once() == [("poll-l", (await store.head("poll-l")))]
+    assert signed == [("poll-l", 4), ("poll-l", 6)]
+    assert await store.checkpoints("poll-l") == ["note poll-l 4", "note poll-l 6"]
+    assert await store.latest_checkpoint("poll-l") == (6, "note poll-l 6")
+
+
+async def test_lease_passes_on_after_expiry_or_release(
+    lease_table: object, store: LedgerStore
+) -> None:
+    a = Lease(lease_table, "x", ttl_s=0.3)  # type: ignore[arg-type]
+    b = Lease(lease_table, "x", ttl_s=0.3)  # type: ignore[arg-type]
+    assert await a.acquire()
+    assert not await b.acquire()
+    assert await a.acquire()  # renewal by the holder
+    await asyncio.sleep(0.4)
+    assert await b.acquire()
+    assert not await a.acquire()
+    await b.release()
+    assert await a.acquire()
+    assert await a.current_holder() == a.holder
