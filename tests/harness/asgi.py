@@ -21,6 +21,6 @@ async def app_client(
     app: Litestar, base_url: str = "http://testserver"
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with app.lifespan():
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
