@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from shared.cli.audit import audit_app
 from shared.config import SERVICES, database_url
 from shared.db.migrate import migrate as migrate_component
 from shared.launcher import DevOptions, run_dev
@@ -18,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
