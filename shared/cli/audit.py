@@ -100,14 +100,18 @@ def _print_report(report: AuditReport) -> None:
     )
     summary.add_row("keys", "from the board itself" if report.keys_from_board else "given")
     _console.print(summary)
-    if report.findings:
-        table = Table(title="Findings")
-        for column in ("severity", "check", "where", "what"):
-            table.add_column(column)
-        for f in report.findings:
-            colour = "red" if f.severity == "error" else "yellow"
-            table.add_row(f"[{colour}]{f.severity}[/{colour}]", f.code, _where(f), f.message)
-        _console.print(table)
+    _print_findings(report.findings)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    # One line each rather than a table, so nothing is cut off in a narrow terminal.
+    for f in findings:
+        colour = "red" if f.severity == "error" else "yellow"
+        _console.print(
+            f"[{colour}]{f.severity}[/{colour}] {f.code} ({_where(f)}): {f.message}",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 @audit_app.command("verify")
@@ -160,9 +164,7 @@ def receipt(
         raise typer.Exit(2)
     with _local(board) as path:
         result = check_receipt(receipt_file.read_bytes(), path, trusted_keys=_keys(keys))
-    for f in result.findings:
-        colour = "red" if f.severity == "error" else "yellow"
-        _console.print(f"[{colour}]{f.severity}: {f.code} ({_where(f)}): {f.message}[/{colour}]")
+    _print_findings(result.findings)
     if not result.ok:
         _console.print("[red bold]FAILED: the receipt's entry is not proven in the log[/red bold]")
         raise typer.Exit(1)
