@@ -135,6 +135,12 @@ def run_dev(
             "VMESTE_POLLS_PUBLIC_URL": f"http://localhost:{options.ports['polls']}",
             "VMESTE_DISCUSSIONS_PUBLIC_URL": f"http://localhost:{options.ports['discussions']}",
         }
+        if options.workers > 1:
+            # Each granian worker is a process: Prometheus counters must be shared on disk.
+            metrics_dir = options.data_dir / "prometheus"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         prepare(env)
         procs: list[subprocess.Popen[bytes]] = []
         stopping = False

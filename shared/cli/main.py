@@ -59,3 +59,7 @@ def dev(
         workers=workers,
     )
     raise typer.Exit(run_dev(options, _prepare, typer.echo))
+
+
+if __name__ == "__main__":
+    app()
