@@ -1,0 +1,1 @@
+"""Benchmarks with their targets; each prints its figures next to the target."""

@@ -1,0 +1,146 @@
+"""The board: one downloadable file holding everything needed to audit a log offline.
+
+Format ``vmeste-board/v1`` is JSON Lines: UTF-8, one JSON object per line, each line ending in
+``\\n``, every object tagged by its ``type`` member. Records come in this order, so a verifier
+can check everything in one streaming pass with memory independent of the log's length:
+
+1. one ``header``: ``format`` (``"vmeste-board/v1"``), ``origin`` (the log's checkpoint
+   origin), ``log_kind`` (e.g. ``"poll"``, ``"comment-period"``), ``size`` (number of entries
+   on the board), ``verifier_keys`` (signed-note verifier key strings, active key first) and
+   ``definition`` (base64; e.g. the poll's frozen questions, opaque to the ledger);
+2. zero or more ``checkpoint``: ``note``, a signed checkpoint exactly as served, in the order
+   the service issued them;
+3. at most one ``certificate``: ``note``, the signed tally certificate, and ``results``
+   (base64), the certified results document;
+4. ``entries`` records: ``start`` (index of the first entry in the record) and ``entries``
+   (base64 of each entry's bytes), consecutive, in index order, at most
+   :data:`MAX_CHUNK` entries per record.
+
+Readers ignore members they do not know (later minor additions); a new incompatible layout
+gets a new ``format`` string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+import msgspec
+
+__all__ = (
+    "BOARD_FORMAT",
+    "DEFAULT_CHUNK",
+    "MAX_CHUNK",
+    "BoardCertificate",
+    "BoardCheckpoint",
+    "BoardEntries",
+    "BoardFormatError",
+    "BoardHeader",
+    "BoardRecord",
+    "read_board",
+    "write_board",
+)
+
+BOARD_FORMAT = "vmeste-board/v1"
+DEFAULT_CHUNK = 1024
+MAX_CHUNK = 65536
+
+
+class BoardFormatError(ValueError):
+    """The board file is not a well-formed ``vmeste-board/v1`` file; names the line."""
+
+    def __init__(self, line: int, why: str) -> None:
+        super().__init__(f"board line {line}: {why}")
+        self.line = line
+
+
+class BoardHeader(msgspec.Struct, frozen=True, kw_only=True, tag="header", tag_field="type"):
+    """First record: what log this is and the keys to check it with."""
+
+    format: str = BOARD_FORMAT
+    origin: str
+    log_kind: str
+    size: int
+    verifier_keys: tuple[str, ...]
+    definition: bytes = b""
+
+
+class BoardCheckpoint(msgspec.Struct, frozen=True, tag="checkpoint", tag_field="type"):
+    """One signed checkpoint note."""
+
+    note: str
+
+
+class BoardCertificate(msgspec.Struct, frozen=True, tag="certificate", tag_field="type"):
+    """The signed tally certificate note and the results document it certifies."""
+
+    note: str
+    results: bytes
+
+
+class BoardEntries(msgspec.Struct, frozen=True, tag="entries", tag_field="type"):
+    """A run of consecutive entries starting at index ``start``."""
+
+    start: int
+    entries: list[bytes]
+
+
+BoardRecord = BoardHeader | BoardCheckpoint | BoardCertificate | BoardEntries
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(BoardRecord)
+
+
+def write_board(
+    out: BinaryIO,
+    header: BoardHeader,
+    checkpoints: Iterable[str],
+    certificate: BoardCertificate | None,
+    entries: Iterable[bytes],
+    *,
+    chunk: int = DEFAULT_CHUNK,
+) -> int:
+    """Stream a board to ``out``; return the number of entries written.
+
+    Raises:
+        ValueError: ``entries`` did not yield exactly ``header.size`` entries (the file
+            written is then incomplete and must be discarded).
+    """
+    if not 0 < chunk <= MAX_CHUNK:
+        raise ValueError(f"chunk must be 1..{MAX_CHUNK}")
+    write = out.write
+    write(_ENCODER.encode(header) + b"\n")
+    for note in checkpoints:
+        write(_ENCODER.encode(BoardCheckpoint(note)) + b"\n")
+    if certificate is not None:
+        write(_ENCODER.encode(certificate) + b"\n")
+    written = 0
+    batch: list[bytes] = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == chunk:
+            write(_ENCODER.encode(BoardEntries(written, batch)) + b"\n")
+            written += len(batch)
+            batch = []
+    if batch:
+        write(_ENCODER.encode(BoardEntries(written, batch)) + b"\n")
+        written += len(batch)
+    if written != header.size:
+        raise ValueError(f"board header says {header.size} entries, {written} were given")
+    return written
+
+
+def read_board(lines: Iterable[bytes]) -> Iterator[tuple[int, BoardRecord]]:
+    """Decode board lines one by one into ``(line number, record)``.
+
+    Raises:
+        BoardFormatError: a line is not a valid record (naming the line).
+    """
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = _DECODER.decode(line)
+        except msgspec.DecodeError as exc:
+            raise BoardFormatError(number, str(exc)) from None
+        if isinstance(record, BoardEntries) and len(record.entries) > MAX_CHUNK:
+            raise BoardFormatError(number, f"more than {MAX_CHUNK} entries in one record")
+        yield number, record

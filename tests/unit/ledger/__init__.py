@@ -1,0 +1,1 @@
+"""Unit tests of shared.ledger, one module per ledger module."""
