@@ -52,7 +52,7 @@ class LogService:
         keys: KeyRing,
         origin_prefix: str,
         lease_table: Any,
-        interval_s: float = 0.25,
+        interval_s: float = 1.0,
     ) -> None:
         self.store = store
         self.keys = keys

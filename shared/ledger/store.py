@@ -233,12 +233,15 @@ class LedgerStore:
         return (int(rows[0]["size"]), str(rows[0]["note"])) if rows else None
 
     async def checkpoints(self, log_id: str) -> list[str]:
+        return [note for _, note, _ in await self.checkpoint_rows(log_id)]
+
+    async def checkpoint_rows(self, log_id: str) -> list[tuple[int, str, dt.datetime]]:
+        """(size, note, signed at) of every checkpoint of the log, smallest first."""
+        c = self.t.checkpoint
         rows = (
-            await self.t.checkpoint.select(self.t.checkpoint.note)
-            .where(self.t.checkpoint.log_id == log_id)
-            .order_by(self.t.checkpoint.size)
+            await c.select(c.size, c.note, c.signed_at).where(c.log_id == log_id).order_by(c.size)
         )
-        return [str(r["note"]) for r in rows]
+        return [(int(r["size"]), str(r["note"]), r["signed_at"]) for r in rows]
 
 
 class _LogNodes:

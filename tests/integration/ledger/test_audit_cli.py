@@ -88,7 +88,7 @@ async def test_verify_fails_naming_the_changed_entry(ledger: LogService, tmp_pat
     result = CliRunner().invoke(cli, ["audit", "verify", str(board), "--keys", str(keys)])
     assert result.exit_code == 1
     assert "FAILED" in result.output
-    assert "checkpoint size 6" in result.output
+    assert "checkpoint size 11" in result.output
 
 
 async def test_receipt_proves_inclusion(ledger: LogService, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from services.polls.tables import LEASE
 from shared.config import load_settings
 from shared.ledger.audit import audit_board, check_receipt
 from shared.ledger.checkpoint import open_checkpoint
-from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.http import LogDescription, log_controller, thin_checkpoints
 from shared.ledger.merkle import verify_inclusion
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
@@ -165,8 +165,23 @@ async def test_downloaded_board_audits_clean_and_proves_a_receipt(
         report = audit_board(io.BytesIO(board), trusted_keys=ledger.verifier_keys())
         assert report.ok, report.errors
         assert report.entries == 27
-        assert len(report.checkpoints) == 2
+        assert len(report.checkpoints) == 1  # both were signed within one minute: thinned
         check = check_receipt(
             receipts[25].note, io.BytesIO(board), trusted_keys=ledger.verifier_keys()
         )
         assert check.ok, check.findings
+
+
+def test_board_keeps_one_checkpoint_a_minute_and_the_final_one() -> None:
+    at = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+    rows = [
+        (1, "a", at),
+        (2, "b", at + dt.timedelta(seconds=20)),
+        (3, "c", at + dt.timedelta(seconds=61)),
+        (4, "d", at + dt.timedelta(seconds=62)),
+        (5, "e", at + dt.timedelta(seconds=200)),
+        (6, "f", at + dt.timedelta(seconds=201)),
+    ]
+    assert thin_checkpoints(rows) == ["b", "d", "f"]
+    assert thin_checkpoints(rows[:1]) == ["a"]
+    assert thin_checkpoints([]) == []
