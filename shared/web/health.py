@@ -1,7 +1,10 @@
 """Liveness and readiness.
 
 ``/health/live`` answers from memory only: a database or Redis outage must not make the
-orchestrator restart healthy pods. ``/health/ready`` runs the service's dependency checks.
+orchestrator restart healthy pods. ``/health/ready`` runs the service's dependency checks; only
+the required ones decide readiness. Redis is a fast path, not a dependency: while it is down
+the service keeps working on the database alone, so it stays in the load balancer and reports
+itself "degraded".
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-__all__ = ("HealthReport", "ReadinessCheck", "health_controller")
+__all__ = ("OPTIONAL_CHECKS", "HealthReport", "ReadinessCheck", "health_controller")
 
 ReadinessCheck = tuple[str, Callable[[], Awaitable[object]]]
+OPTIONAL_CHECKS = frozenset({"redis"})
+"""Checks whose failure degrades the service without taking it out of rotation."""
 _CHECK_TIMEOUT_S = 2.0
 
 
@@ -45,9 +50,11 @@ def health_controller(checks: Sequence[ReadinessCheck]) -> type[Controller]:
         async def ready(self) -> Response[HealthReport]:
             results = await asyncio.gather(*(_run(fn) for _, fn in checks))
             report = dict(zip((name for name, _ in checks), results, strict=True))
-            ok = all(r == "ok" for r in results)
+            ok = all(r == "ok" for n, r in report.items() if n not in OPTIONAL_CHECKS)
+            degraded = ok and any(r != "ok" for r in report.values())
+            status = "degraded" if degraded else "ok" if ok else "failing"
             return Response(
-                HealthReport(status="ok" if ok else "failing", checks=report),
+                HealthReport(status=status, checks=report),
                 status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
                 headers=None if ok else {"Retry-After": "5"},
             )

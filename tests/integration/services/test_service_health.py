@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -43,15 +44,34 @@ async def test_ready_when_database_and_redis_answer(
 
 
 @pytest.mark.parametrize("service", SERVICES)
-async def test_not_ready_but_live_when_redis_is_unreachable(
+async def test_still_ready_but_degraded_when_redis_is_unreachable(
     service: str, database_url: DatabaseFactory
 ) -> None:
     app = SERVICES[service](_settings(database_url, "redis://127.0.0.1:1/0"))
     async with AsyncTestClient(app) as client:
         ready = await client.get("/health/ready")
-        assert ready.status_code == 503
+        assert ready.status_code == 200
+        assert ready.json()["status"] == "degraded"
         assert ready.json()["checks"]["redis"].startswith("failing")
         assert ready.json()["checks"]["database"] == "ok"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_not_ready_but_live_when_the_database_is_unreachable(
+    service: str, redis_url: str, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        {
+            "VMESTE_REDIS_URL": redis_url,
+            f"VMESTE_{service.upper()}_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "VMESTE_DATA_DIR": str(tmp_path),
+        }
+    )
+    app = SERVICES[service](settings)
+    async with AsyncTestClient(app) as client:
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["database"].startswith("failing")
         assert ready.headers["retry-after"] == "5"
         live = await client.get("/health/live")
         assert live.status_code == 200

