@@ -1,0 +1,131 @@
+"""Everything a service needs for sign-in, in one call.
+
+identity = identity_components(settings, service="polls")
+build_app(..., route_handlers=[*identity.route_handlers, ...],
+          middleware=identity.middleware, dependencies=identity.dependencies,
+          lifespan=[..., *identity.lifespan], readiness=[..., *identity.readiness])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, NamedTuple
+
+import httpx
+from litestar import Litestar
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.types import ControllerRouterHandler, Middleware
+
+from shared.config import Settings
+from shared.db.engine import bind_tables, create_engine, database_ping, is_sqlite
+from shared.identity.controllers import identity_routes
+from shared.identity.dev_provider import DevIdentityProvider
+from shared.identity.esia import EsiaProvider, EsiaSettings
+from shared.identity.guards import current_session, optional_session
+from shared.identity.keys import KeyRing
+from shared.identity.middleware import IdentityMiddleware
+from shared.identity.provider import IdentityProvider
+from shared.identity.pseudonym import load_pepper
+from shared.identity.seed import seed_development
+from shared.identity.service import IdentityService
+from shared.identity.session import Session
+from shared.identity.sessions import SessionStore
+from shared.identity.tables import TABLES
+from shared.identity.tokens import TokenService
+from shared.redis import create_redis
+from shared.web.health import ReadinessCheck
+
+__all__ = ("IdentityComponents", "identity_components")
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+class IdentityComponents(NamedTuple):
+    route_handlers: list[ControllerRouterHandler]
+    middleware: list[Middleware]
+    dependencies: dict[str, Provide]
+    lifespan: list[Lifespan]
+    readiness: list[ReadinessCheck]
+
+
+def _provide_session(request: ASGIConnection[Any, Any, Any, Any]) -> Session:
+    return current_session(request)
+
+
+def _provide_optional_session(request: ASGIConnection[Any, Any, Any, Any]) -> Session | None:
+    return optional_session(request)
+
+
+def identity_components(
+    settings: Settings,
+    *,
+    service: str,
+    environ: Mapping[str, str] = os.environ,
+    pooled: bool = True,
+) -> IdentityComponents:
+    """Sign-in for ``service`` (polls or discussions). Fails fast on missing keys, pepper or
+    ESIA settings; in development it creates keys and pepper on first start.
+
+    The identity tables are bound process-wide to the engine made here (Piccolo binds per
+    class), so a process serves one identity database. A test running two apps at once in
+    one process passes ``pooled=False`` for the later one: PostgreSQL connections are then
+    opened per query in whichever event loop asks, instead of borrowing another loop's pool.
+    """
+    dev = settings.is_dev
+    keys_dir = settings.security.keys_dir
+    pepper = load_pepper(keys_dir, create=dev, environ=environ)
+    keys = KeyRing.load(keys_dir, create=dev)
+    engine = create_engine(settings.database.url_for("identity"))
+    bind_tables(TABLES, engine)
+    redis, _ = create_redis(settings.redis.url)
+    http = httpx.AsyncClient(follow_redirects=False)
+    provider: IdentityProvider
+    if settings.identity_provider == "esia":
+        callback = f"{settings.public_urls[service].rstrip('/')}/auth/callback"
+        provider = EsiaProvider(EsiaSettings.from_env(callback, environ), http)
+    else:
+        provider = DevIdentityProvider()
+    identity = IdentityService(
+        provider=provider,
+        tokens=TokenService(keys, lifetime=dt.timedelta(minutes=settings.security.session_minutes)),
+        sessions=SessionStore(
+            redis,
+            session_lifetime=dt.timedelta(minutes=settings.security.session_minutes),
+            refresh_lifetime=dt.timedelta(hours=settings.security.refresh_hours),
+        ),
+        pepper=pepper,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.identity = identity
+        if is_sqlite(engine):
+            await engine.run_ddl("PRAGMA journal_mode=WAL")
+        elif pooled:
+            await engine.start_connection_pool(  # type: ignore[no-untyped-call,call-arg]
+                min_size=1, max_size=10
+            )
+        try:
+            if isinstance(provider, DevIdentityProvider):
+                await seed_development(pepper)
+            yield
+        finally:
+            if pooled and not is_sqlite(engine):
+                await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+            await redis.aclose()
+            await http.aclose()
+
+    return IdentityComponents(
+        route_handlers=identity_routes(identity, settings),
+        middleware=[IdentityMiddleware(identity)],
+        dependencies={
+            "session": Provide(_provide_session, sync_to_thread=False),
+            "optional_session": Provide(_provide_optional_session, sync_to_thread=False),
+        },
+        lifespan=[lifespan],
+        readiness=[("identity-database", lambda: database_ping(engine))],
+    )

@@ -1,0 +1,216 @@
+"""HTTP routes of sign-in, mounted by both services: /auth/* and GET /me."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import secrets
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import MediaType
+from litestar.params import QueryParameter
+from litestar.response import Redirect
+from litestar.types import ControllerRouterHandler
+
+from shared.config import Settings
+from shared.identity.guards import SessionDependency
+from shared.identity.middleware import SESSION_COOKIE, presented_token
+from shared.identity.provider import IdentityRefusedError, ProviderUnavailableError
+from shared.identity.service import IdentityService, SignedIn
+from shared.identity.session import OrganisationGrant
+from shared.identity.sessions import RefreshRefusedError
+from shared.web.problems import ProblemError
+
+__all__ = ("REFRESH_COOKIE", "Me", "SessionTokenResponse", "identity_routes")
+
+REFRESH_COOKIE = "vmeste_refresh"
+_STATE_COOKIE = "vmeste_auth_state"
+_NEXT_COOKIE = "vmeste_auth_next"
+_AUTH_PATH = "/auth"
+_STATE_MAX_AGE_S = 600
+
+
+class Me(msgspec.Struct, kw_only=True):
+    """What the caller's session says about them."""
+
+    sub: str
+    trusted: bool
+    birth_date: dt.date
+    oktmo: str
+    region: str
+    roles: tuple[str, ...]
+    organisations: tuple[OrganisationGrant, ...]
+    expires_at: dt.datetime
+
+
+class SessionTokenResponse(msgspec.Struct, kw_only=True):
+    """A fresh session token for API clients (send it as ``Authorization: Bearer``)."""
+
+    token: str
+    token_type: str
+    expires_at: dt.datetime
+
+
+def _safe_next(path: str | None) -> str:
+    """Only a local path: an open redirect would let phishing pages borrow our sign-in."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+class _Cookies:
+    def __init__(self, settings: Settings) -> None:
+        self._secure = settings.security.secure_cookies
+        self._session_s = settings.security.session_minutes * 60
+        self._refresh_s = settings.security.refresh_hours * 3600
+
+    def _cookie(self, key: str, value: str, max_age: int, path: str) -> Cookie:
+        return Cookie(
+            key=key,
+            value=value,
+            max_age=max_age,
+            path=path,
+            httponly=True,
+            secure=self._secure,
+            samesite="lax",
+        )
+
+    def flow(self, state: str, next_path: str) -> list[Cookie]:
+        return [
+            self._cookie(_STATE_COOKIE, state, _STATE_MAX_AGE_S, _AUTH_PATH),
+            self._cookie(_NEXT_COOKIE, next_path, _STATE_MAX_AGE_S, _AUTH_PATH),
+        ]
+
+    def signed_in(self, signed: SignedIn) -> list[Cookie]:
+        return [
+            self._cookie(SESSION_COOKIE, signed.token, self._session_s, "/"),
+            # Scoped to /auth: the long-lived secret only travels to refresh and sign-out.
+            self._cookie(REFRESH_COOKIE, signed.refresh_cookie, self._refresh_s, _AUTH_PATH),
+            *self.cleared(_STATE_COOKIE, _NEXT_COOKIE),
+        ]
+
+    def cleared(self, *keys: str) -> list[Cookie]:
+        paths = {SESSION_COOKIE: "/"}
+        return [self._cookie(k, "", 0, paths.get(k, _AUTH_PATH)) for k in keys]
+
+
+def _problem(exc: IdentityRefusedError | ProviderUnavailableError) -> ProblemError:
+    if isinstance(exc, IdentityRefusedError):
+        return ProblemError(403, exc.slug, exc.title, exc.detail)
+    return ProblemError(
+        503,
+        "identity-provider-unavailable",
+        "Sign-in service unavailable",
+        "Gosuslugi or the signature service did not answer. Try again in a minute.",
+        headers={"Retry-After": "30"},
+    )
+
+
+def identity_routes(service: IdentityService, settings: Settings) -> list[ControllerRouterHandler]:
+    cookies = _Cookies(settings)
+
+    @get("/auth/login", tags=["identity"], summary="Start sign-in with the configured provider")
+    async def login(
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+    ) -> Redirect:
+        state = secrets.token_hex(16)
+        try:
+            url = await service.provider.start(state)
+        except ProviderUnavailableError as exc:
+            raise _problem(exc) from exc
+        return Redirect(url, status_code=303, cookies=cookies.flow(state, _safe_next(next_path)))
+
+    @get("/auth/callback", tags=["identity"], summary="Provider callback: open the session")
+    async def callback(
+        request: Request[Any, Any, Any],
+        code: Annotated[str | None, QueryParameter(max_length=2000)] = None,
+        # "state" is a reserved parameter name in Litestar, hence the alias.
+        oauth_state: Annotated[str | None, QueryParameter(name="state", max_length=200)] = None,
+        error: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> Redirect:
+        expected = request.cookies.get(_STATE_COOKIE, "")
+        if not oauth_state or not expected or not hmac.compare_digest(oauth_state, expected):
+            raise ProblemError(
+                400,
+                "sign-in-state-mismatch",
+                "Sign-in attempt not recognised",
+                "Start again from the sign-in link: this attempt expired or began elsewhere.",
+            )
+        if error or not code:
+            raise ProblemError(
+                401,
+                "sign-in-cancelled",
+                "Sign-in not completed",
+                "Gosuslugi did not confirm the sign-in. Start again from the sign-in link.",
+            )
+        try:
+            signed = await service.sign_in(code, oauth_state)
+        except (IdentityRefusedError, ProviderUnavailableError) as exc:
+            raise _problem(exc) from exc
+        target = _safe_next(request.cookies.get(_NEXT_COOKIE))
+        return Redirect(target, status_code=303, cookies=cookies.signed_in(signed))
+
+    @post("/auth/refresh", tags=["identity"], status_code=200, summary="Renew the session token")
+    async def refresh(request: Request[Any, Any, Any]) -> Response[SessionTokenResponse]:
+        presented = request.cookies.get(REFRESH_COOKIE)
+        try:
+            if not presented:
+                raise RefreshRefusedError("no refresh cookie")
+            signed = await service.refresh(presented)
+        except RefreshRefusedError as exc:
+            raise ProblemError(
+                401, "refresh-refused", "Sign-in required", f"{exc}: sign in again."
+            ) from exc
+        body = SessionTokenResponse(
+            token=signed.token,
+            token_type="Bearer",  # noqa: S106 - the scheme name, not a secret
+            expires_at=signed.session.expires_at,
+        )
+        return Response(body, cookies=cookies.signed_in(signed))
+
+    @post("/auth/logout", tags=["identity"], status_code=204, summary="Sign out everywhere")
+    async def logout(
+        request: Request[Any, Any, Any],
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+    ) -> Response[None]:
+        await service.sign_out(
+            refresh_cookie=request.cookies.get(REFRESH_COOKIE), token=presented_token(request.scope)
+        )
+        cleared = cookies.cleared(SESSION_COOKIE, REFRESH_COOKIE)
+        if next_path is not None:
+            return Redirect(_safe_next(next_path), status_code=303, cookies=cleared)
+        return Response(None, status_code=204, cookies=cleared)
+
+    @get("/me", tags=["identity"], summary="What the session says about the caller")
+    async def me(session: SessionDependency) -> Me:
+        return Me(
+            sub=session.sub,
+            trusted=session.trusted,
+            birth_date=session.birth_date,
+            oktmo=session.oktmo,
+            region=session.region,
+            roles=session.roles,
+            organisations=session.orgs,
+            expires_at=session.expires_at,
+        )
+
+    handlers: list[ControllerRouterHandler] = [login, callback, refresh, logout, me]
+    dev = service.dev_provider
+    if dev is not None:
+
+        @get(
+            dev.page_path,
+            media_type=MediaType.HTML,
+            tags=["identity"],
+            summary="Development sign-in page (fixture people)",
+        )
+        async def dev_page(
+            oauth_state: Annotated[str, QueryParameter(name="state", max_length=200)],
+        ) -> str:
+            return dev.page(oauth_state)
+
+        handlers.append(dev_page)
+    return handlers

@@ -1,0 +1,85 @@
+"""The session signing key ring: Ed25519 keys, each named by a key id carried in ``kid``.
+
+One key signs (``current``); older keys stay for verification until the sessions they signed
+have expired, so a rotation never signs anyone out. Files live in ``<keys_dir>/session/``:
+``<kid>.pem`` (PKCS#8) and ``current`` (the signing kid). In development they are generated
+on first start; in production the folder is a mounted Kubernetes Secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.config import MissingSettingError
+from shared.identity._files import locked_folder, write_secret
+
+__all__ = ("KeyRing", "key_id", "rotate_session_key")
+
+_FOLDER = "session"
+_CURRENT = "current"
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "session-" + hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _new_key(folder: Path) -> str:
+    key = Ed25519PrivateKey.generate()
+    kid = key_id(key.public_key())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    write_secret(folder / f"{kid}.pem", pem)
+    write_secret(folder / _CURRENT, kid.encode())
+    return kid
+
+
+def rotate_session_key(keys_dir: Path) -> str:
+    """Generate a new signing key and make it current; returns its key id."""
+    folder = keys_dir / _FOLDER
+    with locked_folder(folder):
+        return _new_key(folder)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRing:
+    current_kid: str
+    signing_key: Ed25519PrivateKey
+    public_keys: Mapping[str, Ed25519PublicKey]
+
+    @classmethod
+    def load(cls, keys_dir: Path, *, create: bool) -> KeyRing:
+        folder = keys_dir / _FOLDER
+        if not (folder / _CURRENT).exists():
+            if not create:
+                raise MissingSettingError(
+                    "VMESTE_KEYS_DIR", f"has no session signing key in {folder}"
+                )
+            with locked_folder(folder):
+                if not (folder / _CURRENT).exists():
+                    _new_key(folder)
+        current = (folder / _CURRENT).read_text().strip()
+        private: dict[str, Ed25519PrivateKey] = {}
+        for path in sorted(folder.glob("*.pem")):
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise MissingSettingError("VMESTE_KEYS_DIR", f"{path} is not an Ed25519 key")
+            if key_id(key.public_key()) != path.stem:
+                raise MissingSettingError("VMESTE_KEYS_DIR", f"{path} does not match its key id")
+            private[path.stem] = key
+        if current not in private:
+            raise MissingSettingError("VMESTE_KEYS_DIR", f"current key {current} is missing")
+        return cls(
+            current_kid=current,
+            signing_key=private[current],
+            public_keys={kid: key.public_key() for kid, key in private.items()},
+        )

@@ -1,0 +1,96 @@
+"""Sign-in, refresh, sign-out and authentication: the identity flow without HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.identity.dev_provider import DevIdentityProvider
+from shared.identity.provider import IdentityProvider
+from shared.identity.pseudonym import pseudonym
+from shared.identity.registry import roles_for
+from shared.identity.session import Session
+from shared.identity.sessions import SessionRecord, SessionStore
+from shared.identity.tokens import InvalidSessionTokenError, SessionClaims, TokenService
+
+__all__ = ("IdentityService", "SignedIn")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    session: Session
+    refresh_cookie: str
+
+
+class IdentityService:
+    def __init__(
+        self,
+        *,
+        provider: IdentityProvider,
+        tokens: TokenService,
+        sessions: SessionStore,
+        pepper: bytes,
+    ) -> None:
+        self.provider = provider
+        self.tokens = tokens
+        self.sessions = sessions
+        self._pepper = pepper
+
+    @property
+    def dev_provider(self) -> DevIdentityProvider | None:
+        return self.provider if isinstance(self.provider, DevIdentityProvider) else None
+
+    def subject(self, oid: str) -> str:
+        return pseudonym(self._pepper, oid)
+
+    async def sign_in(self, code: str, state: str) -> SignedIn:
+        """Complete the provider's flow and open a session; the oid stops here."""
+        person = await self.provider.complete(code, state)
+        record, cookie = await self.sessions.open(
+            sub=self.subject(person.oid),
+            trusted=person.trusted,
+            birth_date=person.birth_date,
+            oktmo=person.address.oktmo,
+            region=person.address.region,
+        )
+        return await self._issue(record, cookie)
+
+    async def refresh(self, refresh_cookie: str) -> SignedIn:
+        """A new session token (with roles re-read from the registry) and a rotated cookie."""
+        record, cookie = await self.sessions.renew(refresh_cookie)
+        return await self._issue(record, cookie)
+
+    async def sign_out(self, *, refresh_cookie: str | None, token: str | None) -> bool:
+        """Revoke the session named by a genuine refresh cookie or a valid session token."""
+        sid = await self.sessions.sid_of_cookie(refresh_cookie) if refresh_cookie else None
+        if sid is None and token:
+            try:
+                sid = self.tokens.verify(token).sid
+            except InvalidSessionTokenError:
+                sid = None
+        if sid is None:
+            return False
+        await self.sessions.revoke(sid)
+        return True
+
+    async def authenticate(self, token: str) -> Session:
+        session = self.tokens.verify(token)
+        if await self.sessions.is_revoked(session.sid):
+            raise InvalidSessionTokenError("the session was signed out")
+        return session
+
+    async def _issue(self, record: SessionRecord, cookie: str) -> SignedIn:
+        role_set = await roles_for(record.sub)
+        token, session = self.tokens.issue(
+            SessionClaims(
+                sub=record.sub,
+                trusted=record.trusted,
+                birth_date=record.birth_date,
+                oktmo=record.oktmo,
+                region=record.region,
+                roles=role_set.roles,
+                orgs=role_set.orgs,
+                sid=record.sid,
+            )
+        )
+        return SignedIn(token=token, session=session, refresh_cookie=cookie)

@@ -1,0 +1,214 @@
+"""Sign-in sessions: refresh secrets in the database, revocations in Redis with a database
+fallback.
+
+A session token is valid until it expires, so sign-out must be able to stop one early. Every
+token carries its sign-in session id (``sid``); sign-out marks the session revoked in the
+database (the authority) and adds the sid to a Redis set whose entries live exactly as long
+as a token could. Verifying a token costs one Redis round trip (MGET of the sid and a
+"loaded" marker). When Redis is unreachable, or was restarted and lost the set (the marker is
+gone), the database answers and the set is rebuilt from it. The marker expires every minute,
+so even a revocation whose Redis write failed is picked up within a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import time
+
+import msgspec
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.identity.tables import RefreshToken
+
+__all__ = ("RefreshRefusedError", "SessionRecord", "SessionStore")
+
+_REVOKED = "vmeste:identity:revoked:"
+_LOADED = "vmeste:identity:revocations-loaded"
+_LOADED_TTL_S = 60
+# After a Redis failure, go straight to the database for a while instead of paying the
+# connect timeout on every request.
+_REDIS_BACKOFF_S = 5.0
+_log = structlog.get_logger("vmeste.identity")
+
+
+class RefreshRefusedError(Exception):
+    """The refresh cookie is unknown, expired, revoked, already used or malformed."""
+
+
+class SessionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What a sign-in session keeps so a refreshed token says the same about the person."""
+
+    sid: str
+    sub: str
+    trusted: bool
+    birth_date: dt.date
+    oktmo: str
+    region: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SessionStore:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        session_lifetime: dt.timedelta,
+        refresh_lifetime: dt.timedelta,
+    ) -> None:
+        self._redis = redis
+        self._session_lifetime = session_lifetime
+        self._refresh_lifetime = refresh_lifetime
+        self._redis_down_until = 0.0
+        self._reload_lock = asyncio.Lock()
+
+    async def open(
+        self, *, sub: str, trusted: bool, birth_date: dt.date, oktmo: str, region: str
+    ) -> tuple[SessionRecord, str]:
+        """A new sign-in session and its refresh cookie value (``sid.secret``)."""
+        sid = secrets.token_urlsafe(16)
+        secret = secrets.token_urlsafe(32)
+        now = _now()
+        await RefreshToken.insert(
+            RefreshToken(
+                session_id=sid,
+                token_hash=_hash(secret),
+                sub=sub,
+                trusted=trusted,
+                birth_date=birth_date,
+                oktmo=oktmo,
+                region=region,
+                created_at=now,
+                expires_at=now + self._refresh_lifetime,
+                revoked_at=None,
+            )
+        )
+        record = SessionRecord(
+            sid=sid, sub=sub, trusted=trusted, birth_date=birth_date, oktmo=oktmo, region=region
+        )
+        return record, f"{sid}.{secret}"
+
+    async def renew(self, cookie: str) -> tuple[SessionRecord, str]:
+        """Check the refresh cookie and rotate its secret; the old value stops working."""
+        sid, _, secret = cookie.partition(".")
+        if not sid or not secret:
+            raise RefreshRefusedError("malformed refresh cookie")
+        row = await RefreshToken.select().where(RefreshToken.session_id == sid).first()
+        if row is None or not hmac.compare_digest(_hash(secret), row["token_hash"]):
+            raise RefreshRefusedError("unknown refresh cookie")
+        if row["revoked_at"] is not None:
+            raise RefreshRefusedError("the session was signed out")
+        if row["expires_at"] <= _now():
+            raise RefreshRefusedError("the session has expired")
+        new_secret = secrets.token_urlsafe(32)
+        # Conditional on the old hash: of two concurrent refreshes only one wins.
+        rotated = await (
+            RefreshToken.update({RefreshToken.token_hash: _hash(new_secret)})
+            .where(
+                (RefreshToken.session_id == sid)
+                & (RefreshToken.token_hash == row["token_hash"])
+                & RefreshToken.revoked_at.is_null()
+            )
+            .returning(RefreshToken._meta.primary_key)
+        )
+        if not rotated:
+            raise RefreshRefusedError("the refresh cookie was already used")
+        record = SessionRecord(
+            sid=sid,
+            sub=row["sub"],
+            trusted=row["trusted"],
+            birth_date=row["birth_date"],
+            oktmo=row["oktmo"],
+            region=row["region"],
+        )
+        return record, f"{sid}.{new_secret}"
+
+    async def sid_of_cookie(self, cookie: str) -> str | None:
+        """The session id of a genuine refresh cookie, else None."""
+        sid, _, secret = cookie.partition(".")
+        if not sid or not secret:
+            return None
+        row = await (
+            RefreshToken.select(RefreshToken.token_hash)
+            .where(RefreshToken.session_id == sid)
+            .first()
+        )
+        if row is None or not hmac.compare_digest(_hash(secret), row["token_hash"]):
+            return None
+        return sid
+
+    async def revoke(self, sid: str) -> None:
+        """Sign out: the database first (the authority), then the fast path."""
+        await RefreshToken.update({RefreshToken.revoked_at: _now()}).where(
+            (RefreshToken.session_id == sid) & RefreshToken.revoked_at.is_null()
+        )
+        if self._redis_usable():
+            try:
+                await self._redis.set(_REVOKED + sid, b"1", ex=self._revocation_ttl())
+            except (RedisError, OSError):
+                self._redis_failed()
+                _log.warning("revocation not written to redis", error="redis unavailable")
+
+    async def is_revoked(self, sid: str) -> bool:
+        if not self._redis_usable():
+            return await self._revoked_in_database(sid)
+        try:
+            loaded, hit = await self._redis.mget([_LOADED, _REVOKED + sid])
+        except (RedisError, OSError):
+            self._redis_failed()
+            return await self._revoked_in_database(sid)
+        if hit is not None:
+            return True
+        if loaded is not None:
+            return False
+        revoked = await self._revoked_in_database(sid)
+        await self._reload()
+        return revoked
+
+    def _revocation_ttl(self) -> int:
+        return int(self._session_lifetime.total_seconds()) + 60
+
+    def _redis_usable(self) -> bool:
+        return time.monotonic() >= self._redis_down_until
+
+    def _redis_failed(self) -> None:
+        self._redis_down_until = time.monotonic() + _REDIS_BACKOFF_S
+
+    async def _revoked_in_database(self, sid: str) -> bool:
+        row = await (
+            RefreshToken.select(RefreshToken.revoked_at)
+            .where(RefreshToken.session_id == sid)
+            .first()
+        )
+        return row is not None and row["revoked_at"] is not None
+
+    async def _reload(self) -> None:
+        """Copy every revocation that can still matter from the database into Redis."""
+        if self._reload_lock.locked():
+            return
+        async with self._reload_lock:
+            horizon = _now() - dt.timedelta(seconds=self._revocation_ttl())
+            rows = await RefreshToken.select(
+                RefreshToken.session_id, RefreshToken.revoked_at
+            ).where(RefreshToken.revoked_at > horizon)
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for row in rows:
+                        left = self._revocation_ttl() - (_now() - row["revoked_at"]).total_seconds()
+                        pipe.set(_REVOKED + row["session_id"], b"1", ex=max(1, int(left)))
+                    pipe.set(_LOADED, b"1", ex=_LOADED_TTL_S)
+                    await pipe.execute()
+            except (RedisError, OSError):
+                self._redis_failed()

@@ -1,0 +1,85 @@
+"""Apps built the way the services build them: build_app plus identity_components."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from litestar import Litestar, get
+
+from shared.config import Settings, load_settings
+from shared.identity import (
+    OptionalSessionDependency,
+    SessionDependency,
+    identity_components,
+    requires_permission,
+    requires_role,
+)
+from shared.web.app import build_app
+from tests.conftest import DatabaseFactory
+
+AppFactory = Callable[..., Litestar]
+
+
+@get("/official/polls", guards=[requires_permission("polls:manage")], sync_to_thread=False)
+def official_polls(session: SessionDependency) -> dict[str, object]:
+    return {"orgs": list(session.organisations_with("polls:manage"))}
+
+
+@get("/audit", guards=[requires_role("auditor")], sync_to_thread=False)
+def audit() -> dict[str, str]:
+    return {"ok": "yes"}
+
+
+@get("/public", sync_to_thread=False)
+def public(optional_session: OptionalSessionDependency) -> dict[str, str | None]:
+    return {"sub": optional_session.sub if optional_session else None}
+
+
+@pytest.fixture
+def identity_url(database_url: DatabaseFactory) -> str:
+    return database_url("identity")
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path, identity_url: str, redis_url: str) -> Callable[..., Settings]:
+    def make(**overrides: str) -> Settings:
+        environ = {
+            "VMESTE_DATA_DIR": str(tmp_path / "data"),
+            "VMESTE_KEYS_DIR": str(tmp_path / "keys"),
+            "VMESTE_IDENTITY_DATABASE_URL": identity_url,
+            "VMESTE_REDIS_URL": redis_url,
+            **overrides,
+        }
+        return load_settings(environ)
+
+    return make
+
+
+@pytest.fixture
+def make_app(settings_for: Callable[..., Settings]) -> AppFactory:
+    """``make_app(service="polls", environ=..., **settings overrides)``."""
+
+    def make(
+        service: str = "polls",
+        environ: Mapping[str, str] | None = None,
+        pooled: bool = True,
+        **overrides: str,
+    ) -> Litestar:
+        settings = settings_for(**overrides)
+        identity = identity_components(
+            settings, service=service, environ=environ or {}, pooled=pooled
+        )
+        return build_app(
+            service=service,
+            version="test",
+            settings=settings,
+            route_handlers=[*identity.route_handlers, official_polls, audit, public],
+            middleware=identity.middleware,
+            dependencies=identity.dependencies,
+            lifespan=identity.lifespan,
+            readiness=identity.readiness,
+        )
+
+    return make

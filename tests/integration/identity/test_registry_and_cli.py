@@ -1,0 +1,104 @@
+"""The registry (one source of truth for roles) and the ``vmeste roles`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shared.cli.roles import roles_app
+from shared.db.engine import bind_tables, create_engine
+from shared.identity.pseudonym import load_pepper, pseudonym
+from shared.identity.registry import (
+    RegistryError,
+    grant,
+    list_memberships,
+    revoke,
+    roles_for,
+    upsert_organisation,
+)
+from shared.identity.tables import TABLES
+
+SUB = "c" * 64
+
+
+@pytest.fixture
+def registry(identity_url: str) -> None:
+    bind_tables(TABLES, create_engine(identity_url))
+
+
+@pytest.mark.usefixtures("registry")
+async def test_grant_is_idempotent_and_replaces_permissions() -> None:
+    await upsert_organisation("ishim-city", "Администрация города Ишима", ["71705000"])
+    await grant(SUB, "official", "ishim-city", ["moderate"])
+    await grant(SUB, "official", "ishim-city", ["moderate", "respond"])
+    [record] = await list_memberships(SUB)
+    assert record.permissions == ("moderate", "respond")
+    roles = await roles_for(SUB)
+    assert roles.roles == ("citizen", "official")
+    assert roles.orgs[0].territory == ("71705000",)
+    assert await revoke(SUB, "official", "ishim-city")
+    assert not await revoke(SUB, "official", "ishim-city")
+    assert (await roles_for(SUB)).roles == ("citizen",)
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("role", "org", "permissions"),
+    [
+        ("official", None, ["moderate"]),
+        ("official", "nowhere", ["moderate"]),
+        ("official", "ishim-city", []),
+        ("official", "ishim-city", ["launch-missiles"]),
+        ("auditor", None, ["moderate"]),
+        ("mayor", None, []),
+    ],
+)
+async def test_bad_grants_are_refused(role: str, org: str | None, permissions: list[str]) -> None:
+    await upsert_organisation("ishim-city", "Администрация города Ишима", ["71705000"])
+    with pytest.raises(RegistryError):
+        await grant(SUB, role, org, permissions)
+
+
+@pytest.mark.usefixtures("registry")
+async def test_organisation_territory_must_be_oktmo_codes() -> None:
+    with pytest.raises(RegistryError):
+        await upsert_organisation("bad", "Bad", ["Тюмень"])
+
+
+def test_cli_grants_by_oid_and_stores_only_the_pseudonym(
+    identity_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VMESTE_IDENTITY_DATABASE_URL", identity_url)
+    monkeypatch.setenv("VMESTE_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("VMESTE_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    made = runner.invoke(
+        roles_app,
+        ["organisation", "ishim-city", "--name", "Ишим", "--territory", "71705000"],
+    )
+    assert made.exit_code == 0, made.output
+    granted = runner.invoke(
+        roles_app,
+        [
+            "grant",
+            "1000299654",
+            "--role",
+            "official",
+            "--org",
+            "ishim-city",
+            "--permission",
+            "polls:manage",
+        ],
+    )
+    assert granted.exit_code == 0, granted.output
+    sub = pseudonym(load_pepper(tmp_path / "keys", create=False, environ={}), "1000299654")
+    listed = runner.invoke(roles_app, ["list", "--org", "ishim-city"])
+    assert sub in listed.output
+    assert "1000299654" not in listed.output + granted.output
+    refused = runner.invoke(roles_app, ["grant", sub, "--role", "official"])
+    assert refused.exit_code != 0
+    revoked = runner.invoke(roles_app, ["revoke", sub, "--role", "official", "--org", "ishim-city"])
+    assert revoked.exit_code == 0, revoked.output
+    assert sub not in runner.invoke(roles_app, ["list"]).output

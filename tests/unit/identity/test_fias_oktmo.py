@@ -1,0 +1,49 @@
+"""FIAS → OKTMO: known municipalities map, anything else is refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.identity.fias_oktmo import FiasEntry, FiasTable, load_fias_table, registration_address
+from shared.identity.provider import IdentityRefusedError
+
+TYUMEN = "9ae64229-9f7b-4149-b27a-d1f6ec74b5ce"
+TOBOLSK = "6d7c3e9e-8d6d-490a-a650-8257dbf5ec36"
+MOSCOW = "0c5b2444-70a0-4932-980c-b4dc0d3f02b5"
+
+
+@pytest.mark.parametrize(("fias", "oktmo"), [(TYUMEN, "71701000"), (TOBOLSK, "71710000")])
+def test_reference_table_maps_fixture_municipalities(fias: str, oktmo: str) -> None:
+    address = registration_address(fias)
+    assert address.oktmo == oktmo
+    assert address.region == "72"
+    assert address.fias_code == fias
+
+
+def test_lookup_ignores_case_and_surrounding_space() -> None:
+    assert registration_address(f"  {TYUMEN.upper()} ").oktmo == "71701000"
+
+
+def test_unknown_fias_is_refused_as_outside_the_territory() -> None:
+    with pytest.raises(IdentityRefusedError) as caught:
+        registration_address(MOSCOW)
+    assert caught.value.slug == "territory-not-served"
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_missing_registration_address_is_refused(missing: str | None) -> None:
+    with pytest.raises(IdentityRefusedError) as caught:
+        registration_address(missing)
+    assert caught.value.slug == "no-registration-address"
+
+
+def test_reference_file_loads_with_oktmo_codes_of_one_region() -> None:
+    table = load_fias_table()
+    assert len(table) >= 2
+    assert table.lookup(TYUMEN) is not None
+
+
+def test_duplicate_fias_codes_are_rejected() -> None:
+    entry = FiasEntry(fias=TYUMEN, oktmo="71701000", region="72", name="x")
+    with pytest.raises(ValueError, match="duplicate"):
+        FiasTable((entry, entry))

@@ -1,0 +1,188 @@
+"""Session tokens: what verifies, and every way a forged or stale token is refused."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.identity.keys import KeyRing
+from shared.identity.session import OrganisationGrant, Session
+from shared.identity.tokens import (
+    AUDIENCE,
+    ISSUER,
+    InvalidSessionTokenError,
+    SessionClaims,
+    TokenService,
+)
+from tests.unit.identity._keys import key_ring
+
+CLAIMS = SessionClaims(
+    sub="a" * 64,
+    trusted=True,
+    birth_date=dt.date(1990, 5, 17),
+    oktmo="71701000",
+    region="72",
+    roles=("citizen", "official"),
+    orgs=(
+        OrganisationGrant(
+            org="tyumen-city", role="official", territory=("71701000",), permissions=("moderate",)
+        ),
+    ),
+    sid="sid-1",
+)
+LIFETIME = dt.timedelta(minutes=15)
+
+
+def _service(
+    keys: KeyRing | None = None, *, audience: str = AUDIENCE, issuer: str = ISSUER
+) -> TokenService:
+    return TokenService(keys or key_ring(), lifetime=LIFETIME, audience=audience, issuer=issuer)
+
+
+def _b64(data: Mapping[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _refused(service: TokenService, token: str) -> str:
+    with pytest.raises(InvalidSessionTokenError) as caught:
+        service.verify(token)
+    return caught.value.reason
+
+
+def test_issued_token_verifies_to_the_same_session() -> None:
+    service = _service()
+    token, issued = service.issue(CLAIMS)
+    session = service.verify(token)
+    assert session == issued
+    assert isinstance(session, Session)
+    assert session.exp - session.iat == 900
+    assert session.has_permission("moderate", "tyumen-city")
+    assert not session.has_permission("moderate", "tobolsk-city")
+    assert not session.has_permission("polls:manage")
+
+
+def test_header_names_eddsa_and_the_current_key() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "EdDSA"
+    assert header["kid"] == service.keys.current_kid
+
+
+def test_every_token_has_its_own_id() -> None:
+    service = _service()
+    assert service.issue(CLAIMS)[1].jti != service.issue(CLAIMS)[1].jti
+
+
+def test_expired_token_is_refused() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS, now=time.time() - LIFETIME.total_seconds() - 60)
+    assert "expired" in _refused(service, token)
+
+
+def test_token_for_another_audience_is_refused() -> None:
+    keys = key_ring()
+    token, _ = _service(keys, audience="someone-else").issue(CLAIMS)
+    assert "audience" in _refused(_service(keys), token)
+
+
+def test_token_from_another_issuer_is_refused() -> None:
+    keys = key_ring()
+    token, _ = _service(keys, issuer="elsewhere").issue(CLAIMS)
+    assert "invalid" in _refused(_service(keys), token)
+
+
+def test_token_signed_by_another_key_under_our_key_id_is_refused() -> None:
+    ours = key_ring()
+    theirs = Ed25519PrivateKey.generate()
+    forged = KeyRing(current_kid=ours.current_kid, signing_key=theirs, public_keys={})
+    token, _ = _service(forged).issue(CLAIMS)
+    assert "signature" in _refused(_service(ours), token)
+
+
+def test_token_signed_by_an_unknown_key_is_refused() -> None:
+    token, _ = _service(key_ring()).issue(CLAIMS)
+    assert "unknown key" in _refused(_service(key_ring()), token)
+
+
+def test_alg_none_is_refused() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS)
+    _, payload, _ = token.split(".")
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT', 'kid': service.keys.current_kid})}.{payload}."
+    assert "algorithm" in _refused(service, unsigned)
+
+
+def test_hmac_keyed_with_the_public_key_is_refused() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    header = {"alg": "HS256", "typ": "JWT", "kid": service.keys.current_kid}
+    body = f"{_b64(header)}.{_b64(claims)}"
+    public = service.keys.public_keys[service.keys.current_kid]
+    secret = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    signature = hmac.new(secret, body.encode(), hashlib.sha256).digest()
+    forged = f"{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+    assert "algorithm" in _refused(service, forged)
+
+
+def test_tampered_payload_is_refused() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS)
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["roles"] = ["citizen", "admin"]
+    assert "signature" in _refused(service, f"{header}.{_b64(claims)}.{signature}")
+
+
+def test_flipped_signature_bit_is_refused() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS)
+    header, payload, signature = token.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=="))
+    raw[0] ^= 1
+    flipped = base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+    assert "signature" in _refused(service, f"{header}.{payload}.{flipped}")
+
+
+def test_token_without_key_id_is_refused() -> None:
+    service = _service()
+    claims = jwt.decode(service.issue(CLAIMS)[0], options={"verify_signature": False})
+    token = jwt.encode(claims, service.keys.signing_key, algorithm="EdDSA")
+    assert "names no key" in _refused(service, token)
+
+
+def test_token_missing_the_session_id_is_refused() -> None:
+    service = _service()
+    claims = jwt.decode(service.issue(CLAIMS)[0], options={"verify_signature": False})
+    del claims["sid"]
+    token = jwt.encode(
+        claims,
+        service.keys.signing_key,
+        algorithm="EdDSA",
+        headers={"kid": service.keys.current_kid},
+    )
+    assert "invalid" in _refused(service, token)
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "Bearer x"])
+def test_garbage_is_refused_as_malformed(garbage: str) -> None:
+    assert "malformed" in _refused(_service(), garbage)
+
+
+def test_tokens_of_an_older_key_still_verify_after_rotation() -> None:
+    before = key_ring()
+    token, _ = _service(before).issue(CLAIMS)
+    after = key_ring(before.signing_key)
+    assert after.current_kid != before.current_kid
+    assert _service(after).verify(token).sub == CLAIMS.sub
