@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from shared.cli.audit import audit_app
+from shared.cli.keys import ensure_keys, keys_app
+from shared.cli.roles import roles_app
 from shared.config import SERVICES, database_url
 from shared.db.migrate import migrate as migrate_component
 from shared.launcher import DevOptions, run_dev
@@ -20,6 +22,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(roles_app, name="roles")
 
 
 @app.command()
@@ -35,7 +39,10 @@ def migrate(
 
 
 def _prepare(env: dict[str, str]) -> None:
+    # Keys before the services start: several workers must not race to create them.
     os.environ.update(env)
+    ensure_keys(Path(env["VMESTE_DATA_DIR"]) / "keys")
+    typer.echo("keys: ready")
     for name in SERVICES:
         migrate_component(name, database_url(name))
         typer.echo(f"database {name}: migrated")

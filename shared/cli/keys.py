@@ -1,0 +1,70 @@
+"""``vmeste keys``: create (first run) or show the platform's keys; rotate them.
+
+Development keeps keys in the data folder; production mounts them from Kubernetes Secrets and
+uses ``vmeste keys`` once, on an operator's machine, to generate what goes into the Secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from shared.identity.keys import KeyRing as SessionKeyRing
+from shared.identity.keys import rotate_session_key
+from shared.identity.pseudonym import load_pepper
+from shared.ledger.service import load_log_keys
+
+__all__ = ("ensure_keys", "keys_app")
+
+LOG_SERVICES = ("polls", "discussions")
+
+keys_app = typer.Typer(help="Signing keys and the pseudonym pepper.", no_args_is_help=False)
+
+
+def ensure_keys(keys_dir: Path) -> list[str]:
+    """Create every missing key under ``keys_dir``; return the published verifier keys."""
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    load_pepper(keys_dir, create=True, environ={})
+    SessionKeyRing.load(keys_dir, create=True)
+    published: list[str] = []
+    for service in LOG_SERVICES:
+        published.extend(load_log_keys(keys_dir, service).verifier_keys())
+    return published
+
+
+def _keys_dir(keys_dir: Path | None) -> Path:
+    return (keys_dir or Path(".vmeste-data") / "keys").resolve()
+
+
+@keys_app.callback(invoke_without_command=True)
+def show(
+    ctx: typer.Context,
+    keys_dir: Path | None = typer.Option(None, envvar="VMESTE_KEYS_DIR", help="Key folder."),
+) -> None:
+    """Create missing keys (never replacing one) and print the published verifier keys."""
+    if ctx.invoked_subcommand is not None:
+        return
+    folder = _keys_dir(keys_dir)
+    for key in ensure_keys(folder):
+        typer.echo(key)
+    typer.echo(f"keys in {folder}", err=True)
+
+
+@keys_app.command("rotate")
+def rotate(
+    what: str = typer.Argument(..., help="session, log-polls or log-discussions"),
+    keys_dir: Path | None = typer.Option(None, envvar="VMESTE_KEYS_DIR", help="Key folder."),
+) -> None:
+    """Make a new signing key active; old keys stay so earlier signatures still verify."""
+    folder = _keys_dir(keys_dir)
+    if what == "session":
+        typer.echo(f"new session key {rotate_session_key(folder)}")
+        return
+    service = what.removeprefix("log-")
+    if what.startswith("log-") and service in LOG_SERVICES:
+        ring = load_log_keys(folder, service)
+        signer = ring.rotate(folder=folder / what)
+        typer.echo(f"new {what} key {signer.verifier}")
+        return
+    raise typer.BadParameter("choose session, log-polls or log-discussions")

@@ -1,0 +1,51 @@
+"""`vmeste keys` creates what is missing, never replaces a key, and rotates keeping old ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from shared.cli.main import app as cli
+from shared.ledger.note import Verifier
+from shared.ledger.receipt import Receipt, issue_receipt, verify_receipt
+from shared.ledger.service import load_log_keys
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.name != ".lock"}
+
+
+def test_first_run_creates_keys_and_a_second_changes_nothing(tmp_path: Path) -> None:
+    first = CliRunner().invoke(cli, ["keys", "--keys-dir", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    published = [line for line in first.stdout.splitlines() if "+" in line]
+    assert {k.split("+")[0] for k in published} == {"vmeste-polls", "vmeste-discussions"}
+    for key in published:
+        Verifier.parse(key)
+    before = _files(tmp_path)
+    assert (tmp_path / "pepper").stat().st_mode & 0o077 == 0
+    again = CliRunner().invoke(cli, ["keys", "--keys-dir", str(tmp_path)])
+    assert again.exit_code == 0
+    assert _files(tmp_path) == before
+
+
+def test_rotation_keeps_old_signatures_verifiable(tmp_path: Path) -> None:
+    CliRunner().invoke(cli, ["keys", "--keys-dir", str(tmp_path)])
+    old = load_log_keys(tmp_path, "polls")
+    receipt = Receipt("vmeste.test/polls/p1", bytes(range(32)), dt.datetime.now(dt.UTC))
+    note = issue_receipt(receipt, old.active)
+    result = CliRunner().invoke(cli, ["keys", "rotate", "log-polls", "--keys-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rotated = load_log_keys(tmp_path, "polls")
+    assert rotated.active.key_id != old.active.key_id
+    verify_receipt(note, rotated.verifiers())
+    session = CliRunner().invoke(cli, ["keys", "rotate", "session", "--keys-dir", str(tmp_path)])
+    assert session.exit_code == 0
+    assert len(list((tmp_path / "session").glob("*.pem"))) == 2
+
+
+def test_rotating_an_unknown_key_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["keys", "rotate", "everything", "--keys-dir", str(tmp_path)])
+    assert result.exit_code == 2
