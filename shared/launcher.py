@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.localproc import start_redis, wait_listening
+
 __all__ = ("DevOptions", "run_dev")
 
 _SERVICES = {
@@ -45,23 +47,6 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with code {proc.returncode} while starting")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not listen on port {port} within {timeout:.0f} s")
-
-
 @contextlib.contextmanager
 def _redis(data_dir: Path, say: Callable[[str], None]) -> Iterator[str]:
     existing = os.environ.get("VMESTE_REDIS_URL")
@@ -69,36 +54,14 @@ def _redis(data_dir: Path, say: Callable[[str], None]) -> Iterator[str]:
         say(f"Redis: using VMESTE_REDIS_URL={existing}")
         yield existing
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is not installed: run scripts/install.sh first")
-    folder = data_dir / "redis"
-    folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(folder),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--logfile",
-            str(folder / "redis.log"),
-        ],
-    )
+    server = start_redis(data_dir / "redis")
     try:
-        _wait_listening(port, proc, "redis-server", 10)
-        say(f"Redis: own redis-server on port {port}")
-        yield f"redis://127.0.0.1:{port}/0"
+        say(f"Redis: own redis-server on port {server.port}")
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -154,7 +117,7 @@ def run_dev(
             for name, target in _SERVICES.items():
                 port = options.ports[name]
                 procs.append(
-                    subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                    subprocess.Popen(
                         [
                             sys.executable,
                             "-m",
@@ -175,7 +138,10 @@ def run_dev(
                         env=env,
                     )
                 )
-                _wait_listening(port, procs[-1], f"the {name} service", 60)
+                try:
+                    wait_listening(port, procs[-1], f"the {name} service", 60)
+                except (RuntimeError, TimeoutError) as exc:
+                    raise SystemExit(str(exc)) from None
             say("")
             say("Vmeste is running:")
             for name, port in options.ports.items():
