@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from litestar import Litestar
 
-from services.discussions.tables import TABLES
+from services.discussions.comments.http import CommentsController
+from services.discussions.deps import Discussions, dependencies
+from services.discussions.drafts.http import DraftsController
+from services.discussions.moderation.http import ModerationController
+from services.discussions.outbox.domain import OutboxDelivery
+from services.discussions.periods.http import PeriodsController
+from services.discussions.periods.scheduler import PeriodScheduler
+from services.discussions.report.http import ReportController
+from services.discussions.responses.http import ResponsesController
+from services.discussions.search.http import SearchController
+from services.discussions.settings import DiscussionsSettings, load_discussions_settings
+from services.discussions.tables import LEASE, LEDGER, TABLES
 from shared.config import Settings, get_settings
+from shared.identity.components import identity_components
+from shared.lease import Lease
+from shared.ledger.http import log_controller
+from shared.ledger.service import LogService, load_log_keys
+from shared.ledger.store import LedgerStore
 from shared.version import VERSION
 from shared.web.app import build_app
 from shared.web.runtime import runtime_lifespan
@@ -13,14 +31,51 @@ from shared.web.runtime import runtime_lifespan
 __all__ = ("create_app",)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, options: DiscussionsSettings | None = None
+) -> Litestar:
     settings = settings or get_settings()
+    options = options or load_discussions_settings()
     runtime, lifespan = runtime_lifespan("discussions", settings, TABLES)
+    host = urlsplit(settings.public_urls["discussions"]).netloc
+    ledger = LogService(
+        LedgerStore(LEDGER, runtime.engine),
+        load_log_keys(settings.security.keys_dir, "discussions"),
+        f"{host}/discussions",
+        LEASE,
+    )
+    discussions = Discussions.build(ledger)
+    scheduler = PeriodScheduler(
+        discussions.periods, Lease(LEASE, "period-scheduler"), options.scheduler_interval_s
+    )
+    outbox = OutboxDelivery(
+        options.webhook_url, Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
+    )
+    identity = identity_components(settings, service="discussions")
     return build_app(
         service="discussions",
         version=VERSION,
         settings=settings,
-        route_handlers=[],
-        readiness=runtime.readiness(),
-        lifespan=[lifespan],
+        route_handlers=[
+            *identity.route_handlers,
+            DraftsController,
+            PeriodsController,
+            CommentsController,
+            ModerationController,
+            ResponsesController,
+            SearchController,
+            ReportController,
+            log_controller(ledger, discussions.reports.describe),
+        ],
+        readiness=[*runtime.readiness(), *identity.readiness],
+        lifespan=[
+            lifespan,
+            *identity.lifespan,
+            ledger.lifespan,
+            scheduler.lifespan,
+            outbox.lifespan,
+        ],
+        dependencies={**identity.dependencies, **dependencies()},
+        middleware=identity.middleware,
+        state={"discussions": discussions, "ledger": ledger},
     )

@@ -1,0 +1,138 @@
+"""Comments over HTTP: submit with a receipt, published list, my comments, rating."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import MediaType, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from services.discussions.comments.domain import (
+    MAX_TEXT,
+    CommentsService,
+    MyComment,
+    PublicComment,
+    Submission,
+    SubmittedComment,
+)
+from services.discussions.db import utcnow
+from services.discussions.http import DEFAULT_PAGE, CursorQuery, DiscussionsController, LimitQuery
+from services.discussions.pagination import Page
+from services.discussions.responses.domain import ResponsesService
+from shared.comment_period.entry import Stance
+from shared.identity.session import Session
+
+__all__ = ("CommentsController", "FilterQuery")
+
+FilterQuery = Annotated[str | None, QueryParameter(max_length=64)]
+
+
+class CommentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    stance: Stance
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+    section: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    """Anchor of the section, or empty for the whole draft."""
+    proposed_wording: Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] = ""
+
+
+class RatingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
+
+
+class CommentsController(DiscussionsController):
+    path = "/api/v1"
+    tags = ["comments"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post("/periods/{period_id:str}/comments")
+    async def submit(
+        self,
+        period_id: FromPath[str],
+        data: JSONBody[CommentIn],
+        session: NamedDependency[Session],
+        comments: NamedDependency[CommentsService],
+    ) -> SubmittedComment:
+        """Submit a comment; it enters the period's log before moderation. Keep the receipt."""
+        return await comments.submit(
+            period_id,
+            Submission(
+                author=session,
+                section=data.section,
+                stance=data.stance,
+                text=data.text,
+                proposed_wording=data.proposed_wording,
+            ),
+            utcnow(),
+        )
+
+    @get("/periods/{period_id:str}/comments")
+    async def published(
+        self,
+        period_id: FromPath[str],
+        comments: NamedDependency[CommentsService],
+        section: FilterQuery = None,
+        stance: FilterQuery = None,
+        disposition: FilterQuery = None,
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_PAGE,
+    ) -> Page[PublicComment]:
+        """Published comments only, oldest first, filtered by section, stance, disposition."""
+        return await comments.published(
+            period_id,
+            section=section,
+            stance=stance,
+            disposition=disposition,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    @get("/periods/{period_id:str}/comments.html", media_type=MediaType.HTML)
+    async def published_html(
+        self,
+        period_id: FromPath[str],
+        comments: NamedDependency[CommentsService],
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_PAGE,
+    ) -> str:
+        """The published comments as an HTML fragment (for embedding); text is escaped."""
+        page = await comments.published(
+            period_id, section=None, stance=None, disposition=None, cursor=cursor, limit=limit
+        )
+        items = "".join(
+            f"<li id='c-{c.id}'><p class='stance'>{html.escape(c.stance)}"
+            f"{' · ' + html.escape(c.section) if c.section else ''}</p>"
+            f"<p>{html.escape(c.text)}</p>"
+            + (
+                f"<blockquote>{html.escape(c.proposed_wording)}</blockquote>"
+                if c.proposed_wording
+                else ""
+            )
+            + "</li>"
+            for c in page.items
+        )
+        return f"<ol class='comments'>{items}</ol>"
+
+    @get("/me/comments")
+    async def mine(
+        self,
+        session: NamedDependency[Session],
+        comments: NamedDependency[CommentsService],
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_PAGE,
+    ) -> Page[MyComment]:
+        """My comments in every period, with status, reason, response and my rating."""
+        return await comments.mine(session.sub, cursor=cursor, limit=limit)
+
+    @post("/comments/{comment_id:uuid}/rating", status_code=204)
+    async def rate(
+        self,
+        comment_id: FromPath[uuid.UUID],
+        data: JSONBody[RatingIn],
+        session: NamedDependency[Session],
+        responses: NamedDependency[ResponsesService],
+    ) -> None:
+        """Rate the response to my comment, 1–5, once."""
+        await responses.rate(comment_id, author=session.sub, rating=data.rating)

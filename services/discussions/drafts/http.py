@@ -1,0 +1,243 @@
+"""Drafts over HTTP: create (from sections or Markdown), import DOCX, versions, attachments."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+import msgspec
+from litestar import Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
+
+from services.discussions.db import utcnow
+from services.discussions.drafts.domain import (
+    AttachmentView,
+    DraftDetail,
+    DraftsService,
+    DraftSummary,
+)
+from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
+from services.discussions.drafts.importers import (
+    ParsedSection,
+    anchor_for,
+    check_anchor,
+    sections_from_docx,
+    sections_from_markdown,
+)
+from services.discussions.errors import InvalidError
+from services.discussions.http import (
+    DEFAULT_PAGE,
+    CursorQuery,
+    DiscussionsController,
+    LimitQuery,
+    allowed,
+)
+from services.discussions.pagination import Page
+from shared.identity.guards import requires_permission
+from shared.identity.session import Permission, Session
+
+__all__ = ("DraftsController",)
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Short = Annotated[str, msgspec.Meta(max_length=300)]
+LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+Body = Annotated[str, msgspec.Meta(max_length=500_000)]
+MANAGE = Permission.DISCUSSIONS_MANAGE.value
+
+
+class SectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    number: Annotated[str, msgspec.Meta(pattern=r"^\d+(\.\d+)*$")]
+    heading: Title
+    body: Body = ""
+    anchor: str | None = None
+    """Defaults to one derived from the number (2.1 → p2-1)."""
+
+
+class TextIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Either ``sections`` or ``markdown`` (headings open sections)."""
+
+    sections: list[SectionIn] | None = None
+    markdown: Body | None = None
+
+
+class DraftIn(TextIn, kw_only=True, forbid_unknown_fields=True):
+    organisation: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    title: Title
+    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    summary: LongText = ""
+    official_position: Short = ""
+
+
+class VersionIn(TextIn, kw_only=True, forbid_unknown_fields=True):
+    note: LongText = ""
+
+
+@dataclass
+class DocxDraftForm:
+    organisation: str
+    title: str
+    kind: str
+    file: UploadFile
+    summary: str = ""
+    official_position: str = ""
+
+
+@dataclass
+class AttachmentForm:
+    file: UploadFile
+
+
+def parse_text(data: TextIn) -> list[ParsedSection]:
+    if (data.sections is None) == (data.markdown is None):
+        raise InvalidError("text-required", "Give the text once", "Send sections or markdown.")
+    if data.markdown is not None:
+        return sections_from_markdown(data.markdown)
+    assert data.sections is not None
+    parsed = [
+        ParsedSection(
+            s.number,
+            check_anchor(s.anchor) if s.anchor else anchor_for(s.number),
+            s.heading,
+            s.body,
+        )
+        for s in data.sections
+    ]
+    if not parsed or len({p.anchor for p in parsed}) != len(parsed):
+        raise InvalidError(
+            "bad-sections", "InvalidError sections", "Give unique, non-empty sections."
+        )
+    return parsed
+
+
+class DraftsController(DiscussionsController):
+    path = "/api/v1/drafts"
+    tags = ["drafts"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post("/", guards=[requires_permission(MANAGE)])
+    async def create(
+        self,
+        data: JSONBody[DraftIn],
+        session: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> DraftDetail:
+        """Create a draft with its first version (sections or Markdown)."""
+        return await drafts.create(
+            organisation=data.organisation,
+            managed=allowed(session, MANAGE),
+            title=data.title,
+            kind=data.kind,
+            summary=data.summary,
+            official_position=data.official_position,
+            sections=parse_text(data),
+            now=utcnow(),
+        )
+
+    @post(
+        "/import-docx",
+        guards=[requires_permission(MANAGE)],
+        request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
+    )
+    async def import_docx(
+        self,
+        data: MultipartBody[DocxDraftForm],
+        session: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> DraftDetail:
+        """Create a draft from a DOCX file: paragraphs styled Heading 1…6 open sections."""
+        content = await data.file.read()
+        check_file(data.file.filename or "draft.docx", content)
+        return await drafts.create(
+            organisation=data.organisation,
+            managed=allowed(session, MANAGE),
+            title=data.title[:500],
+            kind=data.kind[:100],
+            summary=data.summary[:20_000],
+            official_position=data.official_position[:300],
+            sections=sections_from_docx(content),
+            now=utcnow(),
+        )
+
+    @get("/")
+    async def list_drafts(
+        self,
+        drafts: NamedDependency[DraftsService],
+        organisation: Annotated[str | None, QueryParameter()] = None,
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_PAGE,
+    ) -> Page[DraftSummary]:
+        """Drafts, oldest first, optionally of one organisation."""
+        return await drafts.page(organisation=organisation, cursor=cursor, limit=limit)
+
+    @get("/{draft_id:uuid}")
+    async def get_draft(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        drafts: NamedDependency[DraftsService],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> DraftDetail:
+        """A draft with the sections of its current (or the given) version."""
+        return await drafts.get(draft_id, version)
+
+    @post("/{draft_id:uuid}/versions", guards=[requires_permission(MANAGE)])
+    async def new_version(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        data: JSONBody[VersionIn],
+        session: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> DraftDetail:
+        """Publish a new version; comments on earlier versions stay linked to them."""
+        return await drafts.new_version(
+            draft_id,
+            managed=allowed(session, MANAGE),
+            note=data.note,
+            sections=parse_text(data),
+            now=utcnow(),
+        )
+
+    @post(
+        "/{draft_id:uuid}/attachments",
+        guards=[requires_permission(MANAGE)],
+        request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
+    )
+    async def attach(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        data: MultipartBody[AttachmentForm],
+        session: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> AttachmentView:
+        """Attach a PDF, DOCX or ODT file (checked by content; SHA-256 returned)."""
+        return await drafts.attach(
+            draft_id,
+            managed=allowed(session, MANAGE),
+            filename=data.file.filename or "attachment",
+            data=await data.file.read(),
+            now=utcnow(),
+        )
+
+    @get("/{draft_id:uuid}/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
+    async def download(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        attachment_id: FromPath[uuid.UUID],
+        drafts: NamedDependency[DraftsService],
+    ) -> Response[bytes]:
+        """The attachment's bytes; ``Digest`` carries its SHA-256."""
+        view, content = await drafts.attachment_content(draft_id, attachment_id)
+        return Response(
+            content,
+            media_type=view.media_type,
+            headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(view.filename)}",
+                "X-Content-SHA256": view.sha256,
+            },
+        )
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")

@@ -1,0 +1,84 @@
+"""Moderation over HTTP: the queue and the decision."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.discussions.db import utcnow
+from services.discussions.http import (
+    DEFAULT_PAGE,
+    CursorQuery,
+    DiscussionsController,
+    LimitQuery,
+    allowed,
+)
+from services.discussions.moderation.domain import (
+    Decision,
+    ModerationService,
+    PendingComment,
+    RejectReason,
+)
+from services.discussions.pagination import Page
+from shared.identity.guards import requires_permission
+from shared.identity.session import Permission, Session
+
+__all__ = ("ModerationController",)
+
+MODERATE = Permission.MODERATE.value
+
+
+class DecisionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    decision: Decision
+    reason: RejectReason | None = None
+    """Required to reject: profanity, personal_data, off_topic, duplicate, spam."""
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class DecisionOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    status: str
+
+
+class ModerationController(DiscussionsController):
+    path = "/api/v1"
+    tags = ["moderation"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    guards = [requires_permission(MODERATE)]  # noqa: RUF012
+
+    @get("/periods/{period_id:str}/moderation-queue")
+    async def queue(
+        self,
+        period_id: FromPath[str],
+        session: NamedDependency[Session],
+        moderation: NamedDependency[ModerationService],
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_PAGE,
+    ) -> Page[PendingComment]:
+        """Comments awaiting moderation, oldest first."""
+        return await moderation.queue(
+            period_id, allowed=allowed(session, MODERATE), cursor=cursor, limit=limit
+        )
+
+    @post("/comments/{comment_id:uuid}/moderation")
+    async def decide(
+        self,
+        comment_id: FromPath[uuid.UUID],
+        data: JSONBody[DecisionIn],
+        session: NamedDependency[Session],
+        moderation: NamedDependency[ModerationService],
+    ) -> DecisionOut:
+        """Publish, or reject with a reason code; a rejected comment stays in the log."""
+        status = await moderation.decide(
+            comment_id,
+            allowed=allowed(session, MODERATE),
+            decision=data.decision,
+            reason=data.reason,
+            note=data.note,
+            now=utcnow(),
+        )
+        return DecisionOut(id=comment_id, status=status)

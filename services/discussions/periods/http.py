@@ -1,0 +1,147 @@
+"""Comment periods over HTTP: create, schedule, announce, extend, read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from services.discussions.db import utcnow
+from services.discussions.http import (
+    DEFAULT_PAGE,
+    CursorQuery,
+    DiscussionsController,
+    LimitQuery,
+    allowed,
+    territory_of,
+)
+from services.discussions.pagination import Page
+from services.discussions.periods.domain import (
+    ExtensionView,
+    PeriodsService,
+    PeriodStatus,
+    PeriodView,
+)
+from shared.eligibility import Eligibility
+from shared.identity.guards import requires_permission
+from shared.identity.session import Permission, Session
+
+__all__ = ("PeriodsController",)
+
+MANAGE = Permission.DISCUSSIONS_MANAGE.value
+
+
+class PeriodIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    eligibility: Eligibility = msgspec.field(default_factory=Eligibility)
+
+
+class ScheduleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    ends_at: dt.datetime
+    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+
+
+class PeriodsController(DiscussionsController):
+    path = "/api/v1"
+    tags = ["comment periods"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post("/drafts/{draft_id:uuid}/periods", guards=[requires_permission(MANAGE)])
+    async def create(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        data: JSONBody[PeriodIn],
+        session: NamedDependency[Session],
+        periods: NamedDependency[PeriodsService],
+    ) -> PeriodView:
+        """Create a comment period (state draft) with its dates and eligibility rules."""
+        draft = await periods.drafts.get(draft_id)
+        return await periods.create(
+            draft_id=draft_id,
+            managed=allowed(session, MANAGE),
+            territory=territory_of(session, draft.organisation),
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            eligibility=data.eligibility,
+            now=utcnow(),
+        )
+
+    @get("/periods")
+    async def list_periods(
+        self,
+        periods: NamedDependency[PeriodsService],
+        draft: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        status: Annotated[PeriodStatus | None, QueryParameter()] = None,
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_PAGE,
+    ) -> Page[PeriodView]:
+        """Announced, open, closed and reported periods."""
+        return await periods.page(draft_id=draft, status=status, cursor=cursor, limit=limit)
+
+    @get("/periods/{period_id:str}")
+    async def get_period(
+        self, period_id: FromPath[str], periods: NamedDependency[PeriodsService]
+    ) -> PeriodView:
+        return await periods.get(period_id)
+
+    @put("/periods/{period_id:str}/schedule", guards=[requires_permission(MANAGE)])
+    async def reschedule(
+        self,
+        period_id: FromPath[str],
+        data: JSONBody[ScheduleIn],
+        session: NamedDependency[Session],
+        periods: NamedDependency[PeriodsService],
+    ) -> PeriodView:
+        """Change the dates before the period opens."""
+        return await periods.reschedule(
+            period_id,
+            managed=allowed(session, MANAGE),
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            now=utcnow(),
+        )
+
+    @post("/periods/{period_id:str}/announce", guards=[requires_permission(MANAGE)])
+    async def announce(
+        self,
+        period_id: FromPath[str],
+        session: NamedDependency[Session],
+        periods: NamedDependency[PeriodsService],
+    ) -> PeriodView:
+        """Announce the period; it then opens and closes by itself at its dates."""
+        return await periods.announce(period_id, managed=allowed(session, MANAGE), now=utcnow())
+
+    @post("/periods/{period_id:str}/extensions", guards=[requires_permission(MANAGE)])
+    async def extend(
+        self,
+        period_id: FromPath[str],
+        data: JSONBody[ExtensionIn],
+        session: NamedDependency[Session],
+        periods: NamedDependency[PeriodsService],
+    ) -> PeriodView:
+        """Move the end later, with a reason that is kept and shown."""
+        return await periods.extend(
+            period_id,
+            managed=allowed(session, MANAGE),
+            new_end=data.ends_at,
+            reason=data.reason,
+            decided_by=session.sub,
+            now=utcnow(),
+        )
+
+    @get("/periods/{period_id:str}/extensions")
+    async def extensions(
+        self, period_id: FromPath[str], periods: NamedDependency[PeriodsService]
+    ) -> list[ExtensionView]:
+        """Every extension with its reason (a short list, never paged)."""
+        return await periods.extensions(period_id)

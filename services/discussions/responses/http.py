@@ -1,0 +1,52 @@
+"""Official responses over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.discussions.db import utcnow
+from services.discussions.http import DiscussionsController, allowed
+from services.discussions.responses.domain import Disposition, ResponsesService
+from shared.identity.guards import requires_permission
+from shared.identity.session import Permission, Session
+
+__all__ = ("ResponsesController",)
+
+RESPOND = Permission.RESPOND.value
+
+
+class ResponseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    disposition: Disposition
+    justification: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class ResponsesController(DiscussionsController):
+    path = "/api/v1"
+    tags = ["responses"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @post(
+        "/comments/{comment_id:uuid}/response",
+        guards=[requires_permission(RESPOND)],
+        status_code=204,
+    )
+    async def respond(
+        self,
+        comment_id: FromPath[uuid.UUID],
+        data: JSONBody[ResponseIn],
+        session: NamedDependency[Session],
+        responses: NamedDependency[ResponsesService],
+    ) -> None:
+        """Answer a published comment; its author is notified."""
+        await responses.respond(
+            comment_id,
+            allowed=allowed(session, RESPOND),
+            disposition=data.disposition,
+            justification=data.justification,
+            now=utcnow(),
+        )

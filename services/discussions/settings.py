@@ -1,0 +1,45 @@
+"""Settings only the discussions service reads, from the environment, once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.config import MissingSettingError
+
+__all__ = ("DiscussionsSettings", "load_discussions_settings")
+
+
+@dataclass(frozen=True, slots=True)
+class DiscussionsSettings:
+    webhook_url: str | None
+    """Where author notifications are POSTed (VMESTE_DISCUSSIONS_WEBHOOK_URL); none: kept."""
+    scheduler_interval_s: float
+    """How often periods are opened and closed (VMESTE_DISCUSSIONS_SCHEDULER_INTERVAL_S)."""
+    outbox_interval_s: float
+    """How often the outbox is drained (VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S)."""
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise MissingSettingError(name, f"must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise MissingSettingError(name, "must be positive")
+    return value
+
+
+def load_discussions_settings(environ: Mapping[str, str] = os.environ) -> DiscussionsSettings:
+    url = environ.get("VMESTE_DISCUSSIONS_WEBHOOK_URL") or None
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise MissingSettingError("VMESTE_DISCUSSIONS_WEBHOOK_URL", "must be an http(s) URL")
+    return DiscussionsSettings(
+        webhook_url=url,
+        scheduler_interval_s=_float(environ, "VMESTE_DISCUSSIONS_SCHEDULER_INTERVAL_S", 1.0),
+        outbox_interval_s=_float(environ, "VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S", 1.0),
+    )

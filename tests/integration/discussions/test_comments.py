@@ -1,0 +1,159 @@
+"""Comments: receipts, pre-moderation, public visibility, my comments, versions, escaping."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from tests.harness.asgi import app_client
+from tests.integration.discussions._support import comment, moderate, open_period
+from tests.integration.discussions.conftest import People
+
+
+async def test_public_list_shows_only_published_comments(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        ids = [
+            (await comment(client, period_id, people.citizen(), f"Замечание {i}")).json()["id"]
+            for i in range(3)
+        ]
+        public = await client.get(f"/api/v1/periods/{period_id}/comments")
+        assert public.json()["items"] == []
+        await moderate(client, official, ids[0])
+        rejected = await moderate(client, official, ids[1], "reject", "spam")
+        assert rejected.status_code == 201
+        public = (await client.get(f"/api/v1/periods/{period_id}/comments")).json()
+        assert [c["id"] for c in public["items"]] == [ids[0]]
+        queue = (
+            await client.get(f"/api/v1/periods/{period_id}/moderation-queue", headers=official)
+        ).json()
+        assert [c["id"] for c in queue["items"]] == [ids[2]]
+
+
+async def test_rejected_comment_stays_in_the_log(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        submitted = (await comment(client, period_id, people.citizen(), "спам спам")).json()
+        await moderate(client, official, submitted["id"], "reject", "spam")
+        await app.state.ledger.integrate_now(period_id)
+        found = await client.get(f"/api/v1/logs/{period_id}/tracking/{submitted['tracking_code']}")
+        assert found.json()["status"] == "included"
+
+
+async def test_moderation_rules(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        comment_id = (await comment(client, period_id, people.citizen())).json()["id"]
+        no_reason = await moderate(client, official, comment_id, "reject")
+        assert no_reason.status_code == 400
+        by_citizen = await moderate(client, people.citizen(), comment_id)
+        assert by_citizen.status_code == 403
+        other_org = await moderate(client, people.official("other"), comment_id)
+        assert other_org.status_code == 403
+        bad_reason = await moderate(client, official, comment_id, "reject", "boring")
+        assert bad_reason.status_code == 400
+        assert (await moderate(client, official, comment_id)).status_code == 201
+        again = await moderate(client, official, comment_id, "reject", "spam")
+        assert again.status_code == 409
+
+
+async def test_my_comments_list_status_and_response(app: Litestar, people: People) -> None:
+    official = people.official()
+    me = people.citizen(sub="me-" + "0" * 16)
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        first = (await comment(client, period_id, me, "Первое")).json()
+        second = (await comment(client, period_id, me, "Второе")).json()
+        await comment(client, period_id, people.citizen(), "Чужое")
+        await moderate(client, official, first["id"])
+        await moderate(client, official, second["id"], "reject", "off_topic")
+        await client.post(
+            f"/api/v1/comments/{first['id']}/response",
+            json={"disposition": "noted", "justification": "Принято к сведению."},
+            headers=official,
+        )
+        mine = (await client.get("/api/v1/me/comments", headers=me)).json()["items"]
+        assert [(c["text"], c["status"], c["reject_reason"], c["disposition"]) for c in mine] == [
+            ("Первое", "published", "", "noted"),
+            ("Второе", "rejected", "off_topic", ""),
+        ]
+        assert mine[0]["tracking_code"] == first["tracking_code"]
+
+
+async def test_script_is_stored_as_sent_and_escaped_in_html(app: Litestar, people: People) -> None:
+    official = people.official()
+    text = "<script>alert('x')</script> & ещё"
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        submitted = (await comment(client, period_id, people.citizen(), text)).json()
+        await moderate(client, official, submitted["id"])
+        public = (await client.get(f"/api/v1/periods/{period_id}/comments")).json()
+        assert public["items"][0]["text"] == text
+        page = await client.get(f"/api/v1/periods/{period_id}/comments.html")
+        assert "<script>" not in page.text
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; ещё" in page.text
+
+
+async def test_comment_rules_section_wording_length(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        unknown = await comment(client, period_id, people.citizen(), section="p9")
+        assert unknown.json()["type"].endswith("/unknown-section")
+        wordless = await comment(client, period_id, people.citizen(), stance="propose_wording")
+        assert wordless.json()["type"].endswith("/wording-required")
+        too_long = await comment(client, period_id, people.citizen(), "я" * 5001)
+        assert too_long.status_code == 400
+        anonymous = await client.post(
+            f"/api/v1/periods/{period_id}/comments", json={"stance": "support", "text": "да"}
+        )
+        assert anonymous.status_code == 401
+        unknown_field = await client.post(
+            f"/api/v1/periods/{period_id}/comments",
+            json={"stance": "support", "text": "да", "author": "x"},
+            headers=people.citizen(),
+        )
+        assert unknown_field.json()["type"].endswith("/unknown-field")
+
+
+async def test_new_version_keeps_comments_on_the_old_one(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        draft, period_id = await open_period(client, official)
+        old = (await comment(client, period_id, people.citizen(), section="p2-1")).json()
+        revised = await client.post(
+            f"/api/v1/drafts/{draft['id']}/versions",
+            json={"note": "Учтены замечания", "markdown": "# 1. Общие положения\nТекст.\n"},
+            headers=official,
+        )
+        assert revised.json()["version"] == 2
+        new = (await comment(client, period_id, people.citizen(), section="p1")).json()
+        for item in (old, new):
+            await moderate(client, official, item["id"])
+        listed = (await client.get(f"/api/v1/periods/{period_id}/comments")).json()["items"]
+        assert [(c["draft_version"], c["section"]) for c in listed] == [(1, "p2-1"), (2, "p1")]
+        first = (await client.get(f"/api/v1/drafts/{draft['id']}", params={"version": 1})).json()
+        assert [s["anchor"] for s in first["sections"]] == ["p1", "p2", "p2-1", "p2-2"]
+
+
+async def test_lists_are_paginated(app: Litestar, people: People) -> None:
+    official = people.official()
+    me = people.citizen()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        for i in range(5):
+            await comment(client, period_id, me, f"Комментарий {i}")
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            page = (await client.get("/api/v1/me/comments", params=params, headers=me)).json()
+            seen += [c["text"] for c in page["items"]]
+            cursor = page["next"]
+            if cursor is None:
+                break
+        assert seen == [f"Комментарий {i}" for i in range(5)]
+        too_many = await client.get("/api/v1/me/comments", params={"limit": 1000}, headers=me)
+        assert too_many.status_code == 400

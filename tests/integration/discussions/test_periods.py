@@ -1,0 +1,120 @@
+"""Comment periods: accepted only between start and end, extensions, no shortening."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from litestar import Litestar
+
+from tests.harness.asgi import app_client
+from tests.integration.discussions._support import (
+    announce_period,
+    comment,
+    create_draft,
+    now,
+    open_period,
+    wait_status,
+)
+from tests.integration.discussions.conftest import People
+
+
+async def test_comment_before_start_is_refused(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        draft = await create_draft(client, official)
+        period_id = await announce_period(client, official, draft["id"], starts_in=3600)
+        response = await comment(client, period_id, people.citizen())
+        assert response.status_code == 409
+        assert response.json()["type"].endswith("/period-not-open")
+
+
+async def test_comment_after_end_is_refused_and_period_closes_by_itself(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official, ends_in=1.0)
+        assert (await comment(client, period_id, people.citizen())).status_code == 201
+        closed = await wait_status(client, period_id, "closed")
+        assert closed["closed_at"] is not None
+        late = await comment(client, period_id, people.citizen())
+        assert late.status_code == 409
+        assert late.headers["content-type"] == "application/problem+json"
+
+
+async def test_extension_takes_effect_and_is_logged(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official, ends_in=1.0)
+        new_end = now() + dt.timedelta(hours=2)
+        extended = await client.post(
+            f"/api/v1/periods/{period_id}/extensions",
+            json={"ends_at": new_end.isoformat(), "reason": "Много обращений жителей"},
+            headers=official,
+        )
+        assert extended.status_code == 201, extended.text
+        await asyncio.sleep(1.3)
+        assert (await client.get(f"/api/v1/periods/{period_id}")).json()["status"] == "open"
+        assert (await comment(client, period_id, people.citizen())).status_code == 201
+        log = (await client.get(f"/api/v1/periods/{period_id}/extensions")).json()
+        assert [e["reason"] for e in log] == ["Много обращений жителей"]
+
+
+async def test_open_period_cannot_be_shortened(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        earlier = (now() + dt.timedelta(minutes=5)).isoformat()
+        shortened = await client.post(
+            f"/api/v1/periods/{period_id}/extensions",
+            json={"ends_at": earlier, "reason": "Торопимся"},
+            headers=official,
+        )
+        assert shortened.status_code == 409
+        assert shortened.json()["type"].endswith("/period-cannot-shorten")
+        rescheduled = await client.put(
+            f"/api/v1/periods/{period_id}/schedule",
+            json={"starts_at": now().isoformat(), "ends_at": earlier},
+            headers=official,
+        )
+        assert rescheduled.status_code == 409
+
+
+async def test_only_the_organisations_officials_manage_its_periods(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        draft = await create_draft(client, official)
+        body = {
+            "starts_at": now().isoformat(),
+            "ends_at": (now() + dt.timedelta(days=1)).isoformat(),
+        }
+        other = await client.post(
+            f"/api/v1/drafts/{draft['id']}/periods", json=body, headers=people.official("other")
+        )
+        assert other.status_code == 403
+        citizen = await client.post(
+            f"/api/v1/drafts/{draft['id']}/periods", json=body, headers=people.citizen()
+        )
+        assert citizen.status_code == 403
+        anonymous = await client.post(f"/api/v1/drafts/{draft['id']}/periods", json=body)
+        assert anonymous.status_code == 401
+
+
+async def test_ineligible_citizens_are_refused_with_the_reason(
+    app: Litestar, people: People
+) -> None:
+    from tests.integration.discussions.conftest import OTHER_TOWN
+
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official, eligibility={"min_age": 18})
+        outside = await comment(client, period_id, people.citizen(oktmo=OTHER_TOWN))
+        assert outside.status_code == 403
+        assert outside.json()["code"] == "outside-territory"
+        unconfirmed = await comment(client, period_id, people.citizen(trusted=False))
+        assert unconfirmed.json()["code"] == "account-not-confirmed"
+        young = await comment(client, period_id, people.citizen(born=dt.date.today()))
+        assert young.json()["code"] == "too-young"
