@@ -1,11 +1,30 @@
-"""Assembles the polls service."""
+"""Assembles the polls service: one place where every part is wired."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from litestar import Litestar
 
-from services.polls.tables import TABLES
+from services.polls.casting.batching import RedisGate
+from services.polls.casting.domain import CastService
+from services.polls.casting.http import casting_controller
+from services.polls.casting.store import CastStore
+from services.polls.logs import poll_logs_controller
+from services.polls.polls.domain import PollService
+from services.polls.polls.http import polls_controller
+from services.polls.polls.store import PollStore
+from services.polls.results.domain import ResultsService
+from services.polls.results.http import results_controller
+from services.polls.scheduler import Scheduler
+from services.polls.service_secret import ServiceSecret
+from services.polls.tables import LEASE, LEDGER, TABLES
 from shared.config import Settings, get_settings
+from shared.db.engine import is_sqlite
+from shared.identity import identity_components
+from shared.lease import Lease
+from shared.ledger.service import LogService, load_log_keys
+from shared.ledger.store import LedgerStore
 from shared.version import VERSION
 from shared.web.app import build_app
 from shared.web.runtime import runtime_lifespan
@@ -13,14 +32,48 @@ from shared.web.runtime import runtime_lifespan
 __all__ = ("create_app",)
 
 
+def log_origin_prefix(settings: Settings) -> str:
+    """``<public host>/polls``: the origin line of every poll log is this plus the poll id."""
+    url = urlsplit(settings.public_urls["polls"])
+    return f"{url.netloc or 'localhost'}{url.path.rstrip('/')}/polls"
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime, lifespan = runtime_lifespan("polls", settings, TABLES)
+    keys_dir = settings.security.keys_dir
+    ledger = LogService(
+        LedgerStore(LEDGER, runtime.engine),
+        load_log_keys(keys_dir, "polls"),
+        log_origin_prefix(settings),
+        LEASE,
+    )
+    poll_store = PollStore()
+    polls = PollService(poll_store)
+    results = ResultsService(polls, ledger)
+    casting = CastService(
+        ledger=ledger,
+        polls=poll_store,
+        store=CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine)),
+        gate=RedisGate(runtime.redis, runtime.scripts),
+        secret=ServiceSecret.load_or_create(keys_dir),
+    )
+    scheduler = Scheduler(poll_store, ledger, Lease(LEASE, "poll-scheduler"))
+    identity = identity_components(settings, service="polls")
     return build_app(
         service="polls",
         version=VERSION,
         settings=settings,
-        route_handlers=[],
-        readiness=runtime.readiness(),
-        lifespan=[lifespan],
+        route_handlers=[
+            *identity.route_handlers,
+            polls_controller(polls, results),
+            casting_controller(casting),
+            results_controller(results),
+            poll_logs_controller(ledger, poll_store),
+        ],
+        readiness=[*runtime.readiness(), *identity.readiness],
+        lifespan=[lifespan, *identity.lifespan, ledger.lifespan, scheduler.lifespan],
+        middleware=identity.middleware,
+        dependencies=identity.dependencies,
+        state={"casting": casting, "scheduler": scheduler, "ledger": ledger},
     )

@@ -2,10 +2,14 @@
 
 from piccolo.table import Table
 
+from services.polls.casting.tables import Participation
+from services.polls.polls.tables import Poll
 from shared.lease import make_lease_table
 from shared.ledger.tables import make_ledger_tables
+
+__all__ = ("LEASE", "LEDGER", "TABLES")
 
 LEDGER = make_ledger_tables()
 LEASE = make_lease_table()
 
-TABLES: tuple[type[Table], ...] = (*LEDGER.all(), LEASE)
+TABLES: tuple[type[Table], ...] = (*LEDGER.all(), LEASE, Poll, Participation)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from shared.comment_period.report import report_from_board
 from shared.ledger.audit import AuditReport, Finding, TallyHook, audit_board, check_receipt
 from shared.ledger.board import BoardFormatError, BoardHeader
 from shared.tally.results import recompute_from_board
@@ -27,7 +28,10 @@ __all__ = ("audit_app",)
 audit_app = typer.Typer(help="Verify boards and receipts offline.", no_args_is_help=True)
 _console = Console(stderr=False)
 
-_TALLIES: dict[str, TallyHook] = {"poll": recompute_from_board}
+_TALLIES: dict[str, TallyHook] = {
+    "poll": recompute_from_board,
+    "comment-period": report_from_board,
+}
 """Which recomputation checks each kind of log's certified results."""
 
 

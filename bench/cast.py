@@ -1,0 +1,359 @@
+"""Cast benchmark: the polls service's casting rate against a bare Litestar POST.
+
+    uv run python -m bench.cast [--voters 60000] [--duration 10] [--connections 64]
+
+Starts its own Redis and PostgreSQL (tests/harness/processes.py), migrates the polls and
+identity databases, starts the polls service under granian (2 workers), has an official
+create and schedule an open survey, mints one session token per distinct eligible voter, and
+drives casts with **wrk** (Debian package ``wrk``; the script tells you to install it if it is
+missing) and a Lua script that gives every request the next unused voter's token, so every
+cast is a first cast. It reports wrk's latency percentiles, then measures, in the same run and
+under the same granian settings, a bare Litestar POST endpoint that decodes the same body
+with msgspec and returns a small JSON object.
+
+Runs: (1) casts at full load; (2) casts paced at ~80 % of the rate of (1) (wrk's ``delay()``
+hook pacing each connection), whose p99 is the latency target; (3) the bare endpoint at full
+load. Target: casts/s ÷ bare POST/s ≥ 0.5, zero errors, p99 < 50 ms at 80 % of the max rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from litestar import Litestar, post
+from litestar.params import JSONBody
+
+from services.polls.casting.schemas import CastRequest
+from shared.db.migrate import migrate
+from shared.identity.keys import KeyRing
+from shared.identity.session import OrganisationGrant
+from shared.identity.tokens import SessionClaims, TokenService
+from tests.harness.processes import free_port, start_postgres, start_redis
+
+WORKERS = 2
+ANSWERS = b'{"answers":{"park":"yes","happy":4}}'
+QUESTIONS = [
+    {
+        "kind": "single_choice",
+        "id": "park",
+        "text": "Should the park get new lights?",
+        "options": [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}],
+    },
+    {"kind": "scale", "id": "happy", "text": "How happy are you?", "min": 1, "max": 5},
+]
+
+_LUA = """
+local tokens = {}
+local counter = 0
+local thread_id = 0
+local threads = %(threads)d
+local delay_ms = %(delay_ms)f
+local path = "%(path)s"
+local body = '%(body)s'
+
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+
+function init(args)
+  thread_id = tid
+  for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+  n = thread_id
+end
+
+function request()
+  n = n + threads
+  local token = tokens[(n %% #tokens) + 1]
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. token,
+  }, body)
+end
+
+function delay()
+  return delay_ms
+end
+"""
+
+
+@post("/bare", sync_to_thread=False)
+def _bare(data: JSONBody[CastRequest]) -> dict[str, Any]:
+    return {"ok": True, "answers": len(data.answers)}
+
+
+def bare_app() -> Litestar:
+    """The baseline: a bare Litestar POST that decodes the cast body with msgspec."""
+    return Litestar(route_handlers=[_bare], debug=False, logging_config=None)
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+
+
+def _ms(text: str) -> float:
+    value = float(re.findall(r"[\d.]+", text)[0])
+    if text.endswith("us"):
+        return value / 1000
+    if text.endswith("ms"):
+        return value
+    if text.endswith("s"):
+        return value * 1000
+    return value
+
+
+def _run_wrk(
+    url: str, script: Path, *, connections: int, duration: int, threads: int = 2
+) -> WrkResult:
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket:
+        errors += sum(int(g) for g in socket.groups())
+    return WrkResult(rate, p50, p99, errors, total)
+
+
+def _script(folder: Path, name: str, path: str, tokens: Path, delay_ms: float = 0.0) -> Path:
+    script = folder / f"{name}.lua"
+    script.write_text(
+        _LUA
+        % {
+            "threads": 2,
+            "delay_ms": delay_ms,
+            "path": path,
+            "body": ANSWERS.decode(),
+            "tokens": str(tokens),
+        }
+    )
+    return script
+
+
+def _granian(target: str, port: int, env: dict[str, str], factory: bool) -> subprocess.Popen[bytes]:
+    argv = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--workers",
+        str(WORKERS),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    if factory:
+        argv.append("--factory")
+    return subprocess.Popen([*argv, target], env=env)
+
+
+def _wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=60_000)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk (Debian), then run again.")
+        return 2
+
+    folder = Path(tempfile.mkdtemp(prefix="vmeste-bench-"))
+    redis = start_redis(folder / "redis")
+    postgres = start_postgres()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for db in ("bench_polls", "bench_identity"):
+            postgres.sql(f"CREATE DATABASE {db}")
+        migrate("polls", postgres.url("bench_polls"))
+        migrate("identity", postgres.url("bench_identity"))
+        keys_dir = folder / "keys"
+        tokens = TokenService(KeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=2))
+        env = {
+            **os.environ,
+            "VMESTE_ENV": "dev",
+            "VMESTE_DATA_DIR": str(folder / "data"),
+            "VMESTE_KEYS_DIR": str(keys_dir),
+            "VMESTE_REDIS_URL": redis.url,
+            "VMESTE_POLLS_DATABASE_URL": postgres.url("bench_polls"),
+            "VMESTE_IDENTITY_DATABASE_URL": postgres.url("bench_identity"),
+            "VMESTE_DISCUSSIONS_DATABASE_URL": postgres.url("postgres"),
+        }
+
+        def token(sub: str, orgs: tuple[OrganisationGrant, ...] = ()) -> str:
+            claims = SessionClaims(
+                sub=sub,
+                trusted=True,
+                birth_date=dt.date(1980, 1, 1),
+                oktmo="92701000001",
+                region="92",
+                roles=("citizen", "official") if orgs else ("citizen",),
+                orgs=orgs,
+                sid=secrets.token_hex(8),
+            )
+            return tokens.issue(claims)[0]
+
+        started = time.monotonic()
+        token_file = folder / "tokens.txt"
+        with token_file.open("w") as out:
+            for i in range(args.voters):
+                out.write(token(f"{i:032x}") + "\n")
+        print(f"minted {args.voters} voter tokens in {time.monotonic() - started:.1f} s")
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        processes.append(_granian("services.polls.app:create_app", port, env, factory=True))
+        _wait_http(f"{base}/health/live")
+        grant = OrganisationGrant(
+            org="kazan", role="official", territory=("92701",), permissions=("polls:manage",)
+        )
+        official = {"Authorization": "Bearer " + token("f" * 32, (grant,))}
+        now = dt.datetime.now(dt.UTC)
+        created = httpx.post(
+            f"{base}/api/v1/polls",
+            json={
+                "organisation": "kazan",
+                "title": "Bench",
+                "kind": "survey",
+                "questions": QUESTIONS,
+                "opens_at": now.isoformat(),
+                "closes_at": (now + dt.timedelta(hours=1)).isoformat(),
+            },
+            headers=official,
+        ).json()
+        poll_id = created["id"]
+        httpx.post(f"{base}/api/v1/polls/{poll_id}/schedule", headers=official)
+        while (
+            httpx.get(f"{base}/api/v1/polls/{poll_id}", headers=official).json()["status"] != "open"
+        ):
+            time.sleep(0.1)
+        path = f"/api/v1/polls/{poll_id}/ballots"
+
+        # Warm-up (connection pools, caches) with the tail of the voter list.
+        warm_tokens = folder / "warm.txt"
+        warm_tokens.write_text("\n".join(token(f"w{i:031x}") for i in range(2000)) + "\n")
+        _run_wrk(base, _script(folder, "warm", path, warm_tokens), connections=16, duration=2)
+        full = _run_wrk(
+            base,
+            _script(folder, "full", path, token_file),
+            connections=args.connections,
+            duration=args.duration,
+        )
+        paced_tokens = folder / "paced.txt"
+        lines = token_file.read_text().splitlines()[full.requests + 4 * args.connections :]
+        paced_tokens.write_text("\n".join(lines) + "\n")
+        target = 0.8 * full.requests_per_s
+        # Each connection waits delay() before its next request; latency adds on top, so the
+        # achieved rate is at most the target (printed below).
+        delay_ms = max(0.0, args.connections * 1000 / target - full.p50_ms * 0.5)
+        paced = _run_wrk(
+            base,
+            _script(folder, "paced", path, paced_tokens, delay_ms),
+            connections=args.connections,
+            duration=args.duration,
+        )
+        _stop(processes.pop())
+
+        bare_port = free_port()
+        processes.append(_granian("bench.cast:bare_app", bare_port, env, factory=True))
+        bare_base = f"http://127.0.0.1:{bare_port}"
+        _wait_http(f"{bare_base}/bare")
+        _run_wrk(
+            bare_base, _script(folder, "bwarm", "/bare", warm_tokens), connections=16, duration=2
+        )
+        bare = _run_wrk(
+            bare_base,
+            _script(folder, "bare", "/bare", token_file),
+            connections=args.connections,
+            duration=args.duration,
+        )
+        ratio = full.requests_per_s / bare.requests_per_s
+        print(f"load generator: wrk, 2 threads, {args.connections} connections, {args.duration} s")
+        print(f"granian: {WORKERS} workers, asgi; PostgreSQL + Redis local")
+        print(
+            f"casts (max):      {full.requests_per_s:9.0f} /s  p50 {full.p50_ms:6.2f} ms  "
+            f"p99 {full.p99_ms:6.2f} ms  errors {full.errors} of {full.requests}"
+        )
+        print(
+            f"casts (~80 %):    {paced.requests_per_s:9.0f} /s  p50 {paced.p50_ms:6.2f} ms  "
+            f"p99 {paced.p99_ms:6.2f} ms  errors {paced.errors} of {paced.requests}"
+        )
+        print(
+            f"bare POST:        {bare.requests_per_s:9.0f} /s  p50 {bare.p50_ms:6.2f} ms  "
+            f"p99 {bare.p99_ms:6.2f} ms  errors {bare.errors}"
+        )
+        print(f"ratio casts/bare: {ratio:.2f}  (target >= 0.5)")
+        ok = ratio >= 0.5 and full.errors == 0 and paced.errors == 0 and paced.p99_ms < 50
+        print("TARGET MET" if ok else "target not met")
+        return 0
+    finally:
+        for process in processes:
+            _stop(process)
+        redis.stop()
+        postgres.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Amortising round trips: concurrent casts share one Redis script call and one commit.
+
+Both batchers follow the group-commit pattern: the first caller starts a drain task; callers
+that arrive while a round trip is in flight queue up and go together in the next one. Under
+no load a cast waits for nothing but its own round trip; under load the batch grows by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared.redis import Scripts
+
+__all__ = ("GroupCommitter", "RedisGate")
+
+_log = structlog.get_logger("vmeste.polls.casting")
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+class RedisGate:
+    """``SET NX`` on voter tags, many per script call; Redis is only the fast path.
+
+    ``claim`` answers True (first time seen), False (already taken) or None (Redis did not
+    answer: the caller goes on with the database as the only gate). After a failure Redis is
+    left alone for ``cooldown_s``, so a dead Redis costs casts nothing but a clock read.
+    """
+
+    def __init__(
+        self, redis: Redis, scripts: Scripts, *, max_batch: int = 512, cooldown_s: float = 1.0
+    ) -> None:
+        self._redis = redis
+        self._scripts = scripts
+        self._max_batch = max_batch
+        self._cooldown_s = cooldown_s
+        self._down_until = 0.0
+        self._pending: list[tuple[str, int, asyncio.Future[bool | None]]] = []
+        self._drain: asyncio.Task[None] | None = None
+
+    async def claim(self, key: str, ttl_s: int) -> bool | None:
+        if time.monotonic() < self._down_until:
+            return None
+        future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
+        self._pending.append((key, ttl_s, future))
+        if self._drain is None:
+            self._drain = asyncio.create_task(self._run(), name="redis-gate")
+        return await future
+
+    async def release(self, key: str) -> None:
+        """Undo a claim whose cast failed, so the voter may try again (best effort)."""
+        if time.monotonic() < self._down_until:
+            return
+        try:
+            await self._redis.delete(key)
+        except (RedisError, OSError):
+            self._down_until = time.monotonic() + self._cooldown_s
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                answers: Sequence[bool | None]
+                try:
+                    raw = await self._scripts.gate_many(
+                        keys=[key for key, _, _ in batch],
+                        args=[1, max(ttl for _, ttl, _ in batch)],
+                    )
+                    answers = [bool(r) for r in raw]
+                except (RedisError, OSError) as exc:
+                    self._down_until = time.monotonic() + self._cooldown_s
+                    _log.warning("redis gate unavailable; the database gates alone", error=str(exc))
+                    answers = [None] * len(batch)
+                for (_, _, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._drain = None
+
+
+class GroupCommitter(Generic[Item, Outcome]):
+    """Collects concurrent items and hands them to ``write`` in one call (one transaction).
+
+    ``write`` returns one outcome per item, in order. If it raises, each item of the batch is
+    written alone, so one bad item (or a deadlock between batches) fails only itself.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[Sequence[Item]], Awaitable[Sequence[Outcome]]],
+        *,
+        max_batch: int = 256,
+        linger_s: float = 0.002,
+    ) -> None:
+        self._write = write
+        self._max_batch = max_batch
+        self._linger_s = linger_s
+        self._pending: list[tuple[Item, asyncio.Future[Outcome]]] = []
+        self._drain: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def submit(self, item: Item) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._drain is None:
+            self._drain = asyncio.create_task(self._run(), name="group-commit")
+        return await future
+
+    async def _run(self) -> None:
+        try:
+            if self._linger_s:
+                # Let the casts that are a few ms behind this one join its commit.
+                await asyncio.sleep(self._linger_s)
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                await self._commit(batch)
+        finally:
+            self._drain = None
+
+    async def _commit(self, batch: list[tuple[Item, asyncio.Future[Outcome]]]) -> None:
+        self.batches += 1
+        items = [item for item, _ in batch]
+        try:
+            outcomes = await self._write(items)
+        except Exception as exc:
+            if len(batch) == 1:
+                _fail(batch[0][1], exc)
+                return
+            for item, future in batch:
+                try:
+                    (outcome,) = await self._write([item])
+                except Exception as single:
+                    _fail(future, single)
+                else:
+                    _resolve(future, outcome)
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            _resolve(future, outcome)
+
+
+def _resolve(future: asyncio.Future[Outcome], outcome: Outcome) -> None:
+    if not future.done():
+        future.set_result(outcome)
+
+
+def _fail(future: asyncio.Future[Outcome], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)

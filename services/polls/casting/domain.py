@@ -1,0 +1,196 @@
+"""Casting a ballot: the hot path, in the order the architecture fixes.
+
+1. (authenticated by the HTTP layer) poll open; voter eligible; answers valid;
+2. ``voter_tag = HMAC(poll key, sub)``; a Redis ``SET NX`` gate on the tag, batched with the
+   concurrent casts' gates into one script call, turns repeats away cheaply;
+3. one transaction (shared with concurrent casts: group commit) writes the participation row,
+   whose ``UNIQUE (poll_id, voter_tag)`` is the authority, and the ballot as a log entry with
+   no link to it and a minute-truncated time;
+4. only after the commit, the signed receipt and its tracking code.
+
+If Redis is down or was flushed the gate answers "unknown" or "new", and the UNIQUE
+constraint alone decides: nobody is ever counted twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.polls.casting.batching import GroupCommitter, RedisGate
+from services.polls.casting.sealing import SealedReceipt, open_seal, seal
+from services.polls.casting.store import CastStore, PendingCast, WriteOutcome
+from services.polls.errors import PollsError, conflict, not_found
+from services.polls.polls.domain import ineligibility
+from services.polls.polls.store import PollRecord, PollStore
+from services.polls.service_secret import ServiceSecret
+from shared.eligibility import age_on
+from shared.identity.session import Session
+from shared.ledger.merkle import leaf_hash
+from shared.ledger.service import IssuedReceipt, LogService
+from shared.tally.ballot import BallotError, encode_entry, make_entry
+
+__all__ = ("CastResult", "CastService", "age_band")
+
+_BANDS = ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
+
+
+def age_band(age: int) -> str:
+    """Ten-year bands (coarse on purpose: analytics, not identification)."""
+    for upper, band in _BANDS:
+        if age < upper:
+            return band
+    return "65+"
+
+
+@dataclass(frozen=True, slots=True)
+class CastResult:
+    receipt: IssuedReceipt
+    replayed: bool
+    """True when this is the original receipt returned again for the same Idempotency-Key."""
+
+
+def poll_not_open(poll: PollRecord) -> PollsError:
+    return conflict(
+        "poll-not-open",
+        "Poll not open",
+        f"The poll is {poll.status}; ballots are accepted from {poll.opens_at.isoformat()} "
+        f"until {poll.closes_at.isoformat()}.",
+        status=poll.status,
+    )
+
+
+class CastService:
+    def __init__(
+        self,
+        *,
+        ledger: LogService,
+        polls: PollStore,
+        store: CastStore,
+        gate: RedisGate,
+        secret: ServiceSecret,
+        poll_cache_s: float = 1.0,
+        linger_s: float = 0.002,
+    ) -> None:
+        self._ledger = ledger
+        self._polls = polls
+        self._store = store
+        self._gate = gate
+        self._secret = secret
+        self._poll_cache_s = poll_cache_s
+        self._cache: dict[str, tuple[float, PollRecord]] = {}
+        self.committer: GroupCommitter[PendingCast, WriteOutcome] = GroupCommitter(
+            store.write, linger_s=linger_s
+        )
+
+    async def _poll(self, poll_id: str) -> PollRecord | None:
+        # A short cache: the status read inside the commit transaction stays the authority.
+        now = time.monotonic()
+        cached = self._cache.get(poll_id)
+        if cached is not None and now - cached[0] < self._poll_cache_s:
+            return cached[1]
+        poll = await self._polls.get(poll_id)
+        if poll is not None:
+            self._cache[poll_id] = (now, poll)
+        return poll
+
+    async def cast(
+        self,
+        session: Session,
+        poll_id: str,
+        answers: Mapping[str, object],
+        idempotency_key: str | None = None,
+    ) -> CastResult:
+        poll = await self._poll(poll_id)
+        if poll is None or poll.status == "draft":
+            raise not_found(f"There is no poll {poll_id!r}.")
+        now = dt.datetime.now(dt.UTC)
+        if poll.status != "open" or not poll.opens_at <= now < poll.closes_at:
+            raise poll_not_open(poll)
+        refusal = ineligibility(session, poll)
+        if refusal is not None:
+            raise PollsError(
+                403,
+                "not-eligible",
+                "Not eligible",
+                refusal.reason,
+                extra={"reason": refusal.code},
+            )
+        try:
+            entry = make_entry(poll.definition, answers)
+        except BallotError as exc:
+            raise PollsError(
+                422,
+                "invalid-ballot",
+                "Invalid answers",
+                "Correct the listed answers and cast again.",
+                extra={"errors": [{"path": i.path, "reason": i.reason} for i in exc.issues]},
+            ) from None
+
+        tag = self._secret.voter_tag(poll_id, session.sub)
+        gate_key = f"vmeste:polls:voted:{poll_id}:{tag}"
+        ttl = max(60, int((poll.closes_at - now).total_seconds()) + 3600)
+        if await self._gate.claim(gate_key, ttl) is False:
+            earlier = await self._earlier(poll_id, tag, idempotency_key)
+            if earlier is not None:
+                return earlier
+            # Taken in Redis but not (yet) in the database: a concurrent cast of the same
+            # voter, or one that failed. The UNIQUE constraint below decides.
+
+        entry_bytes = encode_entry(entry)
+        digest = leaf_hash(entry_bytes)
+        accepted_at = now.replace(microsecond=0)
+        sealed = seal(
+            self._secret,
+            poll_id,
+            tag,
+            SealedReceipt(
+                entry_hash=digest, accepted_at=accepted_at, idempotency_key=idempotency_key
+            ),
+        )
+        pending = PendingCast(
+            poll_id=poll_id,
+            voter_tag=tag,
+            entry=entry_bytes,
+            sealed=sealed,
+            municipality=session.oktmo,
+            age_band=age_band(age_on(session.birth_date, poll.opens_at.date())),
+            accepted_at=accepted_at,
+        )
+        try:
+            outcome = await self.committer.submit(pending)
+        except BaseException:
+            await self._gate.release(gate_key)
+            raise
+        if outcome is WriteOutcome.DUPLICATE:
+            earlier = await self._earlier(poll_id, tag, idempotency_key)
+            if earlier is None:  # pragma: no cover - the UNIQUE row exists by definition
+                raise conflict("already-voted", "Already voted", "You have already voted.")
+            return earlier
+        if outcome is WriteOutcome.POLL_NOT_OPEN:
+            self._cache.pop(poll_id, None)
+            await self._gate.release(gate_key)
+            raise poll_not_open((await self._polls.get(poll_id)) or poll)
+        receipt = self._ledger.issue_receipt(poll_id, digest, accepted_at)
+        return CastResult(receipt=receipt, replayed=False)
+
+    async def _earlier(
+        self, poll_id: str, tag: str, idempotency_key: str | None
+    ) -> CastResult | None:
+        """The voter's original receipt again (same Idempotency-Key), or the 409 naming its
+        tracking code; None if the database has no ballot of this voter."""
+        sealed = await self._store.sealed_receipt(poll_id, tag)
+        if sealed is None:
+            return None
+        original = open_seal(self._secret, poll_id, tag, sealed)
+        receipt = self._ledger.issue_receipt(poll_id, original.entry_hash, original.accepted_at)
+        if idempotency_key is not None and original.idempotency_key == idempotency_key:
+            return CastResult(receipt=receipt, replayed=True)
+        raise conflict(
+            "already-voted",
+            "Already voted",
+            "You have already voted in this poll; check your ballot with the tracking code.",
+            tracking_code=receipt.tracking_code,
+        )

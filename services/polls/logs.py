@@ -1,0 +1,58 @@
+"""The polls' ballot logs over HTTP: the shared log endpoints, told what each poll's board holds.
+
+Ballot entries carry free-text answers verbatim, so for a poll with a free-text question the
+entries and the board download are served only to the poll's organisation and to auditors;
+checkpoints, proofs, tracking-code checks and keys stay public for every poll.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from services.polls.polls.domain import may_see_entries
+from services.polls.polls.store import PollStore
+from shared.identity.guards import optional_session
+from shared.ledger.board import BoardCertificate
+from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.service import LogService
+
+__all__ = ("poll_logs_controller",)
+
+_ENTRY_HANDLERS = frozenset({"board", "entries"})
+
+
+def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controller]:
+    async def lookup(log_id: str) -> LogDescription | None:
+        poll = await polls.get(log_id)
+        if poll is None or poll.status == "draft":
+            return None
+        certificate = None
+        if poll.certificate is not None and poll.results is not None:
+            certificate = BoardCertificate(poll.certificate, poll.results)
+        return LogDescription(
+            kind="poll", definition=poll.definition_bytes, certificate=certificate
+        )
+
+    async def entries_guard(
+        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+    ) -> None:
+        if handler.handler_name not in _ENTRY_HANDLERS:
+            return
+        poll = await polls.get(str(connection.path_params.get("log_id", "")))
+        if poll is not None and not may_see_entries(optional_session(connection), poll):
+            raise PermissionDeniedException(
+                detail="this poll's ballots hold free-text answers: only its organisation "
+                "and auditors may download them"
+            )
+
+    base = log_controller(ledger, lookup)
+
+    class PollLogController(base):  # type: ignore[valid-type,misc]
+        guards = [entries_guard]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    return PollLogController

@@ -1,0 +1,353 @@
+"""Polls: who may create, change, schedule, cancel and see them, and the lifecycle rules.
+
+``draft → scheduled → open → closed → tallied``, and ``cancelled`` with a reason from any
+state before ``closed``. The definition (questions, eligibility, times, title) is frozen once
+scheduled: it is what every ballot answers and what the board publishes. Opening and closing
+are the scheduler's job (:mod:`services.polls.scheduler`), never a button.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.polls.errors import conflict, forbidden, invalid, not_found
+from services.polls.polls.store import PollRecord, PollStore
+from shared.eligibility import Eligibility, Ineligible, check_eligibility
+from shared.identity.session import Permission, Role, Session
+from shared.tally.definition import (
+    DefinitionError,
+    FreeText,
+    PollDefinition,
+    Question,
+    Rule,
+    encode_definition,
+    validate_definition,
+)
+from shared.tally.pabulib import PabulibError, import_pb
+
+__all__ = (
+    "MANAGE",
+    "PollChanges",
+    "PollDraft",
+    "PollService",
+    "ineligibility",
+    "may_manage",
+    "may_see_entries",
+)
+
+MANAGE = Permission.POLLS_MANAGE.value
+_FROZEN_FIELDS = ("title", "kind", "questions", "eligibility", "opens_at", "closes_at")
+
+
+def may_manage(session: Session | None, poll: PollRecord) -> bool:
+    return session is not None and session.has_permission(MANAGE, poll.organisation)
+
+
+def may_see_entries(session: Session | None, poll: PollRecord) -> bool:
+    """Entries of a poll with free text are for its organisation and auditors only."""
+    if not poll.has_free_text:
+        return True
+    return session is not None and (
+        may_manage(session, poll) or session.has_role(Role.AUDITOR.value)
+    )
+
+
+def ineligibility(session: Session, poll: PollRecord) -> Ineligible | None:
+    return check_eligibility(
+        poll.eligibility, session, poll.opens_at.date(), poll.organisation_territory
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PollDraft:
+    organisation: str
+    title: str
+    kind: str
+    questions: tuple[Question, ...]
+    eligibility: Eligibility
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    description: str = ""
+    show_intermediate_results: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PollChanges:
+    """Only the fields present are changed."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _issues(exc: DefinitionError, prefix: str = "") -> list[dict[str, str]]:
+    return [{"path": prefix + i.path, "reason": i.reason} for i in exc.issues]
+
+
+class PollService:
+    def __init__(self, store: PollStore | None = None) -> None:
+        self.store = store or PollStore()
+
+    # --- officials ------------------------------------------------------------------------
+
+    def _grant_territory(self, session: Session, organisation: str) -> tuple[str, ...]:
+        for grant in session.orgs:
+            if grant.org == organisation and MANAGE in grant.permissions:
+                return grant.territory
+        raise forbidden(
+            f"You may not manage polls of {organisation!r}: ask its administrator for the "
+            "polls:manage permission."
+        )
+
+    async def create(self, session: Session, draft: PollDraft) -> PollRecord:
+        territory = self._grant_territory(session, draft.organisation)
+        poll_id = secrets.token_hex(12)
+        now = _now()
+        record = self._build(
+            poll_id=poll_id,
+            organisation=draft.organisation,
+            territory=territory,
+            title=draft.title,
+            kind=draft.kind,
+            questions=draft.questions,
+            eligibility=draft.eligibility,
+            opens_at=draft.opens_at,
+            closes_at=draft.closes_at,
+            description=draft.description,
+            show_intermediate_results=draft.show_intermediate_results,
+            created_by=session.sub,
+            created_at=now,
+        )
+        await self.store.insert(record)
+        return record
+
+    def _build(
+        self,
+        *,
+        poll_id: str,
+        organisation: str,
+        territory: tuple[str, ...],
+        title: str,
+        kind: str,
+        questions: tuple[Question, ...],
+        eligibility: Eligibility,
+        opens_at: dt.datetime,
+        closes_at: dt.datetime,
+        description: str,
+        show_intermediate_results: bool,
+        created_by: str,
+        created_at: dt.datetime,
+        status: str = "draft",
+    ) -> PollRecord:
+        issues: list[dict[str, str]] = []
+        definition = PollDefinition(
+            id=poll_id,
+            kind=kind,  # type: ignore[arg-type]  # checked by the schema
+            title=title,
+            questions=questions,
+        )
+        try:
+            validate_definition(definition)
+        except DefinitionError as exc:
+            issues += _issues(exc)
+        for when, name in ((opens_at, "opens_at"), (closes_at, "closes_at")):
+            if when.tzinfo is None:
+                issues.append({"path": name, "reason": "give a time zone, e.g. 2026-06-01T09:00Z"})
+        if not issues and opens_at >= closes_at:
+            issues.append({"path": "closes_at", "reason": "closes_at must be after opens_at"})
+        for index, prefix in enumerate(eligibility.territory):
+            if territory and not any(prefix.startswith(code) for code in territory):
+                issues.append(
+                    {
+                        "path": f"eligibility.territory[{index}]",
+                        "reason": f"{prefix} is outside the organisation's territory "
+                        f"{', '.join(territory)}",
+                    }
+                )
+        if issues:
+            raise invalid(issues, "Correct the listed fields and send the poll again.")
+        return PollRecord(
+            id=poll_id,
+            organisation=organisation,
+            organisation_territory=territory,
+            title=title,
+            description=description,
+            kind=kind,
+            definition=definition,
+            definition_bytes=encode_definition(definition),
+            has_free_text=any(isinstance(q, FreeText) for q in questions),
+            eligibility=eligibility,
+            opens_at=opens_at.astimezone(dt.UTC),
+            closes_at=closes_at.astimezone(dt.UTC),
+            show_intermediate_results=show_intermediate_results,
+            status=status,
+            cancel_reason=None,
+            created_by=created_by,
+            created_at=created_at,
+            updated_at=_now(),
+            results=None,
+            certificate=None,
+        )
+
+    async def import_pabulib(
+        self,
+        session: Session,
+        draft: PollDraft,
+        text: str,
+        rule: Rule | None,
+        *,
+        title: str | None = None,
+    ) -> tuple[PollRecord, int]:
+        """A draft project vote from a .pb file; the file's votes are counted, not cast."""
+        self._grant_territory(session, draft.organisation)
+        try:
+            imported = import_pb(text, poll_id="import", title=title, rule=rule)
+        except PabulibError as exc:
+            raise invalid(
+                [{"path": "pb", "reason": str(exc)}], "The .pb file is not usable."
+            ) from exc
+        except DefinitionError as exc:
+            raise invalid(_issues(exc, "pb."), "The .pb file breaks a poll rule.") from exc
+        definition = imported.definition
+        record = await self.create(
+            session,
+            PollDraft(
+                organisation=draft.organisation,
+                title=definition.title,
+                kind="project_vote",
+                questions=definition.questions,
+                eligibility=draft.eligibility,
+                opens_at=draft.opens_at,
+                closes_at=draft.closes_at,
+                description=draft.description,
+                show_intermediate_results=draft.show_intermediate_results,
+            ),
+        )
+        return record, len(imported.answers)
+
+    async def managed(self, session: Session, poll_id: str) -> PollRecord:
+        poll = await self.store.get(poll_id)
+        if poll is None or not (may_manage(session, poll) or self._visible(session, poll)):
+            raise not_found(f"There is no poll {poll_id!r} you can see.")
+        if not may_manage(session, poll):
+            raise forbidden("Only officials of the poll's organisation with polls:manage may.")
+        return poll
+
+    async def update(self, session: Session, poll_id: str, changes: PollChanges) -> PollRecord:
+        poll = await self.managed(session, poll_id)
+        values = changes.values
+        frozen = sorted(k for k in values if k in _FROZEN_FIELDS)
+        if poll.status in ("closed", "tallied", "cancelled"):
+            raise conflict(
+                "poll-finished", "Poll finished", f"A {poll.status} poll cannot be changed."
+            )
+        if poll.status != "draft" and frozen:
+            raise conflict(
+                "poll-frozen",
+                "Questions are frozen",
+                f"The poll is {poll.status}: {', '.join(frozen)} can no longer change. "
+                "Cancel it and create a new poll if the questions are wrong.",
+                fields=frozen,
+            )
+        updated = self._build(
+            poll_id=poll.id,
+            organisation=poll.organisation,
+            territory=poll.organisation_territory,
+            title=values.get("title", poll.title),
+            kind=values.get("kind", poll.kind),
+            questions=values.get("questions", poll.definition.questions),
+            eligibility=values.get("eligibility", poll.eligibility),
+            opens_at=values.get("opens_at", poll.opens_at),
+            closes_at=values.get("closes_at", poll.closes_at),
+            description=values.get("description", poll.description),
+            show_intermediate_results=values.get(
+                "show_intermediate_results", poll.show_intermediate_results
+            ),
+            created_by=poll.created_by,
+            created_at=poll.created_at,
+            status=poll.status,
+        )
+        await self.store.save(updated)
+        return updated
+
+    async def schedule(self, session: Session, poll_id: str) -> PollRecord:
+        poll = await self.managed(session, poll_id)
+        if poll.status != "draft":
+            raise conflict("poll-not-draft", "Not a draft", f"The poll is already {poll.status}.")
+        if poll.closes_at <= _now():
+            raise conflict(
+                "poll-closes-in-past",
+                "Closing time has passed",
+                "Move closes_at into the future before scheduling.",
+            )
+        if not await self.store.transition(poll_id, ["draft"], "scheduled"):
+            raise conflict("poll-not-draft", "Not a draft", "The poll changed meanwhile.")
+        return await self._reload(poll_id)
+
+    async def cancel(self, session: Session, poll_id: str, reason: str) -> PollRecord:
+        poll = await self.managed(session, poll_id)
+        before = ["draft", "scheduled", "open"]
+        if poll.status not in before or not await self.store.transition(
+            poll_id, before, "cancelled", cancel_reason=reason
+        ):
+            raise conflict(
+                "poll-not-cancellable",
+                "Cannot cancel",
+                f"A {poll.status} poll cannot be cancelled; only draft, scheduled and open ones.",
+            )
+        return await self._reload(poll_id)
+
+    async def _reload(self, poll_id: str) -> PollRecord:
+        poll = await self.store.get(poll_id)
+        if poll is None:
+            raise not_found(f"There is no poll {poll_id!r}.")
+        return poll
+
+    # --- everyone -------------------------------------------------------------------------
+
+    def _visible(self, session: Session | None, poll: PollRecord) -> bool:
+        if may_manage(session, poll):
+            return True
+        if poll.status == "draft":
+            return False
+        if session is None:
+            return poll.status == "tallied"
+        if session.has_role(Role.AUDITOR.value):
+            return True
+        return ineligibility(session, poll) is None
+
+    async def get(self, session: Session | None, poll_id: str) -> PollRecord:
+        poll = await self.store.get(poll_id)
+        if poll is None or not self._visible(session, poll):
+            raise not_found(f"There is no poll {poll_id!r} you can see.")
+        return poll
+
+    async def listing(
+        self,
+        session: Session,
+        *,
+        status: str | None,
+        organisation: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[PollRecord], int]:
+        """Polls the session may see: its organisations' polls, and the published polls it
+        may take part in (all published ones for an auditor)."""
+        mine = session.organisations_with(MANAGE)
+        polls = await self.store.listing(mine, everyone_active=True)
+        visible = [
+            p
+            for p in polls
+            if self._visible(session, p)
+            and (status is None or p.status == status)
+            and (organisation is None or p.organisation == organisation)
+        ]
+        return visible[offset : offset + limit], len(visible)
+
+    async def lookup(self, poll_id: str) -> PollRecord | None:
+        return await self.store.get(poll_id)

@@ -1,0 +1,156 @@
+"""HTTP endpoints of polls: officials create, edit, schedule, cancel, import; everyone lists
+and reads the polls they may see."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, MediaType, Response, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from services.polls.polls.domain import PollChanges, PollDraft, PollService
+from services.polls.polls.schemas import (
+    CancelRequest,
+    ImportedPoll,
+    ImportRequest,
+    PollCreate,
+    PollPage,
+    PollUpdate,
+    PollView,
+    Status,
+    poll_view,
+)
+from services.polls.results.domain import ResultsService
+from services.polls.web import MAX_PAGE, polls_exception_handlers
+from shared.identity import Session, requires_permission
+
+__all__ = ("polls_controller",)
+
+_MANAGE = [requires_permission("polls:manage")]
+
+
+def polls_controller(polls: PollService, results: ResultsService) -> type[Controller]:
+    class PollsController(Controller):
+        path = "/api/v1/polls"
+        tags = ["polls"]  # noqa: RUF012 - Litestar reads it as a class attribute
+        exception_handlers = polls_exception_handlers
+
+        @get("/")
+        async def list_polls(
+            self,
+            session: NamedDependency[Session],
+            status: Annotated[Status | None, QueryParameter()] = None,
+            organisation: Annotated[str | None, QueryParameter()] = None,
+            offset: Annotated[int, QueryParameter(ge=0)] = 0,
+            limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 20,
+        ) -> PollPage:
+            """Polls you may see: your organisations' (officials), published ones you may take
+            part in (citizens), every published one (auditors). Newest opening first."""
+            items, total = await polls.listing(
+                session, status=status, organisation=organisation, offset=offset, limit=limit
+            )
+            end = offset + len(items)
+            return PollPage(
+                items=[poll_view(p) for p in items],
+                total=total,
+                offset=offset,
+                limit=limit,
+                next_offset=end if end < total else None,
+            )
+
+        @post("/", guards=_MANAGE)
+        async def create_poll(
+            self, session: NamedDependency[Session], data: JSONBody[PollCreate]
+        ) -> PollView:
+            """Create a draft poll for one of your organisations (polls:manage)."""
+            record = await polls.create(session, _draft(data))
+            return poll_view(record)
+
+        @post("/import", guards=_MANAGE)
+        async def import_poll(
+            self, session: NamedDependency[Session], data: JSONBody[ImportRequest]
+        ) -> ImportedPoll:
+            """Create a draft project vote from a pabulib .pb file."""
+            draft = PollDraft(
+                organisation=data.organisation,
+                title=data.title or "-",
+                kind="project_vote",
+                questions=(),
+                eligibility=data.eligibility,
+                opens_at=data.opens_at,
+                closes_at=data.closes_at,
+                description=data.description,
+                show_intermediate_results=data.show_intermediate_results,
+            )
+            record, votes = await polls.import_pabulib(
+                session, draft, data.pb, data.rule, title=data.title
+            )
+            return ImportedPoll(poll=poll_view(record), votes_in_file=votes)
+
+        @get("/{poll_id:str}")
+        async def get_poll(
+            self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
+        ) -> PollView:
+            """One poll with its questions."""
+            return poll_view(await polls.get(optional_session, poll_id))
+
+        @patch("/{poll_id:str}", guards=_MANAGE)
+        async def update_poll(
+            self,
+            session: NamedDependency[Session],
+            poll_id: FromPath[str],
+            data: JSONBody[PollUpdate],
+        ) -> PollView:
+            """Change a draft; once scheduled only description and show_intermediate_results
+            may change (409 poll-frozen otherwise)."""
+            values: dict[str, Any] = {
+                k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET
+            }
+            return poll_view(await polls.update(session, poll_id, PollChanges(values)))
+
+        @post("/{poll_id:str}/schedule", guards=_MANAGE, status_code=200)
+        async def schedule_poll(
+            self, session: NamedDependency[Session], poll_id: FromPath[str]
+        ) -> PollView:
+            """Freeze the questions; the poll opens and closes by itself at its times."""
+            return poll_view(await polls.schedule(session, poll_id))
+
+        @post("/{poll_id:str}/cancel", guards=_MANAGE, status_code=200)
+        async def cancel_poll(
+            self,
+            session: NamedDependency[Session],
+            poll_id: FromPath[str],
+            data: JSONBody[CancelRequest],
+        ) -> PollView:
+            """Cancel a draft, scheduled or open poll, with a published reason."""
+            return poll_view(await polls.cancel(session, poll_id, data.reason))
+
+        @get("/{poll_id:str}/export.pb", media_type=MediaType.TEXT)
+        async def export_poll(
+            self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
+        ) -> Response[str]:
+            """The project vote and its ballots in pabulib .pb format (once tallied)."""
+            text = await results.export_pb(optional_session, poll_id)
+            return Response(
+                text,
+                media_type=MediaType.TEXT,
+                headers={"Content-Disposition": f'attachment; filename="{poll_id}.pb"'},
+            )
+
+    return PollsController
+
+
+def _draft(data: PollCreate) -> PollDraft:
+    return PollDraft(
+        organisation=data.organisation,
+        title=data.title,
+        kind=data.kind,
+        questions=data.questions,
+        eligibility=data.eligibility,
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        description=data.description,
+        show_intermediate_results=data.show_intermediate_results,
+    )

@@ -1,0 +1,43 @@
+"""HTTP endpoints of results and turnout analytics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from services.polls.results.domain import MIN_K, Analytics, ResultsService
+from services.polls.results.schemas import ResultsView, results_view
+from services.polls.web import polls_exception_handlers
+from shared.identity import Session
+
+__all__ = ("results_controller",)
+
+
+def results_controller(results: ResultsService) -> type[Controller]:
+    class ResultsController(Controller):
+        path = "/api/v1/polls/{poll_id:str}"
+        tags = ["results"]  # noqa: RUF012 - Litestar reads it as a class attribute
+        exception_handlers = polls_exception_handlers
+
+        @get("/results")
+        async def poll_results(
+            self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
+        ) -> ResultsView:
+            """The certified tally once tallied; live counts before that only if the poll
+            shows intermediate results (409 results-not-available otherwise)."""
+            return results_view(await results.results(optional_session, poll_id))
+
+        @get("/analytics")
+        async def poll_analytics(
+            self,
+            poll_id: FromPath[str],
+            session: NamedDependency[Session],
+            k: Annotated[int, QueryParameter(ge=MIN_K, le=1000)] = MIN_K,
+        ) -> Analytics:
+            """Turnout by municipality, age band and hour; cells under k voters suppressed."""
+            return await results.analytics(session, poll_id, k)
+
+    return ResultsController

@@ -1,0 +1,37 @@
+"""The counts analytics need, straight from the participation and log tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.polls.casting.tables import Participation
+
+__all__ = ("AnalyticsStore",)
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+class AnalyticsStore:
+    async def by_column(self, poll_id: str, column: str) -> dict[str, int]:
+        """Voters per value of ``municipality`` or ``age_band``."""
+        if column not in ("municipality", "age_band"):
+            raise ValueError(column)
+        rows = await Participation.raw(
+            f"SELECT {column} AS k, COUNT(*) AS n FROM participation "  # noqa: S608
+            "WHERE poll_id = {} GROUP BY " + column,
+            poll_id,
+        )
+        return {str(r["k"]): int(r["n"]) for r in rows}
+
+    async def by_minute(self, poll_id: str) -> dict[dt.datetime, int]:
+        """Ballots per received minute (the finest time the log keeps)."""
+        rows = await Participation.raw(
+            "SELECT received_minute AS m, COUNT(*) AS n FROM log_entry WHERE log_id = {} "
+            "GROUP BY received_minute",
+            poll_id,
+        )
+        return {_aware(r["m"]): int(r["n"]) for r in rows}

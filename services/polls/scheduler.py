@@ -1,0 +1,95 @@
+"""Opening and closing polls at their announced times, without anyone pressing a button.
+
+One loop per replica; only the holder of the database lease ``poll-scheduler`` acts, so it
+runs once across replicas and survives restarts (all state is in the poll rows). Closing is
+idempotent step by step, so a replica that dies mid-way leaves work the next holder finishes:
+
+1. status ``open → closed`` (on PostgreSQL this waits for casts committing right now, which
+   hold a share lock on the poll row; after it no ballot can land in the log);
+2. close the log, integrate everything accepted;
+3. recompute the results from the log's entries (never from counters), exactly as an auditor
+   does from the board, and sign the tally certificate bound to the final checkpoint;
+4. status ``closed → tallied`` with the results bytes and the certificate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import structlog
+from litestar import Litestar
+
+from services.polls.polls.store import PollStore
+from shared.lease import Lease
+from shared.ledger.service import LogService
+from shared.tally.results import recompute_from_board
+
+__all__ = ("Scheduler",)
+
+_log = structlog.get_logger("vmeste.polls.scheduler")
+
+
+class Scheduler:
+    def __init__(
+        self, polls: PollStore, ledger: LogService, lease: Lease, interval_s: float = 0.25
+    ) -> None:
+        self.polls = polls
+        self.ledger = ledger
+        self.lease = lease
+        self.interval_s = interval_s
+        self.holding = False
+
+    async def run_once(self, now: dt.datetime | None = None) -> None:
+        self.holding = await self.lease.acquire()
+        if not self.holding:
+            return
+        now = now or dt.datetime.now(dt.UTC)
+        for poll_id in await self.polls.due_to_open(now):
+            await self.ledger.store.open_log(poll_id)
+            if await self.polls.transition(poll_id, ["scheduled"], "open"):
+                _log.info("poll opened", poll=poll_id)
+        for poll_id in await self.polls.due_to_close(now):
+            await self.close(poll_id)
+
+    async def close(self, poll_id: str) -> None:
+        await self.polls.transition(poll_id, ["open"], "closed")
+        poll = await self.polls.get(poll_id)
+        if poll is None or poll.status != "closed":
+            return
+        await self.ledger.store.close_log(poll_id)
+        await self.ledger.integrate_now(poll_id)
+        size = (await self.ledger.store.head(poll_id)).size
+        entries = await self.ledger.store.entries(poll_id, 0, size)
+        results = recompute_from_board(poll.definition_bytes, entries)
+        certificate = await self.ledger.certify(poll_id, results, dt.datetime.now(dt.UTC))
+        if await self.polls.transition(
+            poll_id, ["closed"], "tallied", results=results, certificate=certificate
+        ):
+            _log.info("poll tallied", poll=poll_id, ballots=size)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    await self.run_once()
+                except Exception:  # a failed round is retried next interval; never die
+                    _log.exception("scheduler round failed")
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval_s)
+        finally:
+            if self.holding:
+                with suppress(Exception):
+                    await self.lease.release()
+
+    @asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(stop), name="poll-scheduler")
+        try:
+            yield
+        finally:
+            stop.set()
+            await task

@@ -1,0 +1,71 @@
+"""The polls service's own secret: the root of every poll key and every receipt seal.
+
+One 32-byte secret in ``<keys_dir>/polls-secret``, generated on first start (in production the
+folder is a mounted Kubernetes Secret). From it, by HMAC-SHA256 with distinct labels:
+
+* the **poll key** of each poll, which keys its voter tags (``HMAC(poll key, sub)``), so the
+  same person has unrelated tags in different polls and nobody without the secret can
+  compute a tag from a subject;
+* the **seal key** of each participation row, which encrypts the voter's original receipt
+  details (see :mod:`services.polls.casting.sealing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from pathlib import Path
+
+__all__ = ("ServiceSecret",)
+
+_SIZE = 32
+_FILE = "polls-secret"
+
+
+class ServiceSecret:
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) != _SIZE:
+            raise ValueError(f"the polls secret must be {_SIZE} bytes, got {len(secret)}")
+        self._secret = secret
+
+    @classmethod
+    def load_or_create(cls, keys_dir: Path) -> ServiceSecret:
+        """Read the secret, creating it atomically if absent (several workers may race)."""
+        path = keys_dir / _FILE
+        if not path.exists():
+            keys_dir.mkdir(parents=True, exist_ok=True)
+            temp = keys_dir / f".{_FILE}.{secrets.token_hex(6)}"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(_SIZE))
+                out.flush()
+                os.fsync(out.fileno())
+            # link() fails if another worker won the race: then its secret is the one.
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                pass
+            finally:
+                temp.unlink()
+        for _ in range(50):
+            data = path.read_bytes()
+            if len(data) == _SIZE:
+                return cls(data)
+            time.sleep(0.01)
+        raise ValueError(f"{path} does not hold a {_SIZE}-byte secret")
+
+    def _derive(self, label: str, value: bytes) -> bytes:
+        return hmac.new(self._secret, label.encode() + b"\x00" + value, hashlib.sha256).digest()
+
+    def poll_key(self, poll_id: str) -> bytes:
+        return self._derive("vmeste/polls/poll-key/v1", poll_id.encode())
+
+    def voter_tag(self, poll_id: str, sub: str) -> str:
+        """``HMAC(poll key, sub)``, hex: the voter's pseudonym within one poll."""
+        return hmac.new(self.poll_key(poll_id), sub.encode(), hashlib.sha256).hexdigest()
+
+    def seal_key(self, voter_tag: str) -> bytes:
+        return self._derive("vmeste/polls/receipt-seal/v1", voter_tag.encode())

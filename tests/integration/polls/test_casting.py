@@ -1,0 +1,205 @@
+"""Casting: receipts, refusals with reasons, one ballot per voter whatever happens."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from litestar import Litestar
+
+from services.polls.casting.tables import Participation
+from shared.ledger.merkle import leaf_hash
+from shared.ledger.note import Verifier
+from shared.ledger.receipt import verify_receipt
+from shared.tally.ballot import decode_entry
+from tests.harness.asgi import app_client
+from tests.harness.processes import RedisProcess
+from tests.integration.polls._support import (
+    GOOD_ANSWERS,
+    cast,
+    create,
+    open_poll,
+    survey_body,
+    wait_status,
+)
+from tests.integration.polls.conftest import OTHER_TOWN, People
+
+
+async def _ballots(poll_id: str, app: Litestar) -> list[bytes]:
+    ledger = app.state.ledger
+    await ledger.integrate_now(poll_id)
+    size = (await ledger.store.head(poll_id)).size
+    return list(await ledger.store.entries(poll_id, 0, size))
+
+
+async def test_a_cast_gets_a_receipt_that_verifies_and_finds_the_ballot(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        response = await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)
+        assert response.status_code == 201
+        body = response.json()
+        keys = [Verifier.parse(k) for k in (await client.get("/api/v1/keys")).json()["keys"]]
+        receipt, _ = verify_receipt(body["receipt"], keys)
+        assert receipt.tracking_code == body["tracking_code"]
+        await app.state.ledger.integrate_now(poll_id)
+        found = (await client.get(body["check"])).json()
+        assert found["status"] == "included"
+        assert found["entry_hash"] == body["entry_hash"]
+
+
+async def test_ineligible_voters_get_403_with_the_reason(app: Litestar, people: People) -> None:
+    async with app_client(app) as client:
+        roll_member = "a" * 32
+        body = survey_body(
+            eligibility={"min_age": 18, "territory": ["92701"], "roll": [roll_member, "b" * 32]}
+        )
+        poll_id = await open_poll(client, people.official(), body)
+        cases = {
+            "account-not-confirmed": people.citizen(sub=roll_member, trusted=False),
+            "outside-territory": people.citizen(sub=roll_member, oktmo=OTHER_TOWN),
+            "not-on-roll": people.citizen(),
+        }
+        for reason, voter in cases.items():
+            response = await cast(client, voter, poll_id, GOOD_ANSWERS)
+            assert response.status_code == 403
+            assert response.json()["reason"] == reason
+        child = people.citizen(sub=roll_member, born=dt.date.today() - dt.timedelta(days=3650))
+        young = await cast(client, child, poll_id, GOOD_ANSWERS)
+        assert young.json()["reason"] == "too-young"
+        ok = await cast(client, people.citizen(sub=roll_member), poll_id, GOOD_ANSWERS)
+        assert ok.status_code == 201
+
+
+async def test_invalid_answers_get_422_listing_each_issue(app: Litestar, people: People) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        answers = {
+            "park": "maybe",
+            "use": ["walk", "sport", "kids"],
+            "first": ["light", "light", "paths"],
+            "happy": 9,
+            "extra": "x",
+        }
+        response = await cast(client, people.citizen(), poll_id, answers)
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        paths = {e["path"] for e in response.json()["errors"]}
+        assert {"answers.park", "answers.use", "answers.first", "answers.happy"} <= paths
+        assert any(p.startswith("answers.extra") for p in paths)
+        missing = await cast(client, people.citizen(), poll_id, {"park": "yes"})
+        assert missing.status_code == 422
+        unknown = await client.post(
+            f"/api/v1/polls/{poll_id}/ballots",
+            json={"answers": GOOD_ANSWERS, "vote_twice": True},
+            headers=people.citizen(),
+        )
+        assert unknown.status_code == 400
+        assert unknown.json()["type"].endswith("/unknown-field")
+
+
+async def test_a_repeat_cast_is_409_with_the_original_tracking_code(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = people.citizen(sub="c" * 32)
+        first = (await cast(client, voter, poll_id, GOOD_ANSWERS)).json()
+        again = await cast(client, people.citizen(sub="c" * 32), poll_id, GOOD_ANSWERS)
+        assert again.status_code == 409
+        assert again.json()["type"].endswith("/already-voted")
+        assert again.json()["tracking_code"] == first["tracking_code"]
+
+
+async def test_a_retry_with_the_same_idempotency_key_returns_the_original_receipt(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = people.citizen()
+        first = await cast(client, voter, poll_id, GOOD_ANSWERS, **{"Idempotency-Key": "k-1"})
+        retry = await cast(client, voter, poll_id, GOOD_ANSWERS, **{"Idempotency-Key": "k-1"})
+        assert retry.status_code == 201
+        assert retry.json() == first.json()
+        other = await cast(client, voter, poll_id, GOOD_ANSWERS, **{"Idempotency-Key": "k-2"})
+        assert other.status_code == 409
+        assert len(await _ballots(poll_id, app)) == 1
+
+
+async def test_casts_before_opening_and_after_closing_are_409_poll_not_open(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        official = people.official()
+        later = await create(client, official, survey_body(opens_in=600))
+        await client.post(f"/api/v1/polls/{later}/schedule", headers=official)
+        early = await cast(client, people.citizen(), later, GOOD_ANSWERS)
+        assert early.status_code == 409
+        assert early.json()["type"].endswith("/poll-not-open")
+        short = await open_poll(client, official, survey_body(closes_in=1.0))
+        await wait_status(client, official, short, "tallied")
+        late = await cast(client, people.citizen(), short, GOOD_ANSWERS)
+        assert late.status_code == 409
+        assert late.json()["type"].endswith("/poll-not-open")
+
+
+async def test_many_concurrent_casts_of_one_voter_make_exactly_one_ballot(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        tokens = [people.citizen(sub="d" * 32) for _ in range(30)]
+        others = [people.citizen() for _ in range(10)]
+        responses = await asyncio.gather(
+            *(cast(client, t, poll_id, GOOD_ANSWERS) for t in [*tokens, *others])
+        )
+        same = [r.status_code for r in responses[:30]]
+        assert same.count(201) == 1
+        assert same.count(409) == 29
+        assert all(r.status_code == 201 for r in responses[30:])
+        assert len(await _ballots(poll_id, app)) == 11
+
+
+async def test_flushed_redis_leaves_the_database_as_the_gate(
+    app: Litestar, people: People, redis_server: RedisProcess
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = people.citizen(sub="e" * 32)
+        first = (await cast(client, voter, poll_id, GOOD_ANSWERS)).json()
+        await app.state.runtime.redis.flushall()
+        again = await cast(client, voter, poll_id, GOOD_ANSWERS)
+        assert again.status_code == 409
+        assert again.json()["tracking_code"] == first["tracking_code"]
+
+
+async def test_redis_killed_mid_stream_loses_no_receipted_ballot_and_counts_nobody_twice(
+    app: Litestar, people: People, redis_server: RedisProcess
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        subs = [f"{i:032x}" for i in range(60)]
+        receipts: list[str] = []
+
+        async def voter(sub: str) -> None:
+            for _ in range(2):  # everyone tries twice
+                response = await cast(client, people.citizen(sub=sub), poll_id, GOOD_ANSWERS)
+                assert response.status_code in (201, 409, 503, 500), response.text
+                if response.status_code == 201:
+                    receipts.append(response.json()["entry_hash"])
+
+        async def chaos() -> None:
+            await asyncio.sleep(0.05)
+            redis_server.kill()
+            await asyncio.sleep(0.5)
+            redis_server.restart()
+
+        await asyncio.gather(chaos(), *(voter(s) for s in subs))
+        entries = await _ballots(poll_id, app)
+        hashes = {leaf_hash(e).hex() for e in entries}
+        assert set(receipts) <= hashes
+        assert len(receipts) == len(set(receipts))
+        assert len(entries) == await Participation.count().where(Participation.poll_id == poll_id)
+        assert len(entries) <= len(subs)
+        assert all(decode_entry(e).poll == poll_id for e in entries)
