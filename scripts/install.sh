@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Vmeste needs on a Debian machine with Python 3.11, as root:
-# redis-server and PostgreSQL from Debian, uv from PyPI, the project's locked
+# redis-server, PostgreSQL and nginx from Debian, uv from PyPI, the project's locked
 # Python packages into .venv. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "missing system packages: ${need_apt[*]} — run this script as root" >&2

@@ -7,6 +7,7 @@ it dies, another replica takes over once the lease expires (seconds, not minutes
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import time
@@ -37,7 +38,9 @@ class Lease:
         self._table = table
         self.name = name
         self.ttl_s = ttl_s
-        self.holder = f"{socket.gethostname()}-{secrets.token_hex(4)}"
+        # The replica's name (the pod name in Kubernetes) tells an operator who holds it.
+        replica = os.environ.get("VMESTE_REPLICA_ID") or socket.gethostname()
+        self.holder = f"{replica}-{secrets.token_hex(4)}"
 
     async def acquire(self) -> bool:
         """Take or renew the lease; True if this replica holds it until now + ttl."""

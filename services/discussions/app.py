@@ -11,6 +11,7 @@ from services.discussions.deps import Discussions, dependencies
 from services.discussions.drafts.http import DraftsController
 from services.discussions.moderation.http import ModerationController
 from services.discussions.outbox.domain import OutboxDelivery
+from services.discussions.pages import discussions_pages
 from services.discussions.periods.http import PeriodsController
 from services.discussions.periods.scheduler import PeriodScheduler
 from services.discussions.report.http import ReportController
@@ -77,5 +78,6 @@ def create_app(
         ],
         dependencies={**identity.dependencies, **dependencies()},
         middleware=identity.middleware,
+        plugins=[discussions_pages(settings)],
         state={"discussions": discussions, "ledger": ledger},
     )

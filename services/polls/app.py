@@ -11,6 +11,7 @@ from services.polls.casting.domain import CastService
 from services.polls.casting.http import casting_controller
 from services.polls.casting.store import CastStore
 from services.polls.logs import poll_logs_controller
+from services.polls.pages import polls_pages
 from services.polls.polls.domain import PollService
 from services.polls.polls.http import polls_controller
 from services.polls.polls.store import PollStore
@@ -75,5 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan, *identity.lifespan, ledger.lifespan, scheduler.lifespan],
         middleware=identity.middleware,
         dependencies=identity.dependencies,
+        plugins=[
+            polls_pages(settings, polls=polls, results=results, casting=casting, ledger=ledger)
+        ],
         state={"casting": casting, "scheduler": scheduler, "ledger": ledger},
     )

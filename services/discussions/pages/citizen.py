@@ -1,0 +1,254 @@
+"""Citizens' pages of the discussions service: comment periods, the draft by section with its
+published comments, the comment form, my comments with responses and ratings, "check my
+comment", the auditor's page and the embeddable widget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Response, Template
+
+from services.discussions.comments.domain import PublicComment, Submission
+from services.discussions.deps import Discussions
+from services.discussions.errors import DomainError
+from services.discussions.periods.domain import PeriodView
+from shared.comment_period.entry import Stance
+from shared.ledger.service import LogService
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf
+from shared.web.ui.embed import embed_headers, embed_snippet
+from shared.web.ui.pages import current_session, page, sign_in_url, ui_settings
+from shared.web.ui.verify import check_tracking_code
+
+__all__ = ("citizen_pages", "domain_of")
+
+_LIST_LIMIT = 100
+TextQuery = Annotated[str | None, QueryParameter(max_length=64)]
+
+
+def domain_of(request: Request[Any, Any, Any]) -> Discussions:
+    discussions: Discussions = request.app.state.discussions
+    return discussions
+
+
+def ledger_of(request: Request[Any, Any, Any]) -> LogService:
+    ledger: LogService = request.app.state.ledger
+    return ledger
+
+
+async def _period(request: Request[Any, Any, Any], period_id: str) -> PeriodView:
+    try:
+        period = await domain_of(request).periods.get(period_id)
+    except DomainError as exc:
+        raise NotFoundException() from exc
+    if period.status == "draft":
+        raise NotFoundException()
+    return period
+
+
+async def _all_published(request: Request[Any, Any, Any], period_id: str) -> list[PublicComment]:
+    comments: list[PublicComment] = []
+    cursor: str | None = None
+    while True:
+        chunk = await domain_of(request).comments.published(
+            period_id, section=None, stance=None, disposition=None, cursor=cursor, limit=100
+        )
+        comments.extend(chunk.items)
+        cursor = chunk.next
+        if cursor is None or len(comments) >= 2000:
+            return comments
+
+
+def citizen_pages() -> type[Controller]:
+    class CitizenPages(Controller):
+        include_in_schema = False
+
+        @get("/")
+        async def home(self, request: Request[Any, Any, Any]) -> Template:
+            domain = domain_of(request)
+            periods = (
+                await domain.periods.page(
+                    draft_id=None, status=None, cursor=None, limit=_LIST_LIMIT
+                )
+            ).items
+            rows = []
+            for period in periods:
+                draft = await domain.drafts.get(period.draft)
+                rows.append((period, draft))
+            order = {"open": 0, "announced": 1, "closed": 2, "report_published": 3}
+            rows.sort(key=lambda r: (order.get(r[0].status, 9), r[0].ends_at))
+            return page(request, "discussions/home.html", rows=rows)
+
+        @get("/discussions/{period_id:str}")
+        async def discussion(
+            self,
+            request: Request[Any, Any, Any],
+            period_id: FromPath[str],
+            section: TextQuery = None,
+        ) -> Template:
+            return await _discussion_page(request, period_id, section or "", [], {})
+
+        @post("/discussions/{period_id:str}/comments", status_code=303)
+        async def comment(
+            self, request: Request[Any, Any, Any], period_id: FromPath[str]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            values = {
+                k: str(form.get(k) or "") for k in ("section", "stance", "text", "proposed_wording")
+            }
+            try:
+                stance = Stance(values["stance"])
+            except ValueError:
+                return await _discussion_page(
+                    request, period_id, values["section"], ["Choose your stance."], values, 422
+                )
+            try:
+                submitted = await domain_of(request).comments.submit(
+                    period_id,
+                    Submission(
+                        author=session,
+                        section=values["section"],
+                        stance=stance,
+                        text=values["text"],
+                        proposed_wording=values["proposed_wording"],
+                    ),
+                    dt.datetime.now(dt.UTC),
+                )
+            except DomainError as exc:
+                return await _discussion_page(
+                    request,
+                    period_id,
+                    values["section"],
+                    [f"{exc.title}. {exc.detail}"],
+                    values,
+                    exc.status,
+                )
+            return Redirect(f"/my/comments?sent={submitted.tracking_code}", status_code=303)
+
+        @get("/my/comments")
+        async def mine(
+            self, request: Request[Any, Any, Any], sent: TextQuery = None
+        ) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            comments = (
+                await domain_of(request).comments.mine(session.sub, cursor=None, limit=100)
+            ).items
+            return page(
+                request, "discussions/mine.html", comments=list(reversed(comments)), sent=sent or ""
+            )
+
+        @post("/my/comments/{comment_id:uuid}/rating", status_code=303)
+        async def rate(
+            self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            raw = str(form.get("rating") or "")
+            try:
+                await domain_of(request).responses.rate(
+                    comment_id, author=session.sub, rating=int(raw) if raw.isdigit() else 0
+                )
+            except DomainError:
+                return Redirect("/my/comments?rating=refused", status_code=303)
+            return Redirect("/my/comments", status_code=303)
+
+        @get("/discussions/{period_id:str}/check")
+        async def check(
+            self, request: Request[Any, Any, Any], period_id: FromPath[str], code: TextQuery = None
+        ) -> Template:
+            period = await _period(request, period_id)
+            result = (
+                await check_tracking_code(ledger_of(request), period_id, code) if code else None
+            )
+            template = (
+                "discussions/_check_result.html"
+                if request.headers.get("hx-request")
+                else "discussions/check.html"
+            )
+            return page(request, template, period=period, code=code or "", result=result)
+
+        @get("/audit")
+        async def audit(self, request: Request[Any, Any, Any]) -> Template:
+            domain = domain_of(request)
+            ledger = ledger_of(request)
+            periods = (
+                await domain.periods.page(
+                    draft_id=None, status=None, cursor=None, limit=_LIST_LIMIT
+                )
+            ).items
+            logs = []
+            for period in periods:
+                draft = await domain.drafts.get(period.draft)
+                logs.append((period, draft, await ledger.store.latest_checkpoint(period.id)))
+            return page(request, "discussions/audit.html", logs=logs, keys=ledger.verifier_keys())
+
+        @get("/embed/drafts/{draft_id:uuid}")
+        async def embed(
+            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
+        ) -> Template:
+            domain = domain_of(request)
+            try:
+                draft = await domain.drafts.get(draft_id)
+            except DomainError as exc:
+                raise NotFoundException() from exc
+            periods = (
+                await domain.periods.page(draft_id=draft_id, status=None, cursor=None, limit=10)
+            ).items
+            if not periods:
+                raise NotFoundException()
+            settings = ui_settings(request)
+            return page(
+                request,
+                "discussions/embed.html",
+                headers=await embed_headers(draft.organisation),
+                draft=draft,
+                period=periods[-1],
+                base=settings.discussions_url.rstrip("/"),
+                snippet=embed_snippet(
+                    settings.discussions_url, f"/embed/drafts/{draft_id}", draft.title
+                ),
+            )
+
+    return CitizenPages
+
+
+async def _discussion_page(
+    request: Request[Any, Any, Any],
+    period_id: str,
+    section: str,
+    errors: list[str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Template:
+    period = await _period(request, period_id)
+    draft = await domain_of(request).drafts.get(period.draft)
+    by_section: dict[str, list[PublicComment]] = defaultdict(list)
+    for comment in await _all_published(request, period_id):
+        by_section[comment.section].append(comment)
+    settings = ui_settings(request)
+    return page(
+        request,
+        "discussions/discussion.html",
+        status_code=status_code,
+        period=period,
+        draft=draft,
+        by_section=by_section,
+        section=section,
+        errors=errors,
+        values=values,
+        snippet=embed_snippet(settings.discussions_url, f"/embed/drafts/{draft.id}", draft.title),
+    )

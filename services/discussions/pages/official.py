@@ -1,0 +1,116 @@
+"""Officials' pages of the discussions service: the moderation queue and responses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Response
+
+from services.discussions.comments.domain import PublicComment
+from services.discussions.errors import DomainError
+from services.discussions.moderation.domain import Decision, PendingComment, RejectReason
+from services.discussions.pages.citizen import domain_of
+from services.discussions.responses.domain import Disposition
+from shared.identity.session import Permission
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf
+from shared.web.ui.pages import current_session, page, sign_in_url
+
+__all__ = ("official_pages",)
+
+MODERATE = Permission.MODERATE.value
+RESPOND = Permission.RESPOND.value
+
+
+def official_pages() -> type[Controller]:
+    class OfficialPages(Controller):
+        include_in_schema = False
+
+        @get("/moderation")
+        async def queue(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            domain = domain_of(request)
+            moderated = session.organisations_with(MODERATE)
+            responders = session.organisations_with(RESPOND)
+            periods = (
+                await domain.periods.page(draft_id=None, status=None, cursor=None, limit=100)
+            ).items
+            pending: list[tuple[str, PendingComment]] = []
+            unanswered: list[PublicComment] = []
+            for period in periods:
+                if period.organisation in moderated:
+                    draft = await domain.drafts.get(period.draft)
+                    queue = await domain.moderation.queue(
+                        period.id, allowed=moderated, cursor=None, limit=100
+                    )
+                    pending.extend((draft.title, c) for c in queue.items)
+                if period.organisation in responders:
+                    published = await domain.comments.published(
+                        period.id,
+                        section=None,
+                        stance=None,
+                        disposition=None,
+                        cursor=None,
+                        limit=100,
+                    )
+                    unanswered.extend(c for c in published.items if not c.disposition)
+            return page(
+                request,
+                "discussions/moderation.html",
+                pending=pending,
+                unanswered=unanswered,
+                reasons=[r.value for r in RejectReason],
+                dispositions=[d.value for d in Disposition],
+                may_moderate_here=bool(moderated),
+            )
+
+        @post("/moderation/{comment_id:uuid}", status_code=303)
+        async def decide(
+            self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            reason = str(form.get("reason") or "")
+            try:
+                await domain_of(request).moderation.decide(
+                    comment_id,
+                    allowed=session.organisations_with(MODERATE),
+                    decision=Decision(str(form.get("decision") or "publish")),
+                    reason=RejectReason(reason) if reason else None,
+                    note=str(form.get("note") or "")[:500],
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except (DomainError, ValueError):
+                return Redirect("/moderation?refused=1", status_code=303)
+            return Redirect("/moderation", status_code=303)
+
+        @post("/responses/{comment_id:uuid}", status_code=303)
+        async def respond(
+            self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            try:
+                await domain_of(request).responses.respond(
+                    comment_id,
+                    allowed=session.organisations_with(RESPOND),
+                    disposition=Disposition(str(form.get("disposition") or "")),
+                    justification=str(form.get("justification") or ""),
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except (DomainError, ValueError):
+                return Redirect("/moderation?refused=1", status_code=303)
+            return Redirect("/moderation", status_code=303)
+
+    return OfficialPages

@@ -1,0 +1,265 @@
+"""The question builder's form fields, turned into a poll draft.
+
+Questions are numbered blocks ``questions-<n>-<field>``; ids are given by position (``q1``,
+``q2`` …, options ``o1`` …) so an official never types one. Projects come from a text area or
+an uploaded CSV, one project a line: ``title;cost;district;description``. A ``.pb`` file goes
+to the domain's pabulib import instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from shared.eligibility import Eligibility
+from shared.tally.definition import (
+    Approval,
+    BallotKind,
+    CostLimitedApproval,
+    Cumulative,
+    FreeText,
+    MultipleChoice,
+    Option,
+    Project,
+    ProjectVote,
+    Question,
+    Ranking,
+    Rule,
+    Scale,
+    ShowIf,
+    SingleChoice,
+)
+
+__all__ = ("BuilderError", "ParsedPoll", "parse_builder", "parse_projects")
+
+Form = Mapping[str, Sequence[str]]
+_BLOCK = re.compile(r"^questions-(\d+)-kind$")
+_RULES: tuple[Rule, ...] = ("greedy", "equal_shares", "phragmen")
+
+
+class BuilderError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedPoll:
+    organisation: str
+    title: str
+    description: str
+    kind: str
+    questions: tuple[Question, ...]
+    eligibility: Eligibility
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    show_intermediate_results: bool
+
+
+def _one(form: Form, key: str, default: str = "") -> str:
+    values = form.get(key, ())
+    return values[0].strip() if values else default
+
+
+def _int(form: Form, key: str, default: int, problems: list[str], label: str) -> int:
+    raw = _one(form, key)
+    if not raw:
+        return default
+    try:
+        return int(raw.replace(" ", "").replace("\u202f", ""))
+    except ValueError:
+        problems.append(f"{label}: {raw!r} is not a whole number")
+        return default
+
+
+def _moment(raw: str, label: str, problems: list[str]) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"{label}: give a date and time")
+        return dt.datetime.now(dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _options(text: str) -> tuple[Option, ...]:
+    labels = [line.strip() for line in text.splitlines() if line.strip()]
+    return tuple(Option(id=f"o{i}", label=label) for i, label in enumerate(labels, 1))
+
+
+def parse_projects(text: str) -> tuple[Project, ...]:
+    """Projects from CSV text (``;`` or ``,`` separated): title, cost, district, description.
+    A first line starting with ``title`` is a header and skipped."""
+    sample = text[:2000]
+    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    projects: list[Project] = []
+    problems: list[str] = []
+    for number, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+        cells = [c.strip() for c in row]
+        if not any(cells) or (number == 1 and cells[0].lower() in ("title", "название")):
+            continue
+        if len(cells) < 2:
+            problems.append(f"project line {number}: give at least a title and a cost")
+            continue
+        try:
+            cost = int(cells[1].replace(" ", "").replace("\u202f", ""))
+        except ValueError:
+            problems.append(f"project line {number}: cost {cells[1]!r} is not a whole number")
+            continue
+        try:
+            projects.append(
+                msgspec.convert(
+                    {
+                        "id": f"p{len(projects) + 1}",
+                        "title": cells[0],
+                        "cost": cost,
+                        "district": cells[2] if len(cells) > 2 and cells[2] else None,
+                        "description": cells[3] if len(cells) > 3 else "",
+                    },
+                    Project,
+                )
+            )
+        except msgspec.ValidationError as exc:
+            problems.append(f"project line {number}: {exc}")
+    if problems:
+        raise BuilderError(problems)
+    return tuple(projects)
+
+
+def _show_if(form: Form, prefix: str, built: list[Question], problems: list[str]) -> ShowIf | None:
+    target = _one(form, f"{prefix}-show_if_question")
+    option = _one(form, f"{prefix}-show_if_option")
+    if not target:
+        return None
+    if not target.isdigit() or not 1 <= int(target) <= len(built):
+        problems.append(f"{prefix}: the condition must name an earlier question by its number")
+        return None
+    earlier = built[int(target) - 1]
+    if isinstance(earlier, SingleChoice):
+        return ShowIf(question=earlier.id, op="equals", option=f"o{option or '1'}")
+    return ShowIf(question=earlier.id, op="includes", option=f"o{option or '1'}")
+
+
+def _question(
+    form: Form, prefix: str, number: int, built: list[Question], problems: list[str]
+) -> Question | None:
+    kind = _one(form, f"{prefix}-kind")
+    text = _one(form, f"{prefix}-text")
+    if not text:
+        problems.append(f"question {number}: write the question")
+        return None
+    qid = f"q{number}"
+    required = _one(form, f"{prefix}-required") == "on"
+    show_if = _show_if(form, prefix, built, problems)
+    options = _options(_one(form, f"{prefix}-options"))
+    try:
+        match kind:
+            case "single_choice":
+                return SingleChoice(
+                    id=qid, text=text, required=required, show_if=show_if, options=options
+                )
+            case "multiple_choice":
+                high = _int(form, f"{prefix}-max", 0, problems, f"question {number}")
+                return MultipleChoice(
+                    id=qid,
+                    text=text,
+                    required=required,
+                    show_if=show_if,
+                    options=options,
+                    max_choices=high or None,
+                )
+            case "ranking":
+                return Ranking(
+                    id=qid, text=text, required=required, show_if=show_if, options=options
+                )
+            case "scale":
+                low = _int(form, f"{prefix}-min", 1, problems, f"question {number}")
+                high = _int(form, f"{prefix}-max", 5, problems, f"question {number}")
+                return Scale(
+                    id=qid, text=text, required=required, show_if=show_if, min=low, max=high
+                )
+            case "free_text":
+                return FreeText(id=qid, text=text, required=required, show_if=show_if)
+    except (TypeError, ValueError) as exc:
+        problems.append(f"question {number}: {exc}")
+        return None
+    problems.append(f"question {number}: choose a kind of question")
+    return None
+
+
+def _ballot_kind(form: Form, count: int, problems: list[str]) -> BallotKind:
+    kind = _one(form, "ballot_kind", "approval")
+    if kind == "cost_limited_approval":
+        return CostLimitedApproval()
+    if kind == "cumulative":
+        points = _int(form, "points", 10, problems, "points")
+        return Cumulative(
+            points=points,
+            max_per_project=_int(form, "max_per_project", points, problems, "points per project"),
+        )
+    return Approval(
+        max_approvals=_int(
+            form, "max_approvals", min(3, max(count, 1)), problems, "projects per ballot"
+        )
+    )
+
+
+def parse_builder(form: Form, projects_csv: str = "") -> ParsedPoll:
+    """The draft described by the builder form; raises :class:`BuilderError` listing every
+    problem found in the form itself (the domain checks the poll rules after)."""
+    problems: list[str] = []
+    kind = _one(form, "kind", "survey")
+    questions: list[Question] = []
+    blocks = sorted(int(m.group(1)) for key in form if (m := _BLOCK.match(key)))
+    for index in blocks:
+        built = _question(form, f"questions-{index}", len(questions) + 1, questions, problems)
+        if built is not None:
+            questions.append(built)
+    if kind == "project_vote":
+        projects: tuple[Project, ...] = ()
+        try:
+            projects = parse_projects(projects_csv or _one(form, "projects"))
+        except BuilderError as exc:
+            problems.extend(exc.problems)
+        rule = _one(form, "rule", "greedy")
+        questions.append(
+            ProjectVote(
+                id="pb",
+                text=_one(form, "project_question") or "Projects",
+                projects=projects or (Project(id="p1", title="?", cost=1),),
+                budget=_int(form, "budget", 1, problems, "budget"),
+                ballot_kind=_ballot_kind(form, len(projects), problems),
+                rule=next((r for r in _RULES if r == rule), "greedy"),
+            )
+        )
+        if not projects:
+            problems.append("add at least one project")
+    elif not questions:
+        problems.append("add at least one question")
+    title = _one(form, "title")
+    if not title:
+        problems.append("give the poll a title")
+    opens_at = _moment(_one(form, "opens_at"), "opening time", problems)
+    closes_at = _moment(_one(form, "closes_at"), "closing time", problems)
+    eligibility = Eligibility(
+        min_age=_int(form, "min_age", 18, problems, "minimum age"),
+        confirmed_only=_one(form, "confirmed_only") == "on",
+    )
+    if problems:
+        raise BuilderError(problems)
+    return ParsedPoll(
+        organisation=_one(form, "organisation"),
+        title=title,
+        description=_one(form, "description"),
+        kind=kind,
+        questions=tuple(questions),
+        eligibility=eligibility,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        show_intermediate_results=_one(form, "show_intermediate_results") == "on",
+    )

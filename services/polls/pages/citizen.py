@@ -1,0 +1,267 @@
+"""Citizens' pages of the polls service: my polls, the ballot, the receipt, "check my ballot",
+results; the auditor's page; the embeddable widget."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Response, Template
+
+from services.polls.errors import PollsError
+from services.polls.pages.ballot_form import answers_from_form, kind_of, results_view
+from services.polls.pages.domain import PollPagesDomain
+from services.polls.polls.domain import ineligibility, may_manage
+from services.polls.polls.store import PollRecord
+from shared.identity.session import Role
+from shared.ledger.receipt import ReceiptError, verify_receipt
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf
+from shared.web.ui.embed import embed_headers, embed_snippet
+from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.verify import check_tracking_code
+
+__all__ = ("citizen_pages",)
+
+_RECEIPT_COOKIE = "vmeste_receipt"
+CodeQuery = Annotated[str | None, QueryParameter(max_length=40)]
+
+
+def _receipt_cookie(poll_id: str, note: str | None, *, secure: bool) -> Cookie:
+    value = base64.urlsafe_b64encode(note.encode()).decode() if note else ""
+    return Cookie(
+        key=_RECEIPT_COOKIE,
+        value=value,
+        path=f"/polls/{poll_id}/",
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        max_age=7 * 24 * 3600 if note else 0,
+    )
+
+
+def _issue_messages(
+    request: Request[Any, Any, Any], poll: PollRecord, exc: PollsError
+) -> list[str]:
+    texts = {q.id: q.text for q in poll.definition.questions}
+    messages: list[str] = []
+    for issue in exc.extra.get("errors", []):
+        path = str(issue.get("path", ""))
+        question = path.split(".")[1] if path.count(".") >= 1 else ""
+        prefix = texts.get(question, path)
+        messages.append(f"{prefix}: {issue.get('reason', '')}")
+    return messages or [gettext(request, exc.title) + ". " + exc.detail]
+
+
+def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
+    class CitizenPages(Controller):
+        include_in_schema = False
+
+        @get("/")
+        async def home(self, request: Request[Any, Any, Any]) -> Template:
+            session = current_session(request)
+            if session is None:
+                polls = [
+                    p for p in await domain.polls.store.listing((), True) if p.status == "tallied"
+                ]
+                return page(request, "polls/home.html", polls=polls, mine=[], managed=[])
+            visible, _ = await domain.polls.listing(
+                session, status=None, organisation=None, offset=0, limit=200
+            )
+            order = {"open": 0, "scheduled": 1, "closed": 2, "tallied": 3, "cancelled": 4}
+            mine = sorted(
+                (p for p in visible if p.status != "draft" and ineligibility(session, p) is None),
+                key=lambda p: (order.get(p.status, 9), p.closes_at),
+            )
+            managed = [p for p in visible if may_manage(session, p)]
+            return page(request, "polls/home.html", polls=[], mine=mine, managed=managed)
+
+        @get("/polls/{poll_id:str}")
+        async def poll_page(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            poll = await domain.get(session, poll_id)
+            refusal = ineligibility(session, poll)
+            return page(
+                request,
+                "polls/poll.html",
+                poll=poll,
+                questions=poll.definition.questions,
+                kind_of=kind_of,
+                refusal=refusal,
+                errors=[],
+                answers={},
+            )
+
+        @post("/polls/{poll_id:str}/ballot", status_code=303)
+        async def cast(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            poll = await domain.get(session, poll_id)
+            fields = {key: form.getall(key) for key in form}
+            answers = answers_from_form(poll.definition, fields)
+            try:
+                done = await domain.casting.cast(session, poll_id, answers)
+            except PollsError as exc:
+                if exc.slug == "already-voted":
+                    return page(
+                        request,
+                        "polls/already_voted.html",
+                        status_code=409,
+                        poll=poll,
+                        code=str(exc.extra.get("tracking_code", "")),
+                    )
+                return page(
+                    request,
+                    "polls/poll.html",
+                    status_code=exc.status,
+                    poll=poll,
+                    questions=poll.definition.questions,
+                    kind_of=kind_of,
+                    refusal=ineligibility(session, poll),
+                    errors=_issue_messages(request, poll, exc),
+                    answers=fields,
+                )
+            secure = ui_settings(request).secure_cookies
+            return Redirect(
+                f"/polls/{poll_id}/receipt",
+                status_code=303,
+                cookies=[_receipt_cookie(poll_id, done.receipt.note, secure=secure)],
+            )
+
+        @get("/polls/{poll_id:str}/receipt")
+        async def receipt(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Template:
+            poll = await domain.polls.lookup(poll_id)
+            if poll is None or poll.status == "draft":
+                raise NotFoundException()
+            note = _read_receipt(request)
+            parsed = None
+            if note is not None:
+                try:
+                    parsed, _ = verify_receipt(
+                        note, domain.ledger.keys.verifiers(), origin=domain.ledger.origin(poll_id)
+                    )
+                except ReceiptError:
+                    note = None
+            return page(request, "polls/receipt.html", poll=poll, note=note, receipt=parsed)
+
+        @get("/polls/{poll_id:str}/receipt.txt", media_type="text/plain; charset=utf-8")
+        async def receipt_file(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[str]:
+            note = _read_receipt(request)
+            if note is None:
+                raise NotFoundException(detail="No receipt in this browser for this poll.")
+            return Response(
+                note,
+                media_type="text/plain; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="receipt-{poll_id}.txt"'},
+            )
+
+        @get("/polls/{poll_id:str}/check")
+        async def check(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str], code: CodeQuery = None
+        ) -> Template:
+            poll = await domain.polls.lookup(poll_id)
+            if poll is None or poll.status == "draft":
+                raise NotFoundException()
+            result = await check_tracking_code(domain.ledger, poll_id, code) if code else None
+            template = (
+                "polls/_check_result.html"
+                if request.headers.get("hx-request")
+                else "polls/check.html"
+            )
+            return page(request, template, poll=poll, code=code or "", result=result)
+
+        @get("/polls/{poll_id:str}/results")
+        async def results(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Template:
+            session = current_session(request)
+            try:
+                outcome = await domain.results.results(session, poll_id)
+            except PollsError as exc:
+                if exc.status == 404 and session is None:
+                    raise NotFoundException() from exc
+                poll = await domain.get(session, poll_id)
+                return page(
+                    request,
+                    "polls/results.html",
+                    poll=poll,
+                    views=[],
+                    outcome=None,
+                    problem=exc.detail,
+                    status_code=exc.status,
+                )
+            views = results_view(
+                outcome.poll.definition,
+                outcome.results,
+                gettext(request, "funded"),
+                gettext(request, "not funded"),
+            )
+            return page(
+                request,
+                "polls/results.html",
+                poll=outcome.poll,
+                views=views,
+                outcome=outcome,
+                problem="",
+            )
+
+        @get("/audit")
+        async def audit(self, request: Request[Any, Any, Any]) -> Template:
+            polls = await domain.polls.store.listing((), True)
+            logs = []
+            for poll in polls:
+                latest = await domain.ledger.store.latest_checkpoint(poll.id)
+                logs.append((poll, latest))
+            session = current_session(request)
+            auditor = session is not None and session.has_role(Role.AUDITOR.value)
+            return page(
+                request,
+                "polls/audit.html",
+                logs=logs,
+                keys=domain.ledger.verifier_keys(),
+                auditor=auditor,
+            )
+
+        @get("/embed/polls/{poll_id:str}")
+        async def embed(self, request: Request[Any, Any, Any], poll_id: FromPath[str]) -> Template:
+            poll = await domain.polls.lookup(poll_id)
+            if poll is None or poll.status == "draft":
+                raise NotFoundException()
+            headers = await embed_headers(poll.organisation)
+            settings = ui_settings(request)
+            return page(
+                request,
+                "polls/embed.html",
+                headers=headers,
+                poll=poll,
+                full_url=f"{settings.polls_url.rstrip('/')}/polls/{poll.id}",
+                snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+            )
+
+    return CitizenPages
+
+
+def _read_receipt(request: Request[Any, Any, Any]) -> str | None:
+    raw = request.cookies.get(_RECEIPT_COOKIE)
+    if not raw:
+        return None
+    try:
+        return base64.urlsafe_b64decode(raw.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None

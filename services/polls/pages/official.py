@@ -1,0 +1,199 @@
+"""Officials' pages of the polls service: my organisation's polls, the question builder,
+scheduling and cancelling, analytics, downloads and the widget snippet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Redirect, Response
+
+from services.polls.errors import PollsError
+from services.polls.pages.builder import BuilderError, parse_builder
+from services.polls.pages.domain import PollPagesDomain
+from services.polls.polls.domain import MANAGE, PollDraft
+from shared.identity.session import Session
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf
+from shared.web.ui.embed import embed_snippet
+from shared.web.ui.pages import current_session, page, sign_in_url, ui_settings
+
+__all__ = ("official_pages",)
+
+_MAX_UPLOAD = 2_000_000
+
+
+def _problems(exc: PollsError) -> list[str]:
+    issues = exc.extra.get("errors") or exc.extra.get("issues") or []
+    listed = [f"{i.get('path', '')}: {i.get('reason', '')}" for i in issues if isinstance(i, dict)]
+    return listed or [f"{exc.title}. {exc.detail}"]
+
+
+async def _upload_text(form: Any, key: str) -> str:
+    upload = form.get(key)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return ""
+    data = await upload.read(_MAX_UPLOAD + 1)
+    if len(data) > _MAX_UPLOAD:
+        raise BuilderError([f"{upload.filename}: the file is larger than 2 MB"])
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def official_pages(domain: PollPagesDomain) -> type[Controller]:
+    def organisations(session: Session) -> tuple[str, ...]:
+        return session.organisations_with(MANAGE)
+
+    class OfficialPages(Controller):
+        path = "/manage"
+        include_in_schema = False
+
+        @get("/")
+        async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            mine = organisations(session)
+            polls = await domain.polls.store.listing(mine, False) if mine else []
+            return page(request, "polls/manage.html", polls=polls, organisations=mine)
+
+        @get("/polls/new")
+        async def new_poll(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            return page(
+                request,
+                "polls/builder.html",
+                organisations=organisations(session),
+                errors=[],
+                form={},
+            )
+
+        @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
+        async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
+            try:
+                pb_text = await _upload_text(form, "pb_file")
+                csv_text = await _upload_text(form, "projects_file")
+                if pb_text:
+                    parsed = parse_builder(
+                        {
+                            **fields,
+                            "kind": ["survey"],
+                            "questions-0-kind": ["free_text"],
+                            "questions-0-text": ["-"],
+                        }
+                    )
+                    draft = PollDraft(
+                        organisation=parsed.organisation,
+                        title=parsed.title,
+                        kind="project_vote",
+                        questions=(),
+                        eligibility=parsed.eligibility,
+                        opens_at=parsed.opens_at,
+                        closes_at=parsed.closes_at,
+                        description=parsed.description,
+                        show_intermediate_results=parsed.show_intermediate_results,
+                    )
+                    record, _ = await domain.polls.import_pabulib(
+                        session, draft, pb_text, None, title=parsed.title
+                    )
+                else:
+                    parsed = parse_builder(fields, csv_text)
+                    record = await domain.polls.create(
+                        session,
+                        PollDraft(
+                            organisation=parsed.organisation,
+                            title=parsed.title,
+                            kind=parsed.kind,
+                            questions=parsed.questions,
+                            eligibility=parsed.eligibility,
+                            opens_at=parsed.opens_at,
+                            closes_at=parsed.closes_at,
+                            description=parsed.description,
+                            show_intermediate_results=parsed.show_intermediate_results,
+                        ),
+                    )
+            except BuilderError as exc:
+                errors = exc.problems
+            except PollsError as exc:
+                errors = _problems(exc)
+            else:
+                return Redirect(f"/manage/polls/{record.id}", status_code=303)
+            return page(
+                request,
+                "polls/builder.html",
+                status_code=422,
+                organisations=organisations(session),
+                errors=errors,
+                form=fields,
+            )
+
+        @get("/polls/{poll_id:str}")
+        async def detail(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            poll = await domain.polls.managed(session, poll_id)
+            analytics = None
+            if poll.status not in ("draft", "scheduled", "cancelled"):
+                analytics = await domain.results.analytics(session, poll_id, 10)
+            settings = ui_settings(request)
+            return page(
+                request,
+                "polls/manage_poll.html",
+                poll=poll,
+                analytics=analytics,
+                snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+                errors=[],
+            )
+
+        @post("/polls/{poll_id:str}/schedule", status_code=303)
+        async def schedule(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            return await _transition(request, poll_id, "schedule")
+
+        @post("/polls/{poll_id:str}/cancel", status_code=303)
+        async def cancel(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            return await _transition(request, poll_id, "cancel")
+
+    async def _transition(
+        request: Request[Any, Any, Any], poll_id: str, action: str
+    ) -> Response[Any]:
+        form = await request.form()
+        check_csrf(request, form.get(CSRF_FIELD))
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        try:
+            if action == "schedule":
+                await domain.polls.schedule(session, poll_id)
+            else:
+                reason = str(form.get("reason") or "").strip() or "cancelled by the organisation"
+                await domain.polls.cancel(session, poll_id, reason[:500])
+        except PollsError as exc:
+            poll = await domain.polls.managed(session, poll_id)
+            settings = ui_settings(request)
+            return page(
+                request,
+                "polls/manage_poll.html",
+                status_code=exc.status,
+                poll=poll,
+                analytics=None,
+                snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+                errors=_problems(exc),
+            )
+        return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+
+    return OfficialPages

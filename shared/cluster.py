@@ -1,0 +1,201 @@
+"""``vmeste cluster``: several replicas of each service behind nginx, on one machine.
+
+The production shape in miniature: one PostgreSQL and one Redis shared by N polls replicas and
+M discussions replicas (each a granian process), with nginx balancing across them. Used to
+show that replicas are stateless, that the integrator lease moves when its holder dies, and
+that nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.cli.keys import ensure_keys
+from shared.db.migrate import migrate
+from shared.localproc import (
+    PostgresProcess,
+    RedisProcess,
+    free_port,
+    start_postgres,
+    start_redis,
+    wait_listening,
+)
+
+__all__ = ("Cluster", "Replica")
+
+_TARGETS = {
+    "polls": "services.polls.app:create_app",
+    "discussions": "services.discussions.app:create_app",
+}
+
+
+@dataclass
+class Replica:
+    service: str
+    index: int
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.index}"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the replica dies mid-request, as on a node failure."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+@dataclass
+class Cluster:
+    folder: Path
+    replicas: dict[str, int] = field(default_factory=lambda: {"polls": 3, "discussions": 2})
+    workers: int = 1
+    postgres: PostgresProcess | None = None
+    redis: RedisProcess | None = None
+    nodes: list[Replica] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+    nginx: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        """The balancer's address for a service."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def database_url(self, component: str) -> str:
+        assert self.postgres is not None
+        return self.postgres.url(component)
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.postgres = start_postgres()
+        self.redis = start_redis(self.folder / "redis")
+        for component in ("identity", "polls", "discussions"):
+            self.postgres.sql(f"CREATE DATABASE {component}")
+            migrate(component, self.postgres.url(component))
+        ensure_keys(self.folder / "keys")
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")},
+            "VMESTE_ENV": "dev",
+            "VMESTE_DATA_DIR": str(self.folder),
+            "VMESTE_REDIS_URL": self.redis.url,
+            **{
+                f"VMESTE_{c.upper()}_DATABASE_URL": self.postgres.url(c)
+                for c in ("identity", "polls", "discussions")
+            },
+        }
+        self.ports = {service: free_port() for service in _TARGETS}
+        self.env["VMESTE_POLLS_PUBLIC_URL"] = self.url("polls")
+        self.env["VMESTE_DISCUSSIONS_PUBLIC_URL"] = self.url("discussions")
+        for service, count in self.replicas.items():
+            for index in range(count):
+                self.nodes.append(self._start_replica(service, index, free_port()))
+        for node in self.nodes:
+            wait_listening(node.port, node.process, node.name, 60)
+        self._start_nginx()
+
+    def _start_replica(self, service: str, index: int, port: int) -> Replica:
+        env = {**self.env, "VMESTE_REPLICA_ID": f"{service}-{index}"}
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--factory",
+                _TARGETS[service],
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(self.workers),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        return Replica(service, index, port, process)
+
+    def restart(self, replica: Replica) -> Replica:
+        """Start a dead replica again on its port (as Kubernetes would reschedule it)."""
+        fresh = self._start_replica(replica.service, replica.index, replica.port)
+        wait_listening(fresh.port, fresh.process, fresh.name, 60)
+        self.nodes[self.nodes.index(replica)] = fresh
+        return fresh
+
+    def _start_nginx(self) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = self.folder / "nginx.conf"
+        upstreams = "\n".join(
+            f"upstream {service} {{\n"
+            + "".join(
+                f"    server 127.0.0.1:{n.port} max_fails=1 fail_timeout=2s;\n"
+                for n in self.nodes
+                if n.service == service
+            )
+            + "}\n"
+            + f"server {{\n    listen 127.0.0.1:{self.ports[service]};\n"
+            f"    location / {{ proxy_pass http://{service}; }}\n}}"
+            for service in _TARGETS
+        )
+        runs_as = "user root;" if os.geteuid() == 0 else ""
+        temp = self.folder / "nginx-temp"
+        temp.mkdir(exist_ok=True)
+        conf.write_text(
+            textwrap.dedent(f"""\
+            {runs_as}
+            worker_processes 1;
+            daemon off;
+            pid {self.folder}/nginx.pid;
+            error_log {self.folder}/nginx-error.log warn;
+            events {{ worker_connections 1024; }}
+            http {{
+                access_log off;
+                client_body_temp_path {temp}/body;
+                proxy_temp_path {temp}/proxy;
+                fastcgi_temp_path {temp}/fastcgi;
+                uwsgi_temp_path {temp}/uwsgi;
+                scgi_temp_path {temp}/scgi;
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
+                proxy_set_header Host $http_host;
+                proxy_set_header X-Forwarded-For $remote_addr;
+                # A dead replica's connection is refused: retry elsewhere. POSTs are retried
+                # only when nothing was sent, so a cast is never delivered twice by nginx.
+                proxy_next_upstream error timeout http_502 http_503;
+                proxy_connect_timeout 1s;
+            """)
+            + textwrap.indent(upstreams, "    ")
+            + "\n}\n"
+        )
+        self.nginx = subprocess.Popen([binary, "-p", str(self.folder), "-c", str(conf)])
+        for port in self.ports.values():
+            wait_listening(port, self.nginx, "nginx", 20)
+
+    def stop(self) -> None:
+        procs = [n.process for n in self.nodes if n.alive()]
+        if self.nginx is not None:
+            procs.append(self.nginx)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.redis is not None:
+            self.redis.stop()
+        if self.postgres is not None:
+            self.postgres.destroy()

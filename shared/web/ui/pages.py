@@ -1,0 +1,112 @@
+"""Rendering a page: the layout's context (language, CSRF token, who is signed in, links to
+both services) added to the page's own, and the cookies that remember choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.enums import MediaType
+from litestar.response import Template
+
+from shared.identity.session import Permission, Role, Session
+from shared.web.ui.csrf import CSRF_FIELD, csrf_cookie, csrf_token
+from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
+
+__all__ = ("UiSettings", "current_session", "gettext", "page", "sign_in_url")
+
+_YEAR_S = 365 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """What the layout needs to know about the deployment."""
+
+    service: str
+    """``polls`` or ``discussions``: the service rendering the page."""
+    polls_url: str
+    discussions_url: str
+    secure_cookies: bool
+
+
+def ui_settings(request: Request[Any, Any, Any]) -> UiSettings:
+    settings: UiSettings = request.app.state.ui
+    return settings
+
+
+def current_session(request: Request[Any, Any, Any]) -> Session | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, Session) else None
+
+
+def gettext(request: Request[Any, Any, Any], message: str) -> str:
+    """Translate a message for the request's language (for text made outside templates)."""
+    return translations(choose_language(request)[0]).gettext(message)
+
+
+def sign_in_url(request: Request[Any, Any, Any]) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/auth/login?" + urlencode({"next": target})
+
+
+def _language_links(request: Request[Any, Any, Any]) -> dict[str, str]:
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return {code: request.url.path + "?" + urlencode({**query, "lang": code}) for code in LANGUAGES}
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Template:
+    """The page response: ``template`` rendered with ``context`` and the layout's context."""
+    settings = ui_settings(request)
+    language, remember = choose_language(request)
+    token, new_token = csrf_token(request)
+    session = current_session(request)
+    out = list(cookies or ())
+    if remember:
+        out.append(
+            Cookie(
+                key=LANGUAGE_COOKIE,
+                value=language,
+                path="/",
+                max_age=_YEAR_S,
+                samesite="lax",
+                secure=settings.secure_cookies,
+            )
+        )
+    if new_token:
+        out.append(csrf_cookie(token, secure=settings.secure_cookies))
+    layout = {
+        "lang": language,
+        "language_links": _language_links(request),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": token,
+        "session": session,
+        "is_official": session is not None and any(grant.permissions for grant in session.orgs),
+        "may_moderate": session is not None
+        and bool(session.organisations_with(Permission.MODERATE.value)),
+        "is_auditor": session is not None
+        and (session.has_role(Role.AUDITOR.value) or session.has_role(Role.ADMIN.value)),
+        "sign_in_url": sign_in_url(request),
+        "polls_url": settings.polls_url.rstrip("/"),
+        "discussions_url": settings.discussions_url.rstrip("/"),
+        "service": settings.service,
+        "current_path": request.url.path,
+    }
+    return Template(
+        template_name=template,
+        context={**layout, **context},
+        status_code=status_code,
+        headers=headers,
+        cookies=out,
+        media_type=MediaType.HTML,
+    )

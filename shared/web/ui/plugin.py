@@ -1,0 +1,83 @@
+"""The pages of a service as one Litestar plugin: templates, static files and page routes.
+
+A service adds its pages with one line in ``create_app``::
+
+    build_app(..., plugins=[polls_pages(settings)])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.plugins import InitPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from shared.config import Settings
+from shared.web.ui.pages import UiSettings
+from shared.web.ui.templating import make_environment
+
+__all__ = ("STATIC_DIR", "STATIC_PATH", "UiPlugin")
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PATH = "/static/ui"
+
+
+class UiPlugin(InitPlugin):
+    """Templates (shared layout first overridden by ``templates``), ``/static/ui`` and the
+    service's page handlers."""
+
+    __slots__ = ("_handlers", "_on_startup", "_settings", "_templates")
+
+    def __init__(
+        self,
+        settings: UiSettings,
+        templates: Sequence[Path],
+        handlers: Sequence[ControllerRouterHandler],
+        on_startup: Callable[[Litestar], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._templates = tuple(templates)
+        self._handlers = tuple(handlers)
+        self._on_startup = on_startup
+
+    @classmethod
+    def for_service(
+        cls,
+        service: str,
+        settings: Settings,
+        templates: Sequence[Path],
+        handlers: Sequence[ControllerRouterHandler],
+        on_startup: Callable[[Litestar], None] | None = None,
+    ) -> UiPlugin:
+        ui = UiSettings(
+            service=service,
+            polls_url=settings.public_urls["polls"],
+            discussions_url=settings.public_urls["discussions"],
+            secure_cookies=settings.security.secure_cookies,
+        )
+        return cls(ui, templates, handlers, on_startup)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        environment = make_environment(self._templates)
+        app_config.template_config = TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(environment)
+        )
+        app_config.state["ui"] = self._settings
+        static = create_static_files_router(
+            STATIC_PATH,
+            [STATIC_DIR],
+            name="ui-static",
+            cache_control=CacheControlHeader(max_age=3600, public=True),
+            include_in_schema=False,
+        )
+        app_config.route_handlers = [*app_config.route_handlers, static, *self._handlers]
+        if self._on_startup is not None:
+            app_config.on_startup = [*app_config.on_startup, self._on_startup]
+        return app_config

@@ -1,0 +1,82 @@
+""" "Check my ballot / my comment": find an entry by its tracking code and verify, on the
+server, that it is in the log the latest signed checkpoint commits to.
+
+The page shows every number it used (leaf index, tree size, proof hashes, the signed note), so
+a person who does not trust the server can redo the check with ``vmeste audit``.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from shared.ledger.checkpoint import open_checkpoint
+from shared.ledger.merkle import ProofError, verify_inclusion
+from shared.ledger.note import NoteError
+from shared.ledger.receipt import (
+    ReceiptError,
+    normalize_tracking_code,
+    tracking_code_range,
+)
+from shared.ledger.service import LogService
+from shared.ledger.store import UnknownEntryError
+
+__all__ = ("EntryCheck", "check_tracking_code")
+
+Verdict = Literal["invalid_code", "not_found", "pending", "included", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryCheck:
+    verdict: Verdict
+    code: str
+    entry_hash: str = ""
+    leaf_index: int | None = None
+    tree_size: int | None = None
+    root: str = ""
+    proof: tuple[str, ...] = ()
+    checkpoint: str = ""
+    problem: str = ""
+    keys: tuple[str, ...] = field(default=())
+
+
+async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> EntryCheck:
+    """Look the code up in ``log_id`` and verify its inclusion in the latest checkpoint."""
+    try:
+        canonical = normalize_tracking_code(code)
+        low, high = tracking_code_range(canonical)
+    except ReceiptError as exc:
+        return EntryCheck("invalid_code", code, problem=str(exc))
+    found = await ledger.store.find_by_hash_range(log_id, low, high)
+    if not found:
+        return EntryCheck("not_found", canonical)
+    entry_hash = found[0]
+    keys = ledger.verifier_keys()
+    latest = await ledger.store.latest_checkpoint(log_id)
+    if latest is None:
+        return EntryCheck("pending", canonical, entry_hash.hex(), keys=keys)
+    size, note = latest
+    try:
+        proof = await ledger.store.inclusion(log_id, entry_hash, size)
+    except UnknownEntryError:
+        return EntryCheck("pending", canonical, entry_hash.hex(), checkpoint=note, keys=keys)
+    hashes = tuple(base64.b64encode(h).decode() for h in proof.proof)
+    shown = EntryCheck(
+        "included",
+        canonical,
+        entry_hash.hex(),
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        proof=hashes,
+        checkpoint=note,
+        keys=keys,
+    )
+    try:
+        checkpoint, _ = open_checkpoint(note, ledger.keys.verifiers(), origin=ledger.origin(log_id))
+        verify_inclusion(
+            proof.leaf_index, checkpoint.size, entry_hash, proof.proof, checkpoint.root
+        )
+    except (NoteError, ProofError) as exc:
+        return replace(shown, verdict="failed", problem=str(exc))
+    return replace(shown, root=base64.b64encode(checkpoint.root).decode())

@@ -1,0 +1,103 @@
+"""Rendering, language choice, CSRF refusal and escaping on a small app built from the same
+parts as the services' pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar, Request, get, post
+from litestar.params import FromQuery
+from litestar.response import Template
+from litestar.testing import TestClient
+
+from shared.web.problems import exception_handlers
+from shared.web.ui.csrf import CSRF_COOKIE, CSRF_FIELD, check_csrf
+from shared.web.ui.embed import embed_csp
+from shared.web.ui.pages import UiSettings, page
+from shared.web.ui.plugin import UiPlugin
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+@get("/hello")
+async def hello(request: Request[Any, Any, Any], name: FromQuery[str] = "") -> Template:
+    return page(request, "t/hello.html", name=name)
+
+
+@post("/form", status_code=200)
+async def form(request: Request[Any, Any, Any]) -> str:
+    data = await request.form()
+    check_csrf(request, data.get(CSRF_FIELD))
+    return "accepted"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "hello.html").write_text(
+        '{% extends "ui/base.html" %}{% block title %}{{ _("Polls") }}{% endblock %}'
+        '{% block main %}<p id="name">{{ name }}</p>'
+        '{% from "ui/_macros.html" import csrf with context %}<form>{{ csrf() }}</form>'
+        "{% endblock %}"
+    )
+    settings = UiSettings("polls", "http://polls.test", "http://discussions.test", False)
+    plugin = UiPlugin(settings, [tmp_path], [hello, form])
+    app = Litestar(plugins=[plugin], exception_handlers=exception_handlers)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_pages_are_russian_by_default(client: TestClient[Litestar]) -> None:
+    response = client.get("/hello")
+    assert response.status_code == 200
+    assert '<html lang="ru">' in response.text
+    assert "<title>Голосования — Вместе</title>" in response.text
+
+
+def test_lang_parameter_switches_to_english_and_is_remembered(
+    client: TestClient[Litestar],
+) -> None:
+    first = client.get("/hello?lang=en")
+    assert "<title>Polls — Vmeste</title>" in first.text
+    assert first.cookies.get("vmeste_lang") == "en"
+    assert "<title>Polls — Vmeste</title>" in client.get("/hello").text
+
+
+def test_template_values_are_escaped(client: TestClient[Litestar]) -> None:
+    response = client.get("/hello", params={"name": HOSTILE})
+    assert HOSTILE not in response.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
+
+
+def test_form_without_csrf_token_is_refused(client: TestClient[Litestar]) -> None:
+    client.get("/hello")
+    response = client.post("/form", data={"x": "1"})
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("/csrf-refused")
+
+
+def test_form_with_a_foreign_token_is_refused(client: TestClient[Litestar]) -> None:
+    client.get("/hello")
+    response = client.post("/form", data={CSRF_FIELD: "A" * 43})
+    assert response.status_code == 403
+
+
+def test_form_with_the_page_token_is_accepted(client: TestClient[Litestar]) -> None:
+    client.get("/hello")
+    token = client.cookies.get(CSRF_COOKIE)
+    assert token is not None
+    assert client.post("/form", data={CSRF_FIELD: token}).text == "accepted"
+    assert client.post("/form", headers={"X-CSRF-Token": token}).text == "accepted"
+
+
+def test_static_files_are_served(client: TestClient[Litestar]) -> None:
+    assert client.get("/static/ui/htmx.min.js").status_code == 200
+    assert client.get("/static/ui/site.css").status_code == 200
+
+
+def test_widget_csp_names_only_registered_sites() -> None:
+    assert embed_csp(("https://a.example",)).endswith("frame-ancestors https://a.example")
+    assert embed_csp(()).endswith("frame-ancestors 'none'")
