@@ -51,8 +51,9 @@ class Replica:
         return self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL: the replica dies mid-request, as on a node failure."""
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the replica's whole process group (granian's master and its workers):
+        it dies mid-request, as on a node failure."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
 
@@ -125,6 +126,7 @@ class Cluster:
                 "warning",
             ],
             env=env,
+            start_new_session=True,  # its own process group, so kill() reaches the workers
         )
         return Replica(service, index, port, process)
 
@@ -180,7 +182,9 @@ class Cluster:
             + textwrap.indent(upstreams, "    ")
             + "\n}\n"
         )
-        self.nginx = subprocess.Popen([binary, "-p", str(self.folder), "-c", str(conf)])
+        self.nginx = subprocess.Popen(
+            [binary, "-p", str(self.folder), "-c", str(conf)], start_new_session=True
+        )
         for port in self.ports.values():
             wait_listening(port, self.nginx, "nginx", 20)
 
@@ -194,7 +198,8 @@ class Cluster:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:
