@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from pathlib import Path
 
 import typer
@@ -66,6 +68,37 @@ def dev(
         workers=workers,
     )
     raise typer.Exit(run_dev(options, _prepare, typer.echo))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def cluster(
+    data_dir: Path = typer.Option(Path(".vmeste-cluster"), help="Folder for keys, Redis, nginx."),
+    polls: int = typer.Option(3, help="Replicas of the polls service."),
+    discussions: int = typer.Option(2, help="Replicas of the discussions service."),
+) -> None:
+    """Run several replicas of each service behind nginx with one PostgreSQL and one Redis."""
+    from shared.cluster import Cluster  # imported here: only this command needs nginx
+
+    running = Cluster(data_dir.resolve(), replicas={"polls": polls, "discussions": discussions})
+    try:
+        running.start()
+        for node in running.nodes:
+            typer.echo(f"  {node.name:<16} http://127.0.0.1:{node.port}/")
+        for service in ("polls", "discussions"):
+            typer.echo(f"  {service} (nginx)  {running.url(service)}/")
+        typer.echo("Press Ctrl-C to stop.")
+        signal.signal(signal.SIGTERM, _interrupt)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        typer.echo("stopping…")
+        running.stop()
 
 
 if __name__ == "__main__":

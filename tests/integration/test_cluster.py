@@ -4,15 +4,23 @@ within seconds when its holder is killed."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
 from shared.cluster import Cluster, Replica
+from shared.ledger.audit import audit_board
+from shared.ledger.merkle import leaf_hash
+from shared.tally.results import recompute_from_board
+from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body
+from tests.integration.polls.conftest import People
 
 pytestmark = pytest.mark.slow
 
@@ -83,3 +91,83 @@ def test_cluster_folder_holds_keys_shared_by_all_replicas(cluster: Cluster) -> N
     keys = {httpx.get(f"{cluster.url('polls')}/api/v1/keys", timeout=10).text for _ in range(6)}
     assert len(keys) == 1
     assert (Path(cluster.folder) / "keys" / "log-polls").is_dir()
+
+
+async def _vote(
+    client: httpx.AsyncClient, voter: dict[str, str], poll_id: str, key: str
+) -> dict[str, str]:
+    """Cast like a phone would: retry through a dying replica with the same Idempotency-Key."""
+    for _ in range(40):
+        try:
+            response = await cast(client, voter, poll_id, GOOD_ANSWERS, **{"Idempotency-Key": key})
+        except httpx.TransportError:
+            await asyncio.sleep(0.25)
+            continue
+        if response.status_code == 201:
+            return dict(response.json())
+        if response.status_code in (502, 503, 504):
+            await asyncio.sleep(0.25)
+            continue
+        raise AssertionError(f"cast refused: {response.status_code} {response.text}")
+    raise AssertionError("cast never went through")
+
+
+async def test_every_receipt_survives_killing_the_integrator_mid_vote(cluster: Cluster) -> None:
+    people = People(cluster.folder / "keys")
+    official = people.official()
+    voters = [people.citizen() for _ in range(240)]
+    async with httpx.AsyncClient(base_url=cluster.url("polls"), timeout=15) as client:
+        poll_id = await open_poll(client, official, survey_body(closes_in=3600))
+        limit = asyncio.Semaphore(24)
+        third_done = asyncio.Event()
+        done = 0
+
+        async def one(n: int) -> dict[str, str]:
+            nonlocal done
+            async with limit:
+                receipt = await _vote(client, voters[n], poll_id, f"cast-{n}")
+            done += 1
+            if done >= len(voters) // 3:
+                third_done.set()
+            return receipt
+
+        tasks = [asyncio.create_task(one(n)) for n in range(len(voters))]
+        await third_done.wait()
+        holder = await _wait_holder(cluster, "ledger-integrator", None, 15)
+        victim = _replica_of(cluster, holder)
+        victim.kill()
+        killed_at = time.monotonic()
+        successor = await _wait_holder(cluster, "ledger-integrator", f"{victim.name}-", 10)
+        handover = time.monotonic() - killed_at
+        receipts = await asyncio.gather(*tasks)
+        cluster.restart(victim)
+
+        # Every acknowledged ballot must reach a signed checkpoint on the surviving replicas.
+        deadline = time.monotonic() + 30
+        while True:
+            note = await client.get(f"/api/v1/logs/{poll_id}/checkpoint")
+            size = int(note.text.split("\n")[1]) if note.status_code == 200 else 0
+            if size >= len(receipts) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.25)
+        board = (await client.get(f"/api/v1/logs/{poll_id}/board", headers=official)).content
+        keys = (await client.get("/api/v1/keys")).json()["keys"]
+
+    report = audit_board(io.BytesIO(board), trusted_keys=keys, tally=recompute_from_board)
+    entries = [
+        base64.b64decode(e)
+        for line in board.splitlines()
+        if b'"type":"entries"' in line
+        for e in msgspec.json.decode(line)["entries"]
+    ]
+    in_log = {leaf_hash(e).hex() for e in entries}
+    missing = [r["tracking_code"] for r in receipts if r["entry_hash"] not in in_log]
+    print(
+        f"\ncluster: lease {holder} -> {successor} in {handover:.2f} s; receipts "
+        f"{len(receipts)}, entries {len(entries)}, missing {len(missing)}, "
+        f"duplicates {len(entries) - len(in_log)}"
+    )
+    assert handover <= 5
+    assert missing == []
+    assert len(entries) == len(voters)  # one ballot per voter: nobody twice, nobody lost
+    assert report.ok, report.errors
