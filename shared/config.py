@@ -92,6 +92,8 @@ class Settings:
     """Base URL of each service as a browser reaches it (for redirects and links)."""
     max_body_bytes: int
     """Largest accepted request body; larger ones get 413."""
+    rate_limits: bool
+    """Enforce abuse limits (on unless VMESTE_RATE_LIMITS=off, which test suites set)."""
     database: DatabaseSettings
     redis: RedisSettings
     security: SecuritySettings
@@ -99,6 +101,15 @@ class Settings:
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
+
+
+def _read_switch(name: str, environ: Mapping[str, str]) -> bool:
+    # A mapping given by a caller (tests) may leave it out: then the process environment
+    # decides, so one variable switches limits off for a whole test run.
+    raw = environ.get(name, os.environ.get(name, "on")).lower()
+    if raw not in ("on", "off"):
+        raise MissingSettingError(name, f"must be 'on' or 'off', got {raw!r}")
+    return raw == "on"
 
 
 def _env(environ: Mapping[str, str]) -> str:
@@ -144,6 +155,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         identity_provider=provider,
         public_urls=public_urls,
         max_body_bytes=_read_int("VMESTE_MAX_BODY_BYTES", 1_000_000, environ),
+        rate_limits=_read_switch("VMESTE_RATE_LIMITS", environ),
         database=DatabaseSettings(urls=urls),
         redis=RedisSettings(url=_read("VMESTE_REDIS_URL", None, environ)),
         security=SecuritySettings(

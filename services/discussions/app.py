@@ -14,6 +14,7 @@ from services.discussions.outbox.domain import OutboxDelivery
 from services.discussions.pages import discussions_pages
 from services.discussions.periods.http import PeriodsController
 from services.discussions.periods.scheduler import PeriodScheduler
+from services.discussions.rate_limits import RULES
 from services.discussions.report.http import ReportController
 from services.discussions.responses.http import ResponsesController
 from services.discussions.search.http import SearchController
@@ -27,6 +28,7 @@ from shared.ledger.service import LogService, load_log_keys
 from shared.ledger.store import LedgerStore
 from shared.version import VERSION
 from shared.web.app import build_app
+from shared.web.ratelimit import RateLimitMiddleware
 from shared.web.runtime import runtime_lifespan
 
 __all__ = ("create_app",)
@@ -77,7 +79,10 @@ def create_app(
             outbox.lifespan,
         ],
         dependencies={**identity.dependencies, **dependencies()},
-        middleware=identity.middleware,
+        middleware=[
+            *identity.middleware,
+            RateLimitMiddleware(runtime.redis, RULES, enabled=settings.rate_limits),
+        ],
         plugins=[discussions_pages(settings)],
         state={"discussions": discussions, "ledger": ledger},
     )

@@ -44,3 +44,10 @@ def test_development_defaults_put_sqlite_files_in_the_data_folder(tmp_path: Path
     assert settings.security.keys_dir == tmp_path / "keys"
     assert settings.security.secure_cookies is False
     assert settings.identity_provider == "dev"
+
+
+def test_rate_limits_are_on_unless_switched_off() -> None:
+    assert load_settings({"VMESTE_REDIS_URL": "x", "VMESTE_RATE_LIMITS": "on"}).rate_limits
+    assert not load_settings({"VMESTE_REDIS_URL": "x", "VMESTE_RATE_LIMITS": "off"}).rate_limits
+    with pytest.raises(MissingSettingError, match="VMESTE_RATE_LIMITS"):
+        load_settings({"VMESTE_REDIS_URL": "x", "VMESTE_RATE_LIMITS": "maybe"})
