@@ -7,8 +7,11 @@ operator can find the log line. Internal exceptions never leak their text.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -23,7 +26,13 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from shared.web.headers import request_id
 
-__all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "ProblemError", "exception_handlers")
+__all__ = (
+    "PROBLEM_MEDIA_TYPE",
+    "Problem",
+    "ProblemError",
+    "dependency_down",
+    "exception_handlers",
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TYPE_BASE = "https://vmeste.example/problems/"
@@ -185,7 +194,50 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
     return _respond(request, problem, headers=exc.headers)
 
 
+_UNAVAILABLE_RETRY_S = 5
+
+
+def dependency_down(exc: BaseException) -> bool:
+    """True when ``exc`` (or its cause) means the database could not be reached or written:
+    the client should retry later (503), not report a bug (500)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionError | TimeoutError | asyncpg.PostgresConnectionError):
+            return True
+        if isinstance(seen, asyncpg.InterfaceError | asyncpg.CannotConnectNowError):
+            return True
+        if isinstance(seen, asyncpg.AdminShutdownError | asyncpg.ConnectionFailureError):
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and any(
+            sign in str(seen).lower()
+            for sign in ("disk", "locked", "unable to open", "readonly", "i/o")
+        ):
+            return True
+        if isinstance(seen, OSError) and seen.errno in _UNAVAILABLE_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_UNAVAILABLE_ERRNOS = frozenset({errno.ENOSPC, errno.ECONNREFUSED, errno.ECONNRESET, errno.EIO})
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if dependency_down(exc):
+        _log.warning(
+            "dependency unavailable",
+            path=request.url.path,
+            request_id=_request_id(request),
+            error=type(exc).__name__,
+        )
+        problem = Problem(
+            type=_TYPE_BASE + "unavailable",
+            title="Service temporarily unavailable",
+            status=503,
+            detail="A database is unreachable or full; nothing of this request was accepted. "
+            f"Retry in {_UNAVAILABLE_RETRY_S} seconds.",
+        )
+        return _respond(request, problem, headers={"Retry-After": str(_UNAVAILABLE_RETRY_S)})
     _log.exception("unhandled error", path=request.url.path, request_id=_request_id(request))
     problem = Problem(
         type=_TYPE_BASE + "internal-error",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import sqlite3
+
 import msgspec
 import pytest
 from litestar import get, post
@@ -29,6 +31,19 @@ async def _boom() -> None:
     raise RuntimeError("password=hunter2 at /srv/secret")
 
 
+@get("/disk-full")
+async def _disk_full() -> None:
+    try:
+        raise sqlite3.OperationalError("database or disk is full")
+    except sqlite3.OperationalError as exc:
+        raise RuntimeError("could not store") from exc
+
+
+@get("/db-gone")
+async def _db_gone() -> None:
+    raise ConnectionRefusedError(111, "Connect call failed")
+
+
 @get("/already")
 async def _already() -> None:
     raise ProblemError(
@@ -50,7 +65,7 @@ def client() -> Iterator[TestClient]:  # type: ignore[type-arg]
         service="test",
         version="0",
         settings=settings,
-        route_handlers=[_echo, _boom, _already],
+        route_handlers=[_echo, _boom, _already, _disk_full, _db_gone],
     )
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -129,3 +144,15 @@ def test_security_headers_on_every_response(client: TestClient) -> None:  # type
         assert headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["referrer-policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("path", ["/disk-full", "/db-gone"])
+def test_unreachable_or_full_database_is_503_with_retry_after(
+    client: TestClient,  # type: ignore[type-arg]
+    path: str,
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["type"].endswith("/unavailable")
+    assert response.headers["content-type"] == "application/problem+json"
