@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Callable
 from contextlib import suppress
 
@@ -17,10 +18,14 @@ import structlog
 from shared.lease import Lease
 from shared.ledger.store import Head, LedgerStore
 
-__all__ = ("CheckpointSigner", "Integrator")
+__all__ = ("CheckpointSigner", "Integrator", "RoundObserver")
 
 CheckpointSigner = Callable[[str, Head], str]
 """Given a log id and its new head, return the signed checkpoint note."""
+
+RoundObserver = Callable[[float, list[tuple[str, Head]], int], None]
+"""Told after each round of the lease holder: when it started (monotonic), the checkpoints
+it signed, and how many entries it integrated."""
 
 _log = structlog.get_logger("vmeste.integrator")
 
@@ -32,11 +37,13 @@ class Integrator:
         lease: Lease,
         sign: CheckpointSigner,
         interval_s: float = 0.25,
+        observe: RoundObserver | None = None,
     ) -> None:
         self.store = store
         self.lease = lease
         self.sign = sign
         self.interval_s = interval_s
+        self.observe = observe
         self.holding = False
 
     async def run_once(self) -> list[tuple[str, Head]]:
@@ -45,12 +52,22 @@ class Integrator:
         self.holding = await self.lease.acquire()
         if not self.holding:
             return []
+        started = time.monotonic()
         advanced: list[tuple[str, Head]] = []
+        integrated = 0
         for log_id in await self.store.pending_logs():
-            while (head := await self.store.integrate(log_id)) is not None:
+            before = (await self.store.head(log_id)).size
+            head: Head | None = None
+            while (step := await self.store.integrate(log_id)) is not None:
+                head = step
+            if head is not None:
+                # One checkpoint per log and round, however many batches the round took.
                 note = self.sign(log_id, head)
                 await self.store.save_checkpoint(log_id, head, note, dt.datetime.now(dt.UTC))
                 advanced.append((log_id, head))
+                integrated += head.size - before
+        if self.observe is not None:
+            self.observe(started, advanced, integrated)
         return advanced
 
     async def run(self, stop: asyncio.Event) -> None:

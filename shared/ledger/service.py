@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -25,6 +27,14 @@ from shared.ledger.integrator import Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
 from shared.ledger.store import Head, LedgerStore
+from shared.metrics import (
+    CHECKPOINT_SIZE,
+    INTEGRATOR_LEADER,
+    INTEGRATOR_PENDING,
+    INTEGRATOR_ROUND_SECONDS,
+    RECEIPT_TO_CHECKPOINT_SECONDS,
+    RECEIPTS,
+)
 
 __all__ = ("IssuedReceipt", "LogService", "load_log_keys")
 
@@ -57,9 +67,17 @@ class LogService:
         self.store = store
         self.keys = keys
         self.origin_prefix = origin_prefix.rstrip("/")
+        self.service = self.origin_prefix.rsplit("/", 1)[-1]
         self.integrator = Integrator(
-            store, Lease(lease_table, "ledger-integrator"), self.sign_checkpoint, interval_s
+            store,
+            Lease(lease_table, "ledger-integrator"),
+            self.sign_checkpoint,
+            interval_s,
+            observe=self._observe_round,
         )
+        # Monotonic issue times of this replica's recent receipts, per log, oldest first:
+        # the integrator, when it runs here, reports how long they waited for a checkpoint.
+        self._waiting: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
 
     def origin(self, log_id: str) -> str:
         return f"{self.origin_prefix}/{log_id}"
@@ -74,7 +92,25 @@ class LogService:
         """The signed receipt; issue it only after the entry's transaction committed."""
         receipt = Receipt(self.origin(log_id), entry_hash, accepted_at)
         note = issue_receipt(receipt, self.keys.active)
+        self._waiting[log_id].append(time.monotonic())
+        RECEIPTS.labels(self.service).inc()
         return IssuedReceipt(note, receipt.tracking_code, entry_hash, accepted_at)
+
+    def _observe_round(
+        self, started: float, advanced: list[tuple[str, Head]], integrated: int
+    ) -> None:
+        now = time.monotonic()
+        INTEGRATOR_LEADER.labels(self.service).set(1)
+        INTEGRATOR_ROUND_SECONDS.labels(self.service).observe(now - started)
+        INTEGRATOR_PENDING.labels(self.service).set(integrated)
+        delay = RECEIPT_TO_CHECKPOINT_SECONDS.labels(self.service)
+        for log_id, head in advanced:
+            CHECKPOINT_SIZE.labels(self.service, log_id).set(head.size)
+            # Receipts issued before the round began were committed before it began, so this
+            # round integrated them all.
+            waiting = self._waiting.get(log_id)
+            while waiting and waiting[0] < started:
+                delay.observe(now - waiting.popleft())
 
     def sign_checkpoint(self, log_id: str, head: Head) -> str:
         return sign_checkpoint(

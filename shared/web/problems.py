@@ -24,6 +24,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from shared.metrics import DEPENDENCY_ERRORS, REFUSALS
 from shared.web.headers import request_id
 
 __all__ = (
@@ -105,12 +106,17 @@ def _request_id(request: Request[Any, Any, Any]) -> str:
     return request_id(request.scope)
 
 
+def _service(request: Request[Any, Any, Any]) -> str:
+    return str(request.app.state.get("service", "unknown"))
+
+
 def _respond(
     request: Request[Any, Any, Any],
     problem: Problem,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    REFUSALS.labels(_service(request), problem.type.rsplit("/", 1)[-1], str(problem.status)).inc()
     problem.request_id = _request_id(request)
     problem.instance = request.url.path
     body: dict[str, Any] = msgspec.to_builtins(problem)
@@ -224,6 +230,7 @@ _UNAVAILABLE_ERRNOS = frozenset({errno.ENOSPC, errno.ECONNREFUSED, errno.ECONNRE
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if dependency_down(exc):
+        DEPENDENCY_ERRORS.labels(_service(request), "database").inc()
         _log.warning(
             "dependency unavailable",
             path=request.url.path,
