@@ -11,7 +11,7 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = (
     "CHECKPOINT_SIZE",
     "DEPENDENCY_ERRORS",
-    "INTEGRATOR_LEADER",
+    "INTEGRATOR_LAST_ROUND",
     "INTEGRATOR_PENDING",
     "INTEGRATOR_ROUND_SECONDS",
     "RECEIPTS",
@@ -50,9 +50,9 @@ INTEGRATOR_PENDING = Gauge(
     ["service"],
     multiprocess_mode="max",
 )
-INTEGRATOR_LEADER = Gauge(
-    "vmeste_integrator_leader",
-    "1 on the replica holding the integrator lease.",
+INTEGRATOR_LAST_ROUND = Gauge(
+    "vmeste_integrator_last_round_timestamp_seconds",
+    "When the integrator lease holder last finished a round (Unix time).",
     ["service"],
     multiprocess_mode="max",
 )

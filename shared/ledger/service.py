@@ -29,7 +29,7 @@ from shared.ledger.receipt import Receipt, issue_receipt
 from shared.ledger.store import Head, LedgerStore
 from shared.metrics import (
     CHECKPOINT_SIZE,
-    INTEGRATOR_LEADER,
+    INTEGRATOR_LAST_ROUND,
     INTEGRATOR_PENDING,
     INTEGRATOR_ROUND_SECONDS,
     RECEIPT_TO_CHECKPOINT_SECONDS,
@@ -100,7 +100,7 @@ class LogService:
         self, started: float, advanced: list[tuple[str, Head]], integrated: int
     ) -> None:
         now = time.monotonic()
-        INTEGRATOR_LEADER.labels(self.service).set(1)
+        INTEGRATOR_LAST_ROUND.labels(self.service).set_to_current_time()
         INTEGRATOR_ROUND_SECONDS.labels(self.service).observe(now - started)
         INTEGRATOR_PENDING.labels(self.service).set(integrated)
         delay = RECEIPT_TO_CHECKPOINT_SECONDS.labels(self.service)
