@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
@@ -22,6 +23,7 @@ from shared.identity.provider import IdentityRefusedError, ProviderUnavailableEr
 from shared.identity.service import IdentityService, SignedIn
 from shared.identity.session import OrganisationGrant
 from shared.identity.sessions import RefreshRefusedError
+from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
 __all__ = ("REFRESH_COOKIE", "Me", "SessionTokenResponse", "identity_routes")
@@ -112,7 +114,12 @@ def _problem(exc: IdentityRefusedError | ProviderUnavailableError) -> ProblemErr
 def identity_routes(service: IdentityService, settings: Settings) -> list[ControllerRouterHandler]:
     cookies = _Cookies(settings)
 
-    @get("/auth/login", tags=["identity"], summary="Start sign-in with the configured provider")
+    @get(
+        "/auth/login",
+        tags=["identity"],
+        summary="Start sign-in with the configured provider",
+        responses=problems(503),
+    )
     async def login(
         next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
     ) -> Redirect:
@@ -123,7 +130,12 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
             raise _problem(exc) from exc
         return Redirect(url, status_code=303, cookies=cookies.flow(state, _safe_next(next_path)))
 
-    @get("/auth/callback", tags=["identity"], summary="Provider callback: open the session")
+    @get(
+        "/auth/callback",
+        tags=["identity"],
+        summary="Provider callback: open the session",
+        responses=problems(400, 401, 403, 503),
+    )
     async def callback(
         request: Request[Any, Any, Any],
         code: Annotated[str | None, QueryParameter(max_length=2000)] = None,
@@ -153,7 +165,13 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
         target = _safe_next(request.cookies.get(_NEXT_COOKIE))
         return Redirect(target, status_code=303, cookies=cookies.signed_in(signed))
 
-    @post("/auth/refresh", tags=["identity"], status_code=200, summary="Renew the session token")
+    @post(
+        "/auth/refresh",
+        tags=["identity"],
+        status_code=200,
+        summary="Renew the session token",
+        responses=problems(401),
+    )
     async def refresh(request: Request[Any, Any, Any]) -> Response[SessionTokenResponse]:
         presented = request.cookies.get(REFRESH_COOKIE)
         try:
@@ -171,7 +189,13 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
         )
         return Response(body, cookies=cookies.signed_in(signed))
 
-    @post("/auth/logout", tags=["identity"], status_code=204, summary="Sign out everywhere")
+    @post(
+        "/auth/logout",
+        tags=["identity"],
+        status_code=204,
+        summary="Sign out everywhere",
+        responses={303: ResponseSpec(None, description="Signed out; on to ``next``")},
+    )
     async def logout(
         request: Request[Any, Any, Any],
         next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,

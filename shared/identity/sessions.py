@@ -4,10 +4,13 @@ fallback.
 A session token is valid until it expires, so sign-out must be able to stop one early. Every
 token carries its sign-in session id (``sid``); sign-out marks the session revoked in the
 database (the authority) and adds the sid to a Redis set whose entries live exactly as long
-as a token could. Verifying a token costs one Redis round trip (MGET of the sid and a
-"loaded" marker). When Redis is unreachable, or was restarted and lost the set (the marker is
-gone), the database answers and the set is rebuilt from it. The marker expires every minute,
-so even a revocation whose Redis write failed is picked up within a minute.
+as a token could. Checking a token costs a share of one Redis round trip: the checks of
+concurrent requests go together in one MGET of their sids and a "loaded" marker, so under
+load a batch of requests pays one round trip, and nothing is cached in the process: a
+sign-out is refused by every replica from the moment its Redis write is done. When Redis is
+unreachable, or was restarted and lost the set (the marker is gone), the database answers and
+the set is rebuilt from it. The marker expires every minute, so even a revocation whose Redis
+write failed is picked up within a minute.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ _LOADED_TTL_S = 60
 # After a Redis failure, go straight to the database for a while instead of paying the
 # connect timeout on every request.
 _REDIS_BACKOFF_S = 5.0
+# Sids per MGET: bounds one reply while still sharing the round trip widely.
+_MAX_LOOKUPS = 512
 _log = structlog.get_logger("vmeste.identity")
 
 
@@ -73,6 +78,8 @@ class SessionStore:
         self._refresh_lifetime = refresh_lifetime
         self._redis_down_until = 0.0
         self._reload_lock = asyncio.Lock()
+        self._pending: list[tuple[str, asyncio.Future[tuple[bool, bool] | None]]] = []
+        self._drain: asyncio.Task[None] | None = None
 
     async def open(
         self, *, sub: str, trusted: bool, birth_date: dt.date, oktmo: str, region: str
@@ -164,18 +171,51 @@ class SessionStore:
     async def is_revoked(self, sid: str) -> bool:
         if not self._redis_usable():
             return await self._revoked_in_database(sid)
-        try:
-            loaded, hit = await self._redis.mget([_LOADED, _REVOKED + sid])
-        except (RedisError, OSError):
-            self._redis_failed()
+        answer = await self._lookup(sid)
+        if answer is None:
             return await self._revoked_in_database(sid)
-        if hit is not None:
+        loaded, listed = answer
+        if listed:
             return True
-        if loaded is not None:
+        if loaded:
             return False
         revoked = await self._revoked_in_database(sid)
         await self._reload()
         return revoked
+
+    async def _lookup(self, sid: str) -> tuple[bool, bool] | None:
+        """(marker present, sid listed) from Redis, or None if Redis did not answer.
+
+        Lookups made while an MGET is in flight queue up and share the next one.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[bool, bool] | None] = loop.create_future()
+        if self._drain is None or self._drain.get_loop() is not loop:
+            # A drain of another (finished) event loop cannot serve this one.
+            self._pending = []
+            self._drain = loop.create_task(self._drain_lookups(), name="revocation-lookups")
+        self._pending.append((sid, future))
+        return await future
+
+    async def _drain_lookups(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[:_MAX_LOOKUPS]
+                del self._pending[:_MAX_LOOKUPS]
+                answers: list[tuple[bool, bool] | None]
+                try:
+                    loaded, *hits = await self._redis.mget(
+                        [_LOADED, *(_REVOKED + sid for sid, _ in batch)]
+                    )
+                    answers = [(loaded is not None, hit is not None) for hit in hits]
+                except (RedisError, OSError):
+                    self._redis_failed()
+                    answers = [None] * len(batch)
+                for (_, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._drain = None
 
     def _revocation_ttl(self) -> int:
         return int(self._session_lifetime.total_seconds()) + 60

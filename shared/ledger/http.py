@@ -32,6 +32,9 @@ from shared.web.problems import ProblemError
 __all__ = ("LogDescription", "LogLookup", "log_controller", "thin_checkpoints")
 
 _PAGE_MAX = 1000
+_SIZE_MAX = 2**62
+"""Bound on tree sizes and leaf indices a caller may name: a larger integer would overflow the
+database's 64-bit column and answer 500 instead of 400."""
 
 
 class LogDescription(msgspec.Struct, frozen=True, kw_only=True):
@@ -159,7 +162,7 @@ def log_controller(
             self,
             log_id: FromPath[str],
             entry_hash: Annotated[str, QueryParameter(pattern=r"^[0-9a-f]{64}$")],
-            tree_size: Annotated[int | None, QueryParameter(ge=1)] = None,
+            tree_size: Annotated[int | None, QueryParameter(ge=1, le=_SIZE_MAX)] = None,
         ) -> InclusionProof:
             """Inclusion proof of an entry (by its hex leaf hash) in a signed checkpoint."""
             await described(log_id)
@@ -169,8 +172,8 @@ def log_controller(
         async def consistency_proof(
             self,
             log_id: FromPath[str],
-            first: Annotated[int, QueryParameter(ge=0)],
-            second: Annotated[int, QueryParameter(ge=0)],
+            first: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)],
+            second: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)],
         ) -> ConsistencyProof:
             """Proof that the log at size ``second`` extends the log at size ``first``."""
             await described(log_id)
@@ -184,7 +187,7 @@ def log_controller(
         async def entries(
             self,
             log_id: FromPath[str],
-            start: Annotated[int, QueryParameter(ge=0)] = 0,
+            start: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)] = 0,
             limit: Annotated[int, QueryParameter(ge=1, le=_PAGE_MAX)] = _PAGE_MAX,
         ) -> EntriesPage:
             """Integrated entries by leaf index, one page at a time."""

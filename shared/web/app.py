@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 from shared.config import Settings
 from shared.web.headers import add_response_headers
 from shared.web.health import ReadinessCheck, health_controller
+from shared.web.openapi import document_problems
 from shared.web.problems import exception_handlers
 
 __all__ = ("build_app",)
@@ -47,7 +48,8 @@ def build_app(
     debug: bool = False,
 ) -> Litestar:
     """Assemble a service: problem+json errors, request ids, security headers, health,
-    Prometheus metrics, structured logs and OpenAPI at ``/schema``."""
+    Prometheus metrics, structured logs and OpenAPI at ``/schema`` (its errors documented as
+    the problem+json they are)."""
     prometheus = PrometheusConfig(
         app_name=f"vmeste_{service}",
         prefix="vmeste",
@@ -58,7 +60,7 @@ def build_app(
         structlog_logging_config=StructLoggingConfig(log_exceptions="debug"),
         enable_middleware_logging=False,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[health_controller(readiness), _MetricsController, *route_handlers],
         exception_handlers=exception_handlers,
         middleware=[prometheus.middleware, *middleware],
@@ -74,6 +76,8 @@ def build_app(
         ),
         request_max_body_size=settings.max_body_bytes,
         response_cache_config=ResponseCacheConfig(),
-        state=State(dict(state or {})),
+        state=State({"service": service, **(state or {})}),
         debug=debug,
     )
+    document_problems(app)
+    return app

@@ -177,7 +177,8 @@ class DraftsController(DiscussionsController):
         self,
         draft_id: FromPath[uuid.UUID],
         drafts: NamedDependency[DraftsService],
-        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+        # The column is a 32-bit integer: a larger number must be a 400, not an overflow.
+        version: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> DraftDetail:
         """A draft with the sections of its current (or the given) version."""
         return await drafts.get(draft_id, version)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
+import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from asyncpg.exceptions import UniqueViolationError  # type: ignore[import-untyped]
-
 from services.polls.casting.tables import Participation
 from services.polls.polls.store import PollStore
+from shared.db.engine import is_sqlite
 from shared.ledger.service import LogService
 
-__all__ = ("Accepted", "CastStore", "PendingCast", "WriteOutcome", "is_unique_violation")
+__all__ = ("Accepted", "CastStore", "PendingCast", "WriteOutcome")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +38,9 @@ class WriteOutcome(Enum):
 Accepted = WriteOutcome.ACCEPTED
 
 
-def is_unique_violation(exc: BaseException) -> bool:
-    """A UNIQUE constraint said no, on SQLite or PostgreSQL."""
-    if isinstance(exc, UniqueViolationError):
-        return True
-    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+# Rows per multi-row INSERT on SQLite: 6 parameters each, far under its bound-parameter limit.
+_SQLITE_ROWS = 500
+_shuffle = secrets.SystemRandom().shuffle
 
 
 class CastStore:
@@ -50,23 +48,16 @@ class CastStore:
         self._ledger = ledger
         self._polls = polls
         self._lock_polls = lock_polls
+        self._sqlite = is_sqlite(ledger.store.engine)
 
     async def write(self, casts: Sequence[PendingCast]) -> list[WriteOutcome]:
-        """Write a batch in ONE transaction: participation rows, then log entries.
+        """Write a batch in ONE transaction and three statements whatever its size: the
+        polls' statuses (share-locked), every participation row, every accepted ballot.
 
-        A batch that hits the UNIQUE constraint is rolled back whole; the caller retries its
-        casts one by one, and then only the repeated cast comes back as DUPLICATE.
+        The participation rows go in with ``ON CONFLICT DO NOTHING``: the UNIQUE index
+        decides, row by row, so a repeated voter comes back DUPLICATE while the rest of the
+        batch is written; only the casts whose row went in get their ballot written.
         """
-        if len(casts) == 1:
-            try:
-                return await self._write(casts)
-            except Exception as exc:
-                if is_unique_violation(exc):
-                    return [WriteOutcome.DUPLICATE]
-                raise
-        return await self._write(casts)
-
-    async def _write(self, casts: Sequence[PendingCast]) -> list[WriteOutcome]:
         # Sorted so two batches touching the same tags lock them in the same order.
         order = sorted(range(len(casts)), key=lambda i: (casts[i].poll_id, casts[i].voter_tag))
         outcomes = [WriteOutcome.POLL_NOT_OPEN] * len(casts)
@@ -74,26 +65,66 @@ class CastStore:
             statuses = await self._polls.open_statuses(
                 sorted({c.poll_id for c in casts}), lock=self._lock_polls
             )
-            accepted = [i for i in order if statuses.get(casts[i].poll_id) == "open"]
-            if not accepted:
+            candidates = [i for i in order if statuses.get(casts[i].poll_id) == "open"]
+            if not candidates:
                 return outcomes
-            await Participation.insert(
-                *(
-                    Participation(
-                        poll_id=casts[i].poll_id,
-                        voter_tag=casts[i].voter_tag,
-                        sealed=casts[i].sealed,
-                        municipality=casts[i].municipality,
-                        age_band=casts[i].age_band,
-                    )
-                    for i in accepted
-                )
+            row_ids = {i: uuid.uuid4() for i in candidates}
+            written = await self._insert_participation([(row_ids[i], casts[i]) for i in candidates])
+            accepted = [i for i in candidates if str(row_ids[i]) in written]
+            # Ballots in random order: nothing in the rows' physical order lines them up
+            # with the participation rows written just before.
+            _shuffle(accepted)
+            await self._ledger.store.add_entries(
+                [(casts[i].poll_id, casts[i].entry, casts[i].accepted_at) for i in accepted]
             )
-            for i in accepted:
-                cast = casts[i]
-                await self._ledger.append(cast.poll_id, cast.entry, cast.accepted_at)
-                outcomes[i] = WriteOutcome.ACCEPTED
+        taken = set(accepted)
+        for i in candidates:
+            outcomes[i] = WriteOutcome.ACCEPTED if i in taken else WriteOutcome.DUPLICATE
         return outcomes
+
+    async def _insert_participation(
+        self, rows: Sequence[tuple[uuid.UUID, PendingCast]]
+    ) -> set[str]:
+        """Insert the rows the UNIQUE index lets in (one statement); returns their ids."""
+        if not self._sqlite:
+            inserted = await Participation.raw(
+                "INSERT INTO participation "
+                "(id, poll_id, voter_tag, sealed, municipality, age_band) "
+                "SELECT * FROM unnest({}::uuid[], {}::varchar[], {}::varchar[], {}::bytea[], "
+                "{}::varchar[], {}::varchar[]) "
+                "ON CONFLICT (poll_id, voter_tag) DO NOTHING RETURNING id",
+                [row_id for row_id, _ in rows],
+                [c.poll_id for _, c in rows],
+                [c.voter_tag for _, c in rows],
+                [c.sealed for _, c in rows],
+                [c.municipality for _, c in rows],
+                [c.age_band for _, c in rows],
+            )
+            return {str(r["id"]) for r in inserted}
+        written: set[str] = set()
+        for start in range(0, len(rows), _SQLITE_ROWS):
+            part = rows[start : start + _SQLITE_ROWS]
+            values = ", ".join(["({}, {}, {}, {}, {}, {})"] * len(part))
+            inserted = await Participation.raw(
+                "INSERT INTO participation "
+                "(id, poll_id, voter_tag, sealed, municipality, age_band) "
+                f"VALUES {values} "  # noqa: S608 - only placeholders
+                "ON CONFLICT (poll_id, voter_tag) DO NOTHING RETURNING id",
+                *(
+                    value
+                    for row_id, c in part
+                    for value in (
+                        row_id,
+                        c.poll_id,
+                        c.voter_tag,
+                        c.sealed,
+                        c.municipality,
+                        c.age_band,
+                    )
+                ),
+            )
+            written.update(str(r["id"]) for r in inserted)
+        return written
 
     async def sealed_receipt(self, poll_id: str, voter_tag: str) -> bytes | None:
         rows = await Participation.select(Participation.sealed).where(

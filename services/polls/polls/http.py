@@ -43,7 +43,8 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             session: NamedDependency[Session],
             status: Annotated[Status | None, QueryParameter()] = None,
             organisation: Annotated[str | None, QueryParameter()] = None,
-            offset: Annotated[int, QueryParameter(ge=0)] = 0,
+            # Bounded so a huge offset is a 400, not an overflow in the database driver.
+            offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
             limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 20,
         ) -> PollPage:
             """Polls you may see: your organisations' (officials), published ones you may take

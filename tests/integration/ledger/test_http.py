@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from litestar import Litestar
+from prometheus_client import REGISTRY
 
 from services.polls.tables import LEASE
 from shared.config import load_settings
@@ -185,3 +186,26 @@ def test_board_keeps_one_checkpoint_a_minute_and_the_final_one() -> None:
     assert thin_checkpoints(rows) == ["b", "d", "f"]
     assert thin_checkpoints(rows[:1]) == ["a"]
     assert thin_checkpoints([]) == []
+
+
+async def test_metrics_count_receipts_and_their_wait_for_a_checkpoint(
+    ledger: LogService, app: Litestar
+) -> None:
+    labels = {"service": "polls"}
+    receipts_before = REGISTRY.get_sample_value("vmeste_receipts_total", labels) or 0
+    waits_before = (
+        REGISTRY.get_sample_value("vmeste_receipt_to_checkpoint_seconds_count", labels) or 0
+    )
+    await _accept(ledger, "p7", 3)
+    await ledger.integrate_now("p7")
+    assert REGISTRY.get_sample_value("vmeste_receipts_total", labels) == receipts_before + 3
+    waits = REGISTRY.get_sample_value("vmeste_receipt_to_checkpoint_seconds_count", labels)
+    assert waits == waits_before + 3
+    size = REGISTRY.get_sample_value("vmeste_checkpoint_size", {**labels, "log": "p7"})
+    assert size == 3
+    async with app_client(app) as client:
+        refused = await client.get("/api/v1/logs/zzz/checkpoint")
+        exposed = (await client.get("/metrics")).text
+    assert refused.status_code == 404
+    assert 'vmeste_refusals_total{service="polls",status="404",type="not-found"}' in exposed
+    assert "vmeste_integrator_round_seconds_bucket" in exposed

@@ -114,6 +114,48 @@ async def test_entries_keep_no_time_finer_than_a_minute(store: LedgerStore) -> N
     assert (stamp.second, stamp.microsecond) == (0, 0)
 
 
+async def test_bulk_insert_gives_the_same_rows_and_tree_as_one_by_one(
+    store: LedgerStore,
+) -> None:
+    # Entry hashes are unique across logs, so each log gets its own entries; both trees
+    # must be the one the maths builds from the entries' hashes in hash order.
+    one_by_one = [os.urandom(24) for _ in range(23)]
+    bulk = [os.urandom(24) for _ in range(23)]
+    async with store.transaction():
+        for entry in one_by_one:
+            await store.add_entry("poll-one", entry, NOW)
+    async with store.transaction():
+        digests = await store.add_entries([("poll-bulk", entry, NOW) for entry in bulk])
+    assert digests == [leaf_hash(e) for e in bulk]
+    for log_id, entries in (("poll-one", one_by_one), ("poll-bulk", bulk)):
+        head = await store.integrate(log_id)
+        assert head is not None
+        assert head.size == 23
+        assert head.root == root_from_leaf_hashes(sorted(leaf_hash(e) for e in entries))
+        assert sorted(await store.entries(log_id, 0, 23)) == sorted(entries)
+    e = store.t.entry
+    rows = await e.select(e.log_id, e.received_minute, e.leaf_index)
+    shapes = {(r["received_minute"], r["leaf_index"] is not None) for r in rows}
+    assert shapes == {(NOW.replace(second=0, microsecond=0), True)}
+
+
+async def test_bulk_insert_of_several_logs_and_of_nothing(store: LedgerStore) -> None:
+    assert await store.add_entries([]) == []
+    batch = [("poll-x" if i % 3 else "poll-y", os.urandom(24), NOW) for i in range(1100)]
+    await store.add_entries(batch)
+    assert await store.entry_count("poll-x") == sum(1 for b in batch if b[0] == "poll-x")
+    assert await store.entry_count("poll-y") == sum(1 for b in batch if b[0] == "poll-y")
+
+
+async def test_a_bulk_insert_with_a_repeated_entry_writes_nothing(store: LedgerStore) -> None:
+    entry = os.urandom(24)
+    with pytest.raises(Exception, match="(?i)unique"):
+        async with store.transaction():
+            await store.add_entries([("poll-z", os.urandom(24), NOW), ("poll-z", entry, NOW)])
+            await store.add_entries([("poll-z", entry, NOW)])
+    assert await store.entry_count("poll-z") == 0
+
+
 async def test_tracking_code_finds_the_entry(store: LedgerStore) -> None:
     entries = await _add(store, "poll-j", 10)
     target = leaf_hash(entries[4])

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 
 from litestar import Litestar
 
+from services.polls.casting.store import CastStore, PendingCast, WriteOutcome
 from services.polls.casting.tables import Participation
+from services.polls.polls.store import PollStore
+from shared.db.engine import is_sqlite
 from shared.ledger.merkle import leaf_hash
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
@@ -203,3 +207,60 @@ async def test_redis_killed_mid_stream_loses_no_receipted_ballot_and_counts_nobo
         assert len(entries) == await Participation.count().where(Participation.poll_id == poll_id)
         assert len(entries) <= len(subs)
         assert all(decode_entry(e).poll == poll_id for e in entries)
+
+
+def _pending(poll_id: str, tag: str) -> PendingCast:
+    entry = os.urandom(40)
+    return PendingCast(
+        poll_id=poll_id,
+        voter_tag=tag,
+        entry=entry,
+        sealed=b"sealed",
+        municipality="92701000001",
+        age_band="35-44",
+        accepted_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+    )
+
+
+async def test_a_batch_with_repeated_voters_writes_the_others_and_refuses_the_repeats(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        engine = app.state.ledger.store.engine
+        store = CastStore(app.state.ledger, PollStore(), lock_polls=not is_sqlite(engine))
+        earlier = _pending(poll_id, "earlier")
+        assert await store.write([earlier]) == [WriteOutcome.ACCEPTED]
+        batch = [
+            _pending(poll_id, "b"),
+            _pending(poll_id, "earlier"),  # already in the database
+            _pending(poll_id, "a"),
+            _pending(poll_id, "b"),  # twice in this very batch
+            _pending("no-such-poll", "c"),
+        ]
+        outcomes = await store.write(batch)
+        assert sorted([outcomes[0].value, outcomes[3].value]) == ["accepted", "duplicate"]
+        assert outcomes[1:3] == [WriteOutcome.DUPLICATE, WriteOutcome.ACCEPTED]
+        assert outcomes[4] is WriteOutcome.POLL_NOT_OPEN
+        b_written = batch[0] if outcomes[0] is WriteOutcome.ACCEPTED else batch[3]
+        entries = await _ballots(poll_id, app)
+        assert sorted(entries) == sorted([earlier.entry, b_written.entry, batch[2].entry])
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 3
+
+
+async def test_concurrent_casts_with_a_repeated_voter_in_one_commit_answer_each_right(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        batches_before = app.state.casting.committer.batches
+        voters = [people.citizen() for _ in range(20)]
+        twice = people.citizen(sub="f" * 32)
+        responses = await asyncio.gather(
+            *(cast(client, v, poll_id, GOOD_ANSWERS) for v in [twice, *voters, twice])
+        )
+        codes = [r.status_code for r in responses]
+        assert sorted([codes[0], codes[-1]]) == [201, 409]
+        assert codes[1:-1] == [201] * 20
+        assert app.state.casting.committer.batches - batches_before < 22
+        assert len(await _ballots(poll_id, app)) == 21
