@@ -12,10 +12,13 @@ import secrets
 import socket
 import time
 
+import structlog
 from piccolo.columns import Float, Varchar
 from piccolo.table import Table
 
 __all__ = ("Lease", "make_lease_table")
+
+_log = structlog.get_logger("vmeste.lease")
 
 
 def make_lease_table() -> type[Table]:
@@ -59,12 +62,18 @@ class Lease:
         return bool(rows) and rows[0]["holder"] == self.holder
 
     async def release(self) -> None:
-        """Give the lease up at once (graceful shutdown), so a peer takes over immediately."""
-        await self._table.raw(
-            "UPDATE lease SET expires_at = 0 WHERE name = {} AND holder = {}",
-            self.name,
-            self.holder,
-        )
+        """Give the lease up at once (graceful shutdown), so a peer takes over immediately.
+
+        Best effort: if the database cannot be reached the lease simply expires.
+        """
+        try:
+            await self._table.raw(
+                "UPDATE lease SET expires_at = 0 WHERE name = {} AND holder = {}",
+                self.name,
+                self.holder,
+            )
+        except Exception as exc:  # shutting down: never fail the shutdown over this
+            _log.warning("lease not released; it will expire", lease=self.name, error=str(exc))
 
     async def current_holder(self) -> str | None:
         rows = await self._table.raw(

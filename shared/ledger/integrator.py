@@ -15,6 +15,7 @@ from contextlib import suppress
 
 import structlog
 
+from shared.db.errors import dependency_down
 from shared.lease import Lease
 from shared.ledger.store import Head, LedgerStore
 
@@ -76,8 +77,11 @@ class Integrator:
             while not stop.is_set():
                 try:
                     await self.run_once()
-                except Exception:  # a failed round is retried next interval; never die
-                    _log.exception("integration round failed")
+                except Exception as exc:  # a failed round is retried next interval; never die
+                    if dependency_down(exc):
+                        _log.warning("integration round skipped: database unavailable")
+                    else:
+                        _log.exception("integration round failed")
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.interval_s)
         finally:

@@ -7,11 +7,8 @@ operator can find the log line. Internal exceptions never leak their text.
 
 from __future__ import annotations
 
-import errno
-import sqlite3
 from typing import Any
 
-import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -24,6 +21,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from shared.db.errors import dependency_down
 from shared.metrics import DEPENDENCY_ERRORS, REFUSALS
 from shared.web.headers import request_id
 
@@ -31,7 +29,6 @@ __all__ = (
     "PROBLEM_MEDIA_TYPE",
     "Problem",
     "ProblemError",
-    "dependency_down",
     "exception_handlers",
 )
 
@@ -201,31 +198,6 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
 
 
 _UNAVAILABLE_RETRY_S = 5
-
-
-def dependency_down(exc: BaseException) -> bool:
-    """True when ``exc`` (or its cause) means the database could not be reached or written:
-    the client should retry later (503), not report a bug (500)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionError | TimeoutError | asyncpg.PostgresConnectionError):
-            return True
-        if isinstance(seen, asyncpg.InterfaceError | asyncpg.CannotConnectNowError):
-            return True
-        if isinstance(seen, asyncpg.AdminShutdownError | asyncpg.ConnectionFailureError):
-            return True
-        if isinstance(seen, sqlite3.OperationalError) and any(
-            sign in str(seen).lower()
-            for sign in ("disk", "locked", "unable to open", "readonly", "i/o")
-        ):
-            return True
-        if isinstance(seen, OSError) and seen.errno in _UNAVAILABLE_ERRNOS:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-_UNAVAILABLE_ERRNOS = frozenset({errno.ENOSPC, errno.ECONNREFUSED, errno.ECONNRESET, errno.EIO})
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

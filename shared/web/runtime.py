@@ -6,11 +6,13 @@ dependency injection, so nothing opens a connection at import time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from litestar import Litestar
 from piccolo.engine.base import Engine
 from piccolo.table import Table
@@ -22,6 +24,9 @@ from shared.redis import Scripts, create_redis, redis_ping
 from shared.web.health import ReadinessCheck
 
 __all__ = ("Runtime", "runtime_lifespan")
+
+_RECONNECT_S = 2.0
+_log = structlog.get_logger("vmeste.runtime")
 
 
 @dataclass
@@ -47,9 +52,7 @@ def runtime_lifespan(
     redis, scripts = create_redis(settings.redis.url)
     runtime = Runtime(settings=settings, engine=engine, redis=redis, scripts=scripts)
 
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.runtime = runtime
+    async def connect() -> None:
         if is_sqlite(engine):
             # WAL: readers never wait for the writer; NORMAL sync is durable in WAL mode
             # across process crashes (only an OS crash may lose the last commits).
@@ -58,10 +61,35 @@ def runtime_lifespan(
             await engine.start_connection_pool(  # type: ignore[no-untyped-call,call-arg]
                 min_size=2, max_size=20
             )
+
+    async def keep_trying() -> None:
+        while True:
+            await asyncio.sleep(_RECONNECT_S)
+            try:
+                await connect()
+            except Exception as exc:  # still down: readiness says so; try again
+                _log.warning("database still unreachable", component=component, error=str(exc))
+            else:
+                _log.info("database reachable again", component=component)
+                return
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.runtime = runtime
+        retry: asyncio.Task[None] | None = None
+        try:
+            await connect()
+        except Exception as exc:
+            # Start anyway: liveness must not depend on the database, and readiness keeps
+            # the replica out of the load balancer until the database answers.
+            _log.warning("database unreachable at start", component=component, error=str(exc))
+            retry = asyncio.create_task(keep_trying())
         try:
             yield
         finally:
-            if not is_sqlite(engine):
+            if retry is not None:
+                retry.cancel()
+            if not is_sqlite(engine) and getattr(engine, "pool", None) is not None:
                 await engine.close_connection_pool()  # type: ignore[no-untyped-call]
             await redis.aclose()
 

@@ -26,7 +26,7 @@ def _settings(database_url: DatabaseFactory, redis_url: str) -> Settings:
             "VMESTE_REDIS_URL": redis_url,
             **{
                 f"VMESTE_{c.upper()}_DATABASE_URL": database_url(c)
-                for c in ("polls", "discussions")
+                for c in ("polls", "discussions", "identity")
             },
         }
     )
@@ -40,7 +40,10 @@ async def test_ready_when_database_and_redis_answer(
     async with AsyncTestClient(app) as client:
         response = await client.get("/health/ready")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+        body = response.json()
+        assert body["status"] == "ok"
+        assert {"database", "redis", "identity-database"} <= set(body["checks"])
+        assert set(body["checks"].values()) == {"ok"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -58,12 +61,15 @@ async def test_still_ready_but_degraded_when_redis_is_unreachable(
 
 @pytest.mark.parametrize("service", SERVICES)
 async def test_not_ready_but_live_when_the_database_is_unreachable(
-    service: str, redis_url: str, tmp_path: Path
+    service: str, redis_url: str, tmp_path: Path, database_url: DatabaseFactory
 ) -> None:
+    unopenable = tmp_path / "db.sqlite"
+    unopenable.mkdir()  # a folder where the database file should be: SQLite cannot open it
     settings = load_settings(
         {
             "VMESTE_REDIS_URL": redis_url,
-            f"VMESTE_{service.upper()}_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            f"VMESTE_{service.upper()}_DATABASE_URL": f"sqlite:///{unopenable}",
+            "VMESTE_IDENTITY_DATABASE_URL": database_url("identity"),
             "VMESTE_DATA_DIR": str(tmp_path),
         }
     )
