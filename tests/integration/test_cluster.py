@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,28 @@ async def test_integrator_lease_is_taken_over_after_its_holder_is_killed(
     async with httpx.AsyncClient(base_url=cluster.url("polls"), timeout=10) as client:
         for _ in range(6):
             assert (await client.get("/health/live")).status_code == 200
+    cluster.restart(victim)
+
+
+async def test_sigterm_releases_the_lease_and_exits_within_the_grace_period(
+    cluster: Cluster,
+) -> None:
+    holder = await _wait_holder(cluster, "ledger-integrator", None, 15)
+    victim = _replica_of(cluster, holder)
+    stopped_at = time.monotonic()
+    victim.process.send_signal(signal.SIGTERM)
+    successor = await _wait_holder(cluster, "ledger-integrator", f"{victim.name}-", 10)
+    handover = time.monotonic() - stopped_at
+    exit_code = await asyncio.to_thread(victim.process.wait, 30)
+    exited = time.monotonic() - stopped_at
+    print(
+        f"graceful stop of {victim.name}: lease to {successor} in {handover:.2f} s, "
+        f"exited {exit_code} after {exited:.2f} s"
+    )
+    # Released at shutdown, so the next round of a peer (every second) takes it: well under
+    # the three seconds a killed holder's lease needs to expire.
+    assert handover < 2.5
+    assert exited < 30
     cluster.restart(victim)
 
 
