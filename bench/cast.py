@@ -1,6 +1,6 @@
 """Cast benchmark: the polls service's casting rate against a bare Litestar POST.
 
-    uv run python -m bench.cast [--voters 60000] [--duration 10] [--connections 64]
+    uv run python -m bench.cast [--voters 60000] [--duration 10] [--connections 64] [--rounds 1]
 
 Starts its own Redis and PostgreSQL (tests/harness/processes.py), migrates the polls and
 identity databases, starts the polls service under granian (2 workers), has an official
@@ -14,6 +14,9 @@ with msgspec and returns a small JSON object.
 Runs: (1) casts at full load; (2) casts paced at ~80 % of the rate of (1) (wrk's ``delay()``
 hook pacing each connection), whose p99 is the latency target; (3) the bare endpoint at full
 load. Target: casts/s ÷ bare POST/s ≥ 0.5, zero errors, p99 < 50 ms at 80 % of the max rate.
+Each figure is printed next to its target with PASS or FAIL. On a shared machine,
+``--rounds N`` repeats (1) and (2) N times with fresh voters and (3) N times, and reports the
+best round of each (and every round's rate, so the spread is visible).
 """
 
 from __future__ import annotations
@@ -64,9 +67,21 @@ local delay_ms = %(delay_ms)f
 local path = "%(path)s"
 local body = '%(body)s'
 
+local all_threads = {}
+
 function setup(thread)
   thread:set("tid", counter)
   counter = counter + 1
+  all_threads[#all_threads + 1] = thread
+end
+
+function done(summary, latency, requests)
+  local highest = 0
+  for _, thread in ipairs(all_threads) do
+    local n = thread:get("n")
+    if n > highest then highest = n end
+  end
+  io.write(string.format("tokens used: %%d\\n", highest + 1))
 end
 
 function init(args)
@@ -107,6 +122,8 @@ class WrkResult:
     p99_ms: float
     errors: int
     requests: int
+    tokens_used: int
+    """How far into the token file the busiest thread got (threads advance unevenly)."""
 
 
 def _ms(text: str) -> float:
@@ -123,7 +140,7 @@ def _ms(text: str) -> float:
 def _run_wrk(
     url: str, script: Path, *, connections: int, duration: int, threads: int = 2
 ) -> WrkResult:
-    out = subprocess.run(
+    done = subprocess.run(
         [
             "wrk",
             f"-t{threads}",
@@ -139,7 +156,11 @@ def _run_wrk(
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
+    )
+    out = done.stdout
+    used = re.search(r"tokens used: (\d+)", out)
+    if used is None:  # the Lua script did not run: wrk fell back to plain GETs
+        raise RuntimeError(f"wrk did not run the script {script}: {done.stderr.strip()}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
@@ -149,7 +170,7 @@ def _run_wrk(
     errors = int(non2xx.group(1)) if non2xx else 0
     if socket:
         errors += sum(int(g) for g in socket.groups())
-    return WrkResult(rate, p50, p99, errors, total)
+    return WrkResult(rate, p50, p99, errors, total, int(used.group(1)))
 
 
 def _script(folder: Path, name: str, path: str, tokens: Path, delay_ms: float = 0.0) -> Path:
@@ -209,11 +230,58 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def _report(
+    args: argparse.Namespace, rounds: list[tuple[WrkResult, WrkResult]], bares: list[WrkResult]
+) -> None:
+    """Print each figure next to its target, and PASS/FAIL for each target."""
+    best_full, best_paced = max(rounds, key=lambda r: r[0].requests_per_s)
+    bare = max(bares, key=lambda b: b.requests_per_s)
+    ratio = best_full.requests_per_s / bare.requests_per_s
+    errors = sum(f.errors + p.errors for f, p in rounds)
+    print(f"load generator: wrk, 2 threads, {args.connections} connections, {args.duration} s")
+    print(f"granian: {WORKERS} workers, asgi; PostgreSQL + Redis local")
+    if args.rounds > 1:
+        print(
+            f"best of {args.rounds} rounds (shared, noisy machine): casts/s of each round "
+            + ", ".join(f"{f.requests_per_s:.0f}" for f, _ in rounds)
+            + "; bare POST/s of each round "
+            + ", ".join(f"{b.requests_per_s:.0f}" for b in bares)
+        )
+    for name, run in (("casts (max)", best_full), ("casts (~80 %)", best_paced)):
+        print(
+            f"{name + ':':17} {run.requests_per_s:9.0f} /s  p50 {run.p50_ms:6.2f} ms  "
+            f"p99 {run.p99_ms:6.2f} ms  errors {run.errors} of {run.requests}"
+        )
+    print(
+        f"bare POST:         {bare.requests_per_s:9.0f} /s  p50 {bare.p50_ms:6.2f} ms  "
+        f"p99 {bare.p99_ms:6.2f} ms  errors {bare.errors}"
+    )
+    checks = (
+        (f"ratio casts/bare  {ratio:9.2f}", "target >= 0.5", ratio >= 0.5),
+        (f"errors (all casts) {errors:8d}", "target 0", errors == 0),
+        (
+            f"p99 at ~80 %      {best_paced.p99_ms:6.2f} ms",
+            "target < 50 ms",
+            best_paced.p99_ms < 50,
+        ),
+    )
+    for figure, target, ok in checks:
+        print(f"{figure}   ({target})  {_verdict(ok)}")
+    print("TARGET", _verdict(all(ok for _, _, ok in checks)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=60_000)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="best of N rounds, for a noisy machine"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk (Debian), then run again.")
@@ -290,29 +358,42 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.1)
         path = f"/api/v1/polls/{poll_id}/ballots"
 
-        # Warm-up (connection pools, caches) with the tail of the voter list.
+        # Warm-up (connection pools, caches) with voters of their own.
         warm_tokens = folder / "warm.txt"
         warm_tokens.write_text("\n".join(token(f"w{i:031x}") for i in range(2000)) + "\n")
         _run_wrk(base, _script(folder, "warm", path, warm_tokens), connections=16, duration=2)
-        full = _run_wrk(
-            base,
-            _script(folder, "full", path, token_file),
-            connections=args.connections,
-            duration=args.duration,
-        )
-        paced_tokens = folder / "paced.txt"
-        lines = token_file.read_text().splitlines()[full.requests + 4 * args.connections :]
-        paced_tokens.write_text("\n".join(lines) + "\n")
-        target = 0.8 * full.requests_per_s
-        # Each connection waits delay() before its next request; latency adds on top, so the
-        # achieved rate is at most the target (printed below).
-        delay_ms = max(0.0, args.connections * 1000 / target - full.p50_ms * 0.5)
-        paced = _run_wrk(
-            base,
-            _script(folder, "paced", path, paced_tokens, delay_ms),
-            connections=args.connections,
-            duration=args.duration,
-        )
+        voters = token_file.read_text().splitlines()
+        used = 0
+
+        def fresh(name: str) -> Path:
+            """Tokens of voters no earlier run has used, so every cast is a first cast."""
+            if len(voters) - used < 20 * args.connections:
+                raise SystemExit(f"out of voters: run again with more than --voters {args.voters}")
+            unused = folder / f"{name}.txt"
+            unused.write_text("\n".join(voters[used:]) + "\n")
+            return unused
+
+        rounds: list[tuple[WrkResult, WrkResult]] = []
+        for r in range(args.rounds):
+            full = _run_wrk(
+                base,
+                _script(folder, f"full{r}", path, fresh(f"full{r}")),
+                connections=args.connections,
+                duration=args.duration,
+            )
+            used += full.tokens_used + 4 * args.connections
+            target = 0.8 * full.requests_per_s
+            # Each connection waits delay() before its next request; latency adds on top, so
+            # the achieved rate is at most the target (printed below).
+            delay_ms = max(0.0, args.connections * 1000 / target - full.p50_ms * 0.5)
+            paced = _run_wrk(
+                base,
+                _script(folder, f"paced{r}", path, fresh(f"paced{r}"), delay_ms),
+                connections=args.connections,
+                duration=args.duration,
+            )
+            used += paced.tokens_used + 4 * args.connections
+            rounds.append((full, paced))
         _stop(processes.pop())
 
         bare_port = free_port()
@@ -322,30 +403,16 @@ def main(argv: list[str] | None = None) -> int:
         _run_wrk(
             bare_base, _script(folder, "bwarm", "/bare", warm_tokens), connections=16, duration=2
         )
-        bare = _run_wrk(
-            bare_base,
-            _script(folder, "bare", "/bare", token_file),
-            connections=args.connections,
-            duration=args.duration,
-        )
-        ratio = full.requests_per_s / bare.requests_per_s
-        print(f"load generator: wrk, 2 threads, {args.connections} connections, {args.duration} s")
-        print(f"granian: {WORKERS} workers, asgi; PostgreSQL + Redis local")
-        print(
-            f"casts (max):      {full.requests_per_s:9.0f} /s  p50 {full.p50_ms:6.2f} ms  "
-            f"p99 {full.p99_ms:6.2f} ms  errors {full.errors} of {full.requests}"
-        )
-        print(
-            f"casts (~80 %):    {paced.requests_per_s:9.0f} /s  p50 {paced.p50_ms:6.2f} ms  "
-            f"p99 {paced.p99_ms:6.2f} ms  errors {paced.errors} of {paced.requests}"
-        )
-        print(
-            f"bare POST:        {bare.requests_per_s:9.0f} /s  p50 {bare.p50_ms:6.2f} ms  "
-            f"p99 {bare.p99_ms:6.2f} ms  errors {bare.errors}"
-        )
-        print(f"ratio casts/bare: {ratio:.2f}  (target >= 0.5)")
-        ok = ratio >= 0.5 and full.errors == 0 and paced.errors == 0 and paced.p99_ms < 50
-        print("TARGET MET" if ok else "target not met")
+        bares = [
+            _run_wrk(
+                bare_base,
+                _script(folder, "bare", "/bare", token_file),
+                connections=args.connections,
+                duration=args.duration,
+            )
+            for _ in range(args.rounds)
+        ]
+        _report(args, rounds, bares)
         return 0
     finally:
         for process in processes:

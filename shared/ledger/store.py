@@ -49,6 +49,12 @@ class Inclusion:
 
 # Rows per multi-row INSERT on SQLite: 5 parameters each, far under its bound-parameter limit.
 _SQLITE_ROWS = 500
+_ENTRY_COLUMNS = "log_entry (id, log_id, entry_hash, entry, received_minute)"
+# PostgreSQL: arrays through unnest, so the text (prepared once) fits every batch size.
+_INSERT_ARRAYS = (
+    "INSERT INTO log_entry (id, log_id, entry_hash, entry, received_minute) "
+    "SELECT * FROM unnest({}::uuid[], {}::varchar[], {}::bytea[], {}::bytea[], {}::timestamptz[])"
+)
 
 
 def _minute(now: dt.datetime) -> dt.datetime:
@@ -96,9 +102,7 @@ class LedgerStore:
         minutes = [_minute(now) for _, _, now in entries]
         if not self._sqlite:
             await self.t.entry.raw(
-                "INSERT INTO log_entry (id, log_id, entry_hash, entry, received_minute) "
-                "SELECT * FROM unnest({}::uuid[], {}::varchar[], {}::bytea[], {}::bytea[], "
-                "{}::timestamptz[])",
+                _INSERT_ARRAYS,
                 ids,
                 [log_id for log_id, _, _ in entries],
                 digests,
@@ -106,13 +110,17 @@ class LedgerStore:
                 minutes,
             )
             return digests
-        rows = list(zip(ids, (e[0] for e in entries), digests, (e[1] for e in entries), minutes))
+        rows = [
+            (row_id, log_id, digest, entry, minute)
+            for row_id, (log_id, entry, _), digest, minute in zip(
+                ids, entries, digests, minutes, strict=True
+            )
+        ]
         for start in range(0, len(rows), _SQLITE_ROWS):
             part = rows[start : start + _SQLITE_ROWS]
             values = ", ".join(["({}, {}, {}, {}, {})"] * len(part))
             await self.t.entry.raw(
-                "INSERT INTO log_entry (id, log_id, entry_hash, entry, received_minute) "
-                f"VALUES {values}",  # noqa: S608 - only placeholders
+                f"INSERT INTO {_ENTRY_COLUMNS} VALUES {values}",  # noqa: S608 - only placeholders
                 *(value for row in part for value in row),
             )
         return digests
@@ -294,6 +302,7 @@ class _LogNodes:
     def __init__(self, store: LedgerStore, log_id: str) -> None:
         self._node = store.t.node
         self._log_id = log_id
+        self._sqlite = store._sqlite
 
     async def get_many(self, ids: Sequence[NodeID]) -> Mapping[NodeID, bytes]:
         found: dict[NodeID, bytes] = {}
@@ -311,6 +320,18 @@ class _LogNodes:
         return found
 
     async def put_many(self, nodes: Iterable[tuple[NodeID, bytes]]) -> None:
+        if not self._sqlite:
+            # One statement of fixed text (prepared once) for any number of nodes.
+            listed = list(nodes)
+            await self._node.raw(
+                "INSERT INTO log_node (log_id, level, idx, hash) "
+                "SELECT {}::varchar, * FROM unnest({}::integer[], {}::bigint[], {}::bytea[])",
+                self._log_id,
+                [level for (level, _), _ in listed],
+                [idx for (_, idx), _ in listed],
+                [h for _, h in listed],
+            )
+            return
         rows = [
             self._node(log_id=self._log_id, level=level, idx=idx, hash=h)
             for (level, idx), h in nodes

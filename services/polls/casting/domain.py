@@ -14,6 +14,7 @@ constraint alone decides: nobody is ever counted twice.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Mapping
@@ -81,6 +82,7 @@ class CastService:
         self._secret = secret
         self._poll_cache_s = poll_cache_s
         self._cache: dict[str, tuple[float, PollRecord]] = {}
+        self._loading: dict[str, asyncio.Future[PollRecord | None]] = {}
         self.committer: GroupCommitter[PendingCast, WriteOutcome] = GroupCommitter(
             store.write, linger_s=linger_s
         )
@@ -91,7 +93,18 @@ class CastService:
         cached = self._cache.get(poll_id)
         if cached is not None and now - cached[0] < self._poll_cache_s:
             return cached[1]
-        poll = await self._polls.get(poll_id)
+        # One read per expiry, shared by every cast arriving meanwhile (not one read each).
+        loading = self._loading.get(poll_id)
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
+            loading = asyncio.ensure_future(self._load(poll_id, now))
+            self._loading[poll_id] = loading
+        return await asyncio.shield(loading)
+
+    async def _load(self, poll_id: str, now: float) -> PollRecord | None:
+        try:
+            poll = await self._polls.get(poll_id)
+        finally:
+            self._loading.pop(poll_id, None)
         if poll is not None:
             self._cache[poll_id] = (now, poll)
         return poll

@@ -40,6 +40,15 @@ Accepted = WriteOutcome.ACCEPTED
 
 # Rows per multi-row INSERT on SQLite: 6 parameters each, far under its bound-parameter limit.
 _SQLITE_ROWS = 500
+_COLUMNS = "participation (id, poll_id, voter_tag, sealed, municipality, age_band)"
+# The UNIQUE index decides row by row: a voter already in is skipped, the others go in.
+_UNLESS_VOTED = "ON CONFLICT (poll_id, voter_tag) DO NOTHING RETURNING id"
+# PostgreSQL: arrays through unnest, so the text (prepared once) fits every batch size.
+_INSERT_ARRAYS = (
+    "INSERT INTO participation (id, poll_id, voter_tag, sealed, municipality, age_band) "
+    "SELECT * FROM unnest({}::uuid[], {}::varchar[], {}::varchar[], {}::bytea[], "
+    "{}::varchar[], {}::varchar[]) ON CONFLICT (poll_id, voter_tag) DO NOTHING RETURNING id"
+)
 _shuffle = secrets.SystemRandom().shuffle
 
 
@@ -88,11 +97,7 @@ class CastStore:
         """Insert the rows the UNIQUE index lets in (one statement); returns their ids."""
         if not self._sqlite:
             inserted = await Participation.raw(
-                "INSERT INTO participation "
-                "(id, poll_id, voter_tag, sealed, municipality, age_band) "
-                "SELECT * FROM unnest({}::uuid[], {}::varchar[], {}::varchar[], {}::bytea[], "
-                "{}::varchar[], {}::varchar[]) "
-                "ON CONFLICT (poll_id, voter_tag) DO NOTHING RETURNING id",
+                _INSERT_ARRAYS,
                 [row_id for row_id, _ in rows],
                 [c.poll_id for _, c in rows],
                 [c.voter_tag for _, c in rows],
@@ -106,10 +111,7 @@ class CastStore:
             part = rows[start : start + _SQLITE_ROWS]
             values = ", ".join(["({}, {}, {}, {}, {}, {})"] * len(part))
             inserted = await Participation.raw(
-                "INSERT INTO participation "
-                "(id, poll_id, voter_tag, sealed, municipality, age_band) "
-                f"VALUES {values} "  # noqa: S608 - only placeholders
-                "ON CONFLICT (poll_id, voter_tag) DO NOTHING RETURNING id",
+                f"INSERT INTO {_COLUMNS} VALUES {values} {_UNLESS_VOTED}",  # noqa: S608 - placeholders
                 *(
                     value
                     for row_id, c in part

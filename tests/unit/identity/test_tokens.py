@@ -186,3 +186,79 @@ def test_tokens_of_an_older_key_still_verify_after_rotation() -> None:
     after = key_ring(before.signing_key)
     assert after.current_kid != before.current_kid
     assert _service(after).verify(token).sub == CLAIMS.sub
+
+
+def _signed(service: TokenService, claims: object) -> str:
+    """A token with exactly these claims, genuinely signed with the service's current key."""
+    header = _b64({"alg": "EdDSA", "typ": "JWT", "kid": service.keys.current_kid})
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    signature = service.keys.signing_key.sign(f"{header}.{body}".encode())
+    return f"{header}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def _claims(service: TokenService, **changes: object) -> dict[str, object]:
+    claims: dict[str, object] = jwt.decode(
+        service.issue(CLAIMS)[0], options={"verify_signature": False}
+    )
+    claims.update(changes)
+    return claims
+
+
+def test_token_issued_in_the_future_is_refused() -> None:
+    service = _service()
+    token = _signed(service, _claims(service, iat=int(time.time()) + 600))
+    assert "invalid" in _refused(service, token)
+
+
+def test_token_not_yet_valid_is_refused() -> None:
+    service = _service()
+    token = _signed(service, _claims(service, nbf=int(time.time()) + 600))
+    assert "invalid" in _refused(service, token)
+
+
+def test_expiry_within_the_leeway_still_verifies() -> None:
+    service = _service()
+    token = _signed(service, _claims(service, exp=int(time.time()) - 2))
+    assert service.verify(token).sub == CLAIMS.sub
+
+
+@pytest.mark.parametrize("exp", ["soon", None, True])
+def test_token_with_a_non_numeric_expiry_is_refused(exp: object) -> None:
+    service = _service()
+    assert "invalid" in _refused(service, _signed(service, _claims(service, exp=exp)))
+
+
+def test_audience_list_naming_us_verifies_and_one_without_us_is_refused() -> None:
+    service = _service()
+    ok = _signed(service, _claims(service, aud=["elsewhere", AUDIENCE]))
+    assert service.verify(ok).sub == CLAIMS.sub
+    other = _signed(service, _claims(service, aud=["elsewhere"]))
+    assert "another audience" in _refused(service, other)
+    odd = _signed(service, _claims(service, aud=[AUDIENCE, 7]))
+    assert "another audience" in _refused(service, odd)
+
+
+def test_payload_that_is_not_an_object_is_refused() -> None:
+    service = _service()
+    assert "invalid" in _refused(service, _signed(service, ["not", "claims"]))
+
+
+def test_claims_of_the_wrong_type_are_refused_as_malformed() -> None:
+    service = _service()
+    token = _signed(service, _claims(service, trusted="yes"))
+    assert "malformed" in _refused(service, token)
+
+
+def test_a_signature_of_the_wrong_length_is_refused() -> None:
+    service = _service()
+    header, payload, _ = service.issue(CLAIMS)[0].split(".")
+    assert "signature" in _refused(service, f"{header}.{payload}.AAAA")
+
+
+def test_verification_agrees_with_pyjwt_on_a_genuine_token() -> None:
+    service = _service()
+    token, session = service.issue(CLAIMS)
+    key = service.keys.public_keys[service.keys.current_kid]
+    claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER)
+    assert service.verify(token) == session
+    assert claims["sid"] == session.sid
