@@ -15,6 +15,7 @@ from services.polls.pages import polls_pages
 from services.polls.polls.domain import PollService
 from services.polls.polls.http import polls_controller
 from services.polls.polls.store import PollStore
+from services.polls.rate_limits import RULES
 from services.polls.results.domain import ResultsService
 from services.polls.results.http import results_controller
 from services.polls.scheduler import Scheduler
@@ -28,6 +29,7 @@ from shared.ledger.service import LogService, load_log_keys
 from shared.ledger.store import LedgerStore
 from shared.version import VERSION
 from shared.web.app import build_app
+from shared.web.ratelimit import RateLimitMiddleware
 from shared.web.runtime import runtime_lifespan
 
 __all__ = ("create_app",)
@@ -74,7 +76,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         readiness=[*runtime.readiness(), *identity.readiness],
         lifespan=[lifespan, *identity.lifespan, ledger.lifespan, scheduler.lifespan],
-        middleware=identity.middleware,
+        middleware=[
+            *identity.middleware,
+            RateLimitMiddleware(runtime.redis, RULES, enabled=settings.rate_limits),
+        ],
         dependencies=identity.dependencies,
         plugins=[
             polls_pages(settings, polls=polls, results=results, casting=casting, ledger=ledger)
