@@ -68,6 +68,8 @@ class Cluster:
     ports: dict[str, int] = field(default_factory=dict)
     nginx: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Set for every replica after the defaults (e.g. ``VMESTE_RATE_LIMITS=off`` for drills)."""
 
     def url(self, service: str) -> str:
         """The balancer's address for a service."""
@@ -94,6 +96,7 @@ class Cluster:
                 f"VMESTE_{c.upper()}_DATABASE_URL": self.postgres.url(c)
                 for c in ("identity", "polls", "discussions")
             },
+            **self.extra_env,
         }
         self.ports = {service: free_port() for service in _TARGETS}
         self.env["VMESTE_POLLS_PUBLIC_URL"] = self.url("polls")

@@ -101,5 +101,34 @@ def cluster(
         running.stop()
 
 
+@app.command()
+def faults(
+    fault: list[str] = typer.Option(
+        None, "--fault", help="redis, postgres, replica, disk-full (default: all)."
+    ),
+    work_dir: Path | None = typer.Option(
+        None, help="Scratch folder (default: a new temporary folder, removed afterwards)."
+    ),
+) -> None:
+    """Inject faults while ballots and comments stream in; print what was refused, issued,
+    found on the board, lost or counted twice, and the recovery time. Exits 1 unless clean."""
+    import asyncio
+
+    from shared.faults import FAULTS, format_table, remove_folder, run_faults, scratch_folder
+
+    chosen = tuple(fault or FAULTS)
+    unknown = [f for f in chosen if f not in FAULTS]
+    if unknown:
+        raise typer.BadParameter(f"unknown fault(s) {unknown}; choose from {FAULTS}")
+    folder = scratch_folder(work_dir)
+    try:
+        rows = asyncio.run(run_faults(folder, chosen, say=typer.echo))
+    finally:
+        if work_dir is None:
+            remove_folder(folder)
+    typer.echo(format_table(rows))
+    raise typer.Exit(0 if rows and all(row.clean for row in rows) else 1)
+
+
 if __name__ == "__main__":
     app()

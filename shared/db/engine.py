@@ -7,16 +7,86 @@ both) can live in one process.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.table import Table
 
 __all__ = ("bind_tables", "create_engine", "database_ping", "is_sqlite")
+
+
+async def _abandon(transaction: Any, release: Any) -> None:
+    """What piccolo's ``__aexit__`` skips when COMMIT or ROLLBACK raises (the connection died
+    mid-transaction): give the connection back and forget the transaction. Without this the
+    task's context keeps pointing at the dead transaction, so every later ``transaction()``
+    in that task nests into it and fails for ever: a long-lived task (the log integrator, a
+    scheduler, a group-commit drain) would never recover after a database restart."""
+    with contextlib.suppress(Exception):
+        await release()
+    with contextlib.suppress(ValueError, RuntimeError, LookupError):
+        transaction.engine.current_transaction.reset(transaction.context)
+
+
+class _PostgresTransaction(PostgresTransaction):
+    async def __aexit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            return bool(await super().__aexit__(exception_type, exception, traceback))
+        except BaseException:
+
+            async def release() -> None:
+                if self.engine.pool:
+                    await self.engine.pool.release(self.connection)
+                else:
+                    await self.connection.close()
+
+            await _abandon(self, release)
+            raise
+
+
+class _PostgresEngine(PostgresEngine):
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PostgresTransaction(engine=self, allow_nested=allow_nested)
+
+
+class _SQLiteTransaction(SQLiteTransaction):
+    async def __aexit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            return bool(await super().__aexit__(exception_type, exception, traceback))
+        except BaseException:
+            await _abandon(self, self.connection.close)
+            raise
+
+
+class _SQLiteEngine(SQLiteEngine):
+    def transaction(
+        self,
+        transaction_type: TransactionType = TransactionType.deferred,
+        allow_nested: bool = True,
+    ) -> SQLiteTransaction:
+        return _SQLiteTransaction(
+            engine=self, transaction_type=transaction_type, allow_nested=allow_nested
+        )
 
 
 def create_engine(url: str) -> Engine:  # type: ignore[type-arg]
@@ -27,9 +97,9 @@ def create_engine(url: str) -> Engine:  # type: ignore[type-arg]
         path.parent.mkdir(parents=True, exist_ok=True)
         # WAL lets readers proceed while a writer commits; busy timeout makes concurrent
         # writers queue instead of failing with "database is locked".
-        return SQLiteEngine(path=str(path), timeout=30, isolation_level=None)
+        return _SQLiteEngine(path=str(path), timeout=30, isolation_level=None)
     if scheme in ("postgres", "postgresql"):
-        return PostgresEngine(config={"dsn": url})
+        return _PostgresEngine(config={"dsn": url})
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")
 
 
