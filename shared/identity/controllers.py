@@ -118,6 +118,7 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
         "/auth/login",
         tags=["identity"],
         summary="Start sign-in with the configured provider",
+        status_code=303,
         responses=problems(503),
     )
     async def login(
@@ -134,6 +135,7 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
         "/auth/callback",
         tags=["identity"],
         summary="Provider callback: open the session",
+        status_code=303,
         responses=problems(400, 401, 403, 503),
     )
     async def callback(

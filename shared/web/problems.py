@@ -117,8 +117,9 @@ def _respond(
     problem.request_id = _request_id(request)
     problem.instance = request.url.path
     body: dict[str, Any] = msgspec.to_builtins(problem)
-    if extra:
-        body.update(extra)
+    # Extension members never replace the standard ones: ``status`` stays the HTTP status.
+    for name, value in (extra or {}).items():
+        body.setdefault(name, value)
     return Response(
         content=body,
         status_code=problem.status,

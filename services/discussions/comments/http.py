@@ -25,6 +25,7 @@ from services.discussions.pagination import Page
 from services.discussions.responses.domain import ResponsesService
 from shared.comment_period.entry import Stance
 from shared.identity.session import Session
+from shared.web.openapi import problems
 
 __all__ = ("CommentsController", "FilterQuery")
 
@@ -47,7 +48,7 @@ class CommentsController(DiscussionsController):
     path = "/api/v1"
     tags = ["comments"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @post("/periods/{period_id:str}/comments")
+    @post("/periods/{period_id:str}/comments", responses=problems(409))
     async def submit(
         self,
         period_id: FromPath[str],
@@ -126,7 +127,7 @@ class CommentsController(DiscussionsController):
         """My comments in every period, with status, reason, response and my rating."""
         return await comments.mine(session.sub, cursor=cursor, limit=limit)
 
-    @post("/comments/{comment_id:uuid}/rating", status_code=204)
+    @post("/comments/{comment_id:uuid}/rating", status_code=204, responses=problems(409))
     async def rate(
         self,
         comment_id: FromPath[uuid.UUID],

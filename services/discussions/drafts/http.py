@@ -39,6 +39,7 @@ from services.discussions.http import (
 from services.discussions.pagination import Page
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
+from shared.web.openapi import problems
 
 __all__ = ("DraftsController",)
 
@@ -140,6 +141,7 @@ class DraftsController(DiscussionsController):
         "/import-docx",
         guards=[requires_permission(MANAGE)],
         request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
+        responses=problems(415),
     )
     async def import_docx(
         self,
@@ -204,6 +206,7 @@ class DraftsController(DiscussionsController):
         "/{draft_id:uuid}/attachments",
         guards=[requires_permission(MANAGE)],
         request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
+        responses=problems(415),
     )
     async def attach(
         self,

@@ -27,6 +27,7 @@ from services.discussions.moderation.domain import (
 from services.discussions.pagination import Page
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
+from shared.web.openapi import problems
 
 __all__ = ("ModerationController",)
 
@@ -64,7 +65,7 @@ class ModerationController(DiscussionsController):
             period_id, allowed=allowed(session, MODERATE), cursor=cursor, limit=limit
         )
 
-    @post("/comments/{comment_id:uuid}/moderation")
+    @post("/comments/{comment_id:uuid}/moderation", responses=problems(409))
     async def decide(
         self,
         comment_id: FromPath[uuid.UUID],

@@ -30,6 +30,7 @@ from services.discussions.periods.domain import (
 from shared.eligibility import Eligibility
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
+from shared.web.openapi import problems
 
 __all__ = ("PeriodsController",)
 
@@ -56,7 +57,11 @@ class PeriodsController(DiscussionsController):
     path = "/api/v1"
     tags = ["comment periods"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @post("/drafts/{draft_id:uuid}/periods", guards=[requires_permission(MANAGE)])
+    @post(
+        "/drafts/{draft_id:uuid}/periods",
+        guards=[requires_permission(MANAGE)],
+        responses=problems(409),
+    )
     async def create(
         self,
         draft_id: FromPath[uuid.UUID],
@@ -94,7 +99,11 @@ class PeriodsController(DiscussionsController):
     ) -> PeriodView:
         return await periods.get(period_id)
 
-    @put("/periods/{period_id:str}/schedule", guards=[requires_permission(MANAGE)])
+    @put(
+        "/periods/{period_id:str}/schedule",
+        guards=[requires_permission(MANAGE)],
+        responses=problems(409),
+    )
     async def reschedule(
         self,
         period_id: FromPath[str],
@@ -111,7 +120,11 @@ class PeriodsController(DiscussionsController):
             now=utcnow(),
         )
 
-    @post("/periods/{period_id:str}/announce", guards=[requires_permission(MANAGE)])
+    @post(
+        "/periods/{period_id:str}/announce",
+        guards=[requires_permission(MANAGE)],
+        responses=problems(409),
+    )
     async def announce(
         self,
         period_id: FromPath[str],
@@ -121,7 +134,11 @@ class PeriodsController(DiscussionsController):
         """Announce the period; it then opens and closes by itself at its dates."""
         return await periods.announce(period_id, managed=allowed(session, MANAGE), now=utcnow())
 
-    @post("/periods/{period_id:str}/extensions", guards=[requires_permission(MANAGE)])
+    @post(
+        "/periods/{period_id:str}/extensions",
+        guards=[requires_permission(MANAGE)],
+        responses=problems(409),
+    )
     async def extend(
         self,
         period_id: FromPath[str],

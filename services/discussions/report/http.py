@@ -15,6 +15,7 @@ from services.discussions.report.domain import ReportService
 from shared.comment_period.report import render_csv, render_html
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
+from shared.web.openapi import problems
 
 __all__ = ("ReportController",)
 
@@ -31,7 +32,7 @@ class ReportController(DiscussionsController):
     path = "/api/v1/periods/{period_id:str}"
     tags = ["report"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @post("/report", guards=[requires_permission(MANAGE)])
+    @post("/report", guards=[requires_permission(MANAGE)], responses=problems(409))
     async def publish(
         self,
         period_id: FromPath[str],

@@ -15,6 +15,7 @@ from services.discussions.http import DiscussionsController, allowed
 from services.discussions.responses.domain import Disposition, ResponsesService
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
+from shared.web.openapi import problems
 
 __all__ = ("ResponsesController",)
 
@@ -34,6 +35,7 @@ class ResponsesController(DiscussionsController):
         "/comments/{comment_id:uuid}/response",
         guards=[requires_permission(RESPOND)],
         status_code=204,
+        responses=problems(409),
     )
     async def respond(
         self,

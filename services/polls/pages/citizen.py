@@ -17,6 +17,7 @@ from services.polls.pages.ballot_form import answers_from_form, kind_of, results
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import ineligibility, may_manage
 from services.polls.polls.store import PollRecord
+from services.polls.web import polls_exception_handlers
 from shared.identity.session import Role
 from shared.ledger.receipt import ReceiptError, verify_receipt
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
@@ -59,6 +60,8 @@ def _issue_messages(
 def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
     class CitizenPages(Controller):
         include_in_schema = False
+        # A poll the caller may not see is a 404 problem here too, never an unhandled 500.
+        exception_handlers = polls_exception_handlers
 
         @get("/")
         async def home(self, request: Request[Any, Any, Any]) -> Template:

@@ -14,6 +14,7 @@ from services.polls.errors import PollsError
 from services.polls.pages.builder import BuilderError, parse_builder
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import MANAGE, PollDraft
+from services.polls.web import polls_exception_handlers
 from shared.identity.session import Session
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_snippet
@@ -47,6 +48,8 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
     class OfficialPages(Controller):
         path = "/manage"
         include_in_schema = False
+        # A poll of another organisation is a 404 problem here too, never an unhandled 500.
+        exception_handlers = polls_exception_handlers
 
         @get("/")
         async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:

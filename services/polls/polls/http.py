@@ -25,6 +25,7 @@ from services.polls.polls.schemas import (
 from services.polls.results.domain import ResultsService
 from services.polls.web import MAX_PAGE, polls_exception_handlers
 from shared.identity import Session, requires_permission
+from shared.web.openapi import problems
 
 __all__ = ("polls_controller",)
 
@@ -61,7 +62,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
                 next_offset=end if end < total else None,
             )
 
-        @post("/", guards=_MANAGE)
+        @post("/", guards=_MANAGE, responses=problems(422))
         async def create_poll(
             self, session: NamedDependency[Session], data: JSONBody[PollCreate]
         ) -> PollView:
@@ -69,7 +70,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             record = await polls.create(session, _draft(data))
             return poll_view(record)
 
-        @post("/import", guards=_MANAGE)
+        @post("/import", guards=_MANAGE, responses=problems(422))
         async def import_poll(
             self, session: NamedDependency[Session], data: JSONBody[ImportRequest]
         ) -> ImportedPoll:
@@ -97,7 +98,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             """One poll with its questions."""
             return poll_view(await polls.get(optional_session, poll_id))
 
-        @patch("/{poll_id:str}", guards=_MANAGE)
+        @patch("/{poll_id:str}", guards=_MANAGE, responses=problems(409, 422))
         async def update_poll(
             self,
             session: NamedDependency[Session],
@@ -111,14 +112,19 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             }
             return poll_view(await polls.update(session, poll_id, PollChanges(values)))
 
-        @post("/{poll_id:str}/schedule", guards=_MANAGE, status_code=200)
+        @post(
+            "/{poll_id:str}/schedule",
+            guards=_MANAGE,
+            status_code=200,
+            responses=problems(409, 422),
+        )
         async def schedule_poll(
             self, session: NamedDependency[Session], poll_id: FromPath[str]
         ) -> PollView:
             """Freeze the questions; the poll opens and closes by itself at its times."""
             return poll_view(await polls.schedule(session, poll_id))
 
-        @post("/{poll_id:str}/cancel", guards=_MANAGE, status_code=200)
+        @post("/{poll_id:str}/cancel", guards=_MANAGE, status_code=200, responses=problems(409))
         async def cancel_poll(
             self,
             session: NamedDependency[Session],
@@ -128,7 +134,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             """Cancel a draft, scheduled or open poll, with a published reason."""
             return poll_view(await polls.cancel(session, poll_id, data.reason))
 
-        @get("/{poll_id:str}/export.pb", media_type=MediaType.TEXT)
+        @get("/{poll_id:str}/export.pb", media_type=MediaType.TEXT, responses=problems(409))
         async def export_poll(
             self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
         ) -> Response[str]:

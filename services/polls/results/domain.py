@@ -106,7 +106,7 @@ class ResultsService:
                 "results-not-available",
                 "Results not available yet",
                 "This poll publishes its results when it closes and is tallied.",
-                status=poll.status,
+                poll_status=poll.status,
             )
         now = time.monotonic()
         cached = self._live.get(poll_id)

@@ -12,6 +12,7 @@ from services.polls.results.domain import MIN_K, Analytics, ResultsService
 from services.polls.results.schemas import ResultsView, results_view
 from services.polls.web import polls_exception_handlers
 from shared.identity import Session
+from shared.web.openapi import problems
 
 __all__ = ("results_controller",)
 
@@ -22,7 +23,7 @@ def results_controller(results: ResultsService) -> type[Controller]:
         tags = ["results"]  # noqa: RUF012 - Litestar reads it as a class attribute
         exception_handlers = polls_exception_handlers
 
-        @get("/results")
+        @get("/results", responses=problems(409))
         async def poll_results(
             self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
         ) -> ResultsView:

@@ -55,6 +55,11 @@ async def _already() -> None:
     )
 
 
+@get("/clash")
+async def _clash() -> None:
+    raise ProblemError(409, "not-yet", "Not yet", extra={"status": "open", "title": "x"})
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:  # type: ignore[type-arg]
     settings = load_settings(
@@ -64,7 +69,7 @@ def client() -> Iterator[TestClient]:  # type: ignore[type-arg]
         service="test",
         version="0",
         settings=settings,
-        route_handlers=[_echo, _boom, _already, _disk_full, _db_gone],
+        route_handlers=[_echo, _boom, _already, _disk_full, _db_gone, _clash],
     )
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -127,6 +132,14 @@ def test_problem_error_carries_extra_members_and_headers(
     assert response.json()["tracking_code"] == "7K2M-Q9XD"
     assert str(response.json()["type"]).endswith("/already-voted")
     assert response.headers["x-hint"] == "1"
+
+
+def test_extension_members_never_replace_the_standard_ones(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    body = client.get("/clash").json()
+    assert body["status"] == 409
+    assert body["title"] == "Not yet"
 
 
 def test_request_id_is_echoed_when_well_formed(client: TestClient) -> None:  # type: ignore[type-arg]
