@@ -274,6 +274,33 @@ def _report(
     print("TARGET", _verdict(all(ok for _, _, ok in checks)))
 
 
+def _checkpoint_delays(exposition: str) -> list[tuple[float, float]]:
+    """Cumulative (bucket upper bound, count) of the receipt-to-checkpoint histogram."""
+    buckets = []
+    for line in exposition.splitlines():
+        if line.startswith("vmeste_receipt_to_checkpoint_seconds_bucket{") and 'le="' in line:
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float(bound), float(line.rsplit(" ", 1)[1])))
+    return sorted(buckets)
+
+
+def _quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """The bucket bound at or below which a share ``q`` of receipts waited (an upper bound)."""
+    total = buckets[-1][1]
+    return next(bound for bound, count in buckets if count >= q * total)
+
+
+def _report_delays(buckets: list[tuple[float, float]]) -> None:
+    if not buckets or buckets[-1][1] == 0:
+        print("receipt-to-checkpoint: no samples  (target p99 <= 2 s)  FAIL")
+        return
+    p50, p99 = _quantile(buckets, 0.5), _quantile(buckets, 0.99)
+    print(
+        f"receipt-to-checkpoint ({buckets[-1][1]:.0f} receipts, histogram bucket bounds): "
+        f"p50 <= {p50:g} s, p99 <= {p99:g} s   (target p99 <= 2 s)  {_verdict(p99 <= 2)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=60_000)
@@ -307,7 +334,10 @@ def main(argv: list[str] | None = None) -> int:
             "VMESTE_POLLS_DATABASE_URL": postgres.url("bench_polls"),
             "VMESTE_IDENTITY_DATABASE_URL": postgres.url("bench_identity"),
             "VMESTE_DISCUSSIONS_DATABASE_URL": postgres.url("postgres"),
+            # Both workers' metrics in one exposition (receipt-to-checkpoint delay below).
+            "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
         }
+        (folder / "metrics").mkdir()
 
         def token(sub: str, orgs: tuple[OrganisationGrant, ...] = ()) -> str:
             claims = SessionClaims(
@@ -394,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             used += paced.tokens_used + 4 * args.connections
             rounds.append((full, paced))
+        time.sleep(2)  # the last receipts reach a checkpoint within the integrator's interval
+        delays = _checkpoint_delays(httpx.get(f"{base}/metrics", timeout=30).text)
         _stop(processes.pop())
 
         bare_port = free_port()
@@ -413,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.rounds)
         ]
         _report(args, rounds, bares)
+        _report_delays(delays)
         return 0
     finally:
         for process in processes:

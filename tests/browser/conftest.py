@@ -101,7 +101,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise TimeoutError(f"{url} did not become ready")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data = tmp_path_factory.mktemp("vmeste-browser")
     redis = start_redis(data / "redis")
@@ -186,8 +186,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         redis.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    # Package scope: Playwright's sync API keeps an event loop running in this thread until
+    # it stops, which would break every asyncio test collected after the browser tests.
     with playwright_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
