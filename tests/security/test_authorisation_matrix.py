@@ -135,7 +135,9 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /api/v1/polls/{poll_id}/export.pb": Rule(ANYONE),
         "POST /api/v1/polls/{poll_id}/ballots": Rule(ELIGIBLE, lambda: {"answers": GOOD_ANSWERS}),
         "GET /api/v1/polls/{poll_id}/analytics": Rule(OWNERS_OR_AUDITORS),
+        "GET /api/v1/polls/{poll_id}/analytics.csv": Rule(OWNERS_OR_AUDITORS),
         "GET /api/v1/polls/{poll_id}/results": Rule(ANYONE),
+        "GET /api/v1/polls/{poll_id}/results.csv": Rule(ANYONE),
         # The survey has a free-text question: its ballots are for the organisation and auditors.
         "GET /api/v1/logs/{log_id}/board": Rule(OWNERS_OR_AUDITORS),
         "GET /api/v1/logs/{log_id}/entries": Rule(OWNERS_OR_AUDITORS),

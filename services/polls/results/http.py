@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from services.polls.results.csv_export import analytics_csv, results_csv
 from services.polls.results.domain import MIN_K, Analytics, ResultsService
 from services.polls.results.schemas import ResultsView, results_view
 from services.polls.web import polls_exception_handlers
@@ -41,4 +42,31 @@ def results_controller(results: ResultsService) -> type[Controller]:
             """Turnout by municipality, age band and hour; cells under k voters suppressed."""
             return await results.analytics(session, poll_id, k)
 
+        @get("/results.csv", media_type="text/csv", responses=problems(409))
+        async def poll_results_csv(
+            self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
+        ) -> Response[str]:
+            """The results as CSV (question, kind, item, measure, value), same access rules."""
+            view = results_view(await results.results(optional_session, poll_id))
+            return _attachment(results_csv(view), f"results-{poll_id}.csv")
+
+        @get("/analytics.csv", media_type="text/csv")
+        async def poll_analytics_csv(
+            self,
+            poll_id: FromPath[str],
+            session: NamedDependency[Session],
+            k: Annotated[int, QueryParameter(ge=MIN_K, le=1000)] = MIN_K,
+        ) -> Response[str]:
+            """Turnout cells as CSV; suppressed cells read "suppressed"."""
+            analytics = await results.analytics(session, poll_id, k)
+            return _attachment(analytics_csv(analytics), f"analytics-{poll_id}.csv")
+
     return ResultsController
+
+
+def _attachment(text: str, filename: str) -> Response[str]:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

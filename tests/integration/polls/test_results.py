@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from typing import Any
 
@@ -210,3 +212,30 @@ async def test_pb_import_makes_a_draft_and_export_gives_the_ballots(
 
 def _times(body: dict[str, Any]) -> dict[str, Any]:
     return {"opens_at": body["opens_at"], "closes_at": body["closes_at"]}
+
+
+async def test_results_and_analytics_export_as_csv(app: Litestar, people: People) -> None:
+    async with app_client(app) as client:
+        official = people.official()
+        poll_id = await open_poll(client, official, survey_body(closes_in=2.0))
+        for _ in range(3):
+            await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)
+        await wait_status(client, official, poll_id, "tallied")
+        exported = await client.get(f"/api/v1/polls/{poll_id}/results.csv")
+        assert exported.status_code == 200
+        assert exported.headers["content-type"].startswith("text/csv")
+        assert "attachment" in exported.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(exported.text)))
+        assert rows[0] == ["question", "kind", "item", "measure", "value"]
+        assert ["poll", "tallied", poll_id, "ballots", "3"] in rows
+        assert ["park", "single_choice", "yes", "count", "3"] in rows
+        assert ["happy", "scale", "4", "count", "3"] in rows
+        turnout = await client.get(f"/api/v1/polls/{poll_id}/analytics.csv", headers=official)
+        assert turnout.status_code == 200
+        cells = list(csv.reader(io.StringIO(turnout.text)))
+        assert cells[0] == ["dimension", "key", "voters"]
+        assert all(row[2] == "suppressed" for row in cells[1:])  # 3 voters < k = 10
+        refused = await client.get(
+            f"/api/v1/polls/{poll_id}/analytics.csv", headers=people.citizen()
+        )
+        assert refused.status_code == 403
