@@ -57,6 +57,19 @@ def check_zip_package(data: bytes) -> zipfile.ZipFile:
     return archive
 
 
+def _has_macros(archive: zipfile.ZipFile, names: set[str]) -> bool:
+    """VBA projects in OOXML (vbaProject.bin, a macro-enabled content type) and Basic or
+    script libraries in ODF: a published draft must not carry code to its readers."""
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        return True
+    if any(n.startswith(("Basic/", "Scripts/")) for n in names):
+        return True
+    if "[Content_Types].xml" in names:
+        types = archive.read("[Content_Types].xml").lower()
+        return b"macroenabled" in types or b"vbaproject" in types
+    return False
+
+
 def _sniff(data: bytes) -> str:
     if data.startswith(b"%PDF-"):
         return PDF
@@ -64,6 +77,8 @@ def _sniff(data: bytes) -> str:
         raise _refuse("Only PDF, DOCX and ODT files are accepted.")
     with check_zip_package(data) as archive:
         names = set(archive.namelist())
+        if _has_macros(archive, names):
+            raise _refuse("Documents with macros are not accepted: save it without macros.")
         if "[Content_Types].xml" in names and "word/document.xml" in names:
             return DOCX
         first = archive.infolist()[0]

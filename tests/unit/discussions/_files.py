@@ -45,3 +45,26 @@ def zip_bomb_docx() -> bytes:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))
     return out.getvalue()
+
+
+def docx_with_macros() -> bytes:
+    """A DOCX carrying a VBA project, as a .docm renamed to .docx would."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            "[Content_Types].xml",
+            "<Types><Override ContentType="
+            '"application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>',
+        )
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 macro")
+    return out.getvalue()
+
+
+def odt_with_basic() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        z.writestr("content.xml", "<office:document-content/>")
+        z.writestr("Basic/Standard/Module1.xml", "<script:module/>")
+    return out.getvalue()

@@ -8,7 +8,14 @@ import pytest
 
 from services.discussions.drafts.files import DOCX, ODT, PDF, check_file
 from services.discussions.errors import TooLargeError, UnsupportedError
-from tests.unit.discussions._files import docx, odt, zip_bomb_docx, zip_file
+from tests.unit.discussions._files import (
+    docx,
+    docx_with_macros,
+    odt,
+    odt_with_basic,
+    zip_bomb_docx,
+    zip_file,
+)
 
 
 def test_pdf_docx_odt_are_accepted_with_their_hash() -> None:
@@ -41,3 +48,11 @@ def test_files_are_refused_by_content(name: str, data: bytes) -> None:
 def test_oversize_file_is_refused() -> None:
     with pytest.raises(TooLargeError):
         check_file("big.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024))
+
+
+@pytest.mark.parametrize(
+    ("name", "data"), [("draft.docx", docx_with_macros()), ("draft.odt", odt_with_basic())]
+)
+def test_documents_with_macros_are_refused(name: str, data: bytes) -> None:
+    with pytest.raises(UnsupportedError, match="macros"):
+        check_file(name, data)
