@@ -25,6 +25,7 @@ from services.discussions.pagination import Page
 from services.discussions.responses.domain import ResponsesService
 from shared.comment_period.entry import Stance
 from shared.identity.session import Session
+from shared.web.inert_text import inert_html
 from shared.web.openapi import problems
 
 __all__ = ("CommentsController", "FilterQuery")
@@ -105,9 +106,9 @@ class CommentsController(DiscussionsController):
         items = "".join(
             f"<li id='c-{c.id}'><p class='stance'>{html.escape(c.stance)}"
             f"{' · ' + html.escape(c.section) if c.section else ''}</p>"
-            f"<p>{html.escape(c.text)}</p>"
+            f"<p dir='auto'>{inert_html(c.text)}</p>"
             + (
-                f"<blockquote>{html.escape(c.proposed_wording)}</blockquote>"
+                f"<blockquote dir='auto'>{inert_html(c.proposed_wording)}</blockquote>"
                 if c.proposed_wording
                 else ""
             )

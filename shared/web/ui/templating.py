@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from shared.web.inert_text import inert_html
 from shared.web.ui.i18n import DEFAULT_LANGUAGE, translations
 
 __all__ = ("SHARED_TEMPLATES", "make_environment")
@@ -54,6 +55,10 @@ def _nl2br(value: str) -> Markup:
     return Markup("<br>").join(escaped.split("\n"))
 
 
+def _inert(value: str) -> Markup:
+    return Markup(inert_html(value))  # noqa: S704 - inert_html escapes every character first
+
+
 def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     """A sandbox-free but autoescaping environment; undefined names fail loudly in tests."""
     environment = Environment(
@@ -67,6 +72,8 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
-    environment.filters.update(roubles=_roubles, moment=_moment, percent=_percent, nl2br=_nl2br)
+    environment.filters.update(
+        roubles=_roubles, moment=_moment, percent=_percent, nl2br=_nl2br, inert=_inert
+    )
     environment.globals.update(now=lambda: dt.datetime.now(dt.UTC))
     return environment
