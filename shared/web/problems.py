@@ -201,7 +201,26 @@ def _http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
 _UNAVAILABLE_RETRY_S = 5
 
 
+def _too_deep(exc: BaseException) -> bool:
+    """msgspec refuses JSON nested beyond the interpreter's recursion limit with a
+    RecursionError rather than a DecodeError: that is bad input, not a crash."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RecursionError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _too_deep(exc):
+        problem = Problem(
+            type=_TYPE_BASE + "json-too-deep",
+            title="JSON nested too deeply",
+            status=400,
+            detail="Send a document with far fewer nested arrays and objects.",
+        )
+        return _respond(request, problem)
     if dependency_down(exc):
         DEPENDENCY_ERRORS.labels(_service(request), "database").inc()
         _log.warning(
