@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import structlog
 from litestar import Litestar
@@ -25,6 +25,7 @@ from litestar import Litestar
 from services.polls.polls.store import PollStore
 from shared.lease import Lease
 from shared.ledger.service import LogService
+from shared.periodic import background_lifespan, run_periodically
 from shared.tally.results import recompute_from_board
 
 __all__ = ("Scheduler",)
@@ -71,25 +72,14 @@ class Scheduler:
             _log.info("poll tallied", poll=poll_id, ballots=size)
 
     async def run(self, stop: asyncio.Event) -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    await self.run_once()
-                except Exception:  # a failed round is retried next interval; never die
-                    _log.exception("scheduler round failed")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.interval_s)
-        finally:
-            if self.holding:
-                with suppress(Exception):
-                    await self.lease.release()
+        await run_periodically(
+            self.run_once, self.interval_s, stop, "scheduler round", self._release
+        )
 
-    @asynccontextmanager
-    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(self.run(stop), name="poll-scheduler")
-        try:
-            yield
-        finally:
-            stop.set()
-            await task
+    async def _release(self) -> None:
+        if self.holding:
+            await self.lease.release()
+
+    @property
+    def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+        return background_lifespan("poll-scheduler", self.run)

@@ -11,13 +11,12 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
-from contextlib import suppress
 
 import structlog
 
-from shared.db.errors import dependency_down
 from shared.lease import Lease
 from shared.ledger.store import Head, LedgerStore
+from shared.periodic import run_periodically
 
 __all__ = ("CheckpointSigner", "Integrator", "RoundObserver")
 
@@ -73,18 +72,10 @@ class Integrator:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Integrate until ``stop`` is set, surviving database hiccups; releases the lease."""
-        try:
-            while not stop.is_set():
-                try:
-                    await self.run_once()
-                except Exception as exc:  # a failed round is retried next interval; never die
-                    if dependency_down(exc):
-                        _log.warning("integration round skipped: database unavailable")
-                    else:
-                        _log.exception("integration round failed")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.interval_s)
-        finally:
-            if self.holding:
-                with suppress(Exception):
-                    await self.lease.release()
+        await run_periodically(
+            self.run_once, self.interval_s, stop, "integration round", self._release
+        )
+
+    async def _release(self) -> None:
+        if self.holding:
+            await self.lease.release()

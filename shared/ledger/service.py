@@ -12,8 +12,8 @@ import asyncio
 import datetime as dt
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from shared.metrics import (
     RECEIPT_TO_CHECKPOINT_SECONDS,
     RECEIPTS,
 )
+from shared.periodic import background_lifespan
 
 __all__ = ("IssuedReceipt", "LogService", "load_log_keys")
 
@@ -143,13 +144,7 @@ class LogService:
     def verifier_keys(self) -> tuple[str, ...]:
         return self.keys.verifier_keys()
 
-    @asynccontextmanager
-    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        """Run the integrator loop for as long as the app runs; release the lease on exit."""
-        stop = asyncio.Event()
-        task = asyncio.create_task(self.integrator.run(stop), name="ledger-integrator")
-        try:
-            yield
-        finally:
-            stop.set()
-            await task
+    @property
+    def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+        """Runs the integrator loop for as long as the app runs; releases the lease on exit."""
+        return background_lifespan("ledger-integrator", self.integrator.run)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from litestar import Litestar
 from services.discussions.db import utcnow
 from services.discussions.outbox.tables import OutboxMessage
 from shared.lease import Lease
+from shared.periodic import background_lifespan, run_periodically
 
 __all__ = ("OutboxDelivery", "enqueue", "retry_delay")
 
@@ -114,25 +115,15 @@ class OutboxDelivery:
 
     async def run(self, stop: asyncio.Event) -> None:
         async with httpx.AsyncClient() as client:
-            try:
-                while not stop.is_set():
-                    try:
-                        if await self.lease.acquire():
-                            await self.deliver_due(client, utcnow())
-                    # Delivery must survive a database or network blip; it retries next tick.
-                    except Exception:
-                        _log.exception("outbox delivery round failed")
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.interval_s)
-            finally:
-                await self.lease.release()
 
-    @asynccontextmanager
-    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(self.run(stop), name="outbox-delivery")
-        try:
-            yield
-        finally:
-            stop.set()
-            await task
+            async def deliver() -> None:
+                if await self.lease.acquire():
+                    await self.deliver_due(client, utcnow())
+
+            await run_periodically(
+                deliver, self.interval_s, stop, "outbox delivery round", self.lease.release
+            )
+
+    @property
+    def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+        return background_lifespan("outbox-delivery", self.run)

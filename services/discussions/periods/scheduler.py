@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import structlog
 from litestar import Litestar
@@ -12,6 +12,7 @@ from litestar import Litestar
 from services.discussions.db import utcnow
 from services.discussions.periods.domain import PeriodsService
 from shared.lease import Lease
+from shared.periodic import background_lifespan, run_periodically
 
 __all__ = ("PeriodScheduler",)
 
@@ -32,24 +33,10 @@ class PeriodScheduler:
                 _log.info("comment period changed state", period=period_id, status=status)
 
     async def run(self, stop: asyncio.Event) -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    await self.run_once()
-                # A failed tick (database blip) must not stop the clock; the next tick retries.
-                except Exception:
-                    _log.exception("scheduler tick failed")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.interval_s)
-        finally:
-            await self.lease.release()
+        await run_periodically(
+            self.run_once, self.interval_s, stop, "scheduler tick", self.lease.release
+        )
 
-    @asynccontextmanager
-    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        task = asyncio.create_task(self.run(stop), name="period-scheduler")
-        try:
-            yield
-        finally:
-            stop.set()
-            await task
+    @property
+    def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+        return background_lifespan("period-scheduler", self.run)
