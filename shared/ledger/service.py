@@ -63,7 +63,7 @@ class LogService:
         keys: KeyRing,
         origin_prefix: str,
         lease_table: Any,
-        interval_s: float = 1.0,
+        interval_s: float = 0.5,
     ) -> None:
         self.store = store
         self.keys = keys
