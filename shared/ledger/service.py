@@ -23,7 +23,7 @@ from litestar import Litestar
 from shared.lease import Lease
 from shared.ledger.certificate import TallyCertificate, issue_certificate
 from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
-from shared.ledger.integrator import Integrator
+from shared.ledger.integrator import MAX_BATCH, Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
 from shared.ledger.store import Head, LedgerStore
@@ -107,6 +107,8 @@ class LogService:
         delay = RECEIPT_TO_CHECKPOINT_SECONDS.labels(self.service)
         for log_id, head in advanced:
             CHECKPOINT_SIZE.labels(self.service, log_id).set(head.size)
+            if integrated >= MAX_BATCH:
+                continue  # a backlog: this round may have left some earlier receipts behind
             # Receipts issued before the round began were committed before it began, so this
             # round integrated them all.
             waiting = self._waiting.get(log_id)
