@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,20 +19,17 @@ from pathlib import Path
 from shared.cli.keys import ensure_keys
 from shared.db.migrate import migrate
 from shared.localproc import (
+    SERVICE_APPS,
     PostgresProcess,
     RedisProcess,
     free_port,
+    granian_command,
     start_postgres,
     start_redis,
     wait_listening,
 )
 
 __all__ = ("Cluster", "Replica")
-
-_TARGETS = {
-    "polls": "services.polls.app:create_app",
-    "discussions": "services.discussions.app:create_app",
-}
 
 
 @dataclass
@@ -98,7 +94,7 @@ class Cluster:
             },
             **self.extra_env,
         }
-        self.ports = {service: free_port() for service in _TARGETS}
+        self.ports = {service: free_port() for service in SERVICE_APPS}
         self.env["VMESTE_POLLS_PUBLIC_URL"] = self.url("polls")
         self.env["VMESTE_DISCUSSIONS_PUBLIC_URL"] = self.url("discussions")
         for service, count in self.replicas.items():
@@ -111,23 +107,7 @@ class Cluster:
     def _start_replica(self, service: str, index: int, port: int) -> Replica:
         env = {**self.env, "VMESTE_REPLICA_ID": f"{service}-{index}"}
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                _TARGETS[service],
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(self.workers),
-                "--log-level",
-                "warning",
-            ],
+            granian_command(service, "127.0.0.1", port, self.workers),
             env=env,
             start_new_session=True,  # its own process group, so kill() reaches the workers
         )
@@ -153,7 +133,7 @@ class Cluster:
             + "}\n"
             + f"server {{\n    listen 127.0.0.1:{self.ports[service]};\n"
             f"    location / {{ proxy_pass http://{service}; }}\n}}"
-            for service in _TARGETS
+            for service in SERVICE_APPS
         )
         runs_as = "user root;" if os.geteuid() == 0 else ""
         temp = self.folder / "nginx-temp"

@@ -32,7 +32,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -51,7 +50,14 @@ from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from shared.ledger.audit import audit_board
 from shared.ledger.merkle import leaf_hash
-from shared.localproc import RedisProcess, free_port, start_redis, wait_listening
+from shared.localproc import (
+    SERVICE_APPS,
+    RedisProcess,
+    free_port,
+    granian_command,
+    start_redis,
+    wait_listening,
+)
 
 __all__ = (
     "FAULTS",
@@ -67,10 +73,6 @@ __all__ = (
 
 FAULTS = ("redis", "postgres", "replica", "disk-full")
 
-_TARGETS = {
-    "polls": "services.polls.app:create_app",
-    "discussions": "services.discussions.app:create_app",
-}
 _MUNICIPALITY = "92701000001"
 _QUESTIONS: list[dict[str, Any]] = [
     {
@@ -673,7 +675,7 @@ class Embedded:
         self.mounted = True
         self.redis = start_redis(self.folder / "redis")
         ensure_keys(self.folder / "keys")
-        self.ports = {service: free_port() for service in _TARGETS}
+        self.ports = {service: free_port() for service in SERVICE_APPS}
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")},
             "VMESTE_ENV": "dev",
@@ -687,25 +689,9 @@ class Embedded:
             url = f"sqlite:///{self.sqlite_dir / (component + '.sqlite')}"
             env[f"VMESTE_{component.upper()}_DATABASE_URL"] = url
             migrate(component, url)
-        for service, target in _TARGETS.items():
+        for service in SERVICE_APPS:
             self.procs[service] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "granian",
-                    "--interface",
-                    "asgi",
-                    "--factory",
-                    target,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.ports[service]),
-                    "--workers",
-                    "1",
-                    "--log-level",
-                    "warning",
-                ],
+                granian_command(service, "127.0.0.1", self.ports[service]),
                 env=env,
                 start_new_session=True,
             )

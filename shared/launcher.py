@@ -13,20 +13,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.localproc import start_redis, wait_listening
+from shared.localproc import SERVICE_APPS, granian_command, start_redis, wait_listening
 
 __all__ = ("DevOptions", "run_dev")
-
-_SERVICES = {
-    "polls": "services.polls.app:create_app",
-    "discussions": "services.discussions.app:create_app",
-}
 
 
 @dataclass
@@ -114,27 +108,11 @@ def run_dev(
 
         previous = signal.signal(signal.SIGTERM, on_signal)
         try:
-            for name, target in _SERVICES.items():
+            for name in SERVICE_APPS:
                 port = options.ports[name]
                 procs.append(
                     subprocess.Popen(
-                        [
-                            sys.executable,
-                            "-m",
-                            "granian",
-                            "--interface",
-                            "asgi",
-                            "--factory",
-                            target,
-                            "--host",
-                            options.host,
-                            "--port",
-                            str(port),
-                            "--workers",
-                            str(options.workers),
-                            "--log-level",
-                            "warning",
-                        ],
+                        granian_command(name, options.host, port, options.workers),
                         env=env,
                     )
                 )

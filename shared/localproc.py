@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -19,14 +20,43 @@ from pathlib import Path
 from typing import Any
 
 __all__ = (
+    "SERVICE_APPS",
     "PostgresProcess",
     "RedisProcess",
     "free_port",
+    "granian_command",
     "postgres_bin_dir",
     "start_postgres",
     "start_redis",
     "wait_listening",
 )
+
+SERVICE_APPS = {
+    "polls": "services.polls.app:create_app",
+    "discussions": "services.discussions.app:create_app",
+}
+"""The application factory of each service, as granian loads it."""
+
+
+def granian_command(service: str, host: str, port: int, workers: int = 1) -> list[str]:
+    """The command line that serves ``service`` under granian, as every launcher runs it."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        SERVICE_APPS[service],
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
 
 
 def free_port() -> int:
