@@ -153,6 +153,8 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /manage/polls/new": Rule(Access.PAGE_SIGNED_IN),
         "POST /manage/polls/new": Rule(Access.FORM),
         "GET /manage/polls/{poll_id}": Rule(Access.PAGE_OWNER),
+        "GET /manage/polls/{poll_id}/edit": Rule(Access.PAGE_OWNER),
+        "POST /manage/polls/{poll_id}/edit": Rule(Access.FORM),
         "POST /manage/polls/{poll_id}/schedule": Rule(Access.FORM),
         "POST /manage/polls/{poll_id}/cancel": Rule(Access.FORM),
     },
@@ -208,6 +210,13 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /moderation": Rule(Access.PAGE_SIGNED_IN),
         "POST /moderation/{comment_id}": Rule(Access.FORM),
         "POST /responses/{comment_id}": Rule(Access.FORM),
+        "GET /manage": Rule(Access.PAGE_SIGNED_IN),
+        "GET /manage/drafts/new": Rule(Access.PAGE_SIGNED_IN),
+        "POST /manage/drafts/new": Rule(Access.FORM),
+        "GET /manage/drafts/{draft_id}": Rule(Access.PAGE_OWNER),
+        "POST /manage/drafts/{draft_id}/periods": Rule(Access.FORM),
+        "GET /manage/periods/{period_id}": Rule(Access.PAGE_OWNER),
+        "POST /manage/periods/{period_id}/announce": Rule(Access.FORM),
     },
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.discussions.pages.citizen import citizen_pages
+from services.discussions.pages.drafts import draft_pages
 from services.discussions.pages.official import official_pages
 from shared.config import Settings
 from shared.web.ui.plugin import UiPlugin
@@ -21,5 +22,5 @@ def discussions_pages(settings: Settings) -> UiPlugin:
     """The plugin with every page of the discussions service (its domain services are the
     ones ``create_app`` puts in the application state)."""
     return UiPlugin.for_service(
-        "discussions", settings, [TEMPLATES], [citizen_pages(), official_pages()]
+        "discussions", settings, [TEMPLATES], [citizen_pages(), official_pages(), draft_pages()]
     )

@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
@@ -20,12 +20,15 @@ from services.discussions.errors import DomainError
 from services.discussions.periods.domain import PeriodView
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
+from shared.web.problems import ProblemError, exception_handlers
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_headers, embed_snippet
-from shared.web.ui.pages import current_session, page, sign_in_url, ui_settings
+from shared.web.ui.errors import with_html_errors
+from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.refusals import problem_message
 from shared.web.ui.verify import check_tracking_code
 
-__all__ = ("citizen_pages", "domain_of")
+__all__ = ("PAGE_EXCEPTION_HANDLERS", "citizen_pages", "domain_of")
 
 _LIST_LIMIT = 100
 TextQuery = Annotated[str | None, QueryParameter(max_length=64)]
@@ -64,9 +67,21 @@ async def _all_published(request: Request[Any, Any, Any], period_id: str) -> lis
             return comments
 
 
+def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    problem = ProblemError(exc.status, exc.slug, exc.title, exc.detail, extra=exc.extra)
+    handler = exception_handlers[HTTPException]
+    response: Response[Any] = handler(request, problem)
+    return response
+
+
+# A refusal of the domain is its problem (a page for a browser), never an unhandled 500.
+PAGE_EXCEPTION_HANDLERS = with_html_errors({DomainError: _domain_error})
+
+
 def citizen_pages() -> type[Controller]:
     class CitizenPages(Controller):
         include_in_schema = False
+        exception_handlers = PAGE_EXCEPTION_HANDLERS
 
         @get("/")
         async def home(self, request: Request[Any, Any, Any]) -> Template:
@@ -109,7 +124,12 @@ def citizen_pages() -> type[Controller]:
                 stance = Stance(values["stance"])
             except ValueError:
                 return await _discussion_page(
-                    request, period_id, values["section"], ["Choose your stance."], values, 422
+                    request,
+                    period_id,
+                    values["section"],
+                    [problem_message(lambda m: gettext(request, m), "stance-required")],
+                    values,
+                    422,
                 )
             try:
                 submitted = await domain_of(request).comments.submit(
@@ -128,7 +148,11 @@ def citizen_pages() -> type[Controller]:
                     request,
                     period_id,
                     values["section"],
-                    [f"{exc.title}. {exc.detail}"],
+                    [
+                        problem_message(
+                            lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra
+                        )
+                    ],
                     values,
                     exc.status,
                 )

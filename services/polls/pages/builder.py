@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from services.polls.polls.store import PollRecord
 from shared.eligibility import Eligibility
 from shared.tally.definition import (
     Approval,
@@ -36,7 +37,14 @@ from shared.tally.definition import (
     SingleChoice,
 )
 
-__all__ = ("BuilderError", "ParsedPoll", "parse_builder", "parse_projects")
+__all__ = (
+    "BuilderError",
+    "ParsedPoll",
+    "form_blocks",
+    "form_of_poll",
+    "parse_builder",
+    "parse_projects",
+)
 
 Form = Mapping[str, Sequence[str]]
 _BLOCK = re.compile(r"^questions-(\d+)-kind$")
@@ -263,3 +271,82 @@ def parse_builder(form: Form, projects_csv: str = "") -> ParsedPoll:
         closes_at=closes_at,
         show_intermediate_results=_one(form, "show_intermediate_results") == "on",
     )
+
+
+def form_blocks(form: Form) -> list[int]:
+    """The numbers of the question blocks present in ``form`` (one empty block if none)."""
+    return sorted(int(m.group(1)) for key in form if (m := _BLOCK.match(key))) or [0]
+
+
+def _local(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def _question_fields(
+    index: int, question: Question, earlier: list[Question]
+) -> dict[str, list[str]]:
+    prefix = f"questions-{index}-"
+    fields: dict[str, list[str]] = {
+        prefix + "kind": [question.__struct_config__.tag],  # type: ignore[list-item]
+        prefix + "text": [question.text],
+    }
+    if question.required:
+        fields[prefix + "required"] = ["on"]
+    options = getattr(question, "options", ())
+    if options:
+        fields[prefix + "options"] = ["\n".join(o.label for o in options)]
+    if isinstance(question, Scale):
+        fields[prefix + "min"] = [str(question.min)]
+        fields[prefix + "max"] = [str(question.max)]
+    if isinstance(question, MultipleChoice) and question.max_choices:
+        fields[prefix + "max"] = [str(question.max_choices)]
+    if question.show_if is not None:
+        ids = [q.id for q in earlier]
+        if question.show_if.question in ids:
+            target = earlier[ids.index(question.show_if.question)]
+            option_ids = [o.id for o in getattr(target, "options", ())]
+            fields[prefix + "show_if_question"] = [str(ids.index(target.id) + 1)]
+            if question.show_if.option in option_ids:
+                fields[prefix + "show_if_option"] = [
+                    str(option_ids.index(question.show_if.option) + 1)
+                ]
+    return fields
+
+
+def form_of_poll(poll: PollRecord) -> dict[str, list[str]]:
+    """The builder's fields describing ``poll``, so an official edits it in the same form."""
+    form: dict[str, list[str]] = {
+        "organisation": [poll.organisation],
+        "title": [poll.title],
+        "description": [poll.description],
+        "kind": [poll.kind],
+        "opens_at": [_local(poll.opens_at)],
+        "closes_at": [_local(poll.closes_at)],
+        "min_age": [str(poll.eligibility.min_age)],
+    }
+    if poll.eligibility.confirmed_only:
+        form["confirmed_only"] = ["on"]
+    if poll.show_intermediate_results:
+        form["show_intermediate_results"] = ["on"]
+    earlier: list[Question] = []
+    for question in poll.definition.questions:
+        if isinstance(question, ProjectVote):
+            form["project_question"] = [question.text]
+            form["budget"] = [str(question.budget)]
+            form["rule"] = [question.rule]
+            kind = question.ballot_kind
+            form["ballot_kind"] = [kind.__struct_config__.tag]  # type: ignore[list-item]
+            if isinstance(kind, Approval):
+                form["max_approvals"] = [str(kind.max_approvals)]
+            if isinstance(kind, Cumulative):
+                form["points"] = [str(kind.points)]
+                form["max_per_project"] = [str(kind.max_per_project)]
+            lines = io.StringIO()
+            writer = csv.writer(lines, delimiter=";", lineterminator="\n")
+            for p in question.projects:
+                writer.writerow((p.title, p.cost, p.district or "", p.description))
+            form["projects"] = [lines.getvalue().strip()]
+            continue
+        form.update(_question_fields(len(earlier), question, earlier))
+        earlier.append(question)
+    return form

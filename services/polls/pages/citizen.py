@@ -22,7 +22,9 @@ from shared.identity.session import Role
 from shared.ledger.receipt import ReceiptError, verify_receipt
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_headers, embed_snippet
+from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.refusals import issue_message, problem_message
 from shared.web.ui.verify import check_tracking_code
 
 __all__ = ("citizen_pages",)
@@ -47,21 +49,24 @@ def _receipt_cookie(poll_id: str, note: str | None, *, secure: bool) -> Cookie:
 def _issue_messages(
     request: Request[Any, Any, Any], poll: PollRecord, exc: PollsError
 ) -> list[str]:
+    def translate(message: str) -> str:
+        return gettext(request, message)
+
     texts = {q.id: q.text for q in poll.definition.questions}
     messages: list[str] = []
     for issue in exc.extra.get("errors", []):
         path = str(issue.get("path", ""))
         question = path.split(".")[1] if path.count(".") >= 1 else ""
         prefix = texts.get(question, path)
-        messages.append(f"{prefix}: {issue.get('reason', '')}")
-    return messages or [gettext(request, exc.title) + ". " + exc.detail]
+        messages.append(f"{prefix}: {issue_message(translate, str(issue.get('reason', '')))}")
+    return messages or [problem_message(translate, exc.slug, exc.detail, exc.extra)]
 
 
 def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
     class CitizenPages(Controller):
         include_in_schema = False
         # A poll the caller may not see is a 404 problem here too, never an unhandled 500.
-        exception_handlers = polls_exception_handlers
+        exception_handlers = with_html_errors(polls_exception_handlers)
 
         @get("/")
         async def home(self, request: Request[Any, Any, Any]) -> Template:

@@ -5,30 +5,36 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
 from services.polls.errors import PollsError
-from services.polls.pages.builder import BuilderError, parse_builder
+from services.polls.pages.builder import BuilderError, form_blocks, form_of_poll, parse_builder
 from services.polls.pages.domain import PollPagesDomain
-from services.polls.polls.domain import MANAGE, PollDraft
+from services.polls.polls.domain import MANAGE, PollChanges, PollDraft
+from services.polls.polls.store import PollRecord
 from services.polls.web import polls_exception_handlers
 from shared.identity.session import Session
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_snippet
-from shared.web.ui.pages import current_session, page, sign_in_url, ui_settings
+from shared.web.ui.errors import with_html_errors
+from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.refusals import problem_message
 
 __all__ = ("official_pages",)
 
 _MAX_UPLOAD = 2_000_000
 
 
-def _problems(exc: PollsError) -> list[str]:
+def _problems(request: Request[Any, Any, Any], exc: PollsError) -> list[str]:
     issues = exc.extra.get("errors") or exc.extra.get("issues") or []
     listed = [f"{i.get('path', '')}: {i.get('reason', '')}" for i in issues if isinstance(i, dict)]
-    return listed or [f"{exc.title}. {exc.detail}"]
+    return listed or [
+        problem_message(lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra)
+    ]
 
 
 async def _upload_text(form: Any, key: str) -> str:
@@ -41,6 +47,33 @@ async def _upload_text(form: Any, key: str) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
+async def _changes(poll: PollRecord, fields: dict[str, list[str]], form: Any) -> PollChanges:
+    """What the edit form changes: everything the builder describes for a draft, only the
+    description and the intermediate results once scheduled (the domain refuses the rest)."""
+    description = (fields.get("description") or [""])[0].strip()
+    show = (fields.get("show_intermediate_results") or [""])[0] == "on"
+    if poll.status != "draft":
+        return PollChanges({"description": description, "show_intermediate_results": show})
+    parsed = parse_builder(fields, await _upload_text(form, "projects_file"))
+    eligibility = msgspec.structs.replace(
+        poll.eligibility,
+        min_age=parsed.eligibility.min_age,
+        confirmed_only=parsed.eligibility.confirmed_only,
+    )
+    return PollChanges(
+        {
+            "title": parsed.title,
+            "kind": parsed.kind,
+            "questions": parsed.questions,
+            "eligibility": eligibility,
+            "opens_at": parsed.opens_at,
+            "closes_at": parsed.closes_at,
+            "description": parsed.description,
+            "show_intermediate_results": parsed.show_intermediate_results,
+        }
+    )
+
+
 def official_pages(domain: PollPagesDomain) -> type[Controller]:
     def organisations(session: Session) -> tuple[str, ...]:
         return session.organisations_with(MANAGE)
@@ -49,7 +82,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
         path = "/manage"
         include_in_schema = False
         # A poll of another organisation is a 404 problem here too, never an unhandled 500.
-        exception_handlers = polls_exception_handlers
+        exception_handlers = with_html_errors(polls_exception_handlers)
 
         @get("/")
         async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -71,6 +104,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 organisations=organisations(session),
                 errors=[],
                 form={},
+                blocks=[0],
             )
 
         @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
@@ -126,7 +160,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             except BuilderError as exc:
                 errors = exc.problems
             except PollsError as exc:
-                errors = _problems(exc)
+                errors = _problems(request, exc)
             else:
                 return Redirect(f"/manage/polls/{record.id}", status_code=303)
             return page(
@@ -136,6 +170,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 organisations=organisations(session),
                 errors=errors,
                 form=fields,
+                blocks=form_blocks(fields),
             )
 
         @get("/polls/{poll_id:str}")
@@ -157,6 +192,58 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 analytics=analytics,
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
                 errors=[],
+            )
+
+        @get("/polls/{poll_id:str}/edit")
+        async def edit_form(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            poll = await domain.polls.managed(session, poll_id)
+            if poll.status not in ("draft", "scheduled"):
+                return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+            fields = form_of_poll(poll)
+            return page(
+                request,
+                "polls/builder.html",
+                poll=poll,
+                organisations=(poll.organisation,),
+                errors=[],
+                form=fields,
+                blocks=form_blocks(fields),
+            )
+
+        @post("/polls/{poll_id:str}/edit", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
+        async def edit(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            poll = await domain.polls.managed(session, poll_id)
+            fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
+            fields["organisation"] = [poll.organisation]
+            try:
+                await domain.polls.update(session, poll_id, await _changes(poll, fields, form))
+            except BuilderError as exc:
+                errors, status = exc.problems, 422
+            except PollsError as exc:
+                errors, status = _problems(request, exc), exc.status
+            else:
+                return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+            return page(
+                request,
+                "polls/builder.html",
+                status_code=status,
+                poll=poll,
+                organisations=(poll.organisation,),
+                errors=errors,
+                form=fields,
+                blocks=form_blocks(fields),
             )
 
         @post("/polls/{poll_id:str}/schedule", status_code=303)
@@ -195,7 +282,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 poll=poll,
                 analytics=None,
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
-                errors=_problems(exc),
+                errors=_problems(request, exc),
             )
         return Redirect(f"/manage/polls/{poll_id}", status_code=303)
 

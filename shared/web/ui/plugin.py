@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from shared.config import Settings
+from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import UiSettings
 from shared.web.ui.templating import make_environment
 
@@ -70,6 +71,8 @@ class UiPlugin(InitPlugin):
             engine=JinjaTemplateEngine.from_environment(environment)
         )
         app_config.state["ui"] = self._settings
+        # A page route's error is a page; API routes keep their problem+json.
+        app_config.exception_handlers = with_html_errors(app_config.exception_handlers)
         static = create_static_files_router(
             STATIC_PATH,
             [STATIC_DIR],

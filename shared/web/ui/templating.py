@@ -11,8 +11,10 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from shared.eligibility import Ineligible
 from shared.web.inert_text import inert_html
 from shared.web.ui.i18n import DEFAULT_LANGUAGE, translations
+from shared.web.ui.refusals import eligibility_message
 
 __all__ = ("SHARED_TEMPLATES", "make_environment")
 
@@ -31,6 +33,12 @@ def _gettext(context: Context, message: str) -> str:
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return translations(_language(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _refusal_text(context: Context, refusal: Ineligible) -> str:
+    """Why a person may not take part, in the page's language (from the stable code)."""
+    return eligibility_message(translations(_language(context)).gettext, refusal)
 
 
 def _roubles(value: int | None) -> str:
@@ -75,5 +83,5 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     environment.filters.update(
         roubles=_roubles, moment=_moment, percent=_percent, nl2br=_nl2br, inert=_inert
     )
-    environment.globals.update(now=lambda: dt.datetime.now(dt.UTC))
+    environment.globals.update(now=lambda: dt.datetime.now(dt.UTC), refusal_text=_refusal_text)
     return environment

@@ -9,12 +9,15 @@ import pytest
 from jinja2.ext import babel_extract
 
 from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
+from services.discussions.pages.drafts import DRAFT_MESSAGES
 from services.polls.pages import TEMPLATES as POLLS_TEMPLATES
+from shared.web.ui.errors import ERROR_MESSAGES
 from shared.web.ui.i18n import LANGUAGES, catalog, translations
+from shared.web.ui.refusals import CODE_MESSAGES as REFUSAL_MESSAGES
 from shared.web.ui.templating import SHARED_TEMPLATES
 
 # Messages translated in Python code rather than in templates.
-CODE_MESSAGES = {"funded", "not funded"}
+CODE_MESSAGES = {"funded", "not funded"} | REFUSAL_MESSAGES | ERROR_MESSAGES | DRAFT_MESSAGES
 
 
 def template_messages() -> dict[str, str]:
@@ -40,6 +43,13 @@ def test_every_template_message_is_translated(language: str) -> None:
         for msgid, where in template_messages().items()
         if msgid not in messages or not messages[msgid].string
     }
+    assert not missing, f"untranslated in {language}.po: {missing}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_code_message_is_translated(language: str) -> None:
+    messages = catalog(language)
+    missing = {m for m in CODE_MESSAGES if m not in messages or not messages[m].string}
     assert not missing, f"untranslated in {language}.po: {missing}"
 
 

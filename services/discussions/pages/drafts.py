@@ -1,0 +1,283 @@
+"""Officials' pages for drafts and comment periods: create a draft regulation from Markdown,
+add a comment period to it, announce the period, and download the report once published.
+
+They call the same domain services as ``POST /api/v1/drafts``, ``POST /api/v1/drafts/{id}/
+periods`` and ``POST /api/v1/periods/{id}/announce``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Response
+
+from services.discussions.drafts.domain import DraftDetail
+from services.discussions.drafts.importers import sections_from_markdown
+from services.discussions.errors import DomainError
+from services.discussions.http import territory_of
+from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
+from services.discussions.periods.domain import PeriodView
+from services.discussions.periods.tables import Period
+from shared.eligibility import Eligibility
+from shared.identity.session import Permission, Session
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf
+from shared.web.ui.pages import current_session, gettext, page, sign_in_url
+from shared.web.ui.refusals import problem_message
+
+__all__ = ("DRAFT_MESSAGES", "draft_pages")
+
+MANAGE = Permission.DISCUSSIONS_MANAGE.value
+_MAX_TEXT = 200_000
+_NO_TITLE = "Give the draft a title."
+_NO_KIND = "Say what kind of act it is."
+_NO_TEXT = "Paste the text of the draft."
+_NO_SECTIONS = "Start every section with a Markdown heading, e.g. # 1. Title"
+_NO_DATES = "Give the start and the end of the discussion."
+DRAFT_MESSAGES = frozenset({_NO_TITLE, _NO_KIND, _NO_TEXT, _NO_SECTIONS, _NO_DATES})
+"""Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
+
+
+def _text(form: Any, key: str, limit: int = 2000) -> str:
+    return str(form.get(key) or "").strip()[:limit]
+
+
+def _moment(raw: str) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _refusal(request: Request[Any, Any, Any], exc: DomainError) -> str:
+    return problem_message(lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra)
+
+
+async def _periods_of(request: Request[Any, Any, Any], draft_id: uuid.UUID) -> list[PeriodView]:
+    """Every period of a draft, the not yet announced ones included (the public listing
+    leaves those out)."""
+    rows = (
+        await Period.select(Period.id).where(Period.draft == draft_id).order_by(Period.created_at)
+    )
+    periods = domain_of(request).periods
+    return [await periods.get(str(row["id"])) for row in rows]
+
+
+def draft_pages() -> type[Controller]:
+    class DraftPages(Controller):
+        path = "/manage"
+        include_in_schema = False
+        exception_handlers = PAGE_EXCEPTION_HANDLERS
+
+        @get("/")
+        async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            drafts = []
+            for organisation in session.organisations_with(MANAGE):
+                listed = await domain_of(request).drafts.page(
+                    organisation=organisation, cursor=None, limit=100
+                )
+                drafts.extend(listed.items)
+            return page(
+                request,
+                "discussions/manage_drafts.html",
+                drafts=drafts,
+                organisations=session.organisations_with(MANAGE),
+            )
+
+        @get("/drafts/new")
+        async def new_draft(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            return _draft_form(request, session, [], {})
+
+        @post("/drafts/new", status_code=303)
+        async def create_draft(self, request: Request[Any, Any, Any]) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            values = {
+                "organisation": _text(form, "organisation", 64),
+                "title": _text(form, "title", 300),
+                "kind": _text(form, "kind", 100),
+                "summary": _text(form, "summary", 10_000),
+                "official_position": _text(form, "official_position", 2000),
+                "markdown": _text(form, "markdown", _MAX_TEXT),
+            }
+            errors = [
+                gettext(request, message)
+                for key, message in (
+                    ("title", _NO_TITLE),
+                    ("kind", _NO_KIND),
+                    ("markdown", _NO_TEXT),
+                )
+                if not values[key]
+            ]
+            sections = sections_from_markdown(values["markdown"]) if values["markdown"] else []
+            if values["markdown"] and not sections:
+                errors.append(gettext(request, _NO_SECTIONS))
+            if errors:
+                return _draft_form(request, session, errors, values, 422)
+            try:
+                draft = await domain_of(request).drafts.create(
+                    organisation=values["organisation"],
+                    managed=session.organisations_with(MANAGE),
+                    title=values["title"],
+                    kind=values["kind"],
+                    summary=values["summary"],
+                    official_position=values["official_position"],
+                    sections=sections,
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except DomainError as exc:
+                return _draft_form(request, session, [_refusal(request, exc)], values, exc.status)
+            return Redirect(f"/manage/drafts/{draft.id}", status_code=303)
+
+        @get("/drafts/{draft_id:uuid}")
+        async def draft(
+            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            detail = await _owned_draft(request, session, draft_id)
+            return await _draft_page(request, detail, [], {})
+
+        @post("/drafts/{draft_id:uuid}/periods", status_code=303)
+        async def create_period(
+            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            detail = await _owned_draft(request, session, draft_id)
+            values = {k: _text(form, k, 40) for k in ("starts_at", "ends_at", "min_age")}
+            values["confirmed_only"] = "on" if form.get("confirmed_only") else ""
+            starts_at, ends_at = _moment(values["starts_at"]), _moment(values["ends_at"])
+            min_age = int(values["min_age"]) if values["min_age"].isdigit() else 0
+            if starts_at is None or ends_at is None:
+                errors = [gettext(request, _NO_DATES)]
+                return await _draft_page(request, detail, errors, values, 422)
+            try:
+                period = await domain_of(request).periods.create(
+                    draft_id=draft_id,
+                    managed=session.organisations_with(MANAGE),
+                    territory=territory_of(session, detail.organisation),
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    eligibility=Eligibility(
+                        min_age=min(min_age, 120), confirmed_only=bool(values["confirmed_only"])
+                    ),
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except DomainError as exc:
+                errors = [_refusal(request, exc)]
+                return await _draft_page(request, detail, errors, values, exc.status)
+            return Redirect(f"/manage/periods/{period.id}", status_code=303)
+
+        @get("/periods/{period_id:str}")
+        async def period(
+            self, request: Request[Any, Any, Any], period_id: FromPath[str]
+        ) -> Response[Any]:
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            return await _period_page(request, session, period_id, [])
+
+        @post("/periods/{period_id:str}/announce", status_code=303)
+        async def announce(
+            self, request: Request[Any, Any, Any], period_id: FromPath[str]
+        ) -> Response[Any]:
+            form = await request.form()
+            check_csrf(request, form.get(CSRF_FIELD))
+            session = current_session(request)
+            if session is None:
+                return Redirect(sign_in_url(request), status_code=303)
+            try:
+                await domain_of(request).periods.announce(
+                    period_id,
+                    managed=session.organisations_with(MANAGE),
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except DomainError as exc:
+                return await _period_page(
+                    request, session, period_id, [_refusal(request, exc)], exc.status
+                )
+            return Redirect(f"/manage/periods/{period_id}", status_code=303)
+
+    return DraftPages
+
+
+def _draft_form(
+    request: Request[Any, Any, Any],
+    session: Session,
+    errors: list[str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Response[Any]:
+    return page(
+        request,
+        "discussions/draft_new.html",
+        status_code=status_code,
+        organisations=session.organisations_with(MANAGE),
+        errors=errors,
+        values=values,
+    )
+
+
+async def _owned_draft(
+    request: Request[Any, Any, Any], session: Session, draft_id: uuid.UUID
+) -> DraftDetail:
+    domain = domain_of(request)
+    await domain.drafts.owned(draft_id, session.organisations_with(MANAGE))
+    return await domain.drafts.get(draft_id)
+
+
+async def _draft_page(
+    request: Request[Any, Any, Any],
+    draft: DraftDetail,
+    errors: list[str],
+    values: dict[str, str],
+    status_code: int = 200,
+) -> Response[Any]:
+    return page(
+        request,
+        "discussions/manage_draft.html",
+        status_code=status_code,
+        draft=draft,
+        periods=await _periods_of(request, draft.id),
+        errors=errors,
+        values=values,
+    )
+
+
+async def _period_page(
+    request: Request[Any, Any, Any],
+    session: Session,
+    period_id: str,
+    errors: list[str],
+    status_code: int = 200,
+) -> Response[Any]:
+    domain = domain_of(request)
+    period = await domain.periods.get(period_id)
+    draft = await _owned_draft(request, session, period.draft)
+    return page(
+        request,
+        "discussions/manage_period.html",
+        status_code=status_code,
+        period=period,
+        draft=draft,
+        errors=errors,
+        report=period.status == "report_published",
+    )
