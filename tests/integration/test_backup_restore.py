@@ -10,7 +10,6 @@ import base64
 import io
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,14 @@ from shared.cli.keys import ensure_keys
 from shared.db.migrate import migrate
 from shared.ledger.audit import audit_board
 from shared.ledger.merkle import leaf_hash
-from shared.localproc import PostgresProcess, free_port, start_postgres, start_redis, wait_listening
+from shared.localproc import (
+    PostgresProcess,
+    free_port,
+    granian_command,
+    start_postgres,
+    start_redis,
+    wait_listening,
+)
 from shared.tally.results import recompute_from_board
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body
 from tests.integration.polls.conftest import People
@@ -44,27 +50,13 @@ class PollsService:
             "VMESTE_DATA_DIR": str(folder),
             "VMESTE_REDIS_URL": redis_url,
             "VMESTE_RATE_LIMITS": "off",
-            "VMESTE_POLLS_PUBLIC_URL": self.url,
+            # The public name stays the same across the restore, as in production: it is part
+            # of every log's origin, so signed checkpoints keep verifying.
+            "VMESTE_POLLS_PUBLIC_URL": "https://polls.vmeste.test",
             **{f"VMESTE_{d.upper()}_DATABASE_URL": server.url(d) for d in DATABASES},
         }
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--factory",
-                "services.polls.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-                "--log-level",
-                "warning",
-            ],
+            granian_command("polls", "127.0.0.1", self.port),
             env=env,
             start_new_session=True,
         )
