@@ -124,7 +124,7 @@ def run_dev(
             say("Vmeste is running:")
             for name, port in options.ports.items():
                 say(f"  {name:<12} http://localhost:{port}/   (API docs: /schema)")
-            say(f"  sign in      http://localhost:{options.ports['polls']}/auth/dev")
+            say(f"  sign in      http://localhost:{options.ports['polls']}/auth/login")
             say(f"  data folder  {options.data_dir}")
             say("Press Ctrl-C to stop.")
             while not stopping:

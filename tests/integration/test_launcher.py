@@ -75,6 +75,10 @@ def test_dev_runs_both_services_with_its_own_redis_and_stops_cleanly(tmp_path: P
     try:
         output = _wait_running(proc)
         assert any("own redis-server" in line for line in output)
+        sign_in = next(line.split()[-1] for line in output if "sign in" in line)
+        people = httpx.get(sign_in, follow_redirects=True, timeout=10)
+        assert people.status_code == 200
+        assert "citizen-tyumen" in people.text  # the development provider's fixture people
         children = _children_of(proc.pid)
         assert len(children) >= 3  # redis-server and two granian servers
         for port in ports:
