@@ -21,10 +21,16 @@ from services.discussions.periods.domain import PeriodView
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
 from shared.web.problems import ProblemError, exception_handlers
-from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.errors import with_html_errors
-from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.pages import (
+    current_session,
+    gettext,
+    page,
+    sign_in_url,
+    signed_in_form,
+    ui_settings,
+)
 from shared.web.ui.refusals import problem_message
 from shared.web.ui.verify import check_tracking_code
 
@@ -112,11 +118,10 @@ def citizen_pages() -> type[Controller]:
         async def comment(
             self, request: Request[Any, Any, Any], period_id: FromPath[str]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             values = {
                 k: str(form.get(k) or "") for k in ("section", "stance", "text", "proposed_wording")
             }
@@ -176,11 +181,10 @@ def citizen_pages() -> type[Controller]:
         async def rate(
             self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             raw = str(form.get("rating") or "")
             try:
                 await domain_of(request).responses.rate(

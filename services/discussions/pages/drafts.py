@@ -24,8 +24,7 @@ from services.discussions.periods.domain import PeriodView
 from services.discussions.periods.tables import Period
 from shared.eligibility import Eligibility
 from shared.identity.session import Permission, Session
-from shared.web.ui.csrf import CSRF_FIELD, check_csrf
-from shared.web.ui.pages import current_session, gettext, page, sign_in_url
+from shared.web.ui.pages import current_session, gettext, page, sign_in_url, signed_in_form
 from shared.web.ui.refusals import problem_message
 
 __all__ = ("DRAFT_MESSAGES", "draft_pages")
@@ -100,11 +99,10 @@ def draft_pages() -> type[Controller]:
 
         @post("/drafts/new", status_code=303)
         async def create_draft(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             values = {
                 "organisation": _text(form, "organisation", 64),
                 "title": _text(form, "title", 300),
@@ -156,11 +154,10 @@ def draft_pages() -> type[Controller]:
         async def create_period(
             self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             detail = await _owned_draft(request, session, draft_id)
             values = {k: _text(form, k, 40) for k in ("starts_at", "ends_at", "min_age")}
             values["confirmed_only"] = "on" if form.get("confirmed_only") else ""
@@ -199,11 +196,10 @@ def draft_pages() -> type[Controller]:
         async def announce(
             self, request: Request[Any, Any, Any], period_id: FromPath[str]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            _, session = signed_in
             try:
                 await domain_of(request).periods.announce(
                     period_id,

@@ -16,8 +16,7 @@ from services.discussions.moderation.domain import Decision, PendingComment, Rej
 from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
 from services.discussions.responses.domain import Disposition
 from shared.identity.session import Permission
-from shared.web.ui.csrf import CSRF_FIELD, check_csrf
-from shared.web.ui.pages import current_session, page, sign_in_url
+from shared.web.ui.pages import current_session, page, sign_in_url, signed_in_form
 
 __all__ = ("official_pages",)
 
@@ -74,11 +73,10 @@ def official_pages() -> type[Controller]:
         async def decide(
             self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             reason = str(form.get("reason") or "")
             try:
                 await domain_of(request).moderation.decide(
@@ -97,11 +95,10 @@ def official_pages() -> type[Controller]:
         async def respond(
             self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             try:
                 await domain_of(request).responses.respond(
                     comment_id,

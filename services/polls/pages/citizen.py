@@ -20,10 +20,16 @@ from services.polls.polls.store import PollRecord
 from services.polls.web import polls_exception_handlers
 from shared.identity.session import Role
 from shared.ledger.receipt import ReceiptError, verify_receipt
-from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.errors import with_html_errors
-from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.pages import (
+    current_session,
+    gettext,
+    page,
+    sign_in_url,
+    signed_in_form,
+    ui_settings,
+)
 from shared.web.ui.refusals import issue_message, problem_message
 from shared.web.ui.verify import check_tracking_code
 
@@ -111,11 +117,10 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
         async def cast(
             self, request: Request[Any, Any, Any], poll_id: FromPath[str]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             poll = await domain.get(session, poll_id)
             fields = {key: form.getall(key) for key in form}
             answers = answers_from_form(poll.definition, fields)

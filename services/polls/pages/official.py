@@ -18,10 +18,16 @@ from services.polls.polls.domain import MANAGE, PollChanges, PollDraft
 from services.polls.polls.store import PollRecord
 from services.polls.web import polls_exception_handlers
 from shared.identity.session import Session
-from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_snippet
 from shared.web.ui.errors import with_html_errors
-from shared.web.ui.pages import current_session, gettext, page, sign_in_url, ui_settings
+from shared.web.ui.pages import (
+    current_session,
+    gettext,
+    page,
+    sign_in_url,
+    signed_in_form,
+    ui_settings,
+)
 from shared.web.ui.refusals import problem_message
 
 __all__ = ("official_pages",)
@@ -109,11 +115,10 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
 
         @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
         async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
             try:
                 pb_text = await _upload_text(form, "pb_file")
@@ -219,11 +224,10 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
         async def edit(
             self, request: Request[Any, Any, Any], poll_id: FromPath[str]
         ) -> Response[Any]:
-            form = await request.form()
-            check_csrf(request, form.get(CSRF_FIELD))
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
             poll = await domain.polls.managed(session, poll_id)
             fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
             fields["organisation"] = [poll.organisation]
@@ -261,11 +265,10 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
     async def _transition(
         request: Request[Any, Any, Any], poll_id: str, action: str
     ) -> Response[Any]:
-        form = await request.form()
-        check_csrf(request, form.get(CSRF_FIELD))
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        signed_in = await signed_in_form(request)
+        if isinstance(signed_in, Redirect):
+            return signed_in
+        form, session = signed_in
         try:
             if action == "schedule":
                 await domain.polls.schedule(session, poll_id)

@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
-from litestar.datastructures import Cookie
+from litestar.datastructures import Cookie, FormMultiDict
 from litestar.enums import MediaType
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from shared.identity.session import Permission, Role, Session
-from shared.web.ui.csrf import CSRF_FIELD, csrf_cookie, csrf_token
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_cookie, csrf_token
 from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
 
 __all__ = ("UiSettings", "current_session", "gettext", "page", "sign_in_url")
@@ -40,6 +40,18 @@ def ui_settings(request: Request[Any, Any, Any]) -> UiSettings:
 def current_session(request: Request[Any, Any, Any]) -> Session | None:
     user = request.scope.get("user")
     return user if isinstance(user, Session) else None
+
+
+async def signed_in_form(
+    request: Request[Any, Any, Any],
+) -> tuple[FormMultiDict, Session] | Redirect:
+    """A page form after its CSRF check, with the signer's session; or the way to sign in."""
+    form = await request.form()
+    check_csrf(request, form.get(CSRF_FIELD))
+    session = current_session(request)
+    if session is None:
+        return Redirect(sign_in_url(request), status_code=303)
+    return form, session
 
 
 def gettext(request: Request[Any, Any, Any], message: str) -> str:
