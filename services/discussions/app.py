@@ -81,7 +81,12 @@ def create_app(
         dependencies={**identity.dependencies, **dependencies()},
         middleware=[
             *identity.middleware,
-            RateLimitMiddleware(runtime.redis, RULES, enabled=settings.rate_limits),
+            RateLimitMiddleware(
+                runtime.redis,
+                RULES,
+                keys=identity.rate_limit_keys,
+                enabled=settings.rate_limits,
+            ),
         ],
         plugins=[discussions_pages(settings)],
         state={"discussions": discussions, "ledger": ledger},

@@ -78,7 +78,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan, *identity.lifespan, ledger.lifespan, scheduler.lifespan],
         middleware=[
             *identity.middleware,
-            RateLimitMiddleware(runtime.redis, RULES, enabled=settings.rate_limits),
+            RateLimitMiddleware(
+                runtime.redis,
+                RULES,
+                keys=identity.rate_limit_keys,
+                enabled=settings.rate_limits,
+            ),
         ],
         dependencies=identity.dependencies,
         plugins=[

@@ -4,6 +4,7 @@ identity = identity_components(settings, service="polls")
 build_app(..., route_handlers=[*identity.route_handlers, ...],
           middleware=identity.middleware, dependencies=identity.dependencies,
           lifespan=[..., *identity.lifespan], readiness=[..., *identity.readiness])
+RateLimitMiddleware(redis, RULES, keys=identity.rate_limit_keys)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from shared.identity.guards import current_session, optional_session
 from shared.identity.keys import KeyRing
 from shared.identity.middleware import IdentityMiddleware
 from shared.identity.provider import IdentityProvider
-from shared.identity.pseudonym import load_pepper
+from shared.identity.pseudonym import derived_secret, load_pepper
 from shared.identity.seed import seed_development
 from shared.identity.service import IdentityService
 from shared.identity.session import Session
@@ -38,6 +39,7 @@ from shared.identity.tables import TABLES
 from shared.identity.tokens import TokenService
 from shared.redis import create_redis
 from shared.web.health import ReadinessCheck
+from shared.web.ratelimit import RateLimitKeys
 
 __all__ = ("IdentityComponents", "identity_components")
 
@@ -50,6 +52,9 @@ class IdentityComponents(NamedTuple):
     dependencies: dict[str, Provide]
     lifespan: list[Lifespan]
     readiness: list[ReadinessCheck]
+    rate_limit_keys: RateLimitKeys
+    """Names the abuse counters in Redis by keyed hashes, from a secret derived from the
+    pepper (held by both services, never in Redis or a database)."""
 
 
 def _provide_session(request: ASGIConnection[Any, Any, Any, Any]) -> Session:
@@ -128,4 +133,5 @@ def identity_components(
         },
         lifespan=[lifespan],
         readiness=[("identity-database", lambda: database_ping(engine))],
+        rate_limit_keys=RateLimitKeys(derived_secret(pepper, "vmeste/ratelimit/secret/v1")),
     )

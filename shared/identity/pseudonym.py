@@ -18,7 +18,7 @@ from pathlib import Path
 from shared.config import MissingSettingError
 from shared.identity._files import locked_folder, write_secret
 
-__all__ = ("MIN_PEPPER_BYTES", "PEPPER_FILE", "load_pepper", "pseudonym")
+__all__ = ("MIN_PEPPER_BYTES", "PEPPER_FILE", "derived_secret", "load_pepper", "pseudonym")
 
 PEPPER_FILE = "pepper"
 MIN_PEPPER_BYTES = 32
@@ -27,6 +27,13 @@ MIN_PEPPER_BYTES = 32
 def pseudonym(pepper: bytes, oid: str) -> str:
     """The platform-wide pseudonym of an ESIA subject id."""
     return hmac.new(pepper, oid.encode(), hashlib.sha256).hexdigest()
+
+
+def derived_secret(pepper: bytes, label: str) -> bytes:
+    """A 32-byte secret for one other purpose (``label``), so that purpose never holds the
+    pepper itself. Labels contain a NUL byte, which no ESIA oid does: no derived secret is
+    ever someone's pseudonym."""
+    return hmac.new(pepper, b"\x00" + label.encode(), hashlib.sha256).digest()
 
 
 def _checked(name: str, value: bytes) -> bytes:

@@ -4,13 +4,21 @@ Litestar's own rate limiter counts per process; a citizen's requests spread over
 workers and pods, so the counters live in Redis and are bumped atomically by one Lua script
 for all the keys a request touches (its subject and its address). Redis is a fast path here
 too: while it is down, limits are not enforced (logged), and nothing else stops working.
+
+A counter's key never holds the subject or the address itself, only a keyed hash of it under
+a key that changes every UTC day (:class:`RateLimitKeys`): a Redis dump names nobody, and the
+counters of one person on two days cannot be linked. The secret behind the day keys is one
+the services hold and that never goes to Redis or a database (see ``identity_components``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,7 +33,7 @@ from redis.exceptions import RedisError
 from shared.web.headers import request_id
 from shared.web.problems import PROBLEM_MEDIA_TYPE
 
-__all__ = ("SIGN_IN_RULES", "Limit", "RateLimitMiddleware", "RateLimitRule")
+__all__ = ("SIGN_IN_RULES", "Limit", "RateLimitKeys", "RateLimitMiddleware", "RateLimitRule")
 
 _log = structlog.get_logger("vmeste.ratelimit")
 
@@ -45,6 +53,9 @@ end
 return {0, 0}
 """
 _REDIS_PAUSE_S = 5.0
+_DAY_LABEL = b"vmeste/ratelimit/v1"
+_DIGEST_HEX = 32
+_MIN_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,44 @@ class RateLimitRule:
     methods: frozenset[str]
     per_subject: Limit | None = None
     per_address: Limit | None = None
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class RateLimitKeys:
+    """Redis key names of the counters: ``rl:<rule>:<s|a>:<HMAC(day key, rule, kind, value)>``.
+
+    The day key is ``HMAC(secret, "vmeste/ratelimit/v1" 0x00 <UTC date>)``, so the key of a
+    subject or address is stable within a UTC day (its counters work) and unrelated across
+    days. Rule and kind go into the hash too: one person's cast and sign-in counters do not
+    share a name. A window that spans midnight UTC starts again at midnight.
+    """
+
+    def __init__(self, secret: bytes, clock: Callable[[], dt.datetime] = _utc_now) -> None:
+        if len(secret) < _MIN_SECRET_BYTES:
+            raise ValueError(f"the rate-limit secret must be at least {_MIN_SECRET_BYTES} bytes")
+        self._secret = secret
+        self._clock = clock
+        self._day: tuple[dt.date, bytes] | None = None
+
+    def day_key(self, day: dt.date) -> bytes:
+        cached = self._day
+        if cached is not None and cached[0] == day:
+            return cached[1]
+        key = hmac.new(
+            self._secret, _DAY_LABEL + b"\x00" + day.isoformat().encode(), hashlib.sha256
+        ).digest()
+        self._day = (day, key)
+        return key
+
+    def key(self, rule: str, kind: str, value: str) -> str:
+        """The counter of ``value`` (a subject for kind ``s``, an address for ``a``) today."""
+        day = self._clock().astimezone(dt.UTC).date()
+        message = f"{rule}\x00{kind}\x00{value}".encode()
+        digest = hmac.new(self.day_key(day), message, hashlib.sha256).hexdigest()
+        return f"rl:{rule}:{kind}:{digest[:_DIGEST_HEX]}"
 
 
 def _client_address(scope: Scope, trust_forwarded: bool) -> str:
@@ -82,10 +131,13 @@ class RateLimitMiddleware(ASGIMiddleware):
         self,
         redis: Redis,
         rules: Sequence[RateLimitRule],
+        *,
+        keys: RateLimitKeys,
         trust_forwarded: bool = False,
         enabled: bool = True,
     ) -> None:
         self._redis = redis
+        self._names = keys
         self._script = redis.register_script(_SCRIPT)
         self._rules = tuple(rules) if enabled else ()
         self._trust_forwarded = trust_forwarded
@@ -100,11 +152,11 @@ class RateLimitMiddleware(ASGIMiddleware):
             if method not in rule.methods or not rule.path.match(path):
                 continue
             if rule.per_subject is not None and user is not None:
-                keys.append(f"rl:{rule.name}:s:{user.sub}")
+                keys.append(self._names.key(rule.name, "s", str(user.sub)))
                 args += [rule.per_subject.requests, rule.per_subject.per_seconds]
             if rule.per_address is not None:
                 address = _client_address(scope, self._trust_forwarded)
-                keys.append(f"rl:{rule.name}:a:{address}")
+                keys.append(self._names.key(rule.name, "a", address))
                 args += [rule.per_address.requests, rule.per_address.per_seconds]
         return keys, args
 

@@ -1,10 +1,13 @@
-"""Rate limits hold across workers (one Redis counter), answer 429 with Retry-After, and stop
-nothing while Redis is down."""
+"""Rate limits hold across workers (one Redis counter), answer 429 with Retry-After, stop
+nothing while Redis is down, and leave in Redis no subject or address, only keyed hashes that
+change every UTC day."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -15,9 +18,10 @@ from redis.asyncio import Redis
 
 from shared.config import load_settings
 from shared.web.app import build_app
-from shared.web.ratelimit import Limit, RateLimitMiddleware, RateLimitRule
+from shared.web.ratelimit import Limit, RateLimitKeys, RateLimitMiddleware, RateLimitRule
 from tests.harness.asgi import app_client
 from tests.harness.processes import RedisProcess
+from tests.harness.redis_dump import redis_dump, strings_in
 
 RULES = (
     RateLimitRule(
@@ -56,14 +60,31 @@ class _SignedIn(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def _app(redis: Redis, who: str) -> Litestar:
+SECRET = b"s" * 32
+SUB = "9c1d4e7f0a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5"
+
+
+def _today() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _app(
+    redis: Redis,
+    who: str,
+    *,
+    trust_forwarded: bool = False,
+    clock: Callable[[], dt.datetime] = _today,
+) -> Litestar:
     settings = load_settings({"VMESTE_REDIS_URL": "redis://unused"})
+    limits = RateLimitMiddleware(
+        redis, RULES, keys=RateLimitKeys(SECRET, clock=clock), trust_forwarded=trust_forwarded
+    )
     return build_app(
         service="test",
         version="0",
         settings=settings,
         route_handlers=[_cast, _other],
-        middleware=[_SignedIn(who), RateLimitMiddleware(redis, RULES)],
+        middleware=[_SignedIn(who), limits],
     )
 
 
@@ -117,3 +138,38 @@ async def test_requests_go_through_while_redis_is_down(
         assert codes == [201] * 6
     finally:
         redis_server.restart()
+
+
+async def test_redis_holds_no_subject_or_address_only_keyed_hashes(
+    redis: Redis, redis_url: str
+) -> None:
+    forwarded = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}
+    async with app_client(_app(redis, SUB, trust_forwarded=True)) as client:
+        codes = [(await client.post("/cast", headers=forwarded)).status_code for _ in range(4)]
+    assert codes == [201, 201, 201, 429]
+    dump = await redis_dump(redis_url)
+    assert len(dump) == 2
+    for entry in dump:
+        assert re.fullmatch(r"rl:cast:[sa]:[0-9a-f]{32}", entry.key), entry.key
+        assert entry.value.isdigit()
+    found = strings_in(dump, SUB, SUB[:16], "203.0.113.7", "203.0.113", "10.0.0.1", "127.0.0.1")
+    assert found == []
+    # Without the secret a reader cannot confirm a guess either: today's name of the address
+    # is a keyed hash, not a plain one.
+    plain = hashlib.sha256(b"203.0.113.7").hexdigest()[:32]
+    assert not any(plain in entry.key for entry in dump)
+
+
+async def test_counters_of_two_days_have_unrelated_names(redis: Redis, redis_url: str) -> None:
+    day = [dt.datetime(2026, 11, 27, 23, 59, tzinfo=dt.UTC)]
+    async with app_client(_app(redis, SUB, clock=lambda: day[0])) as client:
+        codes = [(await client.post("/cast")).status_code for _ in range(4)]
+        assert codes == [201, 201, 201, 429]
+        first_day = {entry.key for entry in await redis_dump(redis_url)}
+        day[0] = dt.datetime(2026, 11, 28, 0, 0, tzinfo=dt.UTC)
+        assert (await client.post("/cast")).status_code == 201
+    second_day = {entry.key for entry in await redis_dump(redis_url)} - first_day
+    assert len(first_day) == 2
+    assert len(second_day) == 2
+    suffixes = {key.rsplit(":", 1)[1] for key in first_day}
+    assert not suffixes & {key.rsplit(":", 1)[1] for key in second_day}

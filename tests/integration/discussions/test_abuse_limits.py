@@ -1,4 +1,5 @@
-"""A citizen commenting faster than a person writes is told to wait; others are unaffected."""
+"""A citizen commenting faster than a person writes is told to wait; others are unaffected;
+the counters in Redis name neither the person nor the address."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from services.discussions.app import create_app
 from services.discussions.settings import DiscussionsSettings
 from shared.config import Settings
 from tests.harness.asgi import app_client
+from tests.harness.redis_dump import redis_dump, strings_in
+from tests.harness.sign_in import sign_in
 from tests.integration.discussions._support import comment, open_period
 from tests.integration.discussions.conftest import People
 
@@ -31,3 +34,27 @@ async def test_sixth_comment_within_a_minute_gets_429(
         assert refused.headers["content-type"] == "application/problem+json"
         assert int(refused.headers["retry-after"]) >= 1
         assert (await comment(client, period_id, other, "Моё мнение")).status_code == 201
+
+
+async def test_redis_names_nobody_after_sign_in_comments_and_sign_out(
+    settings: Settings, options: DiscussionsSettings, people: People, redis_url: str
+) -> None:
+    async with Redis.from_url(redis_url) as redis:
+        await redis.flushall()
+    limited = dataclasses.replace(settings, rate_limits=True)
+    async with app_client(create_app(limited, options)) as client:
+        token = await sign_in(client, "citizen-tyumen")
+        sub = (await client.get("/me")).json()["sub"]
+        client.cookies.clear()
+        _, period_id = await open_period(client, people.official())
+        writer = people.citizen(sub=sub)
+        codes = [
+            (await comment(client, period_id, writer, f"Мысль {n}")).status_code for n in range(6)
+        ]
+        assert codes == [201] * 5 + [429]
+        out = await client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert out.status_code == 204
+    dump = await redis_dump(redis_url)
+    names = {entry.key.rsplit(":", 1)[0] for entry in dump if entry.key.startswith("rl:")}
+    assert {"rl:sign-in:a", "rl:comment:s", "rl:comment:a"} <= names
+    assert strings_in(dump, sub, sub[:16], sub[-16:], "127.0.0.1") == []
