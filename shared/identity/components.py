@@ -37,6 +37,7 @@ from shared.identity.session import Session
 from shared.identity.sessions import SessionStore
 from shared.identity.tables import TABLES
 from shared.identity.tokens import TokenService
+from shared.periodic import background_lifespan, run_periodically
 from shared.redis import create_redis
 from shared.web.health import ReadinessCheck
 from shared.web.ratelimit import RateLimitKeys
@@ -71,6 +72,7 @@ def identity_components(
     service: str,
     environ: Mapping[str, str] = os.environ,
     pooled: bool = True,
+    cleanup_interval_s: float = 60.0,
 ) -> IdentityComponents:
     """Sign-in for ``service`` (polls or discussions). Fails fast on missing keys, pepper or
     ESIA settings; in development it creates keys and pepper on first start.
@@ -79,6 +81,9 @@ def identity_components(
     class), so a process serves one identity database. A test running two apps at once in
     one process passes ``pooled=False`` for the later one: PostgreSQL connections are then
     opened per query in whichever event loop asks, instead of borrowing another loop's pool.
+
+    While the app runs, expired sign-in sessions are deleted every ``cleanup_interval_s``
+    (every replica does it; deleting is idempotent).
     """
     dev = settings.is_dev
     keys_dir = settings.security.keys_dir
@@ -94,14 +99,15 @@ def identity_components(
         provider = EsiaProvider(EsiaSettings.from_env(callback, environ), http)
     else:
         provider = DevIdentityProvider()
+    sessions = SessionStore(
+        redis,
+        session_lifetime=dt.timedelta(minutes=settings.security.session_minutes),
+        refresh_lifetime=dt.timedelta(hours=settings.security.refresh_hours),
+    )
     identity = IdentityService(
         provider=provider,
         tokens=TokenService(keys, lifetime=dt.timedelta(minutes=settings.security.session_minutes)),
-        sessions=SessionStore(
-            redis,
-            session_lifetime=dt.timedelta(minutes=settings.security.session_minutes),
-            refresh_lifetime=dt.timedelta(hours=settings.security.refresh_hours),
-        ),
+        sessions=sessions,
         pepper=pepper,
     )
 
@@ -131,7 +137,15 @@ def identity_components(
             "session": Provide(_provide_session, sync_to_thread=False),
             "optional_session": Provide(_provide_optional_session, sync_to_thread=False),
         },
-        lifespan=[lifespan],
+        lifespan=[
+            lifespan,
+            background_lifespan(
+                "session-cleanup",
+                lambda stop: run_periodically(
+                    sessions.delete_expired, cleanup_interval_s, stop, "expired session cleanup"
+                ),
+            ),
+        ],
         readiness=[("identity-database", lambda: database_ping(engine))],
         rate_limit_keys=RateLimitKeys(derived_secret(pepper, "vmeste/ratelimit/secret/v1")),
     )

@@ -11,6 +11,12 @@ sign-out is refused by every replica from the moment its Redis write is done. Wh
 unreachable, or was restarted and lost the set (the marker is gone), the database answers and
 the set is rebuilt from it. The marker expires every minute, so even a revocation whose Redis
 write failed is picked up within a minute.
+
+A session's row keeps the person's attributes only while it can still be refreshed: sign-out
+strips it down to a revocation (session id and time, nothing about the person), and
+:meth:`SessionStore.delete_expired`, run every minute, deletes rows whose refresh cookie has
+expired and revocations that no token can outlive any more. The sign-in time is kept to the
+minute. Redis holds session ids only (random, and the rows they name say nobody's name).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from typing import Any
 
 import msgspec
 import structlog
@@ -30,6 +37,16 @@ from redis.exceptions import RedisError
 from shared.identity.tables import RefreshToken
 
 __all__ = ("RefreshRefusedError", "SessionRecord", "SessionStore")
+
+# What a signed-out row holds instead of the person: it stays only as a revocation.
+_SIGNED_OUT: dict[str, Any] = {
+    "token_hash": "",  # no refresh secret hashes to this: the cookie is dead
+    "sub": "",
+    "trusted": False,
+    "birth_date": dt.date.min,
+    "oktmo": "",
+    "region": "",
+}
 
 _REVOKED = "vmeste:identity:revoked:"
 _LOADED = "vmeste:identity:revocations-loaded"
@@ -65,6 +82,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _to_minute(at: dt.datetime) -> dt.datetime:
+    return at.replace(second=0, microsecond=0)
+
+
 class SessionStore:
     def __init__(
         self,
@@ -87,7 +108,8 @@ class SessionStore:
         """A new sign-in session and its refresh cookie value (``sid.secret``)."""
         sid = secrets.token_urlsafe(16)
         secret = secrets.token_urlsafe(32)
-        now = _now()
+        # To the minute, and the expiry from it, so neither column tells the second of sign-in.
+        now = _to_minute(_now())
         await RefreshToken.insert(
             RefreshToken(
                 session_id=sid,
@@ -157,16 +179,59 @@ class SessionStore:
         return sid
 
     async def revoke(self, sid: str) -> None:
-        """Sign out: the database first (the authority), then the fast path."""
-        await RefreshToken.update({RefreshToken.revoked_at: _now()}).where(
-            (RefreshToken.session_id == sid) & RefreshToken.revoked_at.is_null()
+        """Sign out: the database first (the authority), then the fast path.
+
+        The row loses everything about the person and its refresh secret; what stays is the
+        revocation, until no token of the session can still be valid (see delete_expired).
+        A session whose row is already gone (its refresh cookie expired) gets a bare
+        revocation row, since its last token may still be valid for a while.
+        """
+        now = _now()
+        columns = {getattr(RefreshToken, name): value for name, value in _SIGNED_OUT.items()}
+        revoked = await (
+            RefreshToken.update(
+                {
+                    **columns,
+                    RefreshToken.created_at: _to_minute(now),
+                    RefreshToken.expires_at: now,
+                    RefreshToken.revoked_at: now,
+                }
+            )
+            .where((RefreshToken.session_id == sid) & RefreshToken.revoked_at.is_null())
+            .returning(RefreshToken.session_id)
         )
+        if not revoked and not await RefreshToken.exists().where(RefreshToken.session_id == sid):
+            try:
+                await RefreshToken.insert(
+                    RefreshToken(
+                        session_id=sid,
+                        **_SIGNED_OUT,
+                        created_at=_to_minute(now),
+                        expires_at=now,
+                        revoked_at=now,
+                    )
+                )
+            except Exception:
+                # A concurrent sign-out of the same session wrote it first: revoked either way.
+                if not await self._revoked_in_database(sid):
+                    raise
         if self._redis_usable():
             try:
                 await self._redis.set(_REVOKED + sid, b"1", ex=self._revocation_ttl())
             except (RedisError, OSError):
                 self._redis_failed()
                 _log.warning("revocation not written to redis", error="redis unavailable")
+
+    async def delete_expired(self) -> None:
+        """Delete rows nobody needs any more: sessions whose refresh cookie has expired (a
+        token of theirs that is still valid was never revoked, and a missing row says exactly
+        that), and revocations older than any token of their session can live."""
+        now = _now()
+        horizon = now - dt.timedelta(seconds=self._revocation_ttl())
+        await RefreshToken.delete().where(
+            (RefreshToken.revoked_at.is_null() & (RefreshToken.expires_at <= now))
+            | (RefreshToken.revoked_at.is_not_null() & (RefreshToken.revoked_at <= horizon))
+        )
 
     async def is_revoked(self, sid: str) -> bool:
         if not self._redis_usable():

@@ -59,17 +59,22 @@ def settings_for(tmp_path: Path, identity_url: str, redis_url: str) -> Callable[
 
 @pytest.fixture
 def make_app(settings_for: Callable[..., Settings]) -> AppFactory:
-    """``make_app(service="polls", environ=..., **settings overrides)``."""
+    """``make_app(service="polls", environ=..., cleanup_interval_s=..., **settings overrides)``."""
 
     def make(
         service: str = "polls",
         environ: Mapping[str, str] | None = None,
         pooled: bool = True,
+        cleanup_interval_s: float = 60.0,
         **overrides: str,
     ) -> Litestar:
         settings = settings_for(**overrides)
         identity = identity_components(
-            settings, service=service, environ=environ or {}, pooled=pooled
+            settings,
+            service=service,
+            environ=environ or {},
+            pooled=pooled,
+            cleanup_interval_s=cleanup_interval_s,
         )
         return build_app(
             service=service,
