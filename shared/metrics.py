@@ -14,6 +14,7 @@ __all__ = (
     "INTEGRATOR_LAST_ROUND",
     "INTEGRATOR_PENDING",
     "INTEGRATOR_ROUND_SECONDS",
+    "POOLED_BALLOTS",
     "RECEIPTS",
     "RECEIPT_TO_CHECKPOINT_SECONDS",
     "REFUSALS",
@@ -61,4 +62,11 @@ CHECKPOINT_SIZE = Gauge(
     "Tree size of the latest checkpoint this replica signed, per log.",
     ["service", "log"],
     multiprocess_mode="max",
+)
+POOLED_BALLOTS = Gauge(
+    "vmeste_pooled_ballots",
+    "Accepted ballots waiting in the pool to be mixed into their logs, all polls together, "
+    "as the integrator's last round found them.",
+    ["service"],
+    multiprocess_mode="mostrecent",
 )

@@ -11,11 +11,12 @@ from redis.commands.core import AsyncScript
 
 __all__ = ("Scripts", "create_redis", "redis_ping")
 
-# One script so test-and-set of many voter tags costs one round trip for a whole batch.
+# One script so test-and-set of many voter tags costs one round trip for a whole batch. The
+# keys expire at one absolute time (EXAT), so no key's TTL tells when it was set.
 _GATE_MANY = """
 local out = {}
 for i, key in ipairs(KEYS) do
-  out[i] = redis.call('SET', key, ARGV[1], 'NX', 'EX', ARGV[2]) and 1 or 0
+  out[i] = redis.call('SET', key, '1', 'NX', 'EXAT', ARGV[i]) and 1 or 0
 end
 return out
 """

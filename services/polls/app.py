@@ -9,6 +9,7 @@ from litestar import Litestar
 from services.polls.casting.batching import RedisGate
 from services.polls.casting.domain import CastService
 from services.polls.casting.http import casting_controller
+from services.polls.casting.mixing import Mixer
 from services.polls.casting.store import CastStore
 from services.polls.logs import poll_logs_controller
 from services.polls.pages import polls_pages
@@ -45,11 +46,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     runtime, lifespan = runtime_lifespan("polls", settings, TABLES)
     keys_dir = settings.security.keys_dir
+    secret = ServiceSecret.load_or_create(keys_dir)
+    ledger_store = LedgerStore(LEDGER, runtime.engine)
+    mixer = Mixer(ledger_store, secret)
     ledger = LogService(
-        LedgerStore(LEDGER, runtime.engine),
+        ledger_store,
         load_log_keys(keys_dir, "polls"),
         log_origin_prefix(settings),
         LEASE,
+        feeder=mixer,
     )
     poll_store = PollStore()
     polls = PollService(poll_store)
@@ -59,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         polls=poll_store,
         store=CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine)),
         gate=RedisGate(runtime.redis, runtime.scripts),
-        secret=ServiceSecret.load_or_create(keys_dir),
+        secret=secret,
     )
     scheduler = Scheduler(poll_store, ledger, Lease(LEASE, "poll-scheduler"))
     identity = identity_components(settings, service="polls")

@@ -1,8 +1,12 @@
 """The polls' ballot logs over HTTP: the shared log endpoints, told what each poll's board holds.
 
-Ballot entries carry free-text answers verbatim, so for a poll with a free-text question the
-entries and the board download are served only to the poll's organisation and to auditors;
-checkpoints, proofs, tracking-code checks and keys stay public for every poll.
+While a poll is open its entries and its board are served to nobody (409 ``poll-still-open``):
+ballots enter the log in mixed batches, and publishing them before the close would still let
+anyone who knows when a person voted narrow their ballot down to a batch and, over the vote,
+read the running tally. Checkpoints, inclusion proofs for a named entry hash, consistency
+proofs, tracking-code checks and keys stay public throughout. After the close, ballot entries
+carry free-text answers verbatim, so for a poll with a free-text question the entries and the
+board are served only to the poll's organisation and to auditors.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from services.polls.errors import conflict
 from services.polls.polls.domain import may_see_entries
 from services.polls.polls.store import PollStore
+from services.polls.web import polls_exception_handlers
 from shared.identity.guards import optional_session
 from shared.ledger.board import BoardCertificate
 from shared.ledger.http import LogDescription, log_controller
@@ -24,6 +30,7 @@ from shared.ledger.service import LogService
 __all__ = ("poll_logs_controller",)
 
 _ENTRY_HANDLERS = frozenset({"board", "entries"})
+_NOT_PUBLISHED = frozenset({"scheduled", "open"})
 
 
 def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controller]:
@@ -44,6 +51,15 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
         if handler.handler_name not in _ENTRY_HANDLERS:
             return
         poll = await polls.get(str(connection.path_params.get("log_id", "")))
+        if poll is not None and poll.status in _NOT_PUBLISHED:
+            raise conflict(
+                "poll-still-open",
+                "Ballots not published yet",
+                "A poll's ballots are published when it closes, at "
+                f"{poll.closes_at.isoformat()}; until then its checkpoints and inclusion "
+                "proofs are public, and 'check my ballot' works with your tracking code.",
+                publishes_at=poll.closes_at.isoformat(),
+            )
         if poll is not None and not may_see_entries(optional_session(connection), poll):
             raise PermissionDeniedException(
                 detail="this poll's ballots hold free-text answers: only its organisation "
@@ -54,5 +70,6 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
 
     class PollLogController(base):  # type: ignore[valid-type,misc]
         guards = [entries_guard]  # noqa: RUF012 - Litestar reads it as a class attribute
+        exception_handlers = polls_exception_handlers
 
     return PollLogController

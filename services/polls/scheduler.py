@@ -6,7 +6,8 @@ idempotent step by step, so a replica that dies mid-way leaves work the next hol
 
 1. status ``open → closed`` (on PostgreSQL this waits for casts committing right now, which
    hold a share lock on the poll row; after it no ballot can land in the log);
-2. close the log, integrate everything accepted;
+2. close the log; the mixer moves the whole pool into it as the last batch (at least the
+   poll's anonymity batch, unless the poll has fewer ballots), and it is integrated;
 3. recompute the results from the log's entries (never from counters), exactly as an auditor
    does from the board, and sign the tally certificate bound to the final checkpoint;
 4. status ``closed → tallied`` with the results bytes and the certificate.
@@ -61,7 +62,8 @@ class Scheduler:
         if poll is None or poll.status != "closed":
             return
         await self.ledger.store.close_log(poll_id)
-        await self.ledger.integrate_now(poll_id)
+        # Everything still pooled goes in now, as the last mixed batch (casting.mixing).
+        await self.ledger.integrate_now(poll_id, drained=True)
         size = (await self.ledger.store.head(poll_id)).size
         entries = await self.ledger.store.entries(poll_id, 0, size)
         results = recompute_from_board(poll.definition_bytes, entries)

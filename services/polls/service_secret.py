@@ -7,7 +7,11 @@ folder is a mounted Kubernetes Secret). From it, by HMAC-SHA256 with distinct la
   same person has unrelated tags in different polls and nobody without the secret can
   compute a tag from a subject;
 * the **seal key** of each participation row, which encrypts the voter's original receipt
-  details (see :mod:`services.polls.casting.sealing`).
+  details (see :mod:`services.polls.casting.sealing`);
+* the **pool key** of each poll, which seals the ballots waiting in the pool (see
+  :mod:`services.polls.casting.pooling`);
+* the **gate key**, which turns a voter into the Redis gate's key: unrelated to the voter tag,
+  so a Redis dump and a database dump cannot be joined on it.
 """
 
 from __future__ import annotations
@@ -69,3 +73,10 @@ class ServiceSecret:
 
     def seal_key(self, voter_tag: str) -> bytes:
         return self._derive("vmeste/polls/receipt-seal/v1", voter_tag.encode())
+
+    def pool_key(self, poll_id: str) -> bytes:
+        return self._derive("vmeste/polls/pool-seal/v1", poll_id.encode())
+
+    def gate_tag(self, poll_id: str, sub: str) -> str:
+        """The voter's key in the Redis gate: a keyed hash no other store shares."""
+        return self._derive("vmeste/polls/redis-gate/v1", f"{poll_id}\n{sub}".encode()).hex()[:32]

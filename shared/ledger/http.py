@@ -73,12 +73,23 @@ class EntriesPage(msgspec.Struct, kw_only=True):
     """Start of the next page, or null at the end of the integrated log."""
 
 
+class PoolState(msgspec.Struct, kw_only=True):
+    waiting: int
+    """Ballots of the poll waiting in the pool now."""
+    batch: int
+    """The poll's anonymity batch k: the ballot enters the log mixed with at least k others
+    (fewer only if the whole poll has fewer ballots)."""
+
+
 class TrackingResult(msgspec.Struct, kw_only=True):
     tracking_code: str
-    entry_hash: str
+    entry_hash: str | None
+    """Hex leaf hash; null while the ballot waits in the pool (the receipt holds it)."""
     status: str
-    """"included" once in a signed checkpoint, "accepted" while waiting for the integrator."""
+    """"included" once in a signed checkpoint, "accepted" while waiting for the integrator,
+    "pooled" while a ballot waits in its poll's pool to be mixed into the log."""
     inclusion: InclusionProof | None = None
+    pool: PoolState | None = None
 
 
 class VerifierKeys(msgspec.Struct, kw_only=True):
@@ -210,6 +221,14 @@ def log_controller(
                 ) from None
             found = await ledger.store.find_by_hash_range(log_id, low, high)
             if not found:
+                held = await ledger.feeder.find(log_id, canonical) if ledger.feeder else None
+                if held is not None:
+                    return TrackingResult(
+                        tracking_code=canonical,
+                        entry_hash=None,
+                        status="pooled",
+                        pool=PoolState(waiting=held.waiting, batch=held.batch),
+                    )
                 raise _not_found("No entry has this tracking code in this log.")
             entry_hash = found[0]
             try:

@@ -1,8 +1,9 @@
 """The single integrator of a service's logs: leaf indices, tree nodes, signed checkpoints.
 
 Exactly one replica integrates at a time (a database lease); the others stand by and take
-over within the lease's time to live if the holder dies. While entries arrive, every log with
-new entries gets a new signed checkpoint each round (a fraction of a second apart).
+over within the lease's time to live if the holder dies. Each round first lets the service's
+feeder, if any, hand over what is ready (the polls' mixer moves pooled ballots into their logs
+in mixed batches); then every log with new entries gets one new signed checkpoint.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
@@ -18,7 +21,7 @@ from shared.lease import Lease
 from shared.ledger.store import Head, LedgerStore
 from shared.periodic import run_periodically
 
-__all__ = ("MAX_BATCH", "CheckpointSigner", "Integrator", "RoundObserver")
+__all__ = ("MAX_BATCH", "CheckpointSigner", "Feeder", "Held", "Integrator", "RoundObserver")
 
 CheckpointSigner = Callable[[str, Head], str]
 """Given a log id and its new head, return the signed checkpoint note."""
@@ -33,6 +36,33 @@ it signed, and how many entries it integrated."""
 _log = structlog.get_logger("vmeste.integrator")
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What may be said of an accepted entry a feeder still holds back."""
+
+    waiting: int
+    """Entries of its log held back now."""
+    batch: int
+    """The fewest entries it will enter the log together with."""
+
+
+class Feeder(Protocol):
+    """Holds accepted entries back from the logs until they may be published."""
+
+    async def feed(self) -> dict[str, list[bytes]]:
+        """Hand over what is ready as pending log entries; returns their leaf hashes per log.
+        Called once per round, only by the lease holder."""
+        ...  # pragma: no cover - protocol
+
+    async def waiting(self, log_id: str) -> int:
+        """Accepted entries of the log not yet handed over."""
+        ...  # pragma: no cover - protocol
+
+    async def find(self, log_id: str, tracking_code: str) -> Held | None:
+        """The held-back entry with this (canonical) tracking code, if there is one."""
+        ...  # pragma: no cover - protocol
+
+
 class Integrator:
     def __init__(
         self,
@@ -41,13 +71,17 @@ class Integrator:
         sign: CheckpointSigner,
         interval_s: float = 0.25,
         observe: RoundObserver | None = None,
+        feeder: Feeder | None = None,
     ) -> None:
         self.store = store
         self.lease = lease
         self.sign = sign
         self.interval_s = interval_s
         self.observe = observe
+        self.feeder = feeder
         self.holding = False
+        self.fed: dict[str, list[bytes]] = {}
+        """What the feeder handed over in the latest round (leaf hashes per log)."""
 
     async def run_once(self) -> list[tuple[str, Head]]:
         """One round: integrate every log with pending entries, if this replica holds the
@@ -56,6 +90,7 @@ class Integrator:
         if not self.holding:
             return []
         started = time.monotonic()
+        self.fed = await self.feeder.feed() if self.feeder is not None else {}
         advanced: list[tuple[str, Head]] = []
         integrated = 0
         for log_id in await self.store.pending_logs():

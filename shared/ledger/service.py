@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from litestar import Litestar
 from shared.lease import Lease
 from shared.ledger.certificate import TallyCertificate, issue_certificate
 from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
-from shared.ledger.integrator import MAX_BATCH, Integrator
+from shared.ledger.integrator import MAX_BATCH, Feeder, Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
 from shared.ledger.store import Head, LedgerStore
@@ -38,6 +38,8 @@ from shared.metrics import (
 from shared.periodic import background_lifespan
 
 __all__ = ("IssuedReceipt", "LogService", "load_log_keys")
+
+_ISSUED_MAX = 200_000
 
 
 def load_log_keys(keys_dir: Path, service: str) -> KeyRing:
@@ -64,6 +66,7 @@ class LogService:
         origin_prefix: str,
         lease_table: Any,
         interval_s: float = 0.5,
+        feeder: Feeder | None = None,
     ) -> None:
         self.store = store
         self.keys = keys
@@ -75,10 +78,15 @@ class LogService:
             self.sign_checkpoint,
             interval_s,
             observe=self._observe_round,
+            feeder=feeder,
         )
+        self.feeder = feeder
         # Monotonic issue times of this replica's recent receipts, per log, oldest first:
         # the integrator, when it runs here, reports how long they waited for a checkpoint.
         self._waiting: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
+        # With a feeder, entries reach the log out of receipt order: issue times by entry hash
+        # (only in this process's memory, bounded; the oldest are forgotten first).
+        self._issued: OrderedDict[bytes, float] = OrderedDict()
 
     def origin(self, log_id: str) -> str:
         return f"{self.origin_prefix}/{log_id}"
@@ -93,7 +101,12 @@ class LogService:
         """The signed receipt; issue it only after the entry's transaction committed."""
         receipt = Receipt(self.origin(log_id), entry_hash, accepted_at)
         note = issue_receipt(receipt, self.keys.active)
-        self._waiting[log_id].append(time.monotonic())
+        if self.feeder is None:
+            self._waiting[log_id].append(time.monotonic())
+        else:
+            self._issued[entry_hash] = time.monotonic()
+            if len(self._issued) > _ISSUED_MAX:
+                self._issued.popitem(last=False)
         RECEIPTS.labels(self.service).inc()
         return IssuedReceipt(note, receipt.tracking_code, entry_hash, accepted_at)
 
@@ -105,9 +118,17 @@ class LogService:
         INTEGRATOR_ROUND_SECONDS.labels(self.service).observe(now - started)
         INTEGRATOR_PENDING.labels(self.service).set(integrated)
         delay = RECEIPT_TO_CHECKPOINT_SECONDS.labels(self.service)
+        if self.feeder is not None:
+            # Everything fed this round was integrated this round (one batch per log, far
+            # under MAX_BATCH), so its receipts' wait ends now.
+            for hashes in self.integrator.fed.values():
+                for entry_hash in hashes:
+                    issued = self._issued.pop(entry_hash, None)
+                    if issued is not None:
+                        delay.observe(now - issued)
         for log_id, head in advanced:
             CHECKPOINT_SIZE.labels(self.service, log_id).set(head.size)
-            if integrated >= MAX_BATCH:
+            if self.feeder is not None or integrated >= MAX_BATCH:
                 continue  # a backlog: this round may have left some earlier receipts behind
             # Receipts issued before the round began were committed before it began, so this
             # round integrated them all.
@@ -123,7 +144,7 @@ class LogService:
     async def certify(self, log_id: str, results: bytes, now: dt.datetime) -> str:
         """Integrate everything accepted, checkpoint it, and sign a tally certificate binding
         that final checkpoint to ``results``. Call only once the log is closed."""
-        await self.integrate_now(log_id)
+        await self.integrate_now(log_id, drained=True)
         head = await self.store.head(log_id)
         latest = await self.store.latest_checkpoint(log_id)
         if latest is None or latest[0] != head.size:
@@ -133,12 +154,15 @@ class LogService:
             TallyCertificate.for_results(checkpoint, results, now), self.keys.active
         )
 
-    async def integrate_now(self, log_id: str) -> None:
+    async def integrate_now(self, log_id: str, *, drained: bool = False) -> None:
         """Integrate the log's pending entries at once if this replica holds the lease, else
-        wait for the holder to catch up (it runs every interval)."""
+        wait for the holder to catch up (it runs every interval). With ``drained``, wait
+        until the feeder has handed over everything of the log too (a closed poll's pool)."""
         for _ in range(200):
             await self.integrator.run_once()
-            if not await self.store.has_pending(log_id):
+            if not await self.store.has_pending(log_id) and (
+                not drained or self.feeder is None or await self.feeder.waiting(log_id) == 0
+            ):
                 return
             await asyncio.sleep(self.integrator.interval_s)
         raise TimeoutError("the integrator did not catch up; is a replica holding the lease?")

@@ -266,9 +266,11 @@ class LedgerStore:
     # --- checkpoints -------------------------------------------------------------------
 
     async def save_checkpoint(self, log_id: str, head: Head, note: str, now: dt.datetime) -> None:
+        """Store a signed checkpoint; its time is kept to the minute, like every time that
+        touches entries (a ballot's batch is dated no finer than its minute)."""
         await self.t.checkpoint.insert(
             self.t.checkpoint(
-                log_id=log_id, size=head.size, root=head.root, note=note, signed_at=now
+                log_id=log_id, size=head.size, root=head.root, note=note, signed_at=_minute(now)
             )
         )
 

@@ -45,11 +45,13 @@ class RedisGate:
         self._pending: list[tuple[str, int, asyncio.Future[bool | None]]] = []
         self._drain: asyncio.Task[None] | None = None
 
-    async def claim(self, key: str, ttl_s: int) -> bool | None:
+    async def claim(self, key: str, expire_at: int) -> bool | None:
+        """Claim ``key`` until ``expire_at`` (Unix seconds; one time for every key of a poll,
+        so a key's remaining TTL does not date the cast)."""
         if time.monotonic() < self._down_until:
             return None
         future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
-        self._pending.append((key, ttl_s, future))
+        self._pending.append((key, expire_at, future))
         if self._drain is None:
             self._drain = asyncio.create_task(self._run(), name="redis-gate")
         return await future
@@ -72,7 +74,7 @@ class RedisGate:
                 try:
                     raw = await self._scripts.gate_many(
                         keys=[key for key, _, _ in batch],
-                        args=[1, max(ttl for _, ttl, _ in batch)],
+                        args=[at for _, at, _ in batch],
                     )
                     answers = [bool(r) for r in raw]
                 except (RedisError, OSError) as exc:

@@ -1,12 +1,18 @@
 """Casting a ballot: the hot path, in the order the architecture fixes.
 
 1. (authenticated by the HTTP layer) poll open; voter eligible; answers valid;
-2. ``voter_tag = HMAC(poll key, sub)``; a Redis ``SET NX`` gate on the tag, batched with the
-   concurrent casts' gates into one script call, turns repeats away cheaply;
+2. ``voter_tag = HMAC(poll key, sub)``; a Redis ``SET NX`` gate on another keyed hash of the
+   voter, batched with the concurrent casts' gates into one script call, turns repeats away
+   cheaply;
 3. one transaction (shared with concurrent casts: group commit) writes the participation row,
-   whose ``UNIQUE (poll_id, voter_tag)`` is the authority, and the ballot as a log entry with
-   no link to it and a minute-truncated time;
-4. only after the commit, the signed receipt and its tracking code.
+   whose ``UNIQUE (poll_id, voter_tag)`` is the authority, and the ballot into the pool,
+   sealed and padded, with no time and no link to the participation row;
+4. only after the commit, the signed receipt (the future leaf hash, accepted-at to the minute)
+   and its tracking code;
+5. later, the mixer moves pooled ballots into the log in batches of at least the poll's
+   anonymity batch (:mod:`services.polls.casting.mixing`).
+
+Nothing on this path logs the subject, the client address or the voter tag.
 
 If Redis is down or was flushed the gate answers "unknown" or "new", and the UNIQUE
 constraint alone decides: nobody is ever counted twice.
@@ -17,10 +23,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.polls.casting.batching import GroupCommitter, RedisGate
+from services.polls.casting.pooling import code_lookup, padded_length, seal_pooled
 from services.polls.casting.sealing import SealedReceipt, open_seal, seal
 from services.polls.casting.store import CastStore, PendingCast, WriteOutcome
 from services.polls.errors import PollsError, conflict, not_found
@@ -30,6 +38,7 @@ from services.polls.service_secret import ServiceSecret
 from shared.eligibility import age_on
 from shared.identity.session import Session
 from shared.ledger.merkle import leaf_hash
+from shared.ledger.receipt import tracking_code
 from shared.ledger.service import IssuedReceipt, LogService
 from shared.tally.ballot import BallotError, encode_entry, make_entry
 
@@ -79,9 +88,10 @@ class CastService:
         self._polls = polls
         self._store = store
         self._gate = gate
-        self._secret = secret
+        self.secret = secret
         self._poll_cache_s = poll_cache_s
         self._cache: dict[str, tuple[float, PollRecord]] = {}
+        self._pad_lengths: dict[str, int] = {}
         self._loading: dict[str, asyncio.Future[PollRecord | None]] = {}
         self.committer: GroupCommitter[PendingCast, WriteOutcome] = GroupCommitter(
             store.write, linger_s=linger_s
@@ -142,10 +152,10 @@ class CastService:
                 extra={"errors": [{"path": i.path, "reason": i.reason} for i in exc.issues]},
             ) from None
 
-        tag = self._secret.voter_tag(poll_id, session.sub)
-        gate_key = f"vmeste:polls:voted:{poll_id}:{tag}"
-        ttl = max(60, int((poll.closes_at - now).total_seconds()) + 3600)
-        if await self._gate.claim(gate_key, ttl) is False:
+        tag = self.secret.voter_tag(poll_id, session.sub)
+        gate_key = f"vmeste:polls:voted:{poll_id}:{self.secret.gate_tag(poll_id, session.sub)}"
+        expire_at = int(poll.closes_at.timestamp()) + 3600
+        if await self._gate.claim(gate_key, expire_at) is False:
             earlier = await self._earlier(poll_id, tag, idempotency_key)
             if earlier is not None:
                 return earlier
@@ -154,9 +164,13 @@ class CastService:
 
         entry_bytes = encode_entry(entry)
         digest = leaf_hash(entry_bytes)
-        accepted_at = now.replace(microsecond=0)
+        accepted_at = now.replace(second=0, microsecond=0)
+        pad_length = self._pad_lengths.get(poll_id)
+        if pad_length is None:
+            pad_length = self._pad_lengths[poll_id] = padded_length(poll.definition)
+        pool_id = uuid.uuid4()
         sealed = seal(
-            self._secret,
+            self.secret,
             poll_id,
             tag,
             SealedReceipt(
@@ -166,11 +180,13 @@ class CastService:
         pending = PendingCast(
             poll_id=poll_id,
             voter_tag=tag,
-            entry=entry_bytes,
             sealed=sealed,
+            pool_id=pool_id,
+            pooled=seal_pooled(self.secret, poll_id, pool_id, entry_bytes, pad_length),
+            lookup=code_lookup(self.secret, poll_id, tracking_code(digest)),
             municipality=session.oktmo,
             age_band=age_band(age_on(session.birth_date, poll.opens_at.date())),
-            accepted_at=accepted_at,
+            hour=accepted_at.replace(minute=0),
         )
         try:
             outcome = await self.committer.submit(pending)
@@ -197,7 +213,7 @@ class CastService:
         sealed = await self._store.sealed_receipt(poll_id, tag)
         if sealed is None:
             return None
-        original = open_seal(self._secret, poll_id, tag, sealed)
+        original = open_seal(self.secret, poll_id, tag, sealed)
         receipt = self._ledger.issue_receipt(poll_id, original.entry_hash, original.accepted_at)
         if idempotency_key is not None and original.idempotency_key == idempotency_key:
             return CastResult(receipt=receipt, replayed=True)

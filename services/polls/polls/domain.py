@@ -29,7 +29,9 @@ from shared.tally.definition import (
 from shared.tally.pabulib import PabulibError, import_pb
 
 __all__ = (
+    "DEFAULT_ANONYMITY_BATCH",
     "MANAGE",
+    "MIN_ANONYMITY_BATCH",
     "PollChanges",
     "PollDraft",
     "PollService",
@@ -39,7 +41,19 @@ __all__ = (
 )
 
 MANAGE = Permission.POLLS_MANAGE.value
-_FROZEN_FIELDS = ("title", "kind", "questions", "eligibility", "opens_at", "closes_at")
+_FROZEN_FIELDS = (
+    "title",
+    "kind",
+    "questions",
+    "eligibility",
+    "opens_at",
+    "closes_at",
+    "anonymity_batch",
+)
+DEFAULT_ANONYMITY_BATCH = 20
+MIN_ANONYMITY_BATCH = 10
+"""Below this a published batch hides a ballot among too few others."""
+MAX_ANONYMITY_BATCH = 100_000
 
 
 def may_manage(session: Session | None, poll: PollRecord) -> bool:
@@ -72,6 +86,7 @@ class PollDraft:
     closes_at: dt.datetime
     description: str = ""
     show_intermediate_results: bool = False
+    anonymity_batch: int = DEFAULT_ANONYMITY_BATCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +135,7 @@ class PollService:
             closes_at=draft.closes_at,
             description=draft.description,
             show_intermediate_results=draft.show_intermediate_results,
+            anonymity_batch=draft.anonymity_batch,
             created_by=session.sub,
             created_at=now,
         )
@@ -140,6 +156,7 @@ class PollService:
         closes_at: dt.datetime,
         description: str,
         show_intermediate_results: bool,
+        anonymity_batch: int,
         created_by: str,
         created_at: dt.datetime,
         status: str = "draft",
@@ -158,6 +175,19 @@ class PollService:
         for when, name in ((opens_at, "opens_at"), (closes_at, "closes_at")):
             if when.tzinfo is None:
                 issues.append({"path": name, "reason": "give a time zone, e.g. 2026-06-01T09:00Z"})
+        if anonymity_batch < MIN_ANONYMITY_BATCH:
+            issues.append(
+                {
+                    "path": "anonymity_batch",
+                    "reason": f"must be at least {MIN_ANONYMITY_BATCH}: ballots are published "
+                    "in batches of at least this size so that nobody who knows when a person "
+                    "voted can pick out their ballot; a smaller batch hides it among too few",
+                }
+            )
+        elif anonymity_batch > MAX_ANONYMITY_BATCH:
+            issues.append(
+                {"path": "anonymity_batch", "reason": f"must be at most {MAX_ANONYMITY_BATCH}"}
+            )
         if not issues and opens_at >= closes_at:
             issues.append({"path": "closes_at", "reason": "closes_at must be after opens_at"})
         for index, prefix in enumerate(eligibility.territory):
@@ -185,6 +215,7 @@ class PollService:
             opens_at=opens_at.astimezone(dt.UTC),
             closes_at=closes_at.astimezone(dt.UTC),
             show_intermediate_results=show_intermediate_results,
+            anonymity_batch=anonymity_batch,
             status=status,
             cancel_reason=None,
             created_by=created_by,
@@ -226,6 +257,7 @@ class PollService:
                 closes_at=draft.closes_at,
                 description=draft.description,
                 show_intermediate_results=draft.show_intermediate_results,
+                anonymity_batch=draft.anonymity_batch,
             ),
         )
         return record, len(imported.answers)
@@ -268,6 +300,7 @@ class PollService:
             show_intermediate_results=values.get(
                 "show_intermediate_results", poll.show_intermediate_results
             ),
+            anonymity_batch=values.get("anonymity_batch", poll.anonymity_batch),
             created_by=poll.created_by,
             created_at=poll.created_at,
             status=poll.status,

@@ -85,6 +85,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
                 closes_at=data.closes_at,
                 description=data.description,
                 show_intermediate_results=data.show_intermediate_results,
+                anonymity_batch=data.anonymity_batch,
             )
             record, votes = await polls.import_pabulib(
                 session, draft, data.pb, data.rule, title=data.title
@@ -160,4 +161,5 @@ def _draft(data: PollCreate) -> PollDraft:
         closes_at=data.closes_at,
         description=data.description,
         show_intermediate_results=data.show_intermediate_results,
+        anonymity_batch=data.anonymity_batch,
     )

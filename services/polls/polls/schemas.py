@@ -30,6 +30,8 @@ Description = Annotated[str, Meta(max_length=10_000)]
 Questions = Annotated[tuple[Question, ...], Meta(min_length=1, max_length=200)]
 PollKind = Literal["survey", "project_vote"]
 Status = Literal["draft", "scheduled", "open", "closed", "tallied", "cancelled"]
+AnonymityBatch = Annotated[int, Meta(ge=0, le=1_000_000)]
+"""Checked by the domain (at least 10), which says why in its 422."""
 
 
 class PollCreate(Input, kw_only=True):
@@ -44,6 +46,9 @@ class PollCreate(Input, kw_only=True):
     opens_at: dt.datetime
     closes_at: dt.datetime
     show_intermediate_results: bool = False
+    anonymity_batch: AnonymityBatch = 20
+    """k: ballots enter the public log in mixed batches, each ballot with at least k others
+    (fewer only if the whole poll has fewer ballots). At least 10."""
 
 
 class PollUpdate(Input, kw_only=True):
@@ -58,6 +63,7 @@ class PollUpdate(Input, kw_only=True):
     opens_at: dt.datetime | UnsetType = UNSET
     closes_at: dt.datetime | UnsetType = UNSET
     show_intermediate_results: bool | UnsetType = UNSET
+    anonymity_batch: AnonymityBatch | UnsetType = UNSET
 
 
 class CancelRequest(Input, kw_only=True):
@@ -79,6 +85,7 @@ class ImportRequest(Input, kw_only=True):
     opens_at: dt.datetime
     closes_at: dt.datetime
     show_intermediate_results: bool = False
+    anonymity_batch: AnonymityBatch = 20
 
 
 class PollView(Output, kw_only=True):
@@ -92,6 +99,8 @@ class PollView(Output, kw_only=True):
     opens_at: dt.datetime
     closes_at: dt.datetime
     show_intermediate_results: bool
+    anonymity_batch: int
+    """k: each ballot is published mixed with at least k others."""
     eligibility: Eligibility
     definition: PollDefinition
     """The frozen questions every ballot answers (and the board publishes)."""
@@ -127,6 +136,7 @@ def poll_view(poll: PollRecord) -> PollView:
         opens_at=poll.opens_at,
         closes_at=poll.closes_at,
         show_intermediate_results=poll.show_intermediate_results,
+        anonymity_batch=poll.anonymity_batch,
         eligibility=poll.eligibility,
         definition=poll.definition,
         created_at=poll.created_at,

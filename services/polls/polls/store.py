@@ -38,6 +38,8 @@ class PollRecord(msgspec.Struct, kw_only=True):
     opens_at: dt.datetime
     closes_at: dt.datetime
     show_intermediate_results: bool
+    anonymity_batch: int
+    """k: every ballot is published mixed with at least this many others (casting.mixing)."""
     status: Status
     cancel_reason: str | None
     created_by: str
@@ -68,6 +70,7 @@ def _record(row: dict[str, Any]) -> PollRecord:
         opens_at=_aware(row["opens_at"]),
         closes_at=_aware(row["closes_at"]),
         show_intermediate_results=bool(row["show_intermediate_results"]),
+        anonymity_batch=int(row["anonymity_batch"]),
         status=row["status"],
         cancel_reason=row["cancel_reason"],
         created_by=row["created_by"],
@@ -92,6 +95,7 @@ def _row(record: PollRecord) -> dict[str, Any]:
         "opens_at": record.opens_at,
         "closes_at": record.closes_at,
         "show_intermediate_results": record.show_intermediate_results,
+        "anonymity_batch": record.anonymity_batch,
         "status": record.status,
         "cancel_reason": record.cancel_reason,
         "created_by": record.created_by,

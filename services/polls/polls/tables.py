@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Bytea, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 __all__ = ("Poll",)
@@ -25,6 +25,10 @@ class Poll(Table, tablename="poll"):
     opens_at = Timestamptz()
     closes_at = Timestamptz()
     show_intermediate_results = Boolean(default=False)
+    anonymity_batch = Integer(
+        default=20,
+        help_text="k: the fewest ballots any ballot is mixed with before it is published.",
+    )
     status = Varchar(
         length=20, index=True, help_text="draft, scheduled, open, closed, tallied, cancelled."
     )

@@ -1,9 +1,11 @@
 """Results and analytics of a poll.
 
 The official tally is recomputed from the ballot log at close (see
-:mod:`services.polls.scheduler`) and published with its certificate; before that, counts are
-shown only for polls that allow intermediate results, computed the same way from the entries
-integrated so far. Free-text answers go to the poll's organisation only. Analytics suppress
+:mod:`services.polls.scheduler`) and published with its certificate. Before that, answers are
+counted only for polls that allow intermediate results — for everyone alike, the organisation
+included — and only from the ballots already mixed into the log, so the totals move one mixed
+batch at a time and never show a single ballot arriving. Free-text answers go to the poll's
+organisation only, once tallied. Analytics suppress
 every cell with fewer than ``k`` voters (and one more cell when a single suppressed cell could
 be worked out from the total).
 """
@@ -85,10 +87,11 @@ class ResultsService:
         self._ledger = ledger
         self._analytics = analytics or AnalyticsStore()
         self._live_cache_s = live_cache_s
-        self._live: dict[str, tuple[float, Results]] = {}
+        self._live: dict[str, tuple[int, float, Results]] = {}
 
-    async def _entries(self, poll_id: str) -> list[bytes]:
-        size = (await self._ledger.store.head(poll_id)).size
+    async def _entries(self, poll_id: str, size: int | None = None) -> list[bytes]:
+        if size is None:
+            size = (await self._ledger.store.head(poll_id)).size
         return await self._ledger.store.entries(poll_id, 0, size)
 
     async def results(self, session: Session | None, poll_id: str) -> PollResults:
@@ -98,8 +101,8 @@ class ResultsService:
             results = msgspec.json.decode(poll.results, type=Results)
             free_text = await self._free_text(poll) if manager and poll.has_free_text else None
             return PollResults(poll, True, results, poll.certificate, free_text)
-        live_allowed = poll.status in ("open", "closed") and (
-            poll.show_intermediate_results or manager
+        live_allowed = poll.status == "closed" or (
+            poll.status == "open" and poll.show_intermediate_results
         )
         if not live_allowed:
             raise conflict(
@@ -110,11 +113,17 @@ class ResultsService:
             )
         now = time.monotonic()
         cached = self._live.get(poll_id)
-        if cached is None or now - cached[0] >= self._live_cache_s:
-            data = recompute_from_board(poll.definition_bytes, await self._entries(poll_id))
-            cached = (now, msgspec.json.decode(data, type=Results))
+        if cached is None or now - cached[1] >= self._live_cache_s:
+            size = (await self._ledger.store.head(poll_id)).size
+            if cached is None or cached[0] != size:
+                data = recompute_from_board(
+                    poll.definition_bytes, await self._entries(poll_id, size)
+                )
+                cached = (size, now, msgspec.json.decode(data, type=Results))
+            else:
+                cached = (size, now, cached[2])
             self._live[poll_id] = cached
-        return PollResults(poll, False, cached[1], None, None)
+        return PollResults(poll, False, cached[2], None, None)
 
     async def _free_text(self, poll: PollRecord) -> dict[str, tuple[str, ...]]:
         entries = [decode_entry(e) for e in await self._entries(poll.id)]
@@ -128,8 +137,8 @@ class ResultsService:
         municipalities = await self._analytics.by_column(poll_id, "municipality")
         bands = await self._analytics.by_column(poll_id, "age_band")
         hours: Counter[str] = Counter()
-        for minute, n in (await self._analytics.by_minute(poll_id)).items():
-            hour = minute.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        for start, n in (await self._analytics.by_hour(poll_id)).items():
+            hour = start.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
             hours[hour.isoformat()] += n
         return Analytics(
             poll=poll_id,

@@ -1,4 +1,4 @@
-"""The counts analytics need, straight from the participation and log tables."""
+"""The counts analytics need, straight from the participation table (never from ballots)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ class AnalyticsStore:
         )
         return {str(r["k"]): int(r["n"]) for r in rows}
 
-    async def by_minute(self, poll_id: str) -> dict[dt.datetime, int]:
-        """Ballots per received minute (the finest time the log keeps)."""
+    async def by_hour(self, poll_id: str) -> dict[dt.datetime, int]:
+        """Voters per hour of acceptance (the finest time participation keeps)."""
         rows = await Participation.raw(
-            "SELECT received_minute AS m, COUNT(*) AS n FROM log_entry WHERE log_id = {} "
-            "GROUP BY received_minute",
+            "SELECT hour AS h, COUNT(*) AS n FROM participation WHERE poll_id = {} "
+            "AND hour IS NOT NULL GROUP BY hour",
             poll_id,
         )
-        return {_aware(r["m"]): int(r["n"]) for r in rows}
+        return {_aware(r["h"]): int(r["n"]) for r in rows}

@@ -1,5 +1,7 @@
 """ "Check my ballot / my comment": find an entry by its tracking code and verify, on the
-server, that it is in the log the latest signed checkpoint commits to.
+server, that it is in the log the latest signed checkpoint commits to; or, for a ballot still
+waiting in its poll's pool, say so, with how many ballots wait and the batch it will enter
+the log with.
 
 The page shows every number it used (leaf index, tree size, proof hashes, the signed note), so
 a person who does not trust the server can redo the check with ``vmeste audit``.
@@ -24,7 +26,7 @@ from shared.ledger.store import UnknownEntryError
 
 __all__ = ("EntryCheck", "check_tracking_code")
 
-Verdict = Literal["invalid_code", "not_found", "pending", "included", "failed"]
+Verdict = Literal["invalid_code", "not_found", "pooled", "pending", "included", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,10 @@ class EntryCheck:
     checkpoint: str = ""
     problem: str = ""
     keys: tuple[str, ...] = field(default=())
+    waiting: int | None = None
+    """For a pooled ballot: ballots of the poll waiting in the pool now."""
+    batch: int | None = None
+    """For a pooled ballot: the poll's anonymity batch k."""
 
 
 async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> EntryCheck:
@@ -50,6 +56,9 @@ async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> Ent
         return EntryCheck("invalid_code", code, problem=str(exc))
     found = await ledger.store.find_by_hash_range(log_id, low, high)
     if not found:
+        held = await ledger.feeder.find(log_id, canonical) if ledger.feeder else None
+        if held is not None:
+            return EntryCheck("pooled", canonical, waiting=held.waiting, batch=held.batch)
         return EntryCheck("not_found", canonical)
     entry_hash = found[0]
     keys = ledger.verifier_keys()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import uuid
 
 from litestar import Litestar
 
+from services.polls.casting.pooling import seal_pooled
 from services.polls.casting.store import CastStore, PendingCast, WriteOutcome
 from services.polls.casting.tables import Participation
 from services.polls.polls.store import PollStore
@@ -17,6 +19,7 @@ from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
 from shared.tally.ballot import decode_entry
 from tests.harness.asgi import app_client
+from tests.harness.ballots import accepted_ballots
 from tests.harness.processes import RedisProcess
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
@@ -30,24 +33,27 @@ from tests.integration.polls.conftest import OTHER_TOWN, People
 
 
 async def _ballots(poll_id: str, app: Litestar) -> list[bytes]:
-    ledger = app.state.ledger
-    await ledger.integrate_now(poll_id)
-    size = (await ledger.store.head(poll_id)).size
-    return list(await ledger.store.entries(poll_id, 0, size))
+    return await accepted_ballots(app, poll_id)
 
 
 async def test_a_cast_gets_a_receipt_that_verifies_and_finds_the_ballot(
     app: Litestar, people: People
 ) -> None:
     async with app_client(app) as client:
-        poll_id = await open_poll(client, people.official(), survey_body())
+        official = people.official()
+        poll_id = await open_poll(client, official, survey_body(closes_in=2.0))
         response = await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)
         assert response.status_code == 201
         body = response.json()
         keys = [Verifier.parse(k) for k in (await client.get("/api/v1/keys")).json()["keys"]]
         receipt, _ = verify_receipt(body["receipt"], keys)
         assert receipt.tracking_code == body["tracking_code"]
-        await app.state.ledger.integrate_now(poll_id)
+        assert receipt.accepted_at.second == 0  # to the minute
+        waiting = (await client.get(body["check"])).json()
+        assert waiting["status"] == "pooled"
+        assert waiting["pool"] == {"waiting": 1, "batch": 20}
+        assert waiting["entry_hash"] is None
+        await wait_status(client, official, poll_id, "tallied")
         found = (await client.get(body["check"])).json()
         assert found["status"] == "included"
         assert found["entry_hash"] == body["entry_hash"]
@@ -209,17 +215,21 @@ async def test_redis_killed_mid_stream_loses_no_receipted_ballot_and_counts_nobo
         assert all(decode_entry(e).poll == poll_id for e in entries)
 
 
-def _pending(poll_id: str, tag: str) -> PendingCast:
-    entry = os.urandom(40)
+def _pending(app: Litestar, poll_id: str, tag: str) -> tuple[PendingCast, bytes]:
+    entry = os.urandom(40).hex().encode()
+    pool_id = uuid.uuid4()
+    secret = app.state.casting.secret
     return PendingCast(
         poll_id=poll_id,
         voter_tag=tag,
-        entry=entry,
         sealed=b"sealed",
+        pool_id=pool_id,
+        pooled=seal_pooled(secret, poll_id, pool_id, entry, 256),
+        lookup=os.urandom(16),
         municipality="92701000001",
         age_band="35-44",
-        accepted_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-    )
+        hour=dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0),
+    ), entry
 
 
 async def test_a_batch_with_repeated_voters_writes_the_others_and_refuses_the_repeats(
@@ -229,22 +239,23 @@ async def test_a_batch_with_repeated_voters_writes_the_others_and_refuses_the_re
         poll_id = await open_poll(client, people.official(), survey_body())
         engine = app.state.ledger.store.engine
         store = CastStore(app.state.ledger, PollStore(), lock_polls=not is_sqlite(engine))
-        earlier = _pending(poll_id, "earlier")
+        earlier, earlier_entry = _pending(app, poll_id, "earlier")
         assert await store.write([earlier]) == [WriteOutcome.ACCEPTED]
-        batch = [
-            _pending(poll_id, "b"),
-            _pending(poll_id, "earlier"),  # already in the database
-            _pending(poll_id, "a"),
-            _pending(poll_id, "b"),  # twice in this very batch
-            _pending("no-such-poll", "c"),
+        made = [
+            _pending(app, poll_id, "b"),
+            _pending(app, poll_id, "earlier"),  # already in the database
+            _pending(app, poll_id, "a"),
+            _pending(app, poll_id, "b"),  # twice in this very batch
+            _pending(app, "no-such-poll", "c"),
         ]
+        batch = [cast for cast, _ in made]
         outcomes = await store.write(batch)
         assert sorted([outcomes[0].value, outcomes[3].value]) == ["accepted", "duplicate"]
         assert outcomes[1:3] == [WriteOutcome.DUPLICATE, WriteOutcome.ACCEPTED]
         assert outcomes[4] is WriteOutcome.POLL_NOT_OPEN
-        b_written = batch[0] if outcomes[0] is WriteOutcome.ACCEPTED else batch[3]
+        b_written = made[0][1] if outcomes[0] is WriteOutcome.ACCEPTED else made[3][1]
         entries = await _ballots(poll_id, app)
-        assert sorted(entries) == sorted([earlier.entry, b_written.entry, batch[2].entry])
+        assert sorted(entries) == sorted([earlier_entry, b_written, made[2][1]])
         assert await Participation.count().where(Participation.poll_id == poll_id) == 3
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import random
@@ -124,22 +125,36 @@ async def test_funded_projects_match_pabutools_run_directly(
         assert (outcome["reason"] is None) == outcome["funded"]
 
 
-async def test_live_counts_only_where_the_poll_allows_them(app: Litestar, people: People) -> None:
+async def test_live_counts_only_where_the_poll_allows_them_and_only_per_mixed_batch(
+    app: Litestar, people: People
+) -> None:
     async with app_client(app) as client:
         official = people.official()
         hidden = await open_poll(client, official, survey_body())
-        shown = await open_poll(client, official, survey_body(show_intermediate_results=True))
+        shown = await open_poll(
+            client, official, survey_body(show_intermediate_results=True, anonymity_batch=10)
+        )
         citizen = people.citizen()
-        for poll_id in (hidden, shown):
-            assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
+        assert (await cast(client, people.citizen(), hidden, GOOD_ANSWERS)).status_code == 201
+        for _ in range(19):
+            assert (await cast(client, people.citizen(), shown, GOOD_ANSWERS)).status_code == 201
         await app.state.ledger.integrate_now(shown)
-        refused = await client.get(f"/api/v1/polls/{hidden}/results", headers=citizen)
-        assert refused.status_code == 409
+        # Not for citizens, and not for the organisation either: turnout, not answers.
+        for who in (citizen, official):
+            refused = await client.get(f"/api/v1/polls/{hidden}/results", headers=who)
+            assert refused.status_code == 409
+        # 19 pooled ballots are fewer than 2k: none is mixed into the log, none is counted.
         live = (await client.get(f"/api/v1/polls/{shown}/results", headers=citizen)).json()
         assert live["official"] is False
-        assert live["results"]["ballots"] == 1
+        assert live["results"]["ballots"] == 0
+        assert (await cast(client, people.citizen(), shown, GOOD_ANSWERS)).status_code == 201
+        await app.state.ledger.integrate_now(shown)
+        await asyncio.sleep(2.1)  # past the live-results cache
+        live = (await client.get(f"/api/v1/polls/{shown}/results", headers=citizen)).json()
+        # The 20th ballot let a random half of the pool (10) into the log, and only that.
+        assert live["results"]["ballots"] == 10
         park = live["results"]["questions"][0]
-        assert park["options"][0] == {"option": "yes", "count": 1, "share": "1.000000"}
+        assert park["options"][0] == {"option": "yes", "count": 10, "share": "1.000000"}
 
 
 async def test_analytics_suppress_cells_under_k_voters(app: Litestar, people: People) -> None:
