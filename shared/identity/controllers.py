@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
@@ -26,9 +28,20 @@ from shared.identity.sessions import RefreshRefusedError
 from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
-__all__ = ("REFRESH_COOKIE", "Me", "SessionTokenResponse", "identity_routes")
+__all__ = (
+    "RECEIPT_COOKIE_PREFIX",
+    "REFRESH_COOKIE",
+    "Me",
+    "SessionTokenResponse",
+    "identity_routes",
+)
 
 REFRESH_COOKIE = "vmeste_refresh"
+RECEIPT_COOKIE_PREFIX = "vmeste_receipt_"
+"""Cookies named with this prefix hold a receipt of the person (one cookie per poll, path
+``/`` so that sign-out receives them): sign-out deletes every one the browser sends, so the
+next user of a shared computer cannot find how the last one voted."""
+_RECEIPT_COOKIE_NAME = re.compile(re.escape(RECEIPT_COOKIE_PREFIX) + r"[A-Za-z0-9_-]{1,64}")
 _STATE_COOKIE = "vmeste_auth_state"
 _NEXT_COOKIE = "vmeste_auth_next"
 _AUTH_PATH = "/auth"
@@ -63,6 +76,13 @@ def _safe_next(path: str | None) -> str:
     return path
 
 
+def _path_of(key: str) -> str:
+    """The path a cookie was set on: it must be named again to delete the cookie."""
+    if key == SESSION_COOKIE or key.startswith(RECEIPT_COOKIE_PREFIX):
+        return "/"
+    return _AUTH_PATH
+
+
 class _Cookies:
     def __init__(self, settings: Settings) -> None:
         self._secure = settings.security.secure_cookies
@@ -95,8 +115,12 @@ class _Cookies:
         ]
 
     def cleared(self, *keys: str) -> list[Cookie]:
-        paths = {SESSION_COOKIE: "/"}
-        return [self._cookie(k, "", 0, paths.get(k, _AUTH_PATH)) for k in keys]
+        return [self._cookie(k, "", 0, _path_of(k)) for k in keys]
+
+    def signed_out(self, presented: Mapping[str, str]) -> list[Cookie]:
+        """The session, its refresh secret and every receipt the browser holds, deleted."""
+        receipts = sorted(k for k in presented if _RECEIPT_COOKIE_NAME.fullmatch(k))
+        return self.cleared(SESSION_COOKIE, REFRESH_COOKIE, *receipts)
 
 
 def _problem(exc: IdentityRefusedError | ProviderUnavailableError) -> ProblemError:
@@ -205,7 +229,7 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
         await service.sign_out(
             refresh_cookie=request.cookies.get(REFRESH_COOKIE), token=presented_token(request.scope)
         )
-        cleared = cookies.cleared(SESSION_COOKIE, REFRESH_COOKIE)
+        cleared = cookies.signed_out(request.cookies)
         if next_path is not None:
             return Redirect(_safe_next(next_path), status_code=303, cookies=cleared)
         return Response(None, status_code=204, cookies=cleared)

@@ -18,6 +18,7 @@ from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import ineligibility, may_manage
 from services.polls.polls.store import PollRecord
 from services.polls.web import polls_exception_handlers
+from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
 from shared.identity.session import Role
 from shared.ledger.receipt import ReceiptError, verify_receipt
 from shared.web.ui.embed import embed_headers, embed_snippet
@@ -35,16 +36,16 @@ from shared.web.ui.verify import check_tracking_code
 
 __all__ = ("citizen_pages",)
 
-_RECEIPT_COOKIE = "vmeste_receipt"
 CodeQuery = Annotated[str | None, QueryParameter(max_length=40)]
 
 
 def _receipt_cookie(poll_id: str, note: str | None, *, secure: bool) -> Cookie:
     value = base64.urlsafe_b64encode(note.encode()).decode() if note else ""
+    # One per poll, on path "/" so that sign-out (under /auth) receives it and deletes it.
     return Cookie(
-        key=_RECEIPT_COOKIE,
+        key=RECEIPT_COOKIE_PREFIX + poll_id,
         value=value,
-        path=f"/polls/{poll_id}/",
+        path="/",
         httponly=True,
         secure=secure,
         samesite="strict",
@@ -160,7 +161,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
             poll = await domain.polls.lookup(poll_id)
             if poll is None or poll.status == "draft":
                 raise NotFoundException()
-            note = _read_receipt(request)
+            note = _read_receipt(request, poll_id)
             parsed = None
             if note is not None:
                 try:
@@ -175,7 +176,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
         async def receipt_file(
             self, request: Request[Any, Any, Any], poll_id: FromPath[str]
         ) -> Response[str]:
-            note = _read_receipt(request)
+            note = _read_receipt(request, poll_id)
             if note is None:
                 raise NotFoundException(detail="No receipt in this browser for this poll.")
             return Response(
@@ -270,8 +271,8 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
     return CitizenPages
 
 
-def _read_receipt(request: Request[Any, Any, Any]) -> str | None:
-    raw = request.cookies.get(_RECEIPT_COOKIE)
+def _read_receipt(request: Request[Any, Any, Any], poll_id: str) -> str | None:
+    raw = request.cookies.get(RECEIPT_COOKIE_PREFIX + poll_id)
     if not raw:
         return None
     try:

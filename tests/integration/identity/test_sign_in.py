@@ -232,6 +232,31 @@ async def test_sign_out_with_a_bearer_token_only(make_app: AppFactory) -> None:
         assert_problem(await client.get("/me", headers=bearer), 401)
 
 
+async def test_sign_out_deletes_every_receipt_cookie_and_nothing_else(
+    make_app: AppFactory,
+) -> None:
+    async with AsyncTestClient(make_app()) as client:
+        await sign_in(client, "citizen-tyumen")
+        for name in ("vmeste_receipt_0a1b2c", "vmeste_receipt_3d4e5f", "vmeste_lang"):
+            client.cookies.set(name, "kept-in-the-browser", domain="testserver.local", path="/")
+        out = await client.post("/auth/logout", params={"next": "/"}, follow_redirects=False)
+        assert out.status_code == 303
+        deleted = {
+            cookie.split("=", 1)[0]: cookie
+            for cookie in out.headers.get_list("set-cookie")
+            if "Max-Age=0" in cookie
+        }
+        assert set(deleted) == {
+            "vmeste_session",
+            "vmeste_refresh",
+            "vmeste_receipt_0a1b2c",
+            "vmeste_receipt_3d4e5f",
+        }
+        assert "Path=/;" in deleted["vmeste_receipt_0a1b2c"] + ";"
+        assert client.cookies.get("vmeste_lang") == "kept-in-the-browser"
+        assert not [c for c in client.cookies.jar if c.name.startswith("vmeste_receipt")]
+
+
 async def test_sign_out_holds_when_redis_is_down(make_app: AppFactory) -> None:
     app = make_app(VMESTE_REDIS_URL="redis://127.0.0.1:1/0")
     async with AsyncTestClient(app) as client:
