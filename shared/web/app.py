@@ -11,6 +11,7 @@ from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import StructLoggingConfig
+from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, YamlRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -31,6 +32,20 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 class _MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+
+
+_QUIET_LOGGERS = ("httpx", "httpcore")
+"""HTTP clients log every request's URL at INFO; ESIA's person URLs carry the oid, and a
+log line with an oid and a time says who signed in when. Their warnings still show."""
+
+
+def _structlog_config() -> StructLoggingConfig:
+    config = StructLoggingConfig(log_exceptions="debug")
+    stdlib = config.standard_lib_logging_config  # set by the config itself
+    if stdlib is not None:
+        for name in _QUIET_LOGGERS:
+            stdlib.loggers[name] = {"level": "WARNING", "propagate": True}
+    return config
 
 
 def build_app(
@@ -57,8 +72,12 @@ def build_app(
         exclude=["/metrics", "/health"],
     )
     logging = StructlogConfig(
-        structlog_logging_config=StructLoggingConfig(log_exceptions="debug"),
+        structlog_logging_config=_structlog_config(),
         enable_middleware_logging=False,
+        # Off, and were it switched on it would log no client, header, cookie, query or body.
+        middleware_logging_config=LoggingMiddlewareConfig(
+            request_log_fields=["path", "method"], response_log_fields=["status_code"]
+        ),
     )
     app = Litestar(
         route_handlers=[health_controller(readiness), _MetricsController, *route_handlers],

@@ -11,10 +11,14 @@ from services.discussions.app import create_app
 from services.discussions.settings import DiscussionsSettings
 from shared.config import Settings
 from tests.harness.asgi import app_client
+from tests.harness.logs import captured_logs
 from tests.harness.redis_dump import redis_dump, strings_in
 from tests.harness.sign_in import sign_in
 from tests.integration.discussions._support import comment, open_period
 from tests.integration.discussions.conftest import People
+
+FORWARDED = "198.51.100.23"
+"""A client address a proxy would report; the services do not trust it, nor log it."""
 
 
 async def test_sixth_comment_within_a_minute_gets_429(
@@ -36,25 +40,36 @@ async def test_sixth_comment_within_a_minute_gets_429(
         assert (await comment(client, period_id, other, "Моё мнение")).status_code == 201
 
 
-async def test_redis_names_nobody_after_sign_in_comments_and_sign_out(
-    settings: Settings, options: DiscussionsSettings, people: People, redis_url: str
+async def test_redis_and_logs_name_nobody_after_sign_in_comments_and_sign_out(
+    settings: Settings,
+    options: DiscussionsSettings,
+    people: People,
+    redis_url: str,
 ) -> None:
     async with Redis.from_url(redis_url) as redis:
         await redis.flushall()
     limited = dataclasses.replace(settings, rate_limits=True)
-    async with app_client(create_app(limited, options)) as client:
-        token = await sign_in(client, "citizen-tyumen")
-        sub = (await client.get("/me")).json()["sub"]
-        client.cookies.clear()
-        _, period_id = await open_period(client, people.official())
-        writer = people.citizen(sub=sub)
-        codes = [
-            (await comment(client, period_id, writer, f"Мысль {n}")).status_code for n in range(6)
-        ]
-        assert codes == [201] * 5 + [429]
-        out = await client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
-        assert out.status_code == 204
+    app = create_app(limited, options)
+    with captured_logs() as logs:
+        async with app_client(app) as client:
+            client.headers["X-Forwarded-For"] = FORWARDED
+            token = await sign_in(client, "citizen-tyumen")
+            sub = (await client.get("/me")).json()["sub"]
+            client.cookies.clear()
+            _, period_id = await open_period(client, people.official())
+            writer = people.citizen(sub=sub)
+            codes = [
+                (await comment(client, period_id, writer, f"Мысль {n}")).status_code
+                for n in range(6)
+            ]
+            assert codes == [201] * 5 + [429]
+            out = await client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            assert out.status_code == 204
     dump = await redis_dump(redis_url)
     names = {entry.key.rsplit(":", 1)[0] for entry in dump if entry.key.startswith("rl:")}
     assert {"rl:sign-in:a", "rl:comment:s", "rl:comment:a"} <= names
     assert strings_in(dump, sub, sub[:16], sub[-16:], "127.0.0.1") == []
+    # The log reader: nothing that names the person or where they connect from.
+    text = "\n".join(logs)
+    for needle in (sub, sub[:16], "127.0.0.1", FORWARDED):
+        assert needle not in text

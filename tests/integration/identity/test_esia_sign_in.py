@@ -10,6 +10,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.harness.logs import captured_logs
 from tests.integration.identity.conftest import AppFactory
 from tests.integration.identity.fake_esia import (
     CLIENT_ID,
@@ -70,6 +71,29 @@ async def test_esia_sign_in_gives_a_pseudonymous_session(
         assert me["oktmo"] == "71701000"
         assert me["birth_date"] == "1990-05-17"
         assert (await client.get("/auth/dev", params={"state": "x"})).status_code == 404
+
+
+async def test_sign_in_logs_no_oid_subject_or_address(
+    make_app: AppFactory, esia: FakeEsia, esia_environ: dict[str, str]
+) -> None:
+    # ESIA's person URLs carry the oid: an HTTP client logging its requests would publish
+    # who signed in when.
+    app = make_app(environ=esia_environ, VMESTE_IDENTITY_PROVIDER="esia")
+    with captured_logs() as logs:
+        async with AsyncTestClient(app) as client:
+            query = await _callback_url(client, esia)
+            done = await client.get(
+                "/auth/callback",
+                params={"code": "code-anna", "state": query["state"]},
+                headers={"X-Forwarded-For": "198.51.100.23"},
+                follow_redirects=False,
+            )
+            assert done.status_code == 303, done.text
+            sub = (await client.get("/me")).json()["sub"]
+            assert (await client.post("/auth/logout")).status_code == 204
+    text = "\n".join(logs)
+    for needle in ("1000299654", sub, sub[:16], "198.51.100.23", "testclient"):
+        assert needle not in text
 
 
 async def test_esia_address_outside_the_territory_gets_403_problem(

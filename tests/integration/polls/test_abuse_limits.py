@@ -10,10 +10,14 @@ from redis.asyncio import Redis
 from services.polls.app import create_app
 from shared.config import Settings
 from tests.harness.asgi import app_client
+from tests.harness.logs import captured_logs
 from tests.harness.redis_dump import redis_dump, strings_in
 from tests.harness.sign_in import sign_in
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body
 from tests.integration.polls.conftest import People
+
+FORWARDED = "198.51.100.23"
+"""A client address a proxy would report; the services do not trust it, nor log it."""
 
 
 async def test_eleventh_cast_attempt_within_a_minute_gets_429(
@@ -33,23 +37,32 @@ async def test_eleventh_cast_attempt_within_a_minute_gets_429(
         assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
 
 
-async def test_redis_names_nobody_after_sign_in_and_casts_over_the_limit(
+async def test_redis_and_logs_name_nobody_after_sign_in_and_casts_over_the_limit(
     settings: Settings, people: People, redis_url: str
 ) -> None:
     async with Redis.from_url(redis_url) as redis:
         await redis.flushall()
     limited = dataclasses.replace(settings, rate_limits=True)
-    async with app_client(create_app(limited)) as client:
-        token = await sign_in(client, "citizen-tyumen")
-        sub = (await client.get("/me")).json()["sub"]
-        client.cookies.clear()
-        poll_id = await open_poll(client, people.official(), survey_body())
-        voter = people.citizen(sub=sub)
-        codes = [(await cast(client, voter, poll_id, GOOD_ANSWERS)).status_code for _ in range(11)]
-        assert codes == [201] + [409] * 9 + [429]
-        out = await client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
-        assert out.status_code == 204
+    app = create_app(limited)
+    with captured_logs() as logs:
+        async with app_client(app) as client:
+            client.headers["X-Forwarded-For"] = FORWARDED
+            token = await sign_in(client, "citizen-tyumen")
+            sub = (await client.get("/me")).json()["sub"]
+            client.cookies.clear()
+            poll_id = await open_poll(client, people.official(), survey_body())
+            voter = people.citizen(sub=sub)
+            codes = [
+                (await cast(client, voter, poll_id, GOOD_ANSWERS)).status_code for _ in range(11)
+            ]
+            assert codes == [201] + [409] * 9 + [429]
+            out = await client.post("/auth/logout", headers={"Authorization": f"Bearer {token}"})
+            assert out.status_code == 204
     dump = await redis_dump(redis_url)
     names = {entry.key.rsplit(":", 1)[0] for entry in dump if entry.key.startswith("rl:")}
     assert {"rl:sign-in:a", "rl:cast:s", "rl:cast:a"} <= names
     assert strings_in(dump, sub, sub[:16], sub[-16:], "127.0.0.1") == []
+    # The log reader: nothing that names the person or where they connect from.
+    text = "\n".join(logs)
+    for needle in (sub, sub[:16], "127.0.0.1", FORWARDED):
+        assert needle not in text
