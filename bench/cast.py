@@ -1,6 +1,6 @@
 """Cast benchmark: the polls service's casting rate against a bare Litestar POST.
 
-    uv run python -m bench.cast [--voters 60000] [--duration 10] [--connections 64] [--rounds 1]
+    uv run python -m bench.cast [--voters 150000] [--duration 10] [--connections 64] [--rounds 1]
 
 Starts its own Redis and PostgreSQL (tests/harness/processes.py), migrates the polls and
 identity databases, starts the polls service under granian (2 workers), has an official
@@ -14,6 +14,12 @@ with msgspec and returns a small JSON object.
 Runs: (1) casts at full load; (2) casts paced at ~80 % of the rate of (1) (wrk's ``delay()``
 hook pacing each connection), whose p99 is the latency target; (3) the bare endpoint at full
 load. Target: casts/s ÷ bare POST/s ≥ 0.5, zero errors, p99 < 50 ms at 80 % of the max rate.
+
+Ballots wait sealed in the pool and enter the log in mixed batches (a random half of the pool
+once it holds 2k, k = 20): the run also prints how long receipts waited for their inclusion in
+a signed checkpoint (p50/p99, from the services' histogram; a ballot waits a geometric number
+of integrator rounds, so the target is p99 ≤ 5 s) and the pool's size over the run (sampled
+from ``vmeste_pooled_ballots`` every half second).
 Each figure is printed next to its target with PASS or FAIL. On a shared machine,
 ``--rounds N`` repeats (1) and (2) N times with fresh voters and (3) N times, and reports the
 best round of each (and every round's rate, so the spread is visible).
@@ -30,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,18 +299,58 @@ def _quantile(buckets: list[tuple[float, float]], q: float) -> float:
 
 def _report_delays(buckets: list[tuple[float, float]]) -> None:
     if not buckets or buckets[-1][1] == 0:
-        print("receipt-to-checkpoint: no samples  (target p99 <= 2 s)  FAIL")
+        print("receipt-to-inclusion: no samples  (target p99 <= 5 s)  FAIL")
         return
     p50, p99 = _quantile(buckets, 0.5), _quantile(buckets, 0.99)
     print(
-        f"receipt-to-checkpoint ({buckets[-1][1]:.0f} receipts, histogram bucket bounds): "
-        f"p50 <= {p50:g} s, p99 <= {p99:g} s   (target p99 <= 2 s)  {_verdict(p99 <= 2)}"
+        f"receipt-to-inclusion ({buckets[-1][1]:.0f} receipts mixed in so far, histogram "
+        f"bucket bounds): p50 <= {p50:g} s, p99 <= {p99:g} s   (target p99 <= 5 s)  "
+        f"{_verdict(p99 <= 5)}"
     )
+
+
+class PoolSampler:
+    """Reads the pool's size from the service's metrics every half second while load runs."""
+
+    def __init__(self, base: str) -> None:
+        self._base = base
+        self.sizes: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PoolSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            try:
+                text = httpx.get(f"{self._base}/metrics", timeout=5).text
+            except httpx.HTTPError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("vmeste_pooled_ballots{"):
+                    self.sizes.append(float(line.rsplit(" ", 1)[1]))
+
+    def report(self) -> None:
+        if not self.sizes:
+            print("pool size: no samples")
+            return
+        ordered = sorted(self.sizes)
+        print(
+            f"pool size over the run ({len(ordered)} samples): min {ordered[0]:.0f}, "
+            f"median {ordered[len(ordered) // 2]:.0f}, max {ordered[-1]:.0f} ballots "
+            "(never below k = 20 once reached; every ballot leaves it in a batch of >= k)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--voters", type=int, default=60_000)
+    parser.add_argument("--voters", type=int, default=150_000)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
@@ -407,27 +454,28 @@ def main(argv: list[str] | None = None) -> int:
             return unused
 
         rounds: list[tuple[WrkResult, WrkResult]] = []
-        for r in range(args.rounds):
-            full = _run_wrk(
-                base,
-                _script(folder, f"full{r}", path, fresh(f"full{r}")),
-                connections=args.connections,
-                duration=args.duration,
-            )
-            used += full.tokens_used + 4 * args.connections
-            target = 0.8 * full.requests_per_s
-            # Each connection waits delay() before its next request; latency adds on top, so
-            # the achieved rate is at most the target (printed below).
-            delay_ms = max(0.0, args.connections * 1000 / target - full.p50_ms * 0.5)
-            paced = _run_wrk(
-                base,
-                _script(folder, f"paced{r}", path, fresh(f"paced{r}"), delay_ms),
-                connections=args.connections,
-                duration=args.duration,
-            )
-            used += paced.tokens_used + 4 * args.connections
-            rounds.append((full, paced))
-        time.sleep(2)  # the last receipts reach a checkpoint within the integrator's interval
+        with PoolSampler(base) as sampler:
+            for r in range(args.rounds):
+                full = _run_wrk(
+                    base,
+                    _script(folder, f"full{r}", path, fresh(f"full{r}")),
+                    connections=args.connections,
+                    duration=args.duration,
+                )
+                used += full.tokens_used + 4 * args.connections
+                target = 0.8 * full.requests_per_s
+                # Each connection waits delay() before its next request; latency adds on top, so
+                # the achieved rate is at most the target (printed below).
+                delay_ms = max(0.0, args.connections * 1000 / target - full.p50_ms * 0.5)
+                paced = _run_wrk(
+                    base,
+                    _script(folder, f"paced{r}", path, fresh(f"paced{r}"), delay_ms),
+                    connections=args.connections,
+                    duration=args.duration,
+                )
+                used += paced.tokens_used + 4 * args.connections
+                rounds.append((full, paced))
+            time.sleep(2)  # most of the last receipts are mixed into the log within a few rounds
         delays = _checkpoint_delays(httpx.get(f"{base}/metrics", timeout=30).text)
         _stop(processes.pop())
 
@@ -449,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         _report(args, rounds, bares)
         _report_delays(delays)
+        sampler.report()
         return 0
     finally:
         for process in processes:

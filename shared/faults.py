@@ -11,11 +11,12 @@ submit comments, one fault at a time is injected:
 * **disk-full**: the SQLite folder of the embedded (``vmeste dev``) shape lives on a small
   tmpfs, which is filled to the last byte and then freed (needs root to mount).
 
-After each fault the load stops, every receipt is looked up on the downloaded board, the
-board is audited, and one row per stream says what was refused (by status), how many receipts
-were issued and entries found, how many were lost or counted twice, and how long the service
-took to accept again after the dependency came back. The servers run on 127.0.0.1 only and
-every loop is bounded in count and time.
+After each fault the load stops, the poll closes by itself (an open poll publishes no board:
+its ballots wait in the pool until they are mixed), every receipt is looked up on the final
+board, the board is audited, and one row per stream says what was refused (by status), how
+many receipts were issued and entries found, how many were lost or counted twice, and how long
+the service took to accept again after the dependency came back. The servers run on 127.0.0.1
+only and every loop is bounded in count and time.
 """
 
 from __future__ import annotations
@@ -98,6 +99,9 @@ class LoadShape:
     outage_s: float = 2.5
     tail_s: float = 1.5
     recover_within_s: float = 20.0
+    close_after_s: float = 18.0
+    """The drill's poll closes this long after it opens: after the load (warm-up, outage, a
+    recovery of up to ~10 s, tail), so that the final board can be audited."""
     max_items_per_client: int = 400
     attempts_per_item: int = 150
     item_budget_s: float = 40.0
@@ -373,7 +377,9 @@ async def _retrying(
     raise RuntimeError(f"{what} failed: {last}")
 
 
-async def open_poll(client: httpx.AsyncClient, official: dict[str, str]) -> str:
+async def open_poll(
+    client: httpx.AsyncClient, official: dict[str, str], close_after_s: float
+) -> str:
     body = {
         "organisation": "kazan",
         "title": "Fault drill",
@@ -381,7 +387,7 @@ async def open_poll(client: httpx.AsyncClient, official: dict[str, str]) -> str:
         "questions": _QUESTIONS,
         "eligibility": {},
         "opens_at": _now().isoformat(),
-        "closes_at": (_now() + dt.timedelta(hours=2)).isoformat(),
+        "closes_at": (_now() + dt.timedelta(seconds=close_after_s)).isoformat(),
     }
     created = await _retrying(
         lambda: client.post("/api/v1/polls", json=body, headers=official), 201, "create poll"
@@ -398,6 +404,20 @@ async def open_poll(client: httpx.AsyncClient, official: dict[str, str]) -> str:
             return poll_id
         await asyncio.sleep(0.05)
     raise RuntimeError(f"poll {poll_id} did not open")
+
+
+async def wait_tallied(
+    client: httpx.AsyncClient, official: dict[str, str], poll_id: str, within_s: float
+) -> None:
+    """Until the poll has closed by itself and its final board is complete."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            got = await client.get(f"/api/v1/polls/{poll_id}", headers=official)
+            if got.status_code == 200 and got.json().get("status") == "tallied":
+                return
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"poll {poll_id} was not tallied within {within_s:.0f} s")
 
 
 async def open_period(client: httpx.AsyncClient, official: dict[str, str]) -> str:
@@ -539,7 +559,7 @@ async def drive(
         httpx.AsyncClient(base_url=polls_url, timeout=15, limits=limits) as polls,
         httpx.AsyncClient(base_url=discussions_url, timeout=15, limits=limits) as discussions,
     ):
-        poll_id = await open_poll(polls, official)
+        poll_id = await open_poll(polls, official, shape.close_after_s)
         period_id = await open_period(discussions, official)
         casts, comments = Stream("casts"), Stream("comments")
         stop = asyncio.Event()
@@ -567,6 +587,7 @@ async def drive(
         finally:
             stop.set()
             await asyncio.gather(*workers, return_exceptions=True)
+        await wait_tallied(polls, official, poll_id, shape.close_after_s + 60)
         return [
             await _account(fault, casts, polls, poll_id, official, restored_at),
             await _account(fault, comments, discussions, period_id, official, restored_at),

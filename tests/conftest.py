@@ -24,6 +24,22 @@ DatabaseFactory = Callable[[str], str]
 # have their own tests, which switch them on explicitly.
 os.environ["VMESTE_RATE_LIMITS"] = "off"
 
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report_figures() -> Callable[[str], None]:
+    """Adds a line to the run's closing "figures" section: what a test measured, next to its
+    target, shown whether the test passed or not."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
