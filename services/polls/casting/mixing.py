@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from services.polls.casting.pooling import code_lookup, open_pooled
 from services.polls.casting.tables import PooledBallot
 from services.polls.service_secret import ServiceSecret
-from shared.ledger.integrator import Held
+from shared.ledger.integrator import MAX_BATCH, Held
 from shared.ledger.merkle import leaf_hash
 from shared.ledger.store import LedgerStore
 from shared.metrics import POOLED_BALLOTS
@@ -44,11 +44,16 @@ _SQLITE_IDS = 500
 
 
 def batch_size(pooled: int, k: int, *, closing: bool) -> int:
-    """How many of ``pooled`` ballots move now (0: none)."""
+    """How many of ``pooled`` ballots move now (0: none).
+
+    At most :data:`MAX_BATCH`, so the integrator takes a batch whole into one checkpoint
+    (``k`` is far below it); a pool too large for one batch at close leaves at least ``k``
+    for the next round, so no batch is ever smaller than ``k``.
+    """
     if closing:
-        return pooled
+        return pooled if pooled <= MAX_BATCH else min(MAX_BATCH, pooled - k)
     if pooled >= 2 * k:
-        return pooled // 2
+        return min(pooled // 2, MAX_BATCH)
     return 0
 
 
@@ -77,6 +82,8 @@ class Mixer:
             closing = status in _FLUSHING
             if batch_size(int(row["n"]), int(row["k"]), closing=closing) == 0:
                 continue
+            if await self._store.has_pending(str(row["poll_id"])):
+                continue  # one batch at a time: the last one gets its own checkpoint first
             hashes = await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
             if hashes:
                 moved[str(row["poll_id"])] = hashes

@@ -53,7 +53,8 @@ _FROZEN_FIELDS = (
 DEFAULT_ANONYMITY_BATCH = 20
 MIN_ANONYMITY_BATCH = 10
 """Below this a published batch hides a ballot among too few others."""
-MAX_ANONYMITY_BATCH = 100_000
+MAX_ANONYMITY_BATCH = 10_000
+"""Far below the integrator's batch bound, so every mixed batch gets one checkpoint."""
 
 
 def may_manage(session: Session | None, poll: PollRecord) -> bool:
