@@ -79,4 +79,25 @@ def test_expired_forms_and_ballot_refusals_read_in_russian(
     hours = official_page.locator("[data-by-hour] .barrow")
     expect(hours).to_have_count(1)
     expect(hours).to_contain_text(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d "))
+
+    # Without intermediate results nobody sees answers before the close, the organisation
+    # included: its desk offers turnout, no results or board link, and says so.
+    expect(official_page.locator("[data-live-answers]")).to_have_text(
+        "До окончания голосования ответов не видит никто, организация тоже: пока оно идёт, "
+        "вы видите только явку."
+    )
+    expect(official_page.get_by_role("link", name="Итоги", exact=True)).to_have_count(0)
+    expect(official_page.get_by_role("link", name="Доска бюллетеней")).to_have_count(0)
+    expect(official_page.locator("[data-after-close]")).to_be_visible()
+    official_page.screenshot(path=screenshots / "manage-poll-open.png", full_page=True)
+    for who in (official_page, page):
+        who.goto(f"{stack.polls}/polls/{poll_id}/results")
+        at_close = who.locator("[data-results-at-close]")
+        expect(at_close).to_contain_text("они публикуются после окончания голосования")
+        expect(at_close).to_contain_text("ответов не видит никто, включая проводящую его")
+    # The auditors' page offers the open poll's checkpoint, and its board only after the close.
+    page.goto(f"{stack.polls}/audit")
+    row = page.locator("tbody tr").filter(has_text=poll_id)
+    expect(row).to_contain_text("доска — после окончания")
+    expect(row.get_by_role("link", name="Контрольная точка")).to_be_visible()
     official.close()

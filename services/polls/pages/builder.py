@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from services.polls.polls.domain import DEFAULT_ANONYMITY_BATCH
 from services.polls.polls.store import PollRecord
 from shared.eligibility import Eligibility
 from shared.tally.definition import (
@@ -68,6 +69,9 @@ class ParsedPoll:
     opens_at: dt.datetime
     closes_at: dt.datetime
     show_intermediate_results: bool
+    anonymity_batch: int
+    """k: ballots enter the public log in shuffled batches of at least k (the domain refuses
+    fewer than its minimum with a 422 the pages show in their language)."""
 
 
 def _one(form: Form, key: str, default: str = "") -> str:
@@ -258,6 +262,9 @@ def parse_builder(form: Form, projects_csv: str = "") -> ParsedPoll:
         min_age=_int(form, "min_age", 18, problems, "minimum age"),
         confirmed_only=_one(form, "confirmed_only") == "on",
     )
+    anonymity_batch = _int(
+        form, "anonymity_batch", DEFAULT_ANONYMITY_BATCH, problems, "anonymity batch"
+    )
     if problems:
         raise BuilderError(problems)
     return ParsedPoll(
@@ -270,6 +277,7 @@ def parse_builder(form: Form, projects_csv: str = "") -> ParsedPoll:
         opens_at=opens_at,
         closes_at=closes_at,
         show_intermediate_results=_one(form, "show_intermediate_results") == "on",
+        anonymity_batch=anonymity_batch,
     )
 
 
@@ -323,6 +331,7 @@ def form_of_poll(poll: PollRecord) -> dict[str, list[str]]:
         "opens_at": [_local(poll.opens_at)],
         "closes_at": [_local(poll.closes_at)],
         "min_age": [str(poll.eligibility.min_age)],
+        "anonymity_batch": [str(poll.anonymity_batch)],
     }
     if poll.eligibility.confirmed_only:
         form["confirmed_only"] = ["on"]

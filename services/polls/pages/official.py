@@ -14,7 +14,13 @@ from litestar.response import Redirect, Response
 from services.polls.errors import PollsError
 from services.polls.pages.builder import BuilderError, form_blocks, form_of_poll, parse_builder
 from services.polls.pages.domain import PollPagesDomain
-from services.polls.polls.domain import MANAGE, PollChanges, PollDraft
+from services.polls.polls.domain import (
+    DEFAULT_ANONYMITY_BATCH,
+    MANAGE,
+    MIN_ANONYMITY_BATCH,
+    PollChanges,
+    PollDraft,
+)
 from services.polls.polls.store import PollRecord
 from services.polls.web import polls_exception_handlers
 from shared.identity.session import Session
@@ -28,7 +34,7 @@ from shared.web.ui.pages import (
     signed_in_form,
     ui_settings,
 )
-from shared.web.ui.refusals import problem_message
+from shared.web.ui.refusals import poll_issue_message, problem_message
 
 __all__ = ("official_pages",)
 
@@ -36,11 +42,49 @@ _MAX_UPLOAD = 2_000_000
 
 
 def _problems(request: Request[Any, Any, Any], exc: PollsError) -> list[str]:
+    def translate(message: str) -> str:
+        return gettext(request, message)
+
     issues = exc.extra.get("errors") or exc.extra.get("issues") or []
-    listed = [f"{i.get('path', '')}: {i.get('reason', '')}" for i in issues if isinstance(i, dict)]
-    return listed or [
-        problem_message(lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra)
+    listed = [
+        poll_issue_message(translate, str(i.get("path", "")), str(i.get("reason", "")))
+        or f"{i.get('path', '')}: {i.get('reason', '')}"
+        for i in issues
+        if isinstance(i, dict)
     ]
+    return listed or [problem_message(translate, exc.slug, exc.detail, exc.extra)]
+
+
+def _invalid_fields(exc: PollsError) -> frozenset[str]:
+    """The form fields a refusal names (marked invalid next to the field)."""
+    issues = exc.extra.get("errors") or exc.extra.get("issues") or []
+    return frozenset(str(i.get("path", "")) for i in issues if isinstance(i, dict))
+
+
+def _builder_page(
+    request: Request[Any, Any, Any],
+    *,
+    organisations: tuple[str, ...],
+    errors: list[str],
+    form: dict[str, list[str]],
+    poll: PollRecord | None = None,
+    invalid: frozenset[str] = frozenset(),
+    status_code: int = 200,
+) -> Response[Any]:
+    """The question builder, empty (a new poll) or describing ``poll`` (editing it)."""
+    return page(
+        request,
+        "polls/builder.html",
+        status_code=status_code,
+        poll=poll,
+        organisations=organisations,
+        errors=errors,
+        form=form,
+        blocks=form_blocks(form),
+        invalid_fields=invalid,
+        min_anonymity_batch=MIN_ANONYMITY_BATCH,
+        default_anonymity_batch=DEFAULT_ANONYMITY_BATCH,
+    )
 
 
 async def _upload_text(form: Any, key: str) -> str:
@@ -76,6 +120,7 @@ async def _changes(poll: PollRecord, fields: dict[str, list[str]], form: Any) ->
             "closes_at": parsed.closes_at,
             "description": parsed.description,
             "show_intermediate_results": parsed.show_intermediate_results,
+            "anonymity_batch": parsed.anonymity_batch,
         }
     )
 
@@ -104,14 +149,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
-            return page(
-                request,
-                "polls/builder.html",
-                organisations=organisations(session),
-                errors=[],
-                form={},
-                blocks=[0],
-            )
+            return _builder_page(request, organisations=organisations(session), errors=[], form={})
 
         @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
         async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -142,6 +180,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         closes_at=parsed.closes_at,
                         description=parsed.description,
                         show_intermediate_results=parsed.show_intermediate_results,
+                        anonymity_batch=parsed.anonymity_batch,
                     )
                     record, _ = await domain.polls.import_pabulib(
                         session, draft, pb_text, None, title=parsed.title
@@ -160,22 +199,22 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                             closes_at=parsed.closes_at,
                             description=parsed.description,
                             show_intermediate_results=parsed.show_intermediate_results,
+                            anonymity_batch=parsed.anonymity_batch,
                         ),
                     )
             except BuilderError as exc:
-                errors = exc.problems
+                errors, invalid = exc.problems, frozenset[str]()
             except PollsError as exc:
-                errors = _problems(request, exc)
+                errors, invalid = _problems(request, exc), _invalid_fields(exc)
             else:
                 return Redirect(f"/manage/polls/{record.id}", status_code=303)
-            return page(
+            return _builder_page(
                 request,
-                "polls/builder.html",
                 status_code=422,
                 organisations=organisations(session),
                 errors=errors,
                 form=fields,
-                blocks=form_blocks(fields),
+                invalid=invalid,
             )
 
         @get("/polls/{poll_id:str}")
@@ -209,15 +248,12 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             poll = await domain.polls.managed(session, poll_id)
             if poll.status not in ("draft", "scheduled"):
                 return Redirect(f"/manage/polls/{poll_id}", status_code=303)
-            fields = form_of_poll(poll)
-            return page(
+            return _builder_page(
                 request,
-                "polls/builder.html",
                 poll=poll,
                 organisations=(poll.organisation,),
                 errors=[],
-                form=fields,
-                blocks=form_blocks(fields),
+                form=form_of_poll(poll),
             )
 
         @post("/polls/{poll_id:str}/edit", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
@@ -234,20 +270,19 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             try:
                 await domain.polls.update(session, poll_id, await _changes(poll, fields, form))
             except BuilderError as exc:
-                errors, status = exc.problems, 422
+                errors, status, invalid = exc.problems, 422, frozenset[str]()
             except PollsError as exc:
-                errors, status = _problems(request, exc), exc.status
+                errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
                 return Redirect(f"/manage/polls/{poll_id}", status_code=303)
-            return page(
+            return _builder_page(
                 request,
-                "polls/builder.html",
                 status_code=status,
                 poll=poll,
                 organisations=(poll.organisation,),
                 errors=errors,
                 form=fields,
-                blocks=form_blocks(fields),
+                invalid=invalid,
             )
 
         @post("/polls/{poll_id:str}/schedule", status_code=303)

@@ -17,6 +17,7 @@ __all__ = (
     "Translate",
     "eligibility_message",
     "issue_message",
+    "poll_issue_message",
     "problem_message",
 )
 
@@ -105,6 +106,22 @@ _ISSUES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _ISSUE_FALLBACK = "This answer is not valid."
 
+# A poll's settings the domain refuses (path of its 422 issue, English reason) to msgids.
+_POLL_ISSUES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (
+        "anonymity_batch",
+        re.compile(r"^must be at least (?P<n>\d+)"),
+        "Anonymity batch: give at least %(n)s. Ballots enter the public log in shuffled batches "
+        "of at least this many, so that nobody who knows when a person voted can pick out their "
+        "ballot; a smaller batch would hide it among too few.",
+    ),
+    (
+        "anonymity_batch",
+        re.compile(r"^must be at most (?P<n>\d+)"),
+        "Anonymity batch: give at most %(n)s.",
+    ),
+)
+
 CODE_MESSAGES: frozenset[str] = frozenset(
     {
         _TOO_YOUNG,
@@ -112,6 +129,7 @@ CODE_MESSAGES: frozenset[str] = frozenset(
         _ISSUE_FALLBACK,
         *_BY_CODE.values(),
         *(message for _, message in _ISSUES),
+        *(message for _, _, message in _POLL_ISSUES),
     }
 )
 """Every msgid this module uses (the catalogue test checks both catalogues hold them)."""
@@ -153,3 +171,13 @@ def issue_message(translate: Translate, reason: str) -> str:
         if found is not None:
             return _format(translate, message, found.groupdict())
     return translate(_ISSUE_FALLBACK)
+
+
+def poll_issue_message(translate: Translate, path: str, reason: str) -> str | None:
+    """One refused poll setting (a 422 issue of the poll domain) in the page's language, or
+    None when no message is mapped for it."""
+    for field, pattern, message in _POLL_ISSUES:
+        found = pattern.match(reason) if path == field else None
+        if found is not None:
+            return _format(translate, message, found.groupdict())
+    return None

@@ -7,7 +7,9 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import cast
 
-from services.polls.pages.builder import form_blocks, form_of_poll, parse_builder
+import pytest
+
+from services.polls.pages.builder import BuilderError, form_blocks, form_of_poll, parse_builder
 from services.polls.polls.store import PollRecord
 from shared.eligibility import Eligibility
 from shared.tally.definition import (
@@ -37,6 +39,7 @@ def _poll(kind: str, *questions: object) -> PollRecord:
             closes_at=CLOSES,
             eligibility=Eligibility(min_age=16, confirmed_only=False),
             show_intermediate_results=True,
+            anonymity_batch=25,
             definition=SimpleNamespace(questions=questions),
         ),
     )
@@ -64,6 +67,7 @@ def test_a_survey_reads_back_with_its_conditions() -> None:
     assert (parsed.opens_at, parsed.closes_at) == (OPENS, CLOSES)
     assert parsed.eligibility == Eligibility(min_age=16, confirmed_only=False)
     assert parsed.show_intermediate_results
+    assert parsed.anonymity_batch == 25
     first, second, third = parsed.questions
     assert isinstance(first, SingleChoice)
     assert [o.label for o in first.options] == ["Да", "Нет"]
@@ -102,3 +106,17 @@ def test_a_project_vote_reads_back_with_its_projects() -> None:
     assert vote.ballot_kind == Cumulative(points=10, max_per_project=4)
     assert vote.rule == "equal_shares"
     assert vote.text == "Какие проекты?"
+
+
+def test_the_anonymity_batch_defaults_to_twenty_and_must_be_a_number() -> None:
+    form = {
+        "title": ["Сквер"],
+        "opens_at": ["2026-12-01T09:00"],
+        "closes_at": ["2026-12-08T21:30"],
+        "questions-0-kind": ["scale"],
+        "questions-0-text": ["Оценка"],
+    }
+    assert parse_builder(form).anonymity_batch == 20
+    assert parse_builder({**form, "anonymity_batch": ["5"]}).anonymity_batch == 5
+    with pytest.raises(BuilderError, match="anonymity batch"):
+        parse_builder({**form, "anonymity_batch": ["many"]})

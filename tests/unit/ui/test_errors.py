@@ -14,13 +14,21 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.testing import TestClient
 
+from services.polls.errors import PollsError
+from services.polls.polls.domain import MAX_ANONYMITY_BATCH, PollService
 from shared.eligibility import Eligibility, check_eligibility
+from shared.tally.definition import Option, SingleChoice
 from shared.web.problems import PROBLEM_MEDIA_TYPE, ProblemError, exception_handlers
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.i18n import translations
 from shared.web.ui.pages import UiSettings
 from shared.web.ui.plugin import UiPlugin
-from shared.web.ui.refusals import eligibility_message, issue_message, problem_message
+from shared.web.ui.refusals import (
+    eligibility_message,
+    issue_message,
+    poll_issue_message,
+    problem_message,
+)
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -155,3 +163,59 @@ def test_unconfirmed_account_and_already_voted_read_in_russian() -> None:
 )
 def test_ballot_issues_read_in_russian(reason: str, russian: str) -> None:
     assert issue_message(translations("ru").gettext, reason) == russian
+
+
+def _refused_batch(k: int) -> PollsError:
+    """The poll domain's own refusal of anonymity batch ``k``."""
+    when = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    with pytest.raises(PollsError) as refused:
+        PollService()._build(
+            poll_id="p1",
+            organisation="tyumen-city",
+            territory=("71701",),
+            title="Сквер",
+            kind="survey",
+            questions=(
+                SingleChoice(
+                    id="q1",
+                    text="Да?",
+                    options=(Option(id="o1", label="Да"), Option(id="o2", label="Нет")),
+                ),
+            ),
+            eligibility=Eligibility(),
+            opens_at=when,
+            closes_at=when + dt.timedelta(days=7),
+            description="",
+            show_intermediate_results=False,
+            anonymity_batch=k,
+            created_by="s1",
+            created_at=when,
+        )
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("k", "russian", "english"),
+    [
+        (5, "Пакет анонимности: укажите не меньше 10.", "Anonymity batch: give at least 10."),
+        (
+            MAX_ANONYMITY_BATCH + 1,
+            f"Пакет анонимности: укажите не больше {MAX_ANONYMITY_BATCH}.",
+            f"give at most {MAX_ANONYMITY_BATCH}.",
+        ),
+    ],
+)
+def test_a_refused_anonymity_batch_reads_in_the_page_language(
+    k: int, russian: str, english: str
+) -> None:
+    refused = _refused_batch(k)
+    assert refused.status == 422
+    (issue,) = refused.extra["errors"]
+    assert issue["path"] == "anonymity_batch"
+    ru = poll_issue_message(translations("ru").gettext, issue["path"], issue["reason"])
+    en = poll_issue_message(translations("en").gettext, issue["path"], issue["reason"])
+    assert ru is not None
+    assert ru.startswith(russian)
+    assert en is not None
+    assert english in en
+    assert poll_issue_message(translations("ru").gettext, "title", issue["reason"]) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Message
 from jinja2.ext import babel_extract
 
 from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
@@ -18,6 +19,26 @@ from shared.web.ui.templating import SHARED_TEMPLATES
 
 # Messages translated in Python code rather than in templates.
 CODE_MESSAGES = {"funded", "not funded"} | REFUSAL_MESSAGES | ERROR_MESSAGES | DRAFT_MESSAGES
+
+
+def _singular(message: Message) -> str:
+    """The msgid a template looks a message up by (the singular of a plural message)."""
+    return str(message.id[0] if isinstance(message.id, tuple) else message.id)
+
+
+def _forms(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """Every form of a msgid or msgstr: one, or one per plural form."""
+    if isinstance(value, tuple | list):
+        return tuple(str(v) for v in value)
+    return (str(value or ""),)
+
+
+def _translated(message: Message) -> bool:
+    return all(_forms(message.string))
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(part.split(")")[0] for part in text.split("%(")[1:])
 
 
 def template_messages() -> dict[str, str]:
@@ -41,7 +62,7 @@ def test_every_template_message_is_translated(language: str) -> None:
     missing = {
         msgid: where
         for msgid, where in template_messages().items()
-        if msgid not in messages or not messages[msgid].string
+        if msgid not in messages or not _translated(messages[msgid])
     }
     assert not missing, f"untranslated in {language}.po: {missing}"
 
@@ -49,14 +70,14 @@ def test_every_template_message_is_translated(language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_code_message_is_translated(language: str) -> None:
     messages = catalog(language)
-    missing = {m for m in CODE_MESSAGES if m not in messages or not messages[m].string}
+    missing = {m for m in CODE_MESSAGES if m not in messages or not _translated(messages[m])}
     assert not missing, f"untranslated in {language}.po: {missing}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_catalogue_has_no_stale_messages(language: str) -> None:
     used = set(template_messages()) | CODE_MESSAGES
-    stale = {m.id for m in catalog(language) if m.id and m.id not in used}
+    stale = {_singular(m) for m in catalog(language) if m.id and _singular(m) not in used}
     assert not stale, f"{language}.po lists messages no template uses: {stale}"
 
 
@@ -65,14 +86,36 @@ def test_russian_is_russian_and_english_is_english() -> None:
     assert translations("en").gettext("Polls") == "Polls"
 
 
-def test_placeholders_survive_translation() -> None:
-    for message in catalog("ru"):
-        if message.id and "%(" in str(message.id):
-            names = sorted(part.split(")")[0] for part in str(message.id).split("%(")[1:])
-            translated = sorted(part.split(")")[0] for part in str(message.string).split("%(")[1:])
-            assert names == translated, message.id
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_placeholders_survive_translation(language: str) -> None:
+    for message in catalog(language):
+        if not message.id:
+            continue
+        # Every form of a plural message names the same values as the English plural.
+        names = _placeholders(_forms(message.id)[-1])
+        for translated in _forms(message.string):
+            assert _placeholders(translated) == names, (message.id, translated)
+
+
+def test_russian_plurals_have_all_three_forms() -> None:
+    plurals = [m for m in catalog("ru") if isinstance(m.id, tuple)]
+    assert plurals, "no plural message: the check below would prove nothing"
+    for message in plurals:
+        assert len(_forms(message.string)) == 3, message.id
 
 
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown page language"):
         translations("de")
+
+
+def test_russian_numbers_agree_with_their_noun() -> None:
+    (waiting,) = [
+        m for m in catalog("en") if isinstance(m.id, tuple) and m.id[0].startswith("Once ")
+    ]
+    singular, plural = _forms(waiting.id)
+    russian = translations("ru")
+    said = {n: russian.ngettext(singular, plural, n) % {"num": n} for n in (21, 24, 40)}
+    assert "наберётся 21 бюллетень," in said[21]
+    assert "наберётся 24 бюллетеня," in said[24]
+    assert "наберётся 40 бюллетеней," in said[40]
