@@ -6,6 +6,7 @@ operator never meets a half-configured service at the first request.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ __all__ = (
     "RedisSettings",
     "SecuritySettings",
     "Settings",
+    "WitnessEndpoint",
+    "WitnessingSettings",
     "database_url",
     "get_settings",
     "load_settings",
@@ -81,6 +84,22 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WitnessEndpoint:
+    url: str
+    """Submission prefix of the witness: ``<url>/add-checkpoint`` is where checkpoints go."""
+    key: str
+    """The witness's verifier key, ``name+hexid+base64(0x04 ‖ key)`` (C2SP cosignature/v1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessingSettings:
+    witnesses: tuple[WitnessEndpoint, ...] = ()
+    """Independent witnesses every new checkpoint is submitted to (none: not witnessed)."""
+    quorum: int = 0
+    """Cosignatures a final checkpoint needs before a tally certificate or report is issued."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     env: str
     """'dev' (development identity provider allowed) or 'prod'."""
@@ -97,6 +116,7 @@ class Settings:
     database: DatabaseSettings
     redis: RedisSettings
     security: SecuritySettings
+    witnessing: WitnessingSettings = WitnessingSettings()
 
     @property
     def is_dev(self) -> bool:
@@ -133,6 +153,28 @@ def database_url(service: str, environ: Mapping[str, str] = os.environ) -> str:
     return _read(f"VMESTE_{service.upper()}_DATABASE_URL", default, environ)
 
 
+def _witnessing(environ: Mapping[str, str]) -> WitnessingSettings:
+    from shared.ledger.cosignature import WitnessKey  # the settings module stays light
+    from shared.ledger.note import KeyFormatError
+
+    raw = environ.get("VMESTE_WITNESSES", "") or "[]"
+    try:
+        listed = json.loads(raw)
+        witnesses = tuple(WitnessEndpoint(str(w["url"]), str(w["key"])) for w in listed)
+        for witness in witnesses:
+            WitnessKey.parse(witness.key)
+    except (ValueError, TypeError, KeyError, KeyFormatError) as exc:
+        raise MissingSettingError(
+            "VMESTE_WITNESSES", f'must be a JSON list of {{"url": …, "key": …}}: {exc}'
+        ) from None
+    quorum = _read_int("VMESTE_WITNESS_QUORUM", len(witnesses), environ)
+    if not 0 <= quorum <= len(witnesses):
+        raise MissingSettingError(
+            "VMESTE_WITNESS_QUORUM", f"must be between 0 and {len(witnesses)}, got {quorum}"
+        )
+    return WitnessingSettings(witnesses=witnesses, quorum=quorum)
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Settings from ``environ``; tests pass their own mapping, services use get_settings."""
     env = _env(environ)
@@ -164,6 +206,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             session_minutes=_read_int("VMESTE_SESSION_MINUTES", 15, environ),
             refresh_hours=_read_int("VMESTE_REFRESH_HOURS", 12, environ),
         ),
+        witnessing=_witnessing(environ),
     )
 
 

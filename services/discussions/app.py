@@ -46,6 +46,7 @@ def create_app(
         load_log_keys(settings.security.keys_dir, "discussions"),
         f"{host}/discussions",
         LEASE,
+        witnessing=settings.witnessing,
     )
     discussions = Discussions.build(ledger)
     scheduler = PeriodScheduler(
@@ -75,6 +76,7 @@ def create_app(
             lifespan,
             *identity.lifespan,
             ledger.lifespan,
+            ledger.cosigner_lifespan,
             scheduler.lifespan,
             outbox.lifespan,
         ],

@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         log_origin_prefix(settings),
         LEASE,
         feeder=mixer,
+        witnessing=settings.witnessing,
     )
     poll_store = PollStore()
     polls = PollService(poll_store)
@@ -80,7 +81,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             poll_logs_controller(ledger, poll_store),
         ],
         readiness=[*runtime.readiness(), *identity.readiness],
-        lifespan=[lifespan, *identity.lifespan, ledger.lifespan, scheduler.lifespan],
+        lifespan=[
+            lifespan,
+            *identity.lifespan,
+            ledger.lifespan,
+            ledger.cosigner_lifespan,
+            scheduler.lifespan,
+        ],
         middleware=[
             *identity.middleware,
             RateLimitMiddleware(

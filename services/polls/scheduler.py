@@ -9,7 +9,8 @@ idempotent step by step, so a replica that dies mid-way leaves work the next hol
 2. close the log; the mixer moves the whole pool into it as the last batch (at least the
    poll's anonymity batch, unless the poll has fewer ballots), and it is integrated;
 3. recompute the results from the log's entries (never from counters), exactly as an auditor
-   does from the board, and sign the tally certificate bound to the final checkpoint;
+   does from the board, and, once the configured quorum of witnesses has cosigned the final
+   checkpoint, sign the tally certificate bound to it;
 4. status ``closed → tallied`` with the results bytes and the certificate.
 """
 
@@ -25,7 +26,7 @@ from litestar import Litestar
 
 from services.polls.polls.store import PollStore
 from shared.lease import Lease
-from shared.ledger.service import LogService
+from shared.ledger.service import LogService, QuorumPendingError
 from shared.periodic import background_lifespan, run_periodically
 from shared.tally.results import recompute_from_board
 
@@ -67,7 +68,14 @@ class Scheduler:
         size = (await self.ledger.store.head(poll_id)).size
         entries = await self.ledger.store.entries(poll_id, 0, size)
         results = recompute_from_board(poll.definition_bytes, entries)
-        certificate = await self.ledger.certify(poll_id, results, dt.datetime.now(dt.UTC))
+        try:
+            certificate = await self.ledger.certify(poll_id, results, dt.datetime.now(dt.UTC))
+        except QuorumPendingError as exc:
+            # Closed, everything in the log; the tally waits for the witnesses (next rounds).
+            _log.info(
+                "poll awaits witness cosignatures", poll=poll_id, have=exc.have, need=exc.need
+            )
+            return
         if await self.polls.transition(
             poll_id, ["closed"], "tallied", results=results, certificate=certificate
         ):

@@ -23,6 +23,7 @@ from shared.ledger.board import (
     BoardEntries,
     BoardHeader,
 )
+from shared.ledger.cosignature import add_signature_lines
 from shared.ledger.merkle import ProofError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, tracking_code_range
 from shared.ledger.service import LogService
@@ -135,13 +136,19 @@ def log_controller(
         return description
 
     async def checkpoint_note(log_id: str, size: int | None = None) -> tuple[int, str]:
-        notes = await ledger.store.checkpoints(log_id)
-        for note in reversed(notes):
-            note_size = int(note.split("\n", 2)[1])
-            if size is None or note_size == size:
-                return note_size, note
+        """The latest checkpoint, or the one of ``size``, with its witnesses' cosignatures
+        (two indexed reads, however long the log's history)."""
+        if size is None:
+            latest = await ledger.store.latest_checkpoint(log_id)
+            if latest is not None:
+                return latest[0], await ledger.cosigned(log_id, *latest)
+        else:
+            note = await ledger.store.checkpoint_of_size(log_id, size)
+            if note is not None:
+                return size, await ledger.cosigned(log_id, size, note)
         raise _not_found(
-            "No signed checkpoint of that size yet; entries are checkpointed within seconds."
+            "No signed checkpoint of that size yet. Comment periods are checkpointed within "
+            "seconds; a poll's ballots enter its log in mixed batches."
         )
 
     async def inclusion(log_id: str, entry_hash: bytes, tree_size: int | None) -> InclusionProof:
@@ -248,8 +255,15 @@ def log_controller(
         async def board(self, log_id: FromPath[str]) -> Stream:
             """The whole board as one JSON Lines download for `vmeste audit verify`."""
             description = await described(log_id)
-            notes = thin_checkpoints(await ledger.store.checkpoint_rows(log_id))
-            size = int(notes[-1].split("\n", 2)[1]) if notes else 0
+            rows = await ledger.store.checkpoint_rows(log_id)
+            kept = set(thin_checkpoints(rows))
+            cosigned = await ledger.store.cosignatures_by_size(log_id)
+            notes = [
+                add_signature_lines(note, cosigned[size]) if size in cosigned else note
+                for size, note, _ in rows
+                if note in kept
+            ]
+            size = max((row[0] for row in rows if row[1] in kept), default=0)
 
             async def lines() -> AsyncIterator[bytes]:
                 header = BoardHeader(

@@ -20,13 +20,16 @@ from typing import Any
 
 from litestar import Litestar
 
+from shared.config import WitnessingSettings
 from shared.lease import Lease
 from shared.ledger.certificate import TallyCertificate, issue_certificate
 from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
+from shared.ledger.cosignature import add_signature_lines
 from shared.ledger.integrator import MAX_BATCH, Feeder, Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
 from shared.ledger.store import Head, LedgerStore
+from shared.ledger.witnessing import Cosigner, Witness
 from shared.metrics import (
     CHECKPOINT_SIZE,
     INTEGRATOR_LAST_ROUND,
@@ -37,9 +40,21 @@ from shared.metrics import (
 )
 from shared.periodic import background_lifespan
 
-__all__ = ("IssuedReceipt", "LogService", "load_log_keys")
+__all__ = ("IssuedReceipt", "LogService", "QuorumPendingError", "load_log_keys")
 
 _ISSUED_MAX = 200_000
+
+
+class QuorumPendingError(RuntimeError):
+    """The final checkpoint lacks the witnesses' quorum yet: certify again later."""
+
+    def __init__(self, log_id: str, size: int, have: int, need: int) -> None:
+        super().__init__(
+            f"log {log_id}: the checkpoint of size {size} has {have} of the {need} witness "
+            "cosignatures it needs; the certificate waits for them"
+        )
+        self.have = have
+        self.need = need
 
 
 def load_log_keys(keys_dir: Path, service: str) -> KeyRing:
@@ -67,6 +82,7 @@ class LogService:
         lease_table: Any,
         interval_s: float = 0.5,
         feeder: Feeder | None = None,
+        witnessing: WitnessingSettings | None = None,
     ) -> None:
         self.store = store
         self.keys = keys
@@ -81,6 +97,10 @@ class LogService:
             feeder=feeder,
         )
         self.feeder = feeder
+        witnessing = witnessing or WitnessingSettings()
+        self.witnesses = [Witness.of(w) for w in witnessing.witnesses]
+        self.quorum = witnessing.quorum
+        self.cosigner = Cosigner(store, self.witnesses, Lease(lease_table, "ledger-cosigner"))
         # Monotonic issue times of this replica's recent receipts, per log, oldest first:
         # the integrator, when it runs here, reports how long they waited for a checkpoint.
         self._waiting: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
@@ -141,14 +161,36 @@ class LogService:
             Checkpoint(self.origin(log_id), head.size, head.root), self.keys.active
         )
 
+    async def cosigned(self, log_id: str, size: int, note: str) -> str:
+        """The checkpoint note with every witness cosignature it has so far."""
+        lines = await self.store.cosignatures(log_id, size)
+        return add_signature_lines(note, lines) if lines else note
+
+    async def await_quorum(self, log_id: str, size: int, wait_s: float = 10.0) -> None:
+        """Wait (briefly) until the quorum of witnesses cosigned the checkpoint of ``size``;
+        raises :class:`QuorumPendingError` if it has not by then (the caller retries later)."""
+        if self.quorum == 0:
+            return
+        deadline = time.monotonic() + wait_s
+        while True:
+            await self.cosigner.run_once()
+            have = len(await self.store.cosignatures(log_id, size))
+            if have >= self.quorum:
+                return
+            if time.monotonic() >= deadline:
+                raise QuorumPendingError(log_id, size, have, self.quorum)
+            await asyncio.sleep(self.cosigner.interval_s)
+
     async def certify(self, log_id: str, results: bytes, now: dt.datetime) -> str:
-        """Integrate everything accepted, checkpoint it, and sign a tally certificate binding
-        that final checkpoint to ``results``. Call only once the log is closed."""
+        """Integrate everything accepted, checkpoint it, wait for the witnesses' quorum on
+        that final checkpoint, and sign a tally certificate binding it to ``results``. Call
+        only once the log is closed; :class:`QuorumPendingError` means "try again later"."""
         await self.integrate_now(log_id, drained=True)
         head = await self.store.head(log_id)
         latest = await self.store.latest_checkpoint(log_id)
         if latest is None or latest[0] != head.size:
             await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
+        await self.await_quorum(log_id, head.size)
         checkpoint = Checkpoint(self.origin(log_id), head.size, head.root)
         return issue_certificate(
             TallyCertificate.for_results(checkpoint, results, now), self.keys.active
@@ -174,3 +216,8 @@ class LogService:
     def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
         """Runs the integrator loop for as long as the app runs; releases the lease on exit."""
         return background_lifespan("ledger-integrator", self.integrator.run)
+
+    @property
+    def cosigner_lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+        """Runs the loop that takes checkpoints to the witnesses (idle without witnesses)."""
+        return background_lifespan("ledger-cosigner", self.cosigner.run)

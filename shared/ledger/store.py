@@ -283,6 +283,52 @@ class LedgerStore:
         )
         return (int(rows[0]["size"]), str(rows[0]["note"])) if rows else None
 
+    async def checkpoint_of_size(self, log_id: str, size: int) -> str | None:
+        """The signed checkpoint of exactly this size (through the (log, size) index)."""
+        c = self.t.checkpoint
+        rows = await c.select(c.note).where((c.log_id == log_id) & (c.size == size)).limit(1)
+        return str(rows[0]["note"]) if rows else None
+
+    # --- witnesses' cosignatures ---------------------------------------------------------
+
+    async def head_sizes(self) -> dict[str, int]:
+        """Every log's integrated size."""
+        rows = await self.t.head.select(self.t.head.log_id, self.t.head.size)
+        return {str(r["log_id"]): int(r["size"]) for r in rows}
+
+    async def cosigned_sizes(self, witness: str) -> dict[str, int]:
+        """The largest checkpoint size of each log this witness cosigned."""
+        rows = await self.t.cosignature.raw(
+            "SELECT log_id, MAX(size) AS size FROM log_cosignature WHERE witness = {} "
+            "GROUP BY log_id",
+            witness,
+        )
+        return {str(r["log_id"]): int(r["size"]) for r in rows}
+
+    async def add_cosignature(self, log_id: str, size: int, witness: str, line: str) -> None:
+        await self.t.cosignature.raw(
+            "INSERT INTO log_cosignature (log_id, size, witness, line) VALUES ({}, {}, {}, {}) "
+            "ON CONFLICT (log_id, size, witness) DO NOTHING",
+            log_id,
+            size,
+            witness,
+            line,
+        )
+
+    async def cosignatures_by_size(self, log_id: str) -> dict[int, list[str]]:
+        """Every cosignature line of the log, by checkpoint size (for its board)."""
+        c = self.t.cosignature
+        found: dict[int, list[str]] = {}
+        for r in await c.select(c.size, c.line).where(c.log_id == log_id):
+            found.setdefault(int(r["size"]), []).append(str(r["line"]))
+        return found
+
+    async def cosignatures(self, log_id: str, size: int) -> list[str]:
+        """The witnesses' signature lines on the checkpoint of this size."""
+        c = self.t.cosignature
+        rows = await c.select(c.line).where((c.log_id == log_id) & (c.size == size))
+        return [str(r["line"]) for r in rows]
+
     async def checkpoints(self, log_id: str) -> list[str]:
         return [note for _, note, _ in await self.checkpoint_rows(log_id)]
 

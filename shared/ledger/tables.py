@@ -14,7 +14,7 @@ from typing import Any
 from piccolo.columns import UUID, BigInt, Boolean, Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-__all__ = ("INDEXES", "LedgerTables", "make_ledger_tables")
+__all__ = ("COSIGNATURE_INDEX", "INDEXES", "LedgerTables", "make_ledger_tables")
 
 # Composite and partial indexes Piccolo columns cannot declare; migrations create them with
 # this exact SQL, which both SQLite and PostgreSQL accept.
@@ -24,6 +24,11 @@ INDEXES: tuple[str, ...] = (
     "CREATE UNIQUE INDEX IF NOT EXISTS log_node_by_id ON log_node (log_id, level, idx)",
     "CREATE INDEX IF NOT EXISTS log_checkpoint_by_size ON log_checkpoint (log_id, size)",
 )
+COSIGNATURE_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS log_cosignature_once "
+    "ON log_cosignature (log_id, size, witness)"
+)
+"""One cosignature per witness and checkpoint; added by the cosignatures migration."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +39,10 @@ class LedgerTables:
     node: Any
     head: Any
     checkpoint: Any
+    cosignature: Any
 
     def all(self) -> tuple[type[Table], ...]:
-        return (self.entry, self.node, self.head, self.checkpoint)
+        return (self.entry, self.node, self.head, self.checkpoint, self.cosignature)
 
 
 def make_ledger_tables() -> LedgerTables:
@@ -75,4 +81,18 @@ def make_ledger_tables() -> LedgerTables:
         note = Text(help_text="The C2SP signed note, verbatim.")
         signed_at = Timestamptz()
 
-    return LedgerTables(entry=LogEntry, node=LogNode, head=LogHead, checkpoint=LogCheckpoint)
+    class LogCosignature(Table, tablename="log_cosignature"):
+        """A witness's cosignature of one checkpoint (C2SP cosignature/v1 signature line)."""
+
+        log_id = Varchar(length=64)
+        size = BigInt(help_text="Tree size of the cosigned checkpoint.")
+        witness = Varchar(length=200, help_text="The witness key's name+hexid.")
+        line = Text(help_text="The signature line, verbatim, to append to the checkpoint note.")
+
+    return LedgerTables(
+        entry=LogEntry,
+        node=LogNode,
+        head=LogHead,
+        checkpoint=LogCheckpoint,
+        cosignature=LogCosignature,
+    )

@@ -21,7 +21,7 @@ from shared.comment_period.report import (
 )
 from shared.ledger.board import BoardCertificate
 from shared.ledger.http import LogDescription
-from shared.ledger.service import LogService
+from shared.ledger.service import LogService, QuorumPendingError
 
 __all__ = ("PublishedReport", "ReportService")
 
@@ -128,7 +128,16 @@ class ReportService:
             entries += await self.ledger.store.entries(period_id, start, min(start + _CHUNK, size))
         definition = await self._definition(period, await self._annotations(period_id))
         report = report_from_board(definition, entries)
-        certificate = await self.ledger.certify(period_id, report, now)
+        try:
+            certificate = await self.ledger.certify(period_id, report, now)
+        except QuorumPendingError as exc:
+            raise ConflictError(
+                "witnesses-pending",
+                "Witnesses have not cosigned yet",
+                f"The period's final checkpoint has {exc.have} of the {exc.need} witness "
+                "cosignatures a report needs. Publish again in a minute; if it stays so, "
+                "check that the witnesses are reachable.",
+            ) from None
         updated = (
             await Period.update(
                 {
