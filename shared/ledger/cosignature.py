@@ -118,10 +118,13 @@ class WitnessSigner:
 
     @classmethod
     def parse(cls, skey: str) -> WitnessSigner:
-        parts = skey.strip().split("+")
+        # At most 4 splits: the base64 key data may itself contain "+".
+        parts = skey.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise KeyFormatError("witness signer key is not PRIVATE+KEY+name+hexid+base64")
         name, hex_id, b64 = parts[2:]
+        if not is_valid_key_name(name):
+            raise KeyFormatError(f"invalid witness name {name!r}")
         try:
             raw = base64.b64decode(b64, validate=True)
         except binascii.Error:

@@ -71,3 +71,13 @@ def test_a_log_key_is_not_a_witness_key() -> None:
     log = Signer.generate("vmeste.test")
     with pytest.raises(KeyFormatError):
         WitnessKey.parse(str(log.verifier))
+
+
+def test_every_stored_witness_signer_key_reads_back_even_with_plus_in_its_base64() -> None:
+    signers = [WitnessSigner.generate("witness.example/w1") for _ in range(64)]
+    with_plus = [s for s in signers if "+" in str(s).split("+", 4)[4]]
+    assert with_plus, "64 random keys without a '+' in their base64: regenerate"
+    for signer in signers:
+        assert WitnessSigner.parse(str(signer)).key == signer.key
+    with pytest.raises(KeyFormatError):
+        WitnessSigner.parse(str(signers[0]).replace("witness.example/w1", "two words", 1))
