@@ -14,7 +14,9 @@ from functools import cache
 from pathlib import Path
 
 __all__ = (
+    "COMPONENTS",
     "SERVICES",
+    "WITNESS",
     "DatabaseSettings",
     "MissingSettingError",
     "RedisSettings",
@@ -28,7 +30,13 @@ __all__ = (
 )
 
 SERVICES = ("polls", "discussions", "identity")
-"""Every component that owns a database."""
+"""Every component of the platform that owns a database."""
+
+WITNESS = "witness"
+"""The standalone witness (``vmeste witness``): its own database, not part of the platform's."""
+
+COMPONENTS = (*SERVICES, WITNESS)
+"""Every database ``vmeste migrate`` knows."""
 
 
 class MissingSettingError(RuntimeError):
@@ -147,9 +155,11 @@ def database_url(service: str, environ: Mapping[str, str] = os.environ) -> str:
     """One service's database URL; in development a SQLite file under the data folder.
 
     Separate from :func:`get_settings` so that migrations need nothing but the database.
+    A witness, run by anyone on a small machine, defaults to its SQLite file in every
+    environment.
     """
-    dev = _env(environ) == "dev"
-    default = f"sqlite:///{_data_dir(environ) / (service + '.sqlite')}" if dev else None
+    sqlite = _env(environ) == "dev" or service == WITNESS
+    default = f"sqlite:///{_data_dir(environ) / (service + '.sqlite')}" if sqlite else None
     return _read(f"VMESTE_{service.upper()}_DATABASE_URL", default, environ)
 
 

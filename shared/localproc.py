@@ -21,6 +21,7 @@ from typing import Any
 
 __all__ = (
     "SERVICE_APPS",
+    "WITNESS_APP",
     "PostgresProcess",
     "RedisProcess",
     "free_port",
@@ -37,9 +38,14 @@ SERVICE_APPS = {
 }
 """The application factory of each service, as granian loads it."""
 
+WITNESS_APP = "services.witness.app:create_app"
+"""The standalone witness's factory: not a platform service, started on its own."""
+
 
 def granian_command(service: str, host: str, port: int, workers: int = 1) -> list[str]:
-    """The command line that serves ``service`` under granian, as every launcher runs it."""
+    """The command line that serves ``service`` (or ``"witness"``) under granian, as every
+    launcher runs it."""
+    factory = WITNESS_APP if service == "witness" else SERVICE_APPS[service]
     return [
         sys.executable,
         "-m",
@@ -47,7 +53,7 @@ def granian_command(service: str, host: str, port: int, workers: int = 1) -> lis
         "--interface",
         "asgi",
         "--factory",
-        SERVICE_APPS[service],
+        factory,
         "--host",
         host,
         "--port",

@@ -60,14 +60,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
     poll_store = PollStore()
     polls = PollService(poll_store)
     results = ResultsService(polls, ledger)
+    cast_store = CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine))
     casting = CastService(
         ledger=ledger,
         polls=poll_store,
-        store=CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine)),
+        store=cast_store,
         gate=RedisGate(runtime.redis, runtime.scripts),
         secret=secret,
     )
-    scheduler = Scheduler(poll_store, ledger, Lease(LEASE, "poll-scheduler"))
+    scheduler = Scheduler(
+        poll_store,
+        ledger,
+        Lease(LEASE, "poll-scheduler"),
+        forget_receipts=cast_store.forget_receipts,
+    )
     identity = identity_components(settings, service="polls")
     return build_app(
         service="polls",

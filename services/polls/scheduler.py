@@ -11,14 +11,16 @@ idempotent step by step, so a replica that dies mid-way leaves work the next hol
 3. recompute the results from the log's entries (never from counters), exactly as an auditor
    does from the board, and, once the configured quorum of witnesses has cosigned the final
    checkpoint, sign the tally certificate bound to it;
-4. status ``closed → tallied`` with the results bytes and the certificate.
+4. the voters' sealed receipt details are erased (nobody can vote again, so nothing needs
+   them, and they are what would let the service secret link a voter to a ballot);
+5. status ``closed → tallied`` with the results bytes and the certificate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
 import structlog
@@ -37,10 +39,17 @@ _log = structlog.get_logger("vmeste.polls.scheduler")
 
 class Scheduler:
     def __init__(
-        self, polls: PollStore, ledger: LogService, lease: Lease, interval_s: float = 0.25
+        self,
+        polls: PollStore,
+        ledger: LogService,
+        lease: Lease,
+        interval_s: float = 0.25,
+        *,
+        forget_receipts: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.polls = polls
         self.ledger = ledger
+        self.forget_receipts = forget_receipts
         self.lease = lease
         self.interval_s = interval_s
         self.holding = False
@@ -69,13 +78,18 @@ class Scheduler:
         entries = await self.ledger.store.entries(poll_id, 0, size)
         results = recompute_from_board(poll.definition_bytes, entries)
         try:
-            certificate = await self.ledger.certify(poll_id, results, dt.datetime.now(dt.UTC))
+            # A short wait: the loop must go on opening and closing the other polls.
+            certificate = await self.ledger.certify(
+                poll_id, results, dt.datetime.now(dt.UTC), quorum_wait_s=1.0
+            )
         except QuorumPendingError as exc:
             # Closed, everything in the log; the tally waits for the witnesses (next rounds).
             _log.info(
                 "poll awaits witness cosignatures", poll=poll_id, have=exc.have, need=exc.need
             )
             return
+        if self.forget_receipts is not None:
+            await self.forget_receipts(poll_id)  # before the tally, so a crash cannot skip it
         if await self.polls.transition(
             poll_id, ["closed"], "tallied", results=results, certificate=certificate
         ):

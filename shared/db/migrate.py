@@ -17,6 +17,7 @@ PICCOLO_CONFS: dict[str, str] = {
     "identity": "shared.identity.piccolo_conf",
     "polls": "services.polls.piccolo_conf",
     "discussions": "services.discussions.piccolo_conf",
+    "witness": "services.witness.piccolo_conf",
 }
 
 

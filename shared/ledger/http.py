@@ -78,8 +78,8 @@ class PoolState(msgspec.Struct, kw_only=True):
     waiting: int
     """Ballots of the poll waiting in the pool now."""
     batch: int
-    """The poll's anonymity batch k: the ballot enters the log mixed with at least k others
-    (fewer only if the whole poll has fewer ballots)."""
+    """The poll's anonymity batch k: the ballot enters the log in a batch of at least k
+    ballots (fewer only if the whole poll has fewer)."""
 
 
 class TrackingResult(msgspec.Struct, kw_only=True):
@@ -96,6 +96,10 @@ class TrackingResult(msgspec.Struct, kw_only=True):
 class VerifierKeys(msgspec.Struct, kw_only=True):
     keys: list[str]
     """Signed-note verifier keys ``name+hexid+base64``, the active key first."""
+    witnesses: list[str] = msgspec.field(default_factory=list)
+    """The witnesses' cosignature/v1 verifier keys (``name+hexid+base64(0x04 ‖ key)``)."""
+    quorum: int = 0
+    """How many of those witnesses must cosign a checkpoint for it to be trusted."""
 
 
 def thin_checkpoints(rows: list[tuple[int, str, dt.datetime]]) -> list[str]:
@@ -292,7 +296,12 @@ def log_controller(
 
         @get("/api/v1/keys")
         async def keys(self) -> VerifierKeys:
-            """Public keys that verify every receipt, checkpoint and tally certificate."""
-            return VerifierKeys(keys=list(ledger.verifier_keys()))
+            """Public keys that verify every receipt, checkpoint and tally certificate, and
+            the witnesses whose cosignatures a checkpoint needs (and how many)."""
+            return VerifierKeys(
+                keys=list(ledger.verifier_keys()),
+                witnesses=[str(w.key) for w in ledger.witnesses],
+                quorum=ledger.quorum,
+            )
 
     return LogController

@@ -181,7 +181,9 @@ class LogService:
                 raise QuorumPendingError(log_id, size, have, self.quorum)
             await asyncio.sleep(self.cosigner.interval_s)
 
-    async def certify(self, log_id: str, results: bytes, now: dt.datetime) -> str:
+    async def certify(
+        self, log_id: str, results: bytes, now: dt.datetime, *, quorum_wait_s: float = 10.0
+    ) -> str:
         """Integrate everything accepted, checkpoint it, wait for the witnesses' quorum on
         that final checkpoint, and sign a tally certificate binding it to ``results``. Call
         only once the log is closed; :class:`QuorumPendingError` means "try again later"."""
@@ -190,7 +192,7 @@ class LogService:
         latest = await self.store.latest_checkpoint(log_id)
         if latest is None or latest[0] != head.size:
             await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
-        await self.await_quorum(log_id, head.size)
+        await self.await_quorum(log_id, head.size, quorum_wait_s)
         checkpoint = Checkpoint(self.origin(log_id), head.size, head.root)
         return issue_certificate(
             TallyCertificate.for_results(checkpoint, results, now), self.keys.active

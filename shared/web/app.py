@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Protocol
 
 from litestar import Litestar
 from litestar.config.response_cache import ResponseCacheConfig
@@ -18,15 +18,24 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ControllerRouterHandler, Middleware
 
-from shared.config import Settings
 from shared.web.headers import add_response_headers
 from shared.web.health import ReadinessCheck, health_controller
 from shared.web.openapi import document_problems
 from shared.web.problems import exception_handlers
 
-__all__ = ("build_app",)
+__all__ = ("AppLimits", "build_app")
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+class AppLimits(Protocol):
+    """What the assembly reads from a service's settings (the platform's ``Settings`` or a
+    standalone service's own)."""
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest accepted request body; larger ones get 413."""
+        ...
 
 
 class _MetricsController(PrometheusController):
@@ -52,7 +61,7 @@ def build_app(
     *,
     service: str,
     version: str,
-    settings: Settings,
+    settings: AppLimits,
     route_handlers: Sequence[ControllerRouterHandler],
     readiness: Sequence[ReadinessCheck] = (),
     lifespan: Sequence[Lifespan] = (),

@@ -509,6 +509,8 @@ def _judge(
     sizes = sorted({int(row["size"]) for row in dumps[-1].tables["polls.log_checkpoint"]})
     batches = [after - before for before, after in zip([0, *sizes], sizes, strict=False)]
     assert min(batches) >= min(scenario.k, len(casts)), batches
+    # Once tallied, nothing the service secret could open links a voter to a ballot.
+    assert all(not _bytes(r["sealed"]) for r in dumps[-1].tables["polls.participation"])
     names = [c.sub for c in casts] + sorted(tags)
     leaked = [
         name

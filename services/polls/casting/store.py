@@ -163,7 +163,19 @@ class CastStore:
             )
 
     async def sealed_receipt(self, poll_id: str, voter_tag: str) -> bytes | None:
+        """The voter's sealed receipt details; None if they have none (or no longer)."""
         rows = await Participation.select(Participation.sealed).where(
             (Participation.poll_id == poll_id) & (Participation.voter_tag == voter_tag)
         )
-        return bytes(rows[0]["sealed"]) if rows else None
+        return (bytes(rows[0]["sealed"]) or None) if rows else None
+
+    async def forget_receipts(self, poll_id: str) -> None:
+        """Erase the sealed receipt details of a tallied poll's voters.
+
+        They exist only to answer a repeated vote with its tracking code; once nobody can vote
+        they would only let whoever holds the service secret link voters to ballots in a
+        database dump (or any later backup).
+        """
+        await Participation.update({Participation.sealed: b""}).where(
+            Participation.poll_id == poll_id
+        )

@@ -47,8 +47,8 @@ class PollCreate(Input, kw_only=True):
     closes_at: dt.datetime
     show_intermediate_results: bool = False
     anonymity_batch: AnonymityBatch = 20
-    """k: ballots enter the public log in mixed batches, each ballot with at least k others
-    (fewer only if the whole poll has fewer ballots). At least 10."""
+    """k: ballots enter the public log in mixed batches of at least k ballots (fewer only if
+    the whole poll has fewer). At least 10."""
 
 
 class PollUpdate(Input, kw_only=True):
@@ -100,7 +100,7 @@ class PollView(Output, kw_only=True):
     closes_at: dt.datetime
     show_intermediate_results: bool
     anonymity_batch: int
-    """k: each ballot is published mixed with at least k others."""
+    """k: each ballot is published in a mixed batch of at least k ballots."""
     eligibility: Eligibility
     definition: PollDefinition
     """The frozen questions every ballot answers (and the board publishes)."""
