@@ -12,7 +12,8 @@ import typer
 from shared.cli.audit import audit_app
 from shared.cli.keys import ensure_keys, keys_app
 from shared.cli.roles import roles_app
-from shared.config import SERVICES, database_url
+from shared.cli.witness import witness_app
+from shared.config import COMPONENTS, SERVICES, database_url
 from shared.db.migrate import migrate as migrate_component
 from shared.launcher import DevOptions, run_dev
 
@@ -26,16 +27,19 @@ app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(roles_app, name="roles")
+app.add_typer(witness_app, name="witness")
 
 
 @app.command()
 def migrate(
-    component: list[str] = typer.Argument(None, help="identity, polls, discussions (all)"),
+    component: list[str] = typer.Argument(
+        None, help="identity, polls, discussions (default: these three), witness"
+    ),
 ) -> None:
     """Apply database migrations (SQLite files in development, PostgreSQL by URL)."""
     for name in component or SERVICES:
-        if name not in SERVICES:
-            raise typer.BadParameter(f"unknown component {name!r}; choose from {SERVICES}")
+        if name not in COMPONENTS:
+            raise typer.BadParameter(f"unknown component {name!r}; choose from {COMPONENTS}")
         migrate_component(name, database_url(name))
         typer.echo(f"migrated {name}")
 

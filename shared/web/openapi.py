@@ -5,7 +5,8 @@ RFC 9457 ``application/problem+json`` (``shared.web.problems``). After the app i
 this rewrites each error response to the Problem schema and adds the refusals a route's shape
 implies: 401 and 403 where a guard or a ``session`` parameter needs a person, 404 where a path
 names an object, 413 where a body is read. Errors particular to one route are declared on it
-with ``responses=problems(...)``.
+with ``responses=problems(...)``. A route whose protocol fixes its own error bodies says so
+with ``opt={"errors_as_text": True}`` and is left as it declares itself.
 
 It also mends one schema Litestar gets wrong: a variadic tuple of a union
 (``tuple[Question, ...]``) comes out as ``oneOf: [<the union>, {}]``, which no value can
@@ -133,6 +134,8 @@ def document_problems(app: Litestar) -> OpenAPI:
             continue
         for method, (handler, _) in route.route_handler_map.items():
             operation = getattr(path_item, method.lower(), None)
+            if handler.opt.get("errors_as_text"):
+                continue  # a protocol that fixes its own error bodies (tlog-witness)
             if isinstance(operation, Operation) and handler.resolve_include_in_schema():
                 _fix_operation(operation, _implied(handler, route))
     _mend_one_of(document)

@@ -23,7 +23,7 @@ from shared.db.engine import bind_tables, create_engine, database_ping, is_sqlit
 from shared.redis import Scripts, create_redis, redis_ping
 from shared.web.health import ReadinessCheck
 
-__all__ = ("Runtime", "runtime_lifespan")
+__all__ = ("Runtime", "database_connection", "runtime_lifespan")
 
 _RECONNECT_S = 2.0
 _log = structlog.get_logger("vmeste.runtime")
@@ -43,14 +43,13 @@ class Runtime:
         await redis_ping(self.redis)
 
 
-def runtime_lifespan(
-    component: str, settings: Settings, tables: Sequence[type[Table]]
-) -> tuple[Runtime, Any]:
-    """A Runtime for ``component`` and the lifespan that opens and closes its connections."""
-    engine = create_engine(settings.database.url_for(component))
-    bind_tables(tables, engine)
-    redis, scripts = create_redis(settings.redis.url)
-    runtime = Runtime(settings=settings, engine=engine, redis=redis, scripts=scripts)
+@asynccontextmanager
+async def database_connection(component: str, engine: Engine) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """Open ``engine`` for the app's lifetime (WAL on SQLite, a pool on PostgreSQL).
+
+    A database that does not answer at start does not stop the app: liveness must not
+    depend on it, readiness says so, and a background task keeps trying to connect.
+    """
 
     async def connect() -> None:
         if is_sqlite(engine):
@@ -73,24 +72,39 @@ def runtime_lifespan(
                 _log.info("database reachable again", component=component)
                 return
 
+    retry: asyncio.Task[None] | None = None
+    try:
+        await connect()
+    except Exception as exc:
+        # Start anyway: liveness must not depend on the database, and readiness keeps
+        # the replica out of the load balancer until the database answers.
+        _log.warning("database unreachable at start", component=component, error=str(exc))
+        retry = asyncio.create_task(keep_trying())
+    try:
+        yield
+    finally:
+        if retry is not None:
+            retry.cancel()
+        if not is_sqlite(engine) and getattr(engine, "pool", None) is not None:
+            await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+
+
+def runtime_lifespan(
+    component: str, settings: Settings, tables: Sequence[type[Table]]
+) -> tuple[Runtime, Any]:
+    """A Runtime for ``component`` and the lifespan that opens and closes its connections."""
+    engine = create_engine(settings.database.url_for(component))
+    bind_tables(tables, engine)
+    redis, scripts = create_redis(settings.redis.url)
+    runtime = Runtime(settings=settings, engine=engine, redis=redis, scripts=scripts)
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.runtime = runtime
-        retry: asyncio.Task[None] | None = None
         try:
-            await connect()
-        except Exception as exc:
-            # Start anyway: liveness must not depend on the database, and readiness keeps
-            # the replica out of the load balancer until the database answers.
-            _log.warning("database unreachable at start", component=component, error=str(exc))
-            retry = asyncio.create_task(keep_trying())
-        try:
-            yield
+            async with database_connection(component, engine):
+                yield
         finally:
-            if retry is not None:
-                retry.cancel()
-            if not is_sqlite(engine) and getattr(engine, "pool", None) is not None:
-                await engine.close_connection_pool()  # type: ignore[no-untyped-call]
             await redis.aclose()
 
     return runtime, lifespan
