@@ -83,8 +83,10 @@ def run(
         help="Folder of the witness's SQLite database and keys.",
     ),
 ) -> None:
-    """Run the witness under granian until Ctrl-C: migrate its database, create its key on
-    first start, serve add-checkpoint and the monitors' views."""
+    """Run the witness under granian until Ctrl-C.
+
+    Migrates its database, creates its key on first start, serves add-checkpoint and the
+    monitors' views."""
     if ctx.invoked_subcommand is not None:
         return
     env = {**os.environ, "VMESTE_DATA_DIR": str(data_dir.resolve())}
@@ -136,8 +138,9 @@ def key(
     ),
     data_dir: Path = typer.Option(Path(".vmeste-data"), envvar="VMESTE_DATA_DIR"),
 ) -> None:
-    """Print the witness's verifier key, creating the key if it is missing (never replacing
-    one): give it to the logs, auditors and browsers that should count this witness."""
+    """Print the witness's verifier key, creating the key on first use (never replacing it).
+
+    Give it to the logs, auditors and browsers that should count this witness."""
     folder = (keys_dir or data_dir / "keys").resolve()
     given = os.environ.get("VMESTE_WITNESS_KEY") or None
     try:

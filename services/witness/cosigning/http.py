@@ -17,11 +17,19 @@ import msgspec
 from litestar import Controller, MediaType, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, QueryParameter, RawBody
 
 from services.witness.cosigning.domain import AddCheckpointError, Witness
 from services.witness.cosigning.store import CosignedRecord, EvidenceRecord
+from shared.web.openapi import problems
 
 __all__ = ("SIZE_MEDIA_TYPE", "add_checkpoint_controller", "monitoring_controller")
 
@@ -35,6 +43,12 @@ class _AddCheckpointOperation(Operation):
     """Documents the raw text body, which Litestar cannot infer from ``body: RawBody``."""
 
     def __post_init__(self) -> None:
+        conflict = (self.responses or {}).get("409")
+        if isinstance(conflict, OpenAPIResponse) and conflict.content is not None:
+            # The split-view 409 answers in plain text, the stale-size one in x.tlog.size.
+            conflict.content.setdefault(
+                "text/plain", OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+            )
         self.request_body = RequestBody(
             required=True,
             content={
@@ -74,6 +88,7 @@ def add_checkpoint_controller(witness: Witness) -> type[Controller]:
             opt={"errors_as_text": True},
             operation_class=_AddCheckpointOperation,
             responses={
+                **problems(413),
                 400: _spec("Malformed body, or old size larger than the checkpoint's."),
                 403: _spec("No signature by a trusted key of this log."),
                 404: _spec("This witness follows no log with this origin."),
@@ -82,7 +97,6 @@ def add_checkpoint_controller(witness: Witness) -> type[Controller]:
                     "checkpoint of the same size with another root was cosigned.",
                     SIZE_MEDIA_TYPE,
                 ),
-                413: _spec("Body too large."),
                 422: _spec("The consistency proof does not verify."),
             },
         )
@@ -212,7 +226,10 @@ def monitoring_controller(witness: Witness) -> type[Controller]:
             "/checkpoint",
             media_type=MediaType.TEXT,
             summary="Latest cosigned checkpoint of a log, by query",
-            responses={200: _spec("The log's signed checkpoint with this witness's line.")},
+            responses={
+                200: _spec("The log's signed checkpoint with this witness's line."),
+                **problems(404),
+            },
         )
         async def checkpoint_by_query(
             self, origin: Annotated[str, QueryParameter(min_length=1)]
