@@ -1,8 +1,9 @@
 """``vmeste dev``: the whole system on one machine, from one command.
 
 Starts a private redis-server (unless VMESTE_REDIS_URL points at one), migrates the SQLite
-databases under the data folder, creates keys on first start, runs both services under
-granian and stops everything on Ctrl-C. A second start reuses the data folder.
+databases under the data folder, creates keys on first start, runs one local witness (which
+cosigns both services' checkpoints; quorum 1) and both services under granian, and stops
+everything on Ctrl-C. A second start reuses the data folder.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.local_witness import prepare_witness, witnesses_env
 from shared.localproc import SERVICE_APPS, granian_command, start_redis, wait_listening
 
 __all__ = ("DevOptions", "run_dev")
@@ -29,6 +31,7 @@ class DevOptions:
     host: str = "127.0.0.1"
     ports: dict[str, int] = field(default_factory=lambda: {"polls": 8001, "discussions": 8002})
     workers: int = 1
+    witness_port: int = 8003
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -77,7 +80,7 @@ def run_dev(
 
     ``prepare(env)`` migrates databases and creates keys with the given environment.
     """
-    for name, port in options.ports.items():
+    for name, port in {**options.ports, "witness": options.witness_port}.items():
         if not _port_free(options.host, port):
             raise SystemExit(
                 f"port {port} for {name} is taken: stop what uses it or pass --{name}-port"
@@ -99,6 +102,15 @@ def run_dev(
             metrics_dir.mkdir(parents=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         prepare(env)
+        witness = prepare_witness(
+            options.data_dir / "witness",
+            "vmeste-dev-witness",
+            options.witness_port,
+            Path(env.get("VMESTE_KEYS_DIR") or options.data_dir / "keys"),
+            {s: env[f"VMESTE_{s.upper()}_PUBLIC_URL"] for s in SERVICE_APPS},
+            env,
+        )
+        env.update(witnesses_env([witness], quorum=1))
         procs: list[subprocess.Popen[bytes]] = []
         stopping = False
 
@@ -108,6 +120,11 @@ def run_dev(
 
         previous = signal.signal(signal.SIGTERM, on_signal)
         try:
+            procs.append(witness.start(options.host))
+            try:
+                wait_listening(witness.port, procs[-1], "the witness", 60)
+            except (RuntimeError, TimeoutError) as exc:
+                raise SystemExit(str(exc)) from None
             for name in SERVICE_APPS:
                 port = options.ports[name]
                 procs.append(
@@ -125,6 +142,7 @@ def run_dev(
             for name, port in options.ports.items():
                 say(f"  {name:<12} http://localhost:{port}/   (API docs: /schema)")
             say(f"  sign in      http://localhost:{options.ports['polls']}/auth/login")
+            say(f"  witness      {witness.url}/key   (cosigns every checkpoint)")
             say(f"  data folder  {options.data_dir}")
             say("Press Ctrl-C to stop.")
             while not stopping:

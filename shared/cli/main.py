@@ -63,13 +63,16 @@ def dev(
     ),
     polls_port: int = typer.Option(8001, help="Port of the polls service."),
     discussions_port: int = typer.Option(8002, help="Port of the discussions service."),
+    witness_port: int = typer.Option(8003, help="Port of the local witness."),
     workers: int = typer.Option(1, help="granian workers per service."),
 ) -> None:
-    """Run everything locally: Redis, migrations, keys, both services. Ctrl-C stops."""
+    """Run everything locally: Redis, migrations, keys, a witness, both services. Ctrl-C
+    stops."""
     options = DevOptions(
         data_dir=data_dir.resolve(),
         ports={"polls": polls_port, "discussions": discussions_port},
         workers=workers,
+        witness_port=witness_port,
     )
     raise typer.Exit(run_dev(options, _prepare, typer.echo))
 

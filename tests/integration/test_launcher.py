@@ -18,7 +18,9 @@ from tests.harness.processes import free_port
 pytestmark = pytest.mark.slow
 
 
-def _start(data_dir: Path, ports: tuple[int, int]) -> subprocess.Popen[str]:
+def _start(
+    data_dir: Path, ports: tuple[int, int], witness_port: int | None = None
+) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     return subprocess.Popen(
         [
@@ -32,6 +34,8 @@ def _start(data_dir: Path, ports: tuple[int, int]) -> subprocess.Popen[str]:
             str(ports[0]),
             "--discussions-port",
             str(ports[1]),
+            "--witness-port",
+            str(witness_port or free_port()),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -71,7 +75,8 @@ def _children_of(pid: int) -> list[int]:
 
 def test_dev_runs_both_services_with_its_own_redis_and_stops_cleanly(tmp_path: Path) -> None:
     ports = (free_port(), free_port())
-    proc = _start(tmp_path / "data", ports)
+    witness_port = free_port()
+    proc = _start(tmp_path / "data", ports, witness_port)
     try:
         output = _wait_running(proc)
         assert any("own redis-server" in line for line in output)
@@ -80,7 +85,12 @@ def test_dev_runs_both_services_with_its_own_redis_and_stops_cleanly(tmp_path: P
         assert people.status_code == 200
         assert "citizen-tyumen" in people.text  # the development provider's fixture people
         children = _children_of(proc.pid)
-        assert len(children) >= 3  # redis-server and two granian servers
+        assert len(children) >= 4  # redis-server, the witness and two granian servers
+        witness_key = httpx.get(f"http://127.0.0.1:{witness_port}/key", timeout=10).text.strip()
+        for port in ports:
+            keys = httpx.get(f"http://127.0.0.1:{port}/api/v1/keys", timeout=10).json()
+            assert keys["witnesses"] == [witness_key]
+            assert keys["quorum"] == 1
         for port in ports:
             ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
             assert ready.status_code == 200
