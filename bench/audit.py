@@ -73,7 +73,9 @@ def _build(path: Path, n: int, every: int, signer: Signer) -> None:
         checkpoints.append(sign_checkpoint(Checkpoint(ORIGIN, cr.size, cr.root()), signer))
     final = Checkpoint(ORIGIN, cr.size, cr.root())
     results = _results(n)
-    cert = TallyCertificate.for_results(final, results, datetime.now(UTC))
+    cert = TallyCertificate.for_results(
+        final, results, datetime.now(UTC), definition=b"", turnout=n
+    )
     header = BoardHeader(
         origin=ORIGIN, log_kind="poll", size=n, verifier_keys=(str(signer.verifier),)
     )

@@ -26,6 +26,7 @@ from contextlib import AbstractAsyncContextManager
 import structlog
 from litestar import Litestar
 
+from services.polls.casting.tables import Participation
 from services.polls.polls.store import PollStore
 from shared.lease import Lease
 from shared.ledger.service import LogService, QuorumPendingError
@@ -80,7 +81,12 @@ class Scheduler:
         try:
             # A short wait: the loop must go on opening and closing the other polls.
             certificate = await self.ledger.certify(
-                poll_id, results, dt.datetime.now(dt.UTC), quorum_wait_s=1.0
+                poll_id,
+                results,
+                dt.datetime.now(dt.UTC),
+                definition=poll.definition_bytes,
+                turnout=await Participation.count().where(Participation.poll_id == poll_id),
+                quorum_wait_s=1.0,
             )
         except QuorumPendingError as exc:
             # Closed, everything in the log; the tally waits for the witnesses (next rounds).

@@ -3,9 +3,12 @@
 One streaming pass over the board (see :mod:`shared.ledger.board`): every entry is hashed, the
 tree root is recomputed at the size of every signed checkpoint and compared with it, so all
 checkpoints that match are consistent with each other and with the entries by construction;
-same-size checkpoints with different roots are reported as equivocation. Then the tally
-certificate is checked (signature, binding to the final checkpoint, results hash) and, when the
-caller supplies the tally code, the results are recomputed from the entries.
+same-size checkpoints with different roots are reported as equivocation. Given witness keys and
+a quorum, the final checkpoint must carry that many valid witness cosignatures; checkpoints seen
+elsewhere (a browser, a newspaper, a witness) must have the root the board's entries give at
+their size. Then the tally certificate is checked (signature, binding to the final checkpoint,
+results hash, and in version 2 the definition's hash and the turnout) and, when the caller
+supplies the tally code, the results are recomputed from the entries.
 
 Memory is ``O(log n)`` plus the checkpoints, except that a tally hook receives the certified
 entries as one list (about 160 MB for a million 120-byte ballots).
@@ -32,6 +35,7 @@ from shared.ledger.board import (
 )
 from shared.ledger.certificate import TallyCertificate, verify_certificate
 from shared.ledger.checkpoint import Checkpoint, open_checkpoint
+from shared.ledger.cosignature import CosignatureError, WitnessKey, verified_cosignatures
 from shared.ledger.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -50,6 +54,8 @@ __all__ = (
     "Finding",
     "ProgressCallback",
     "ReceiptCheck",
+    "SeenCheckpoint",
+    "SeenStatus",
     "TallyHook",
     "audit_board",
     "check_receipt",
@@ -63,6 +69,11 @@ ProgressCallback = Callable[[int, int], None]
 
 BoardSource = str | Path | BinaryIO
 Severity = Literal["error", "warning"]
+
+Fail = Callable[..., None]
+
+SeenCheckpoint = tuple[str, str | bytes]
+"""``(where it was seen, e.g. a file name; the signed checkpoint note)``."""
 
 _sha256 = hashlib.sha256
 
@@ -86,6 +97,16 @@ class CheckpointStatus(msgspec.Struct, frozen=True, kw_only=True):
     signed_by: tuple[str, ...]
     signature_ok: bool
     root_ok: bool | None = None
+    cosigned_by: tuple[str, ...] = ()
+    """``name+hexid`` of each given witness key whose cosignature verifies on it."""
+
+
+class SeenStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """Outcome for one checkpoint seen elsewhere: ``consistent`` is None if unreadable."""
+
+    label: str
+    size: int | None
+    consistent: bool | None
 
 
 class CertificateStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,6 +118,11 @@ class CertificateStatus(msgspec.Struct, frozen=True, kw_only=True):
     bound_to_final_checkpoint: bool
     results_ok: bool
     tally: Literal["match", "mismatch", "error", "not-checked"]
+    version: int = 1
+    definition_ok: bool | None = None
+    """Version 2: the board's definition hashes to the certified SHA-256 (None in v1)."""
+    turnout_ok: bool | None = None
+    """Version 2: the certified turnout equals the entries on the board (None in v1)."""
 
 
 class AuditReport(msgspec.Struct, kw_only=True):
@@ -111,6 +137,9 @@ class AuditReport(msgspec.Struct, kw_only=True):
     checkpoints: list[CheckpointStatus]
     certificate: CertificateStatus | None
     findings: list[Finding]
+    quorum: int = 0
+    """Witness cosignatures the final checkpoint needed (0: not checked)."""
+    seen: list[SeenStatus] = msgspec.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -153,6 +182,128 @@ def _keys(
     return keys, True
 
 
+def _witness_keys(witnesses: Iterable[WitnessKey | str] | None, quorum: int) -> list[WitnessKey]:
+    """The distinct witness keys; ``ValueError`` if the quorum cannot be met by them."""
+    if quorum < 0:
+        raise ValueError("the witness quorum cannot be negative")
+    keys: dict[tuple[str, int], WitnessKey] = {}
+    for w in witnesses or ():
+        key = w if isinstance(w, WitnessKey) else WitnessKey.parse(w)
+        keys.setdefault((key.name, key.key_id), key)
+    if quorum > len(keys):
+        raise ValueError(f"a quorum of {quorum} needs at least {quorum} distinct witness keys")
+    return list(keys.values())
+
+
+def _cosigners(
+    note: str, witnesses: Sequence[WitnessKey], where: str, size: int, fail: Fail
+) -> tuple[str, ...]:
+    """The given witnesses whose cosignature on ``note`` verifies; a line that claims one of
+    them and does not verify is a failure (the note was altered or the line forged)."""
+    found: list[str] = []
+    for witness in witnesses:
+        try:
+            found.extend(c.witness for c in verified_cosignatures(note, [witness]))
+        except (CosignatureError, NoteError) as exc:
+            fail("cosignature-invalid", f"{where} (size {size}): {exc}", size=size)
+    return tuple(found)
+
+
+def _quorum_of_final(
+    valid: list[tuple[int, Checkpoint]],
+    statuses: list[CheckpointStatus],
+    quorum: int,
+    findings: list[Finding],
+    fail: Fail,
+) -> None:
+    """The final (largest) signed checkpoint needs the quorum; earlier ones lacking it are one
+    warning, since a log submits only its latest checkpoint to the witnesses."""
+    if not valid:
+        fail(
+            "witness-quorum",
+            f"the board has no validly signed checkpoint to carry {quorum} witness cosignatures",
+        )
+        return
+    top = max(cp.size for _, cp in valid)
+    finals = [(pos, cp) for pos, cp in valid if cp.size == top]
+    counts = {pos: len(statuses[pos - 1].cosigned_by) for pos, _ in valid}
+    if not any(counts[pos] >= quorum for pos, _ in finals):
+        pos, cp = max(finals, key=lambda pc: counts[pc[0]])
+        fail(
+            "witness-quorum",
+            f"final checkpoint #{pos} (size {cp.size}) has {counts[pos]} valid witness "
+            f"cosignature(s) of the {quorum} required: no quorum of witnesses vouches that "
+            "everyone was shown this log",
+            size=cp.size,
+        )
+    short = sorted({cp.size for pos, cp in valid if cp.size < top and counts[pos] < quorum})
+    if short:
+        listed = ", ".join(map(str, short[:10])) + (", …" if len(short) > 10 else "")
+        findings.append(
+            Finding(
+                severity="warning",
+                code="witness-quorum-earlier",
+                message=f"{len(short)} earlier checkpoint(s) lack the witness quorum (sizes "
+                f"{listed}); the final one is what the witnesses vouch for, and the earlier "
+                "ones are prefixes of the same entries",
+                size=short[0],
+            )
+        )
+
+
+def _open_seen(
+    seen: Iterable[SeenCheckpoint], keys: list[Verifier], origin: str, fail: Fail
+) -> list[tuple[str, Checkpoint | None]]:
+    opened: list[tuple[str, Checkpoint | None]] = []
+    for label, note in seen:
+        try:
+            cp, _ = open_checkpoint(note, keys, origin=origin)
+        except NoteError as exc:
+            fail("seen-signature", f"seen checkpoint {label}: {exc}")
+            opened.append((label, None))
+            continue
+        opened.append((label, cp))
+    return opened
+
+
+def _compare_seen(
+    opened: list[tuple[str, Checkpoint | None]],
+    root_at: Callable[[int], bytes | None],
+    size: int,
+    fail: Fail,
+) -> list[SeenStatus]:
+    """Each seen checkpoint against the root the board's entries give at its size."""
+    out: list[SeenStatus] = []
+    for label, cp in opened:
+        if cp is None:
+            out.append(SeenStatus(label=label, size=None, consistent=None))
+            continue
+        if cp.size > size:
+            fail(
+                "seen-beyond-board",
+                f"seen checkpoint {label} is for size {cp.size} but the board holds only {size} "
+                f"entries: the log signed entries {size}..{cp.size - 1} that the board leaves "
+                "out (if the log is still open, fetch a newer board)",
+                size=cp.size,
+                index=size,
+            )
+            out.append(SeenStatus(label=label, size=cp.size, consistent=False))
+            continue
+        recomputed = root_at(cp.size)
+        ok = recomputed == cp.root
+        if not ok:
+            fail(
+                "seen-inconsistent",
+                f"seen checkpoint {label} (size {cp.size}) has root {cp.root.hex()} but the "
+                f"board's entries 0..{cp.size - 1} give "
+                f"{recomputed.hex() if recomputed else 'nothing'}: the log showed its holder "
+                "another history than this board (a split view)",
+                size=cp.size,
+            )
+        out.append(SeenStatus(label=label, size=cp.size, consistent=ok))
+    return out
+
+
 class _Pass:
     """State of the single streaming pass over the entries."""
 
@@ -191,6 +342,9 @@ def audit_board(
     trusted_keys: Iterable[Verifier | str] | None = None,
     tally: TallyHook | None = None,
     progress: ProgressCallback | None = None,
+    witnesses: Iterable[WitnessKey | str] | None = None,
+    quorum: int = 0,
+    seen: Iterable[SeenCheckpoint] = (),
 ) -> AuditReport:
     """Verify a board and report every problem found.
 
@@ -201,13 +355,24 @@ def audit_board(
         tally: recomputes the results from ``(definition, certified entries)``; compared
             with the certificate's results hash.
         progress: called after each record of entries.
+        witnesses: witness cosignature/v1 verifier keys; cosignatures of other keys are
+            ignored.
+        quorum: how many of ``witnesses`` must have validly cosigned the final checkpoint
+            (``witness-quorum`` otherwise); 0 checks no quorum.
+        seen: signed checkpoints of this log seen elsewhere, each with where it was seen;
+            each must be signed by the keys and match the root of the board's entries at
+            its size (``seen-inconsistent``, ``seen-beyond-board``, ``seen-signature``).
 
     Raises:
         BoardFormatError: the file is not a board at all (bad first line). Later damage is
             reported as a ``board-format`` finding instead, after what could be checked.
+        ValueError: ``quorum`` is more than the distinct ``witnesses`` (or a key is bad).
     """
+    witness_keys = _witness_keys(witnesses, quorum)
     with ExitStack() as stack:
-        return _audit(_lines(source, stack), trusted_keys, tally, progress)
+        return _audit(
+            _lines(source, stack), trusted_keys, tally, progress, witness_keys, quorum, seen
+        )
 
 
 def _audit(
@@ -215,6 +380,9 @@ def _audit(
     trusted_keys: Iterable[Verifier | str] | None,
     tally: TallyHook | None,
     progress: ProgressCallback | None,
+    witnesses: list[WitnessKey],
+    quorum: int,
+    seen: Iterable[SeenCheckpoint],
 ) -> AuditReport:
     findings: list[Finding] = []
 
@@ -259,6 +427,11 @@ def _audit(
                     root=cp.root,
                     signed_by=opened.signed_by,
                     signature_ok=True,
+                    cosigned_by=_cosigners(
+                        record.note, witnesses, f"checkpoint #{position}", cp.size, fail
+                    )
+                    if witnesses
+                    else (),
                 )
             )
         elif isinstance(record, BoardCertificate):
@@ -273,6 +446,9 @@ def _audit(
             fail("board-format", f"line {number}: a second header record")
 
     _equivocation(valid, fail)
+    if quorum:
+        _quorum_of_final(valid, statuses, quorum, findings, fail)
+    seen_opened = _open_seen(seen, keys, header.origin, fail)
 
     certificate: TallyCertificate | None = None
     cert_signers: tuple[str, ...] = ()
@@ -285,6 +461,7 @@ def _audit(
 
     # --- the entries: one pass, roots taken at every size of interest -----------------------
     stops = [cp.size for _, cp in valid]
+    stops += [cp.size for _, cp in seen_opened if cp is not None]
     if certificate is not None:
         stops.append(certificate.size)
     keep = certificate.size if (certificate is not None and tally is not None) else 0
@@ -328,10 +505,12 @@ def _audit(
             )
         )
 
+    seen_statuses = _compare_seen(seen_opened, walk.roots.get, size, fail)
+
     cert_status = None
     if cert_record is not None:
         cert_status = _check_certificate(
-            certificate, cert_signers, cert_record, final, walk, header, tally, fail
+            certificate, cert_signers, cert_record, final, walk, header, tally, findings, fail
         )
 
     return AuditReport(
@@ -344,10 +523,9 @@ def _audit(
         checkpoints=statuses,
         certificate=cert_status,
         findings=findings,
+        quorum=quorum,
+        seen=seen_statuses,
     )
-
-
-Fail = Callable[..., None]
 
 
 def _guarded(records: Iterable[tuple[int, object]], fail: Fail) -> Iterator[tuple[int, object]]:
@@ -430,6 +608,7 @@ def _check_certificate(
     walk: _Pass,
     header: BoardHeader,
     tally: TallyHook | None,
+    findings: list[Finding],
     fail: Fail,
 ) -> CertificateStatus:
     if certificate is None:
@@ -464,6 +643,9 @@ def _check_certificate(
             "the results document on the board does not hash to the certified SHA-256 "
             f"{certificate.results_sha256.hex()}",
         )
+    definition_ok, turnout_ok = _check_definition_and_turnout(
+        certificate, header.definition, walk.cr.size, findings, fail
+    )
     outcome: Literal["match", "mismatch", "error", "not-checked"] = "not-checked"
     if tally is not None:
         if len(walk.kept) != certificate.size:
@@ -499,7 +681,52 @@ def _check_certificate(
         bound_to_final_checkpoint=bound,
         results_ok=results_ok,
         tally=outcome,
+        version=certificate.version,
+        definition_ok=definition_ok,
+        turnout_ok=turnout_ok,
     )
+
+
+def _check_definition_and_turnout(
+    certificate: TallyCertificate,
+    definition: bytes,
+    entries: int,
+    findings: list[Finding],
+    fail: Fail,
+) -> tuple[bool | None, bool | None]:
+    if certificate.definition_sha256 is None or certificate.turnout is None:
+        findings.append(
+            Finding(
+                severity="warning",
+                code="certificate-v1",
+                message="the tally certificate is in format v1, which binds neither the "
+                "definition nor the turnout: neither could be checked",
+            )
+        )
+        return None, None
+    got = _sha256(definition).digest()
+    definition_ok = got == certificate.definition_sha256
+    if not definition_ok:
+        fail(
+            "certificate-definition",
+            f"the board's definition hashes to {got.hex()}, the certificate binds "
+            f"{certificate.definition_sha256.hex()}: the definition on the board (questions, "
+            "budget, costs, rule) is not the one the results were certified for",
+        )
+    turnout_ok = certificate.turnout == entries
+    if not turnout_ok:
+        why = (
+            "more were counted as taking part than there are entries: entries are missing"
+            if certificate.turnout > entries
+            else "the log holds entries nobody was counted for"
+        )
+        fail(
+            "certificate-turnout",
+            f"the certificate states a turnout of {certificate.turnout}, the board holds "
+            f"{entries} entries: {why}",
+            size=certificate.size,
+        )
+    return definition_ok, turnout_ok
 
 
 # --- one receipt against a board --------------------------------------------------------------
@@ -513,6 +740,9 @@ class ReceiptCheck(msgspec.Struct, frozen=True, kw_only=True):
     index: int | None
     checkpoint_size: int | None
     findings: list[Finding]
+    cosigned_by: tuple[str, ...] = ()
+    """Witnesses (of those given) whose cosignature on that checkpoint verifies."""
+    seen: list[SeenStatus] = msgspec.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -525,23 +755,36 @@ def check_receipt(
     source: BoardSource,
     *,
     trusted_keys: Iterable[Verifier | str] | None = None,
+    witnesses: Iterable[WitnessKey | str] | None = None,
+    quorum: int = 0,
+    seen: Iterable[SeenCheckpoint] = (),
 ) -> ReceiptCheck:
     """Prove (or disprove) that a receipt's entry is included in the board's log.
 
     The receipt's signature is checked; the entry is looked up by its hash; an inclusion
     proof is built from the board's entries for the smallest validly signed checkpoint that
-    covers it and verified against that checkpoint's signed root. A genuine receipt whose
-    entry is absent is reported as ``receipt-entry-missing``: proof that an accepted entry was
-    dropped.
+    covers it (with a ``quorum``, the smallest one cosigned by that many of ``witnesses``;
+    ``witness-quorum`` if none is) and verified against that checkpoint's signed root. A
+    genuine receipt whose entry is absent is reported as ``receipt-entry-missing``: proof that
+    an accepted entry was dropped. ``seen`` checkpoints are checked as in :func:`audit_board`.
+
+    Raises:
+        ValueError: ``quorum`` is more than the distinct ``witnesses`` (or a key is bad).
     """
+    witness_keys = _witness_keys(witnesses, quorum)
     with ExitStack() as stack:
-        return _check_receipt(receipt_note, _lines(source, stack), trusted_keys)
+        return _check_receipt(
+            receipt_note, _lines(source, stack), trusted_keys, witness_keys, quorum, seen
+        )
 
 
 def _check_receipt(
     receipt_note: str | bytes,
     lines: Iterable[bytes],
     trusted_keys: Iterable[Verifier | str] | None,
+    witnesses: list[WitnessKey],
+    quorum: int,
+    seen: Iterable[SeenCheckpoint],
 ) -> ReceiptCheck:
     findings: list[Finding] = []
 
@@ -560,15 +803,18 @@ def _check_receipt(
     except NoteError as exc:
         fail("receipt-signature", f"receipt: {exc}")
 
-    checkpoints: list[Checkpoint] = []
+    checkpoints: list[tuple[Checkpoint, tuple[str, ...]]] = []
     leaves = bytearray()
     index: int | None = None
     for _, record in _guarded(records, fail):
         if isinstance(record, BoardCheckpoint):
             try:
-                checkpoints.append(open_checkpoint(record.note, keys, origin=header.origin)[0])
+                cp = open_checkpoint(record.note, keys, origin=header.origin)[0]
             except NoteError:
                 continue
+            where = f"checkpoint #{len(checkpoints) + 1}"
+            cosigners = _cosigners(record.note, witnesses, where, cp.size, fail)
+            checkpoints.append((cp, cosigners))
         elif isinstance(record, BoardEntries):
             sha = _sha256
             for entry in record.entries:
@@ -576,6 +822,13 @@ def _check_receipt(
                 if receipt is not None and index is None and h == receipt.entry_hash:
                     index = len(leaves) // 32
                 leaves += h
+    total = len(leaves) // 32
+    seen_statuses = _compare_seen(
+        _open_seen(seen, keys, header.origin, fail),
+        lambda n: _root_of_prefix(leaves, n),
+        total,
+        fail,
+    )
     if receipt is None:
         return ReceiptCheck(
             receipt_ok=False,
@@ -583,6 +836,7 @@ def _check_receipt(
             index=None,
             checkpoint_size=None,
             findings=findings,
+            seen=seen_statuses,
         )
     code = receipt.tracking_code
     if index is None:
@@ -597,9 +851,10 @@ def _check_receipt(
             index=None,
             checkpoint_size=None,
             findings=findings,
+            seen=seen_statuses,
         )
     covering = sorted(
-        (cp for cp in checkpoints if index < cp.size <= len(leaves) // 32), key=lambda c: c.size
+        (c for c in checkpoints if index < c[0].size <= total), key=lambda c: c[0].size
     )
     if not covering:
         fail(
@@ -613,8 +868,22 @@ def _check_receipt(
             index=index,
             checkpoint_size=None,
             findings=findings,
+            seen=seen_statuses,
         )
-    cp = covering[0]
+    cp, cosigners = covering[0]
+    if quorum:
+        witnessed = [c for c in covering if len(c[1]) >= quorum]
+        if witnessed:
+            cp, cosigners = witnessed[0]
+        else:
+            cp, cosigners = max(covering, key=lambda c: (len(c[1]), c[0].size))
+            fail(
+                "witness-quorum",
+                f"no checkpoint covering entry {index} ({code}) has the quorum of {quorum} "
+                f"witness cosignatures: the best, size {cp.size}, has {len(cosigners)}",
+                index=index,
+                size=cp.size,
+            )
     proof = _proof_from_leaves(leaves, index, cp.size)
     try:
         verify_inclusion(index, cp.size, receipt.entry_hash, proof, cp.root)
@@ -631,7 +900,16 @@ def _check_receipt(
         index=index,
         checkpoint_size=cp.size,
         findings=findings,
+        cosigned_by=cosigners,
+        seen=seen_statuses,
     )
+
+
+def _root_of_prefix(leaves: bytearray, size: int) -> bytes | None:
+    if size * 32 > len(leaves):
+        return None
+    view = memoryview(leaves)
+    return root_from_leaf_hashes(bytes(view[p : p + 32]) for p in range(0, size * 32, 32))
 
 
 def _proof_from_leaves(leaves: bytearray, index: int, size: int) -> list[bytes]:

@@ -182,11 +182,21 @@ class LogService:
             await asyncio.sleep(self.cosigner.interval_s)
 
     async def certify(
-        self, log_id: str, results: bytes, now: dt.datetime, *, quorum_wait_s: float = 10.0
+        self,
+        log_id: str,
+        results: bytes,
+        now: dt.datetime,
+        *,
+        definition: bytes,
+        turnout: int,
+        quorum_wait_s: float = 10.0,
     ) -> str:
         """Integrate everything accepted, checkpoint it, wait for the witnesses' quorum on
-        that final checkpoint, and sign a tally certificate binding it to ``results``. Call
-        only once the log is closed; :class:`QuorumPendingError` means "try again later"."""
+        that final checkpoint, and sign a tally certificate binding it to ``results``, to the
+        ``definition`` bytes the board carries and to the ``turnout`` the service counted
+        apart from the log (participations, comments); an auditor compares it with the
+        entries. Call only once the log is closed; :class:`QuorumPendingError` means "try
+        again later"."""
         await self.integrate_now(log_id, drained=True)
         head = await self.store.head(log_id)
         latest = await self.store.latest_checkpoint(log_id)
@@ -194,9 +204,10 @@ class LogService:
             await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
         await self.await_quorum(log_id, head.size, quorum_wait_s)
         checkpoint = Checkpoint(self.origin(log_id), head.size, head.root)
-        return issue_certificate(
-            TallyCertificate.for_results(checkpoint, results, now), self.keys.active
+        certificate = TallyCertificate.for_results(
+            checkpoint, results, now, definition=definition, turnout=turnout
         )
+        return issue_certificate(certificate, self.keys.active)
 
     async def integrate_now(self, log_id: str, *, drained: bool = False) -> None:
         """Integrate the log's pending entries at once if this replica holds the lease, else

@@ -129,7 +129,13 @@ class ReportService:
         definition = await self._definition(period, await self._annotations(period_id))
         report = report_from_board(definition, entries)
         try:
-            certificate = await self.ledger.certify(period_id, report, now)
+            certificate = await self.ledger.certify(
+                period_id,
+                report,
+                now,
+                definition=definition,
+                turnout=await Comment.count().where(Comment.period == period_id),
+            )
         except QuorumPendingError as exc:
             raise ConflictError(
                 "witnesses-pending",

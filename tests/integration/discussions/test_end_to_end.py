@@ -118,4 +118,7 @@ async def test_comment_period_end_to_end_report_audits_clean(app: Litestar, peop
         assert audit.ok, audit.findings
         assert audit.certificate is not None
         assert audit.certificate.tally == "match"
+        assert (audit.certificate.version, stated.turnout) == (2, 3)
+        assert audit.certificate.definition_ok
+        assert audit.certificate.turnout_ok
         assert b"8-900" not in board

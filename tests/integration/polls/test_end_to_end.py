@@ -44,6 +44,11 @@ async def test_boards_of_a_survey_and_a_project_vote_audit_clean(
             report = audit_board(io.BytesIO(board), trusted_keys=keys, tally=recompute_from_board)
             assert report.ok, report.errors
             assert report.entries == 5
+            # The certificate binds the definition and the turnout (5 participations).
+            assert report.certificate is not None
+            assert report.certificate.version == 2
+            assert report.certificate.definition_ok
+            assert report.certificate.turnout_ok
         allocation = (await client.get(f"/api/v1/polls/{vote}/results")).json()["results"][
             "allocation"
         ]

@@ -85,8 +85,10 @@ def make_board(
     chunk: int = 7,
     entries: list[bytes] | None = None,
     extra_checkpoints: Sequence[str] = (),
+    certificate_version: int = 2,
 ) -> Board:
-    """A real board: signed checkpoints at the given sizes, a certificate for the last one."""
+    """A real board: signed checkpoints at the given sizes, a certificate for the last one
+    (version 2, binding the definition and a turnout equal to the entries; or version 1)."""
     signer = signer or Signer.generate(ORIGIN)
     entries = entries if entries is not None else make_entries(n)
     cr = CompactRange()
@@ -101,7 +103,13 @@ def make_board(
     if certificate and final is not None:
         definition = b"poll-42"
         results = count_tally(definition, entries[: final.size])
-        tc = TallyCertificate.for_results(final, results, FIXED_TIME)
+        tc = (
+            TallyCertificate.for_results(final, results, FIXED_TIME)
+            if certificate_version == 1
+            else TallyCertificate.for_results(
+                final, results, FIXED_TIME, definition=definition, turnout=final.size
+            )
+        )
         cert = BoardCertificate(issue_certificate(tc, signer), results)
     header = BoardHeader(
         origin=ORIGIN,

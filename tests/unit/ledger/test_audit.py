@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -12,7 +14,9 @@ import pytest
 
 from shared.ledger.audit import AuditReport, audit_board, check_receipt
 from shared.ledger.board import BoardFormatError
+from shared.ledger.certificate import issue_certificate, verify_certificate
 from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
+from shared.ledger.cosignature import WitnessSigner, add_signature_lines, note_parts
 from shared.ledger.merkle import leaf_hash, root_from_leaf_hashes
 from shared.ledger.note import Signer
 from shared.ledger.receipt import Receipt, issue_receipt
@@ -173,7 +177,7 @@ def test_entry_appended_after_the_final_checkpoint_is_caught() -> None:
         {"type": "entries", "start": 40, "entries": [base64.b64encode(b"stuffed").decode()]}
     )
     report = audit(dump(recs), board)
-    assert codes(report) == ["unchecked-entries"]
+    assert codes(report) == ["unchecked-entries", "certificate-turnout"]
     finding = report.errors[0]
     assert finding.index == 40
     assert "entries 40..40 (1) come after the last signed checkpoint (size 40)" in finding.message
@@ -381,3 +385,220 @@ def test_receipt_on_a_board_with_another_entry_changed_fails_inclusion() -> None
         trusted_keys=[board.signer.verifier],
     )
     assert [(f.code, f.index, f.size) for f in result.findings] == [("receipt-inclusion", 7, 16)]
+
+
+# --- witnesses' quorum -------------------------------------------------------------------------
+
+WITNESS_A = WitnessSigner.generate("witness-a.example")
+WITNESS_B = WitnessSigner.generate("witness-b.example")
+WITNESS_KEYS = [WITNESS_A.key, WITNESS_B.key]
+COSIGNED_AT = 1_764_079_387
+
+
+def cosigned(note: str, *witnesses: WitnessSigner) -> str:
+    body, _ = note_parts(note)
+    return add_signature_lines(note, [w.cosign(body, COSIGNED_AT) for w in witnesses])
+
+
+def with_cosignatures(board: Board, by_size: dict[int, Sequence[WitnessSigner]]) -> bytes:
+    """The board with each checkpoint of a listed size cosigned by those witnesses."""
+    recs = records(board)
+    for r in recs:
+        if r["type"] == "checkpoint":
+            size = int(r["note"].split("\n")[1])
+            r["note"] = cosigned(r["note"], *by_size.get(size, ()))
+    return dump(recs)
+
+
+def test_final_checkpoint_cosigned_by_the_quorum_verifies() -> None:
+    board = make_board()
+    data = with_cosignatures(board, {40: [WITNESS_A, WITNESS_B], 29: [WITNESS_A]})
+    report = audit(data, board, witnesses=WITNESS_KEYS, quorum=2)
+    assert report.ok, report.findings
+    assert report.quorum == 2
+    assert len(report.checkpoints[-1].cosigned_by) == 2
+    # Earlier checkpoints without the quorum are one warning, not a failure.
+    assert [(f.code, f.severity) for f in report.findings] == [
+        ("witness-quorum-earlier", "warning")
+    ]
+    assert "sizes 5, 16, 29" in report.findings[0].message
+
+
+def test_final_checkpoint_without_the_quorum_fails_naming_it() -> None:
+    board = make_board()
+    data = with_cosignatures(board, {40: [WITNESS_A]})
+    report = audit(data, board, witnesses=WITNESS_KEYS, quorum=2)
+    assert not report.ok
+    finding = next(f for f in report.errors if f.code == "witness-quorum")
+    assert finding.size == 40
+    assert "final checkpoint #4 (size 40) has 1 valid witness cosignature(s)" in finding.message
+    assert "of the 2 required" in finding.message
+
+
+def test_cosignature_by_an_unknown_witness_key_is_ignored() -> None:
+    board = make_board()
+    stranger = WitnessSigner.generate("witness-a.example")  # same name, another key
+    data = with_cosignatures(board, {40: [WITNESS_A, stranger]})
+    report = audit(data, board, witnesses=WITNESS_KEYS, quorum=1)
+    assert report.ok, report.findings
+    assert report.checkpoints[-1].cosigned_by == (f"witness-a.example+{WITNESS_A.key.key_id:08x}",)
+    report = audit(data, board, witnesses=WITNESS_KEYS, quorum=2)
+    assert "has 1 valid witness cosignature(s)" in first(report, "witness-quorum")
+
+
+def test_forged_cosignature_of_a_known_witness_is_caught() -> None:
+    board = make_board()
+    data = with_cosignatures(board, {40: [WITNESS_A, WITNESS_B]})
+    # B's line moved onto another checkpoint: it claims B but does not verify there.
+    recs = records(data)
+    final = next(r for r in recs if r["type"] == "checkpoint" and "\n40\n" in r["note"])
+    b_line = next(line for line in final["note"].split("\n") if "witness-b" in line)
+    earlier = next(r for r in recs if r["type"] == "checkpoint" and "\n29\n" in r["note"])
+    earlier["note"] += b_line + "\n"
+    report = audit(dump(recs), board, witnesses=WITNESS_KEYS, quorum=2)
+    finding = next(f for f in report.errors if f.code == "cosignature-invalid")
+    assert finding.size == 29
+    assert "does not verify" in finding.message
+
+
+def test_a_quorum_larger_than_the_witnesses_given_is_refused() -> None:
+    board = make_board()
+    with pytest.raises(ValueError, match="quorum of 3"):
+        audit(board.data, board, witnesses=[*WITNESS_KEYS, WITNESS_A.key], quorum=3)
+
+
+def test_receipt_is_proven_into_the_first_covering_checkpoint_with_the_quorum() -> None:
+    board = make_board()
+    data = with_cosignatures(board, {29: [WITNESS_A], 40: [WITNESS_A, WITNESS_B]})
+    receipt = receipt_for(board, board.entries[7])
+    keys = [board.signer.verifier]
+    result = check_receipt(
+        receipt, io.BytesIO(data), trusted_keys=keys, witnesses=WITNESS_KEYS, quorum=2
+    )
+    assert result.ok, result.findings
+    assert result.checkpoint_size == 40
+    assert len(result.cosigned_by) == 2
+    result = check_receipt(
+        receipt, io.BytesIO(board.data), trusted_keys=keys, witnesses=WITNESS_KEYS, quorum=1
+    )
+    assert [(f.code, f.index) for f in result.findings] == [("witness-quorum", 7)]
+    assert "has 0" in result.findings[0].message
+
+
+# --- checkpoints seen elsewhere -----------------------------------------------------------------
+
+
+def checkpoint_at(entries: Sequence[bytes], size: int, signer: Signer) -> str:
+    root = root_from_leaf_hashes(leaf_hash(e) for e in entries[:size])
+    return sign_checkpoint(Checkpoint(ORIGIN, size, root), signer)
+
+
+def test_seen_checkpoints_consistent_with_the_board_pass_at_any_size() -> None:
+    board = make_board()
+    seen = [
+        ("browser", checkpoint_at(board.entries, 23, board.signer)),  # not on the board
+        ("newspaper", board.notes[1]),
+        ("witness", cosigned(board.notes[3], WITNESS_A)),
+    ]
+    report = audit(board.data, board, seen=seen)
+    assert report.ok, report.findings
+    assert [(s.label, s.size, s.consistent) for s in report.seen] == [
+        ("browser", 23, True),
+        ("newspaper", 16, True),
+        ("witness", 40, True),
+    ]
+
+
+def test_seen_checkpoint_of_another_history_is_a_split_view() -> None:
+    board = make_board()
+    forked = [*board.entries[:20], b"a ballot only the newspaper's log holds", *board.entries[21:]]
+    seen = [("newspaper.txt", checkpoint_at(forked, 23, board.signer))]
+    report = audit(board.data, board, seen=seen)
+    finding = next(f for f in report.errors if f.code == "seen-inconsistent")
+    assert finding.size == 23
+    assert "seen checkpoint newspaper.txt (size 23)" in finding.message
+    assert report.seen[0].consistent is False
+
+
+def test_seen_checkpoint_larger_than_the_board_fails() -> None:
+    board = make_board()
+    longer = [*board.entries, b"withheld"]
+    report = audit(board.data, board, seen=[("browser", checkpoint_at(longer, 41, board.signer))])
+    assert "size 41 but the board holds only 40" in first(report, "seen-beyond-board")
+
+
+def test_seen_checkpoint_not_signed_by_the_log_keys_fails() -> None:
+    board = make_board()
+    other = checkpoint_at(board.entries, 16, Signer.generate(ORIGIN))
+    report = audit(board.data, board, seen=[("somewhere", other)])
+    assert "seen checkpoint somewhere" in first(report, "seen-signature")
+
+
+def test_receipt_check_also_compares_seen_checkpoints() -> None:
+    board = make_board()
+    forked = [b"rewritten", *board.entries[1:]]
+    result = check_receipt(
+        receipt_for(board, board.entries[7]),
+        io.BytesIO(board.data),
+        trusted_keys=[board.signer.verifier],
+        seen=[("good", board.notes[2]), ("bad", checkpoint_at(forked, 12, board.signer))],
+    )
+    assert [(f.code, f.size) for f in result.findings] == [("seen-inconsistent", 12)]
+    assert [s.consistent for s in result.seen] == [True, False]
+
+
+# --- the certificate binds the definition and the turnout ---------------------------------------
+
+
+def resigned_certificate(board: Board, **changes: Any) -> bytes:
+    """The board with its certificate re-signed (by the board's key) with other fields."""
+    recs = records(board)
+    cert = next(r for r in recs if r["type"] == "certificate")
+    stated, _ = verify_certificate(cert["note"], [board.signer.verifier])
+    cert["note"] = issue_certificate(dataclasses.replace(stated, **changes), board.signer)
+    return dump(recs)
+
+
+def test_certificate_v2_binds_definition_and_turnout() -> None:
+    board = make_board()
+    report = audit(board.data, board, tally=count_tally)
+    assert report.certificate is not None
+    assert report.certificate.version == 2
+    assert (report.certificate.definition_ok, report.certificate.turnout_ok) == (True, True)
+
+
+def test_altered_definition_on_the_board_is_caught() -> None:
+    board = make_board()
+    recs = records(board)
+    recs[0]["definition"] = base64.b64encode(b"poll-42 with another budget").decode()
+    report = audit(dump(recs), board)
+    assert codes(report) == ["certificate-definition"]
+    assert "not the one the results were certified for" in report.errors[0].message
+    assert report.certificate is not None
+    assert report.certificate.definition_ok is False
+
+
+def test_certificate_binding_another_definition_is_caught() -> None:
+    board = make_board()
+    data = resigned_certificate(board, definition_sha256=hashlib.sha256(b"poll-43").digest())
+    assert codes(audit(data, board)) == ["certificate-definition"]
+
+
+@pytest.mark.parametrize(("turnout", "why"), [(41, "entries are missing"), (39, "nobody")])
+def test_turnout_other_than_the_entries_is_caught(turnout: int, why: str) -> None:
+    board = make_board()
+    report = audit(resigned_certificate(board, turnout=turnout), board)
+    assert codes(report) == ["certificate-turnout"]
+    assert f"turnout of {turnout}, the board holds 40 entries" in report.errors[0].message
+    assert why in report.errors[0].message
+
+
+def test_old_format_certificate_still_verifies_with_a_warning() -> None:
+    board = make_board(certificate_version=1)
+    assert records(board)[5]["note"].startswith("vmeste/tally-certificate/v1\n")
+    report = audit(board.data, board, tally=count_tally)
+    assert report.ok, report.findings
+    assert [(f.code, f.severity) for f in report.findings] == [("certificate-v1", "warning")]
+    assert report.certificate is not None
+    assert report.certificate.version == 1
+    assert report.certificate.tally == "match"

@@ -71,7 +71,7 @@ def test_tampered_or_foreign_certificate_is_refused() -> None:
 @pytest.mark.parametrize(
     ("index", "value", "why"),
     [
-        (0, "vmeste/tally-certificate/v2", "header"),
+        (0, "vmeste/tally-certificate/v3", "header"),
         (1, "", "origin line is empty"),
         (2, "01000", "canonical decimal"),
         (3, "not base64!", "not valid base64"),
@@ -85,3 +85,61 @@ def test_malformed_certificates_are_refused_precisely(index: int, value: str, wh
     lines[index] = value
     with pytest.raises(CertificateError, match=why):
         parse_certificate("\n".join(lines))
+
+
+DEFINITION = b'{"questions":["budget"]}'
+
+
+def certificate_v2() -> TallyCertificate:
+    return TallyCertificate.for_results(FINAL, RESULTS, AT, definition=DEFINITION, turnout=998)
+
+
+def test_version_2_adds_definition_hash_and_turnout_after_the_version_1_lines() -> None:
+    body = certificate_v2().body()
+    lines = body.split("\n")
+    assert lines[0] == "vmeste/tally-certificate/v2"
+    assert lines[1:6] == certificate().body().split("\n")[1:6]
+    assert lines[6] == hashlib.sha256(DEFINITION).hexdigest()
+    assert lines[7] == "998"
+    assert lines[8:] == [""]
+    parsed = parse_certificate(body)
+    assert parsed == certificate_v2()
+    assert (parsed.version, parsed.turnout) == (2, 998)
+    parsed.check_definition(DEFINITION)
+    with pytest.raises(CertificateError, match="definition SHA-256"):
+        parsed.check_definition(DEFINITION + b" ")
+
+
+def test_version_1_certificates_stay_readable() -> None:
+    signer = Signer.generate("k")
+    note = issue_certificate(certificate(), signer)
+    cert, _ = verify_certificate(note, [signer.verifier], results=RESULTS, checkpoint=FINAL)
+    assert (cert.version, cert.definition_sha256, cert.turnout) == (1, None, None)
+    cert.check_definition(b"anything: version 1 binds no definition")
+
+
+def test_definition_and_turnout_come_together() -> None:
+    with pytest.raises(CertificateError, match="come together"):
+        TallyCertificate.for_results(FINAL, RESULTS, AT, definition=DEFINITION)
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "why"),
+    [
+        (0, "vmeste/tally-certificate/v1", "exactly 6 lines"),
+        (6, "ABC", "definition hash must be 64 lowercase hex"),
+        (7, "0998", "turnout '0998' is not a canonical decimal"),
+        (7, "-1", "turnout"),
+    ],
+)
+def test_malformed_version_2_certificates_are_refused(index: int, value: str, why: str) -> None:
+    lines = certificate_v2().body().split("\n")
+    lines[index] = value
+    with pytest.raises(CertificateError, match=why):
+        parse_certificate("\n".join(lines))
+
+
+def test_a_version_2_header_on_six_lines_is_refused() -> None:
+    body = certificate().body().replace("/v1\n", "/v2\n", 1)
+    with pytest.raises(CertificateError, match="exactly 8 lines"):
+        parse_certificate(body)
