@@ -1,9 +1,10 @@
 """``vmeste cluster``: several replicas of each service behind nginx, on one machine.
 
 The production shape in miniature: one PostgreSQL and one Redis shared by N polls replicas and
-M discussions replicas (each a granian process), with nginx balancing across them. Used to
-show that replicas are stateless, that the integrator lease moves when its holder dies, and
-that nothing accepted is lost.
+M discussions replicas (each a granian process), with nginx balancing across them, and two
+independent witnesses (each with its own key and database) that must both cosign a final
+checkpoint. Used to show that replicas are stateless, that the integrator lease moves when its
+holder dies, and that nothing accepted is lost.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from shared.cli.keys import ensure_keys
 from shared.db.migrate import migrate
+from shared.local_witness import LocalWitness, prepare_witness, witnesses_env
 from shared.localproc import (
     SERVICE_APPS,
     PostgresProcess,
@@ -66,6 +68,10 @@ class Cluster:
     env: dict[str, str] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     """Set for every replica after the defaults (e.g. ``VMESTE_RATE_LIMITS=off`` for drills)."""
+    witness_count: int = 2
+    """Independent witnesses; every one must cosign a final checkpoint (quorum = count)."""
+    witnesses: list[Replica] = field(default_factory=list)
+    _local_witnesses: list[LocalWitness] = field(default_factory=list)
 
     def url(self, service: str) -> str:
         """The balancer's address for a service."""
@@ -97,6 +103,20 @@ class Cluster:
         self.ports = {service: free_port() for service in SERVICE_APPS}
         self.env["VMESTE_POLLS_PUBLIC_URL"] = self.url("polls")
         self.env["VMESTE_DISCUSSIONS_PUBLIC_URL"] = self.url("discussions")
+        self._local_witnesses = [
+            prepare_witness(
+                self.folder / f"witness-{n}",
+                f"witness-{n}.vmeste.test",
+                free_port(),
+                self.folder / "keys",
+                {s: self.url(s) for s in SERVICE_APPS},
+                self.env,
+            )
+            for n in range(self.witness_count)
+        ]
+        for n in range(self.witness_count):
+            self.witnesses.append(self._start_witness(n))
+        self.env.update(witnesses_env(self._local_witnesses, quorum=self.witness_count))
         for service, count in self.replicas.items():
             for index in range(count):
                 self.nodes.append(self._start_replica(service, index, free_port()))
@@ -112,6 +132,18 @@ class Cluster:
             start_new_session=True,  # its own process group, so kill() reaches the workers
         )
         return Replica(service, index, port, process)
+
+    def _start_witness(self, n: int) -> Replica:
+        local = self._local_witnesses[n]
+        witness = Replica("witness", n, local.port, local.start())
+        wait_listening(witness.port, witness.process, witness.name, 60)
+        return witness
+
+    def restart_witness(self, witness: Replica) -> Replica:
+        """Start a dead witness again, on its port, with its key and database."""
+        fresh = self._start_witness(witness.index)
+        self.witnesses[self.witnesses.index(witness)] = fresh
+        return fresh
 
     def restart(self, replica: Replica) -> Replica:
         """Start a dead replica again on its port (as Kubernetes would reschedule it)."""
@@ -172,7 +204,7 @@ class Cluster:
             wait_listening(port, self.nginx, "nginx", 20)
 
     def stop(self) -> None:
-        procs = [n.process for n in self.nodes if n.alive()]
+        procs = [n.process for n in [*self.nodes, *self.witnesses] if n.alive()]
         if self.nginx is not None:
             procs.append(self.nginx)
         for proc in procs:

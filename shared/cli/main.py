@@ -97,6 +97,8 @@ def cluster(
             typer.echo(f"  {node.name:<16} http://127.0.0.1:{node.port}/")
         for service in ("polls", "discussions"):
             typer.echo(f"  {service} (nginx)  {running.url(service)}/")
+        for witness in running.witnesses:
+            typer.echo(f"  {witness.name:<16} http://127.0.0.1:{witness.port}/key")
         typer.echo("Press Ctrl-C to stop.")
         signal.signal(signal.SIGTERM, _interrupt)
         while True:

