@@ -68,6 +68,7 @@ class Cosigner:
         interval_s: float = 0.5,
         timeout_s: float = 3.0,
         pause_s: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.store = store
         self.witnesses = witnesses
@@ -75,6 +76,7 @@ class Cosigner:
         self.interval_s = interval_s
         self._timeout_s = timeout_s
         self._pause_s = pause_s
+        self._transport = transport  # tests talk to an in-process witness
         self._down_until: dict[str, float] = {}
         self.holding = False
 
@@ -87,7 +89,7 @@ class Cosigner:
             return 0
         stored = 0
         heads = await self.store.head_sizes()
-        async with httpx.AsyncClient(timeout=self._timeout_s) as http:
+        async with httpx.AsyncClient(timeout=self._timeout_s, transport=self._transport) as http:
             for witness in self.witnesses:
                 if time.monotonic() < self._down_until.get(witness.name, 0.0):
                     continue
