@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shared.db.migrate import migrate
 from shared.identity._files import locked_folder, write_secret
@@ -61,10 +62,13 @@ def prepare_witness(
     signer = WitnessSigner.parse((keys / _KEY_FILE).read_text())
     follows = []
     for service, url in public_urls.items():
-        host_and_path = url.split("://", 1)[-1].rstrip("/")
+        parts = urlsplit(url)
+        # The origins the services sign under: polls keeps its URL's path, discussions only
+        # the host (services/polls/app.py log_origin_prefix; services/discussions/app.py).
+        base = parts.netloc + (parts.path.rstrip("/") if service == "polls" else "")
         follows.append(
             {
-                "origin_prefix": f"{host_and_path}/{service}/",
+                "origin_prefix": f"{base}/{service}/",
                 "keys": list(load_log_keys(keys_dir, service).verifier_keys()),
             }
         )
