@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -25,6 +26,7 @@ import pytest
 from playwright import sync_api as playwright_api
 
 from shared.localproc import start_redis, wait_listening
+from tests.browser.witness import TestWitness
 from tests.harness.processes import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -54,6 +56,8 @@ class Stack:
     allowed_parent: str
     refused_parent: str
     env: dict[str, str]
+    witness: TestWitness
+    """The one witness the polls' logs submit their checkpoints to (quorum 1)."""
 
 
 class _ParentPages(http.server.BaseHTTPRequestHandler):
@@ -107,6 +111,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     redis = start_redis(data / "redis")
     allowed, allowed_url = _parent_server()
     refused, refused_url = _parent_server()
+    witness = TestWitness()
     ports = {"polls": free_port(), "discussions": free_port()}
     env = {
         **os.environ,
@@ -116,6 +121,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "VMESTE_POLLS_PUBLIC_URL": f"http://localhost:{ports['polls']}",
         "VMESTE_DISCUSSIONS_PUBLIC_URL": f"http://localhost:{ports['discussions']}",
     }
+    # The polls are witnessed, as the citizen's browser checks the quorum. The discussions are
+    # not: a comment period without comments has only a checkpoint of size 0, which is never
+    # taken to a witness, so its report would wait for a quorum that cannot come.
+    witnessed = {
+        "VMESTE_WITNESSES": json.dumps([{"url": witness.url, "key": witness.key}]),
+        "VMESTE_WITNESS_QUORUM": "1",
+    }
+    service_env = {"polls": {**env, **witnessed}, "discussions": env}
     _run(
         env,
         "-c",
@@ -144,7 +157,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     "--log-level",
                     "warning",
                 ],
-                env=env,
+                env=service_env[name],
             )
             procs.append(proc)
             wait_listening(port, proc, name, 60)
@@ -170,7 +183,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             discussions=f"http://localhost:{ports['discussions']}",
             allowed_parent=allowed_url,
             refused_parent=refused_url,
-            env=env,
+            env=service_env["polls"],
+            witness=witness,
         )
     finally:
         for proc in procs:
@@ -183,6 +197,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for server in (allowed, refused):
             server.shutdown()
             server.server_close()
+        witness.close()
         redis.stop()
 
 

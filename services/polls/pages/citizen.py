@@ -20,7 +20,8 @@ from services.polls.polls.store import PollRecord
 from services.polls.web import polls_exception_handlers
 from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
 from shared.identity.session import Role
-from shared.ledger.receipt import ReceiptError, verify_receipt
+from shared.ledger.note import NoteError
+from shared.ledger.receipt import ReceiptError, normalize_tracking_code, verify_receipt
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
@@ -32,7 +33,7 @@ from shared.web.ui.pages import (
     ui_settings,
 )
 from shared.web.ui.refusals import issue_message, problem_message
-from shared.web.ui.verify import check_tracking_code
+from shared.web.ui.verify import check_tracking_code, pinned_keys
 
 __all__ = ("citizen_pages",)
 
@@ -198,7 +199,15 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 if request.headers.get("hx-request")
                 else "polls/check.html"
             )
-            return page(request, template, poll=poll, code=code or "", result=result)
+            return page(
+                request,
+                template,
+                poll=poll,
+                code=code or "",
+                result=result,
+                pinned=pinned_keys(domain.ledger, poll_id),
+                receipt_note=_receipt_for(request, domain, poll_id, code),
+            )
 
         @get("/polls/{poll_id:str}/results")
         async def results(
@@ -253,12 +262,17 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
             )
 
         @get("/embed/polls/{poll_id:str}")
-        async def embed(self, request: Request[Any, Any, Any], poll_id: FromPath[str]) -> Template:
+        async def embed(
+            self, request: Request[Any, Any, Any], poll_id: FromPath[str], code: CodeQuery = None
+        ) -> Template:
             poll = await domain.polls.lookup(poll_id)
             if poll is None or poll.status == "draft":
                 raise NotFoundException()
             headers = await embed_headers(poll.organisation)
             settings = ui_settings(request)
+            # The widget checks a ballot too: in the browser against the pinned keys, with the
+            # server's check as the fallback without JavaScript.
+            result = await check_tracking_code(domain.ledger, poll_id, code) if code else None
             return page(
                 request,
                 "polls/embed.html",
@@ -266,9 +280,32 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 poll=poll,
                 full_url=f"{settings.polls_url.rstrip('/')}/polls/{poll.id}",
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+                code=code or "",
+                result=result,
+                pinned=pinned_keys(domain.ledger, poll_id),
+                receipt_note="",
             )
 
     return CitizenPages
+
+
+def _receipt_for(
+    request: Request[Any, Any, Any], domain: PollPagesDomain, poll_id: str, code: str | None
+) -> str:
+    """This browser's receipt for the poll, for the check page to verify in the browser, if
+    it is the ballot being checked (a citizen may check a code someone else gave them)."""
+    note = _read_receipt(request, poll_id)
+    if note is None:
+        return ""
+    try:
+        parsed, _ = verify_receipt(
+            note, domain.ledger.keys.verifiers(), origin=domain.ledger.origin(poll_id)
+        )
+        if code and normalize_tracking_code(code) != parsed.tracking_code:
+            return ""
+    except NoteError:  # a receipt error, or one the keys no longer verify
+        return ""
+    return note
 
 
 def _read_receipt(request: Request[Any, Any, Any], poll_id: str) -> str | None:

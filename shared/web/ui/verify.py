@@ -4,14 +4,16 @@ waiting in its poll's pool, say so, with how many ballots wait and the batch it 
 the log with.
 
 The page shows every number it used (leaf index, tree size, proof hashes, the signed note), so
-a person who does not trust the server can redo the check with ``vmeste audit``.
+a person who does not trust the server can redo the check with ``vmeste audit``. With
+JavaScript the browser redoes it itself (``static/verify.js``) against the keys
+:func:`pinned_keys` renders into the page; this server-side check is then the fallback.
 """
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from shared.ledger.checkpoint import open_checkpoint
 from shared.ledger.merkle import ProofError, verify_inclusion
@@ -24,7 +26,7 @@ from shared.ledger.receipt import (
 from shared.ledger.service import LogService
 from shared.ledger.store import UnknownEntryError
 
-__all__ = ("EntryCheck", "check_tracking_code")
+__all__ = ("EntryCheck", "check_tracking_code", "pinned_keys")
 
 Verdict = Literal["invalid_code", "not_found", "pooled", "pending", "included", "failed"]
 
@@ -89,3 +91,19 @@ async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> Ent
     except (NoteError, ProofError) as exc:
         return replace(shown, verdict="failed", problem=str(exc))
     return replace(shown, root=base64.b64encode(checkpoint.root).decode())
+
+
+def pinned_keys(ledger: LogService, log_id: str, api: str = "/api/v1/logs") -> dict[str, Any]:
+    """What a page pins for the browser's own check of an entry of ``log_id``: the content of
+    ``GET /api/v1/keys`` (log keys, witness keys, quorum), the log's origin and its API path.
+
+    Rendered into the page when it is sent, so that an API answering other keys later cannot
+    make the browser trust them.
+    """
+    return {
+        "keys": list(ledger.verifier_keys()),
+        "witnesses": [str(w.key) for w in ledger.witnesses],
+        "quorum": ledger.quorum,
+        "origin": ledger.origin(log_id),
+        "log": f"{api}/{log_id}",
+    }
