@@ -78,6 +78,9 @@ class Cosigner:
         self._pause_s = pause_s
         self._transport = transport  # tests talk to an in-process witness
         self._down_until: dict[str, float] = {}
+        # A witness that refuses a log (it does not follow it, or a fork) is asked again
+        # only after a pause, not every round.
+        self._refused_until: dict[tuple[str, str], float] = {}
         self.holding = False
 
     async def run_once(self) -> int:
@@ -95,13 +98,18 @@ class Cosigner:
                     continue
                 cosigned = await self.store.cosigned_sizes(witness.name)
                 for log_id, head in heads.items():
-                    known = cosigned.get(log_id, 0)
-                    if known >= head:
+                    # None: never cosigned, so even an empty log's checkpoint (size 0, the
+                    # final one of a poll or period nobody took part in) goes to the witness.
+                    cosigned_size = cosigned.get(log_id)
+                    known = cosigned_size or 0
+                    if cosigned_size is not None and known >= head:
                         continue
                     latest = await self.store.latest_checkpoint(log_id)
-                    if latest is None or latest[0] <= known:
+                    if latest is None or (cosigned_size is not None and latest[0] <= known):
                         continue  # the head moved; its checkpoint is being signed
                     size, note = latest
+                    if time.monotonic() < self._refused_until.get((witness.name, log_id), 0.0):
+                        continue
                     try:
                         stored += await self._submit(http, witness, log_id, known, size, note)
                     except (httpx.HTTPError, OSError) as exc:
@@ -131,6 +139,7 @@ class Cosigner:
                 old = theirs  # the witness knows another size: prove consistency from it
                 continue
             break
+        self._refused_until[(witness.name, log_id)] = time.monotonic() + 12 * self._pause_s
         _log.warning(
             "witness refused a checkpoint",
             witness=witness.name,

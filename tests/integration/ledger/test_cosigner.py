@@ -92,3 +92,26 @@ async def test_a_witness_that_is_down_delays_cosigning_and_certifying_but_nothin
     assert await down.cosigner.run_once() == 0
     with pytest.raises(QuorumPendingError, match="0 of the 1"):
         await down.certify(LOG, b"{}", NOW, definition=b"{}", turnout=4, quorum_wait_s=0.5)
+
+
+async def test_an_empty_logs_final_checkpoint_is_cosigned_so_its_certificate_is_issued(
+    store: LedgerStore, tmp_path: Path, database_url: DatabaseFactory
+) -> None:
+    ledger, witness = _witnessed(store, tmp_path, database_url)
+    async with app_client(witness) as client:
+        key = WitnessKey.parse((await client.get("/key")).text.strip())
+        ledger.quorum = 1
+        ledger.cosigner = Cosigner(
+            store,
+            [Witness("http://witness.test", key)],
+            Lease(LEASE, "ledger-cosigner"),
+            transport=httpx.ASGITransport(app=witness),  # type: ignore[arg-type]
+        )
+        await store.open_log(LOG)  # a poll nobody voted in
+        certificate = await ledger.certify(
+            LOG, b"{}", NOW, definition=b"{}", turnout=0, quorum_wait_s=5
+        )
+        note = await ledger.cosigned(LOG, 0, (await store.latest_checkpoint(LOG))[1])  # type: ignore[index]
+    assert note.split("\n")[1] == "0"
+    assert len(verified_cosignatures(note, [key])) == 1
+    assert certificate
