@@ -18,6 +18,7 @@ __all__ = (
     "RECEIPTS",
     "RECEIPT_TO_CHECKPOINT_SECONDS",
     "REFUSALS",
+    "UNKNOWN_ADDRESS_CODES",
 )
 
 RECEIPTS = Counter(
@@ -69,4 +70,10 @@ POOLED_BALLOTS = Gauge(
     "as the integrator's last round found them.",
     ["service"],
     multiprocess_mode="mostrecent",
+)
+UNKNOWN_ADDRESS_CODES = Counter(
+    "vmeste_unknown_address_codes",
+    "Sign-ins refused because the registration address code (FIAS) is not in the territory "
+    "reference: a rising rate means the imported address register is stale.",
+    ["service"],
 )

@@ -1,4 +1,5 @@
-"""``vmeste``: run the system locally, migrate databases, manage keys and roles, audit."""
+"""``vmeste``: run the system locally, migrate databases, manage keys and roles, audit,
+import the address register."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer
 from shared.cli.audit import audit_app
 from shared.cli.keys import ensure_keys, keys_app
 from shared.cli.roles import roles_app
+from shared.cli.territory import territory_app
 from shared.cli.witness import witness_app
 from shared.config import COMPONENTS, SERVICES, database_url
 from shared.db.migrate import migrate as migrate_component
@@ -27,6 +29,7 @@ app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(roles_app, name="roles")
+app.add_typer(territory_app, name="territory")
 app.add_typer(witness_app, name="witness")
 
 

@@ -36,6 +36,7 @@ from shared.identity.service import IdentityService
 from shared.identity.session import Session
 from shared.identity.sessions import SessionStore
 from shared.identity.tables import TABLES
+from shared.identity.territory import AddressResolver, TerritoryStore
 from shared.identity.tokens import TokenService
 from shared.periodic import background_lifespan, run_periodically
 from shared.redis import create_redis
@@ -45,6 +46,8 @@ from shared.web.ratelimit import RateLimitKeys
 __all__ = ("IdentityComponents", "identity_components")
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+REFUSED_CODES_KEPT = dt.timedelta(days=90)
+"""How long the per-day counts of refused address codes are kept for the operator."""
 
 
 class IdentityComponents(NamedTuple):
@@ -93,10 +96,15 @@ def identity_components(
     bind_tables(TABLES, engine)
     redis, _ = create_redis(settings.redis.url)
     http = httpx.AsyncClient(follow_redirects=False)
+    territory = TerritoryStore(engine)
     provider: IdentityProvider
     if settings.identity_provider == "esia":
         callback = f"{settings.public_urls[service].rstrip('/')}/auth/callback"
-        provider = EsiaProvider(EsiaSettings.from_env(callback, environ), http)
+        provider = EsiaProvider(
+            EsiaSettings.from_env(callback, environ),
+            http,
+            AddressResolver(territory, service=service),
+        )
     else:
         provider = DevIdentityProvider()
     sessions = SessionStore(
@@ -114,6 +122,7 @@ def identity_components(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.identity = identity
+        app.state.territory = territory
         if is_sqlite(engine):
             await engine.run_ddl("PRAGMA journal_mode=WAL")
         elif pooled:
@@ -127,11 +136,12 @@ def identity_components(
         finally:
             if pooled and not is_sqlite(engine):
                 await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+            await territory.close()
             await redis.aclose()
             await http.aclose()
 
     return IdentityComponents(
-        route_handlers=identity_routes(identity, settings),
+        route_handlers=identity_routes(identity, settings, territory),
         middleware=[IdentityMiddleware(identity)],
         dependencies={
             "session": Provide(_provide_session, sync_to_thread=False),
@@ -143,6 +153,17 @@ def identity_components(
                 "session-cleanup",
                 lambda stop: run_periodically(
                     sessions.delete_expired, cleanup_interval_s, stop, "expired session cleanup"
+                ),
+            ),
+            background_lifespan(
+                "refused-address-codes-cleanup",
+                lambda stop: run_periodically(
+                    lambda: territory.forget_refusals_before(
+                        dt.datetime.now(dt.UTC).date() - REFUSED_CODES_KEPT
+                    ),
+                    3600.0,
+                    stop,
+                    "refused address codes cleanup",
                 ),
             ),
         ],

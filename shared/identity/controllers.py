@@ -1,4 +1,5 @@
-"""HTTP routes of sign-in, mounted by both services: /auth/* and GET /me."""
+"""HTTP routes of sign-in, mounted by both services: /auth/*, GET /me, and the territory
+reference's /api/v1/territory/*."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from shared.identity.provider import IdentityRefusedError, ProviderUnavailableEr
 from shared.identity.service import IdentityService, SignedIn
 from shared.identity.session import OrganisationGrant
 from shared.identity.sessions import RefreshRefusedError
+from shared.identity.territory.http import territory_routes
+from shared.identity.territory.store import TerritoryStore
 from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
@@ -135,7 +138,9 @@ def _problem(exc: IdentityRefusedError | ProviderUnavailableError) -> ProblemErr
     )
 
 
-def identity_routes(service: IdentityService, settings: Settings) -> list[ControllerRouterHandler]:
+def identity_routes(
+    service: IdentityService, settings: Settings, territory: TerritoryStore
+) -> list[ControllerRouterHandler]:
     cookies = _Cookies(settings)
 
     @get(
@@ -247,7 +252,14 @@ def identity_routes(service: IdentityService, settings: Settings) -> list[Contro
             expires_at=session.expires_at,
         )
 
-    handlers: list[ControllerRouterHandler] = [login, callback, refresh, logout, me]
+    handlers: list[ControllerRouterHandler] = [
+        login,
+        callback,
+        refresh,
+        logout,
+        me,
+        *territory_routes(territory),
+    ]
     dev = service.dev_provider
     if dev is not None:
 

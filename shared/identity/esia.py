@@ -6,6 +6,22 @@ key: we POST the string to sign and get the base64 signature back.
 
 Data minimisation: the default scope asks for birth date and addresses only, not the name;
 the oid is turned into a pseudonym by the caller and never stored.
+
+Addresses. ``GET /rs/prns/{oid}/addrs`` lists the person's addresses (embedded with
+``?embed=(elements)``, or as links to ``/rs/prns/{oid}/addrs/{id}``, which are followed only
+to ESIA itself). Each element carries ``type`` — ``PRG`` the registration address (место
+регистрации), ``PLV`` the place of residence —, the address in parts (``region``, ``city``,
+``district``, ``settlement``, ``street``, ``house``, ``frame``, ``building``, ``flat``,
+``zipCode``, ``countryId``), the text ``addressStr``, and ``fiasCode``: the FIAS GUID of the
+most precise object the address was matched to in the address register — a house when ESIA
+knows it, otherwise the street, the settlement or the city. Only the ``PRG`` element's
+``fiasCode`` is read; the address text and parts never leave this module.
+
+The code maps to the OKTMO of the municipality through the address register (ГАР) imported
+with ``vmeste territory import`` (:mod:`shared.identity.territory`), at whatever level it is,
+falling back to the development table ``fias_oktmo.json``. No ``PRG`` address, or no code,
+is refused as ``no-registration-address``; a code the register does not know as
+``territory-not-served`` (counted, and recorded for the operator's list of refused codes).
 """
 
 from __future__ import annotations
@@ -26,9 +42,9 @@ import httpx
 import jwt
 
 from shared.config import MissingSettingError
-from shared.identity.fias_oktmo import FiasTable, load_fias_table, registration_address
 from shared.identity.person import VerifiedPerson
 from shared.identity.provider import IdentityRefusedError, ProviderUnavailableError
+from shared.identity.territory.resolver import AddressResolver
 
 __all__ = ("EsiaProvider", "EsiaSettings", "esia_timestamp")
 
@@ -105,11 +121,15 @@ class EsiaProvider:
     name = "esia"
 
     def __init__(
-        self, settings: EsiaSettings, client: httpx.AsyncClient, fias: FiasTable | None = None
+        self,
+        settings: EsiaSettings,
+        client: httpx.AsyncClient,
+        addresses: AddressResolver | None = None,
     ) -> None:
         self.settings = settings
         self._client = client
-        self._fias = fias or load_fias_table()
+        # Without a store: the development table only (tests of the protocol).
+        self._addresses = addresses or AddressResolver()
 
     async def start(self, state: str) -> str:
         s = self.settings
@@ -135,12 +155,12 @@ class EsiaProvider:
         access = tokens["access_token"]
         person = await self._get_json(f"/rs/prns/{oid}", access)
         birth_date = _birth_date(person)
-        address = await self._registration_fias(oid, access)
+        fias_code = await self._registration_fias(oid, access)
         return VerifiedPerson(
             oid=oid,
             trusted=trusted,
             birth_date=birth_date,
-            address=registration_address(address, self._fias),
+            address=await self._addresses.registration_address(fias_code),
         )
 
     async def _sign(self, text: str) -> str:
@@ -240,6 +260,7 @@ class EsiaProvider:
         return _json_object(response)
 
     async def _registration_fias(self, oid: str, access_token: str) -> str | None:
+        """The ``fiasCode`` of the ``PRG`` address, at whatever level ESIA gives it."""
         listing = await self._get_json(f"/rs/prns/{oid}/addrs?embed=(elements)", access_token)
         elements = listing.get("elements", [])
         if not isinstance(elements, list):

@@ -1,8 +1,10 @@
-"""FIAS → OKTMO: ESIA gives a registration address as a FIAS code, eligibility speaks OKTMO.
+"""The development FIAS → OKTMO table: a few municipalities without any import.
 
-The mapping is reference data (``fias_oktmo.json``), loaded once. An address whose FIAS code
-is not in the table is refused with a clear reason rather than guessed: a wrong municipality
-would silently let someone vote in another town's poll.
+ESIA gives a registration address as a FIAS code, eligibility speaks OKTMO. In production the
+codes resolve through the address register imported into the identity database
+(``vmeste territory import``, see :mod:`shared.identity.territory`); this small file
+(``fias_oktmo.json``) is what sign-in falls back to, so the development fixtures and the tests
+keep working without an import.
 """
 
 from __future__ import annotations
@@ -13,10 +15,7 @@ from pathlib import Path
 
 import msgspec
 
-from shared.identity.person import RegistrationAddress
-from shared.identity.provider import IdentityRefusedError
-
-__all__ = ("FiasEntry", "FiasTable", "load_fias_table", "registration_address")
+__all__ = ("FiasEntry", "FiasTable", "load_fias_table")
 
 _DATA = Path(__file__).with_name("fias_oktmo.json")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -61,25 +60,3 @@ def load_fias_table(path: Path = _DATA) -> FiasTable:
         if not _GUID.match(entry.fias):
             raise ValueError(f"{path}: {entry.fias!r} is not a lower-case FIAS GUID")
     return FiasTable(data.entries)
-
-
-def registration_address(
-    fias_code: str | None, table: FiasTable | None = None
-) -> RegistrationAddress:
-    """The registration address for ``fias_code``, or IdentityRefusedError naming what to do."""
-    if not fias_code:
-        raise IdentityRefusedError(
-            "no-registration-address",
-            "No registration address",
-            "Your Gosuslugi profile has no registration address (место регистрации). Add it "
-            "on gosuslugi.ru and sign in again.",
-        )
-    entry = (table or load_fias_table()).lookup(fias_code)
-    if entry is None:
-        raise IdentityRefusedError(
-            "territory-not-served",
-            "Registration address outside the served territory",
-            "Your registration address is not in a municipality this platform serves yet, "
-            "so there are no polls or discussions you could take part in.",
-        )
-    return RegistrationAddress(region=entry.region, oktmo=entry.oktmo, fias_code=entry.fias)

@@ -1,7 +1,10 @@
-"""The identity database: the registry of organisations and members, and sign-in sessions.
+"""The identity database: the registry of organisations and members, sign-in sessions, and
+the territory reference (address register codes to municipalities).
 
 No table holds an ESIA oid, a name or an address text: people appear only as their
-pseudonymous ``sub``, with the few attributes a session must carry across a refresh.
+pseudonymous ``sub``, with the few attributes a session must carry across a refresh. The
+territory tables hold the public address register, and of sign-ins only the register codes
+that could not be resolved, counted per day.
 """
 
 from __future__ import annotations
@@ -11,13 +14,24 @@ from piccolo.columns import (
     Boolean,
     Date,
     ForeignKey,
+    Integer,
     OnDelete,
+    SmallInt,
     Timestamptz,
     Varchar,
 )
 from piccolo.table import Table
 
-__all__ = ("TABLES", "Membership", "Organisation", "RefreshToken")
+__all__ = (
+    "TABLES",
+    "Membership",
+    "Municipality",
+    "Organisation",
+    "RefreshToken",
+    "RefusedAddressCode",
+    "TerritoryImport",
+    "TerritoryObject",
+)
 
 
 class Organisation(Table, tablename="identity_organisation"):
@@ -76,4 +90,72 @@ class RefreshToken(Table, tablename="identity_refresh_token"):
     )
 
 
-TABLES: tuple[type[Table], ...] = (Organisation, Membership, RefreshToken)
+class TerritoryImport(Table, tablename="identity_territory_import"):
+    """The register data of one region that serves: which import generation is current.
+
+    An import writes its rows under a new generation and then, in one short transaction,
+    points the region here at it; rows of any other generation are invisible to lookups and
+    are deleted afterwards. So the old data serves until the new is complete.
+    """
+
+    region = Varchar(length=3, unique=True, help_text="Federal subject code (72 = Tyumen region).")
+    generation = Integer(
+        null=True, default=None, help_text="The generation that serves; none before the first."
+    )
+    pending = Integer(
+        null=True,
+        default=None,
+        help_text="The generation an import is writing now (or left behind when it crashed).",
+    )
+    imported_at = Timestamptz(help_text="When the serving generation was swapped in.")
+    source = Varchar(length=300, help_text="File or folder it was read from (for operators).")
+    object_count = Integer(help_text="Address register objects with a municipality, imported.")
+    municipality_count = Integer(help_text="Municipalities (OKTMO codes) named by the import.")
+
+
+class TerritoryObject(Table, tablename="identity_territory"):
+    """An address register (ГАР) object — region, city, settlement, street, house, stead,
+    apartment — by its FIAS GUID, with the OKTMO of the municipality it belongs to."""
+
+    fias = Varchar(length=36, index=True, help_text="OBJECTGUID, lower case.")
+    oktmo = Varchar(length=11, help_text="OKTMO from the municipal hierarchy (own or ancestor's).")
+    level = SmallInt(help_text="ГАР level: 1 region … 5 city, 6 settlement, 8 street, 10 house.")
+    region = Varchar(length=3, help_text="Federal subject code.")
+    generation = Integer(
+        index=True, help_text="Import generation; only the region's current one serves."
+    )
+
+
+class Municipality(Table, tablename="identity_municipality"):
+    """A municipality (or settlement) named by the register: the object that first carries an
+    OKTMO code on the way down the municipal hierarchy gives it its name."""
+
+    oktmo = Varchar(length=11, index=True, help_text="OKTMO code (8 or 11 digits).")
+    name = Varchar(length=400, help_text="Type and name as the register writes them.")
+    parent_oktmo = Varchar(
+        length=11, null=True, default=None, help_text="OKTMO of the municipality above it."
+    )
+    level = SmallInt(help_text="ГАР level of the object that names it (3 district … 6 settlement).")
+    region = Varchar(length=3, help_text="Federal subject code.")
+    generation = Integer(help_text="Import generation; only the region's current one serves.")
+
+
+class RefusedAddressCode(Table, tablename="identity_refused_address_code"):
+    """A registration address code that sign-in could not resolve, counted per day: tells the
+    operator the register is stale. Nothing about the person is kept."""
+
+    key = Varchar(length=80, unique=True, help_text="day|code: one row per code and day.")
+    code = Varchar(length=64, help_text="The FIAS code ESIA gave, lower case.")
+    day = Date(help_text="The UTC day of the refusals.")
+    refusals = Integer(help_text="How many sign-ins were refused with it that day.")
+
+
+TABLES: tuple[type[Table], ...] = (
+    Organisation,
+    Membership,
+    RefreshToken,
+    TerritoryImport,
+    TerritoryObject,
+    Municipality,
+    RefusedAddressCode,
+)

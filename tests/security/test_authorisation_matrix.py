@@ -54,6 +54,7 @@ class Access(Enum):
     ELIGIBLE = "a person living in the owner's territory"
     OWNER = "an official of the owning organisation"
     OWNER_OR_AUDITOR = "the owning organisation's officials and auditors"
+    OPERATOR = "auditors and admins (platform-wide, no organisation)"
     AUTHOR = "the author of the comment (none of the callers)"
     REFRESH_COOKIE = "the holder of a refresh cookie (none of the callers)"
     FORM = "a cookie session with its CSRF token (none of the callers)"
@@ -70,6 +71,7 @@ EXPECTED: dict[Access, tuple[Answer, Answer, Answer, Answer, Answer]] = {
     Access.ELIGIBLE: (_U, _A, _R, _R, _A),
     Access.OWNER: (_U, _R, _R, _R, _R),
     Access.OWNER_OR_AUDITOR: (_R, _R, _R, _R, _A),
+    Access.OPERATOR: (_R, _R, _R, _R, _A),
     Access.AUTHOR: (_U, _R, _R, _R, _R),
     Access.REFRESH_COOKIE: (_U, _U, _U, _U, _U),
     Access.FORM: (_R, _R, _R, _R, _R),
@@ -121,6 +123,9 @@ _COMMON: dict[str, Rule] = {
     "GET /api/v1/logs/{log_id}/tracking/{code}": Rule(ANYONE),
     "GET /audit": Rule(ANYONE),
     "GET /": Rule(ANYONE),
+    "GET /api/v1/territory/municipalities": Rule(ANYONE),
+    "GET /api/v1/territory/refused-codes": Rule(Access.OPERATOR),
+    "GET /territory/refused": Rule(Access.PAGE_AUDITOR),
 }
 POLICY: dict[str, dict[str, Rule]] = {
     "polls": {

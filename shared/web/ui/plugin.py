@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from shared.config import Settings
+from shared.identity.territory.pages import territory_pages
 from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import UiSettings
 from shared.web.ui.templating import make_environment
@@ -57,13 +58,15 @@ class UiPlugin(InitPlugin):
         handlers: Sequence[ControllerRouterHandler],
         on_startup: Callable[[Litestar], None] | None = None,
     ) -> UiPlugin:
+        """The service's pages, plus the pages every service serves with sign-in (the
+        operators' page of refused address codes)."""
         ui = UiSettings(
             service=service,
             polls_url=settings.public_urls["polls"],
             discussions_url=settings.public_urls["discussions"],
             secure_cookies=settings.security.secure_cookies,
         )
-        return cls(ui, templates, handlers, on_startup)
+        return cls(ui, templates, [*handlers, *territory_pages()], on_startup)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         environment = make_environment(self._templates)

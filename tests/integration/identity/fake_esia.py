@@ -3,6 +3,11 @@
 The fake signer "signs" with SHA-256 (the real one is a GOST sidecar); the fake portal checks
 each client_secret against the same function, so a wrongly assembled signed string fails the
 token exchange just as it would at ESIA.
+
+Addresses come as ESIA gives them: ``type`` (``PRG`` registration, ``PLV`` residence), the
+parts, the text and ``fiasCode``, the FIAS GUID of the most precise object the address was
+matched to. ``ADDRESS_AT`` has a registration address at each level — house, street,
+settlement, city — of the test register extract (``gar_extract.TYUMEN``).
 """
 
 from __future__ import annotations
@@ -23,11 +28,37 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.integration.identity import gar_extract
+
 CLIENT_ID = "VMESTE"
 ISSUER = "http://esia.gosuslugi.ru/"
 TYUMEN_FIAS = "9ae64229-9f7b-4149-b27a-d1f6ec74b5ce"
 TOBOLSK_FIAS = "6d7c3e9e-8d6d-490a-a650-8257dbf5ec36"
 MOSCOW_FIAS = "0c5b2444-70a0-4932-980c-b4dc0d3f02b5"
+
+_TYUMEN_REGION = {"countryId": "RUS", "region": "Тюменская область"}
+ADDRESS_AT: dict[str, tuple[str, dict[str, str]]] = {
+    "house": (
+        gar_extract.guid(gar_extract.HOUSE_1),
+        {**_TYUMEN_REGION, "city": "г. Тюмень", "street": "ул. Республики", "house": "1"},
+    ),
+    "street": (
+        gar_extract.guid(gar_extract.OSTROVSKOGO),
+        {
+            **_TYUMEN_REGION,
+            "area": "Тюменский р-н",
+            "settlement": "рп. Боровский",
+            "street": "ул. Островского",
+        },
+    ),
+    "settlement": (
+        gar_extract.guid(gar_extract.BOROVSKY),
+        {**_TYUMEN_REGION, "area": "Тюменский р-н", "settlement": "рп. Боровский"},
+    ),
+    "city": (gar_extract.guid(gar_extract.TYUMEN_CITY), {**_TYUMEN_REGION, "city": "г. Тюмень"}),
+}
+"""Registration addresses by the level ESIA matched them to: (fiasCode, address parts)."""
+_PARTS = dict(ADDRESS_AT.values())
 
 
 def fake_signature(text: bytes) -> bytes:
@@ -166,7 +197,15 @@ def _handler(esia: FakeEsia, key: rsa.RSAPrivateKey, foreign: rsa.RSAPrivateKey)
 
         @staticmethod
         def _address(kind: str, fias: str, number: int) -> dict[str, object]:
-            return {"id": number, "type": kind, "fiasCode": fias, "addressStr": "ул. Республики, 1"}
+            parts = _PARTS.get(fias, {"countryId": "RUS", "city": "г. Москва"})
+            return {
+                "id": number,
+                "type": kind,
+                "stateFacts": ["Identifiable"],
+                **parts,
+                "addressStr": ", ".join(parts[k] for k in parts if k != "countryId"),
+                "fiasCode": fias,
+            }
 
     return Handler
 
