@@ -37,6 +37,7 @@ from shared.identity.session import Session
 from shared.identity.sessions import SessionStore
 from shared.identity.tables import TABLES
 from shared.identity.territory import AddressResolver, TerritoryStore
+from shared.identity.territory.http import MAX_REFUSED_DAYS
 from shared.identity.tokens import TokenService
 from shared.periodic import background_lifespan, run_periodically
 from shared.redis import create_redis
@@ -46,7 +47,7 @@ from shared.web.ratelimit import RateLimitKeys
 __all__ = ("IdentityComponents", "identity_components")
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
-REFUSED_CODES_KEPT = dt.timedelta(days=90)
+REFUSED_CODES_KEPT = dt.timedelta(days=MAX_REFUSED_DAYS)
 """How long the per-day counts of refused address codes are kept for the operator."""
 
 
