@@ -25,7 +25,8 @@ from shared.identity.registry import (
     revoke,
     upsert_organisation,
 )
-from shared.identity.tables import TABLES
+from shared.identity.tables import TABLES, Organisation
+from shared.identity.territory import TerritoryStore
 
 __all__ = ("roles_app",)
 
@@ -111,6 +112,11 @@ def organisation_command(
         None, "--embed-origin", help="Official site allowed to embed widgets (repeat)."
     ),
 ) -> None:
-    """Register an organisation or update it."""
+    """Register an organisation or update it; its territory is named from the imported
+    address register (vmeste territory import)."""
     record = _run(lambda: upsert_organisation(slug, name, territory, embed_origin or ()))
+    named = _run(lambda: TerritoryStore(Organisation._meta.db).municipalities(record.territory))
     typer.echo(f"organisation  {record.slug}  {','.join(record.territory)}")
+    for code in record.territory:
+        found = named.get(code)
+        typer.echo(f"  {code}  {found.name if found else '(not named by the imported register)'}")

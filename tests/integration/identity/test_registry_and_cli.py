@@ -79,6 +79,7 @@ def test_cli_grants_by_oid_and_stores_only_the_pseudonym(
         ["organisation", "ishim-city", "--name", "Ишим", "--territory", "71705000"],
     )
     assert made.exit_code == 0, made.output
+    assert "71705000  (not named by the imported register)" in made.output
     granted = runner.invoke(
         roles_app,
         [

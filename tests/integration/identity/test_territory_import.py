@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from shared.cli.roles import roles_app
+from shared.cli.territory import territory_app
 from shared.db.engine import bind_tables, create_engine
 from shared.identity.tables import TABLES, RefusedAddressCode, TerritoryImport, TerritoryObject
 from shared.identity.territory import (
@@ -241,8 +243,6 @@ async def test_refused_codes_are_counted_per_day_and_forgotten_later(
 def test_cli_imports_reports_and_refuses_a_damaged_export(
     identity_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.cli.territory import territory_app
-
     monkeypatch.setenv("VMESTE_IDENTITY_DATABASE_URL", identity_url)
     runner = CliRunner()
     g.write_region(tmp_path / "gar", "72", g.TYUMEN)
@@ -252,6 +252,13 @@ def test_cli_imports_reports_and_refuses_a_damaged_export(
     assert "houses" in done.output
     status = runner.invoke(territory_app, ["status"])
     assert "region 72: serving; 12 objects, 5 municipalities" in status.output
+    # Organisations name any municipality of the register as their territory.
+    made = runner.invoke(
+        roles_app,
+        ["organisation", "borovskoe", "--name", "Боровское", "--territory", "71644404"],
+    )
+    assert made.exit_code == 0, made.output
+    assert "71644404  с.п. Боровское" in made.output
     _truncate_houses(tmp_path / "gar" / "72")
     refused = runner.invoke(territory_app, ["import", str(tmp_path / "gar" / "72")])
     assert refused.exit_code == 2
