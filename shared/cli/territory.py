@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+import asyncpg
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -45,8 +47,8 @@ territory_app = typer.Typer(
     help="The address register (ГАР): import a region, list what serves and what was refused.",
     no_args_is_help=True,
 )
-_console = Console()
-_err = Console(stderr=True)
+_console = Console(soft_wrap=True)
+_err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 _LEVELS = {
@@ -133,6 +135,8 @@ def import_command(
                 _refuse(f"{exc}\nregion {extract.region}: nothing changed, the old data serves")
             except FileNotFoundError as exc:
                 _refuse(str(exc))
+            except (sqlite3.Error, asyncpg.PostgresError, OSError) as exc:
+                _refuse(f"identity database: {exc}; is it migrated (vmeste migrate identity)?")
         _report(report)
 
 

@@ -163,7 +163,7 @@ async def connect(url: str, *, cache_mib: int = 64) -> BulkConnection:
     """A connection to the database at ``url`` (``sqlite:///path`` or ``postgresql://…``)."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
-        path = Path(unquote(url.removeprefix("sqlite://")))
+        path = Path("/" + unquote(url.removeprefix("sqlite://")).lstrip("/"))
         try:
             # mode=rw: a missing file is an error, not a new empty database.
             db = await aiosqlite.connect(
