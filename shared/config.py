@@ -6,12 +6,14 @@ operator never meets a half-configured service at the first request.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeAlias
 
 __all__ = (
     "COMPONENTS",
@@ -19,6 +21,7 @@ __all__ = (
     "WITNESS",
     "DatabaseSettings",
     "MissingSettingError",
+    "Network",
     "RedisSettings",
     "SecuritySettings",
     "Settings",
@@ -37,6 +40,8 @@ WITNESS = "witness"
 
 COMPONENTS = (*SERVICES, WITNESS)
 """Every database ``vmeste migrate`` knows."""
+
+Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class MissingSettingError(RuntimeError):
@@ -125,6 +130,9 @@ class Settings:
     redis: RedisSettings
     security: SecuritySettings
     witnessing: WitnessingSettings = WitnessingSettings()
+    trusted_proxies: tuple[Network, ...] = ()
+    """Networks of the reverse proxies in front of the services (VMESTE_TRUSTED_PROXIES): only
+    a peer in one of them is believed about X-Forwarded-For (see shared.web.ratelimit)."""
 
     @property
     def is_dev(self) -> bool:
@@ -138,6 +146,17 @@ def _read_switch(name: str, environ: Mapping[str, str]) -> bool:
     if raw not in ("on", "off"):
         raise MissingSettingError(name, f"must be 'on' or 'off', got {raw!r}")
     return raw == "on"
+
+
+def _networks(name: str, environ: Mapping[str, str]) -> tuple[Network, ...]:
+    """CIDRs separated by commas or spaces; a bare address is a network of one."""
+    raw = environ.get(name, "")
+    try:
+        return tuple(
+            ipaddress.ip_network(part, strict=False) for part in raw.replace(",", " ").split()
+        )
+    except ValueError as exc:
+        raise MissingSettingError(name, f"must be CIDRs separated by commas: {exc}") from None
 
 
 def _env(environ: Mapping[str, str]) -> str:
@@ -217,6 +236,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             refresh_hours=_read_int("VMESTE_REFRESH_HOURS", 12, environ),
         ),
         witnessing=_witnessing(environ),
+        trusted_proxies=_networks("VMESTE_TRUSTED_PROXIES", environ),
     )
 
 

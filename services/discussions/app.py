@@ -87,6 +87,7 @@ def create_app(
                 runtime.redis,
                 RULES,
                 keys=identity.rate_limit_keys,
+                trusted_proxies=settings.trusted_proxies,
                 enabled=settings.rate_limits,
             ),
         ],

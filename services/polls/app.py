@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 runtime.redis,
                 RULES,
                 keys=identity.rate_limit_keys,
+                trusted_proxies=settings.trusted_proxies,
                 enabled=settings.rate_limits,
             ),
         ],

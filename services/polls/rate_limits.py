@@ -9,13 +9,13 @@ __all__ = ("RULES",)
 RULES = (
     *SIGN_IN_RULES,
     # One ballot per voter and poll is enforced by the gate and the database; this only stops
-    # a client hammering the endpoint. An address may be a whole office or a mobile carrier's
-    # NAT, hence the generous per-address figure.
+    # a client hammering the endpoint. Counted per signed-in subject only: an address may be a
+    # whole office or a mobile carrier's NAT, and one abuser there must not lock out the rest
+    # (an anonymous POST is refused by the identity check before it does any work).
     RateLimitRule(
         name="cast",
         path=re.compile(r"^(/api/v1/polls/[^/]+/ballots|/polls/[^/]+/ballot)$"),
         methods=frozenset({"POST"}),
         per_subject=Limit(10, 60),
-        per_address=Limit(1200, 60),
     ),
 )

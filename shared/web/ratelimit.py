@@ -2,8 +2,16 @@
 
 Litestar's own rate limiter counts per process; a citizen's requests spread over several
 workers and pods, so the counters live in Redis and are bumped atomically by one Lua script
-for all the keys a request touches (its subject and its address). Redis is a fast path here
-too: while it is down, limits are not enforced (logged), and nothing else stops working.
+for all the keys a request touches (its subject and its address). While Redis is down a
+counter inside each process takes over (:class:`LocalCounters`): coarser, since each worker
+counts alone, but never off; nothing else stops working.
+
+The address of a request is its peer's, unless the peer is one of the trusted reverse proxies
+(``VMESTE_TRUSTED_PROXIES``): then it is the right-most ``X-Forwarded-For`` hop that is not a
+trusted proxy itself (:func:`client_address`). Hops to the left of it were written by the
+client and are never believed. Per-address limits are kept for anonymous routes (sign-in);
+routes that need a signed-in person count per subject, so the many citizens behind one
+office or carrier address are not locked out by one of them.
 
 A counter's key never holds the subject or the address itself, only a keyed hash of it under
 a key that changes every UTC day (:class:`RateLimitKeys`): a Redis dump names nobody, and the
@@ -16,9 +24,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -33,7 +42,15 @@ from redis.exceptions import RedisError
 from shared.web.headers import request_id
 from shared.web.problems import PROBLEM_MEDIA_TYPE
 
-__all__ = ("SIGN_IN_RULES", "Limit", "RateLimitKeys", "RateLimitMiddleware", "RateLimitRule")
+__all__ = (
+    "SIGN_IN_RULES",
+    "Limit",
+    "LocalCounters",
+    "RateLimitKeys",
+    "RateLimitMiddleware",
+    "RateLimitRule",
+    "client_address",
+)
 
 _log = structlog.get_logger("vmeste.ratelimit")
 
@@ -113,13 +130,96 @@ class RateLimitKeys:
         return f"rl:{rule}:{kind}:{digest[:_DIGEST_HEX]}"
 
 
-def _client_address(scope: Scope, trust_forwarded: bool) -> str:
-    if trust_forwarded:
-        for name, value in scope.get("headers", ()):
-            if name == b"x-forwarded-for":
-                return value.decode("latin-1").split(",")[0].strip()
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _parse_address(text: str) -> _Address | None:
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # [v6]:port
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:  # v4:port
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: _Address | None, proxies: Sequence[_Network]) -> bool:
+    return address is not None and any(address in network for network in proxies)
+
+
+def client_address(scope: Scope, trusted_proxies: Sequence[_Network] = ()) -> str:
+    """The address a request is counted under.
+
+    The peer's address, unless the peer is a trusted proxy: then the right-most hop of
+    ``X-Forwarded-For`` (all such headers, in order) that is not a trusted proxy. A hop that
+    is not an address ends the walk and counts as given (a proxy wrote it, so it is what the
+    client sent); if every hop is trusted, the left-most one is the client.
+    """
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    peer = str(client[0]) if client else "unknown"
+    if not trusted_proxies or not _trusted(_parse_address(peer), trusted_proxies):
+        return peer
+    hops = [
+        hop.strip()
+        for name, value in scope.get("headers", ())
+        if name == b"x-forwarded-for"
+        for hop in value.decode("latin-1").split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        address = _parse_address(hop)
+        if address is None:
+            return hop[:64]
+        if not _trusted(address, trusted_proxies):
+            return str(address)
+    return hops[0][:64] if hops else peer
+
+
+class LocalCounters:
+    """Fixed-window counters inside one process: the limiter while Redis cannot answer.
+
+    The same keys and limits as in Redis, but each process counts alone (so the effective
+    limit is the figure times the workers), and windows are bucketed by the clock rather than
+    started at the first request. At most ``capacity`` counters are held; past that the
+    expired ones go, and if none has expired the request is refused rather than uncounted.
+    """
+
+    def __init__(
+        self, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._capacity = capacity
+        self._clock = clock
+        self._counts: dict[str, tuple[float, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def _sweep(self, now: float) -> None:
+        self._counts = {k: v for k, v in self._counts.items() if v[0] > now}
+
+    def hit(self, keys: Iterable[str], args: Sequence[int]) -> int | None:
+        """Count one request on each key; seconds to wait if one is over its limit, else None."""
+        now = self._clock()
+        for i, key in enumerate(keys):
+            limit, window = args[2 * i], args[2 * i + 1]
+            ends, count = self._counts.get(key, (0.0, 0))
+            if ends <= now:
+                if key not in self._counts and len(self._counts) >= self._capacity:
+                    self._sweep(now)
+                    if len(self._counts) >= self._capacity:
+                        return window
+                ends, count = now + window, 0
+            count += 1
+            self._counts[key] = (ends, count)
+            if count > limit:
+                return max(1, int(ends - now))
+        return None
 
 
 class RateLimitMiddleware(ASGIMiddleware):
@@ -133,14 +233,16 @@ class RateLimitMiddleware(ASGIMiddleware):
         rules: Sequence[RateLimitRule],
         *,
         keys: RateLimitKeys,
-        trust_forwarded: bool = False,
+        trusted_proxies: Sequence[_Network] = (),
         enabled: bool = True,
+        local: LocalCounters | None = None,
     ) -> None:
         self._redis = redis
         self._names = keys
         self._script = redis.register_script(_SCRIPT)
         self._rules = tuple(rules) if enabled else ()
-        self._trust_forwarded = trust_forwarded
+        self._trusted_proxies = tuple(trusted_proxies)
+        self._local = local if local is not None else LocalCounters()
         self._paused_until = 0.0
 
     def _keys(self, scope: Scope) -> tuple[list[str], list[int]]:
@@ -155,21 +257,21 @@ class RateLimitMiddleware(ASGIMiddleware):
                 keys.append(self._names.key(rule.name, "s", str(user.sub)))
                 args += [rule.per_subject.requests, rule.per_subject.per_seconds]
             if rule.per_address is not None:
-                address = _client_address(scope, self._trust_forwarded)
+                address = client_address(scope, self._trusted_proxies)
                 keys.append(self._names.key(rule.name, "a", address))
                 args += [rule.per_address.requests, rule.per_address.per_seconds]
         return keys, args
 
     async def _over_limit(self, keys: list[str], args: list[int]) -> int | None:
-        """Seconds to wait if over a limit, else None (also when Redis cannot answer)."""
+        """Seconds to wait if over a limit, else None; counted in this process without Redis."""
         if time.monotonic() < self._paused_until:
-            return None
+            return self._local.hit(keys, args)
         try:
             index, ttl = await self._script(keys=keys, args=args)
         except (RedisError, OSError):
             self._paused_until = time.monotonic() + _REDIS_PAUSE_S
-            _log.warning("rate limits not enforced: Redis unreachable")
-            return None
+            _log.warning("rate limits counted per process: Redis unreachable")
+            return self._local.hit(keys, args)
         return int(ttl) if int(index) else None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:

@@ -723,3 +723,15 @@ def test_image_installs_the_frozen_lock_and_runs_as_a_non_root_user() -> None:
         spec["securityContext"]["runAsUser"] for _, spec, _ in _containers(_render("prod"))
     }
     assert manifests_uid == {int(uid)}
+
+
+@pytest.mark.parametrize("service", ["polls", "discussions"])
+def test_each_service_believes_forwarded_addresses_only_from_the_pod_network(
+    rendered: tuple[Manifest, ...], service: str
+) -> None:
+    # Unset, every client would have the ingress controller's address and one abuser would
+    # lock the whole city out of signing in; a public network here would let any client
+    # pick the address it is counted under.
+    proxies = _service_settings(rendered, service).trusted_proxies
+    assert proxies, f"{service}: VMESTE_TRUSTED_PROXIES is not set"
+    assert all(network.is_private for network in proxies), proxies

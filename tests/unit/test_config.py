@@ -51,3 +51,16 @@ def test_rate_limits_are_on_unless_switched_off() -> None:
     assert not load_settings({"VMESTE_REDIS_URL": "x", "VMESTE_RATE_LIMITS": "off"}).rate_limits
     with pytest.raises(MissingSettingError, match="VMESTE_RATE_LIMITS"):
         load_settings({"VMESTE_REDIS_URL": "x", "VMESTE_RATE_LIMITS": "maybe"})
+
+
+def test_trusted_proxies_are_cidrs_and_none_by_default() -> None:
+    assert load_settings({"VMESTE_REDIS_URL": "redis://x"}).trusted_proxies == ()
+    settings = load_settings(
+        {
+            "VMESTE_REDIS_URL": "redis://x",
+            "VMESTE_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8 192.0.2.1",
+        }
+    )
+    assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "fd00::/8", "192.0.2.1/32"]
+    with pytest.raises(MissingSettingError, match="VMESTE_TRUSTED_PROXIES"):
+        load_settings({"VMESTE_REDIS_URL": "redis://x", "VMESTE_TRUSTED_PROXIES": "10.0.0.0/33"})

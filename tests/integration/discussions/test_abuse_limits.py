@@ -67,7 +67,8 @@ async def test_redis_and_logs_name_nobody_after_sign_in_comments_and_sign_out(
             assert out.status_code == 204
     dump = await redis_dump(redis_url)
     names = {entry.key.rsplit(":", 1)[0] for entry in dump if entry.key.startswith("rl:")}
-    assert {"rl:sign-in:a", "rl:comment:s", "rl:comment:a"} <= names
+    # Commenting counts per person only: an office behind one address is many people.
+    assert names == {"rl:sign-in:a", "rl:comment:s"}
     assert strings_in(dump, sub, sub[:16], sub[-16:], "127.0.0.1") == []
     # The log reader: nothing that names the person or where they connect from.
     text = "\n".join(logs)

@@ -60,7 +60,8 @@ async def test_redis_and_logs_name_nobody_after_sign_in_and_casts_over_the_limit
             assert out.status_code == 204
     dump = await redis_dump(redis_url)
     names = {entry.key.rsplit(":", 1)[0] for entry in dump if entry.key.startswith("rl:")}
-    assert {"rl:sign-in:a", "rl:cast:s", "rl:cast:a"} <= names
+    # Casting counts per person only: an office behind one address is many people.
+    assert names == {"rl:sign-in:a", "rl:cast:s"}
     assert strings_in(dump, sub, sub[:16], sub[-16:], "127.0.0.1") == []
     # The log reader: nothing that names the person or where they connect from.
     text = "\n".join(logs)
