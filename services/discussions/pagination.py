@@ -54,5 +54,5 @@ def decode_cursor(cursor: str | None) -> Cursor | None:
         return msgspec.json.decode(raw, type=Cursor)
     except (ValueError, msgspec.DecodeError):
         raise InvalidError(
-            "bad-cursor", "InvalidError cursor", "Pass back the `next` value of the previous page."
+            "bad-cursor", "Invalid page cursor", "Pass back the `next` value of the previous page."
         ) from None

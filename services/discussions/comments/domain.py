@@ -233,7 +233,7 @@ class CommentsService:
             )
         if not s.text.strip() or len(s.text) > MAX_TEXT or len(s.proposed_wording) > MAX_TEXT:
             raise InvalidError(
-                "bad-text", "InvalidError text", f"Write between 1 and {MAX_TEXT} characters."
+                "bad-text", "Invalid comment text", f"Write between 1 and {MAX_TEXT} characters."
             )
         if s.stance is Stance.PROPOSE_WORDING and not s.proposed_wording.strip():
             raise InvalidError(

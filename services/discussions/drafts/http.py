@@ -108,9 +108,7 @@ def parse_text(data: TextIn) -> list[ParsedSection]:
         for s in data.sections
     ]
     if not parsed or len({p.anchor for p in parsed}) != len(parsed):
-        raise InvalidError(
-            "bad-sections", "InvalidError sections", "Give unique, non-empty sections."
-        )
+        raise InvalidError("bad-sections", "Invalid sections", "Give unique, non-empty sections.")
     return parsed
 
 

@@ -134,6 +134,6 @@ def sections_from_docx(data: bytes) -> list[ParsedSection]:
 def check_anchor(anchor: str) -> str:
     if not _ANCHOR.match(anchor):
         raise InvalidError(
-            "bad-anchor", "InvalidError anchor", "Anchors are letters, digits, - and _."
+            "bad-anchor", "Invalid section anchor", "Anchors are letters, digits, - and _."
         )
     return anchor
