@@ -15,8 +15,10 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from services.discussions.comments.domain import PublicComment, Submission
+from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.errors import DomainError
+from services.discussions.pagination import MAX_LIMIT, Page
 from services.discussions.periods.domain import PeriodView
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
@@ -37,7 +39,10 @@ from shared.web.ui.verify import check_tracking_code
 __all__ = ("PAGE_EXCEPTION_HANDLERS", "citizen_pages", "domain_of")
 
 _LIST_LIMIT = 100
+COMMENTS_PAGE = MAX_LIMIT
+"""Published comments shown on one page of a discussion; "later comments" goes on."""
 TextQuery = Annotated[str | None, QueryParameter(max_length=64)]
+CursorQuery = Annotated[str | None, QueryParameter(max_length=200)]
 
 
 def domain_of(request: Request[Any, Any, Any]) -> Discussions:
@@ -60,17 +65,20 @@ async def _period(request: Request[Any, Any, Any], period_id: str) -> PeriodView
     return period
 
 
-async def _all_published(request: Request[Any, Any, Any], period_id: str) -> list[PublicComment]:
-    comments: list[PublicComment] = []
-    cursor: str | None = None
-    while True:
-        chunk = await domain_of(request).comments.published(
-            period_id, section=None, stance=None, disposition=None, cursor=cursor, limit=100
-        )
-        comments.extend(chunk.items)
-        cursor = chunk.next
-        if cursor is None or len(comments) >= 2000:
-            return comments
+async def _published_page(
+    request: Request[Any, Any, Any], period_id: str, after: str | None
+) -> Page[PublicComment]:
+    """One bounded page of the published comments, oldest first, after the cursor ``after``."""
+    return await domain_of(request).comments.published(
+        period_id, section=None, stance=None, disposition=None, cursor=after, limit=COMMENTS_PAGE
+    )
+
+
+async def _published_count(period_id: str) -> int:
+    count: int = await Comment.count().where(
+        (Comment.period == period_id) & (Comment.status == "published")
+    )
+    return count
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -111,8 +119,9 @@ def citizen_pages() -> type[Controller]:
             request: Request[Any, Any, Any],
             period_id: FromPath[str],
             section: TextQuery = None,
+            after: CursorQuery = None,
         ) -> Template:
-            return await _discussion_page(request, period_id, section or "", [], {})
+            return await _discussion_page(request, period_id, section or "", [], {}, after=after)
 
         @post("/discussions/{period_id:str}/comments", status_code=303)
         async def comment(
@@ -261,11 +270,14 @@ async def _discussion_page(
     errors: list[str],
     values: dict[str, str],
     status_code: int = 200,
+    *,
+    after: str | None = None,
 ) -> Template:
     period = await _period(request, period_id)
     draft = await domain_of(request).drafts.get(period.draft)
+    shown = await _published_page(request, period_id, after)
     by_section: dict[str, list[PublicComment]] = defaultdict(list)
-    for comment in await _all_published(request, period_id):
+    for comment in shown.items:
         by_section[comment.section].append(comment)
     settings = ui_settings(request)
     return page(
@@ -275,6 +287,10 @@ async def _discussion_page(
         period=period,
         draft=draft,
         by_section=by_section,
+        shown=len(shown.items),
+        total=await _published_count(period.id),
+        later=shown.next,
+        paged=bool(after),
         section=section,
         errors=errors,
         values=values,

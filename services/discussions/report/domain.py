@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import msgspec
 
 from services.discussions.comments.tables import Comment
+from services.discussions.db import write_transaction
 from services.discussions.drafts.tables import Draft
 from services.discussions.errors import ConflictError, ForbiddenError, NotFoundError
 from services.discussions.periods.domain import PeriodsService, PeriodStatus
@@ -126,7 +127,8 @@ class ReportService:
         entries: list[bytes] = []
         for start in range(0, size, _CHUNK):
             entries += await self.ledger.store.entries(period_id, start, min(start + _CHUNK, size))
-        definition = await self._definition(period, await self._annotations(period_id))
+        annotations = await self._annotations(period_id)
+        definition = await self._definition(period, annotations)
         report = report_from_board(definition, entries)
         try:
             certificate = await self.ledger.certify(
@@ -144,23 +146,32 @@ class ReportService:
                 "cosignatures a report needs. Publish again in a minute; if it stays so, "
                 "check that the witnesses are reachable.",
             ) from None
-        updated = (
-            await Period.update(
-                {
-                    Period.status: PeriodStatus.REPORT_PUBLISHED.value,
-                    Period.definition: definition,
-                    Period.report: report,
-                    Period.certificate: certificate,
-                    Period.report_published_at: now,
-                }
+        # Raters share-lock the period's row; once this update holds it no rating lands, and
+        # one that landed since the annotations were read sends the publisher round again.
+        async with write_transaction(Period):
+            updated = (
+                await Period.update(
+                    {
+                        Period.status: PeriodStatus.REPORT_PUBLISHED.value,
+                        Period.definition: definition,
+                        Period.report: report,
+                        Period.certificate: certificate,
+                        Period.report_published_at: now,
+                    }
+                )
+                .where((Period.id == period_id) & (Period.status == PeriodStatus.CLOSED.value))
+                .returning(Period.id)
             )
-            .where((Period.id == period_id) & (Period.status == PeriodStatus.CLOSED.value))
-            .returning(Period.id)
-        )
-        if not updated:
-            raise ConflictError(
-                "report-published", "Already published", "Fetch the report instead."
-            )
+            if not updated:
+                raise ConflictError(
+                    "report-published", "Already published", "Fetch the report instead."
+                )
+            if await self._annotations(period_id) != annotations:
+                raise ConflictError(
+                    "report-changed",
+                    "A rating arrived while the report was made",
+                    "Publish again: the report will include it.",
+                )
         return PublishedReport(report=report, certificate=certificate)
 
     async def published(self, period_id: str) -> tuple[CommentReport, PublishedReport]:

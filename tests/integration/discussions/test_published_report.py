@@ -1,0 +1,140 @@
+"""The discussion page once the report is published, ratings around publication, and the page's
+comments in bounded pages with nothing past the last page lost."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+import pytest
+from litestar import Litestar
+
+from services.discussions.pages import citizen
+from shared.comment_period.report import CommentReport
+from tests.harness.asgi import app_client
+from tests.integration.discussions._support import (
+    comment,
+    moderate,
+    open_period,
+    wait_status,
+)
+from tests.integration.discussions.conftest import People
+
+CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
+
+
+def _report_links(html: str) -> list[str]:
+    section = re.search(r"<ul data-report-links>(.*?)</ul>", html, re.S)
+    assert section is not None, "the page has no published-report section"
+    return re.findall(r'href="([^"]+)"', section.group(1))
+
+
+async def test_published_report_links_answer_and_late_ratings_are_refused(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    early, late = people.citizen(sub="early-" + "3" * 16), people.citizen(sub="late-" + "4" * 16)
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official, ends_in=2.5)
+        ids = []
+        for who, text in ((early, "Сохраните сквер."), (late, "Добавьте освещение.")):
+            submitted = await comment(client, period_id, who, text)
+            assert submitted.status_code == 201, submitted.text
+            ids.append(submitted.json()["id"])
+            assert (await moderate(client, official, ids[-1])).status_code == 201
+            answered = await client.post(
+                f"/api/v1/comments/{ids[-1]}/response",
+                json={"disposition": "accepted", "justification": "Учтено."},
+                headers=official,
+            )
+            assert answered.status_code == 204, answered.text
+        rated = await client.post(
+            f"/api/v1/comments/{ids[0]}/rating", json={"rating": 4}, headers=early
+        )
+        assert rated.status_code == 204, rated.text
+
+        before = (await client.get(f"/discussions/{period_id}")).text
+        assert "data-report-links" not in before
+
+        await wait_status(client, period_id, "closed", within=15)
+        published = await client.post(f"/api/v1/periods/{period_id}/report", headers=official)
+        assert published.status_code == 201, published.text
+
+        page = await client.get(f"/discussions/{period_id}")
+        assert page.status_code == 200
+        links = _report_links(page.text)
+        assert len(links) == 4
+        for link in links:
+            answer = await client.get(link)
+            assert answer.status_code == 200, (link, answer.status_code)
+        assert f'href="/api/v1/periods/{period_id}/report"' not in page.text
+
+        refused = await client.post(
+            f"/api/v1/comments/{ids[1]}/rating", json={"rating": 5}, headers=late
+        )
+        assert refused.status_code == 409, refused.text
+        problem = refused.json()
+        assert problem["type"].endswith("/rating-after-report")
+        assert "published" in problem["title"]
+        assert not CLASS_NAME.search(problem["title"] + problem["detail"])
+
+        raw = (await client.get(f"/api/v1/periods/{period_id}/report.json")).content
+        report = msgspec.json.decode(raw, type=CommentReport)
+        assert sorted(c.rating for c in report.comments if c.rating is not None) == [4]
+        mine = (await client.get("/api/v1/me/comments", headers=late)).json()["items"]
+        assert mine[0]["rating"] is None
+
+
+async def test_refusal_titles_are_written_for_people(app: Litestar, people: People) -> None:
+    official = people.official()
+    author = people.citizen()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        comment_id = (await comment(client, period_id, author)).json()["id"]
+        await moderate(client, official, comment_id)
+        refusals = [
+            await client.post(
+                f"/api/v1/comments/{comment_id}/rating", json={"rating": 9}, headers=author
+            ),
+            await comment(client, period_id, people.citizen(), " "),
+            await client.get(f"/api/v1/periods/{period_id}/comments?cursor=%%%"),
+        ]
+        for refused in refusals:
+            assert 400 <= refused.status_code < 500, refused.text
+            problem = refused.json()
+            assert not CLASS_NAME.search(problem["title"]), problem
+            assert not CLASS_NAME.search(problem.get("detail", "")), problem
+
+
+async def test_the_discussion_page_pages_through_every_comment(
+    app: Litestar, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(citizen, "COMMENTS_PAGE", 5)
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        texts = [f"Предложение номер {n:02d} по благоустройству." for n in range(12)]
+        for text in texts:
+            submitted = await comment(client, period_id, people.citizen(), text)
+            assert submitted.status_code == 201, submitted.text
+            assert (await moderate(client, official, submitted.json()["id"])).status_code == 201
+
+        seen: list[str] = []
+        url: str | None = f"/discussions/{period_id}"
+        pages = 0
+        while url is not None:
+            page = await client.get(url)
+            assert page.status_code == 200, page.text
+            pages += 1
+            on_page = [t for t in texts if t in page.text]
+            assert 0 < len(on_page) <= 5
+            seen += on_page
+            assert "Published comments: 12." in page.text or "комментариев: 12." in page.text
+            later = re.search(r'href="\?after=([^"#]+)#comment-pages" rel="next"', page.text)
+            url = f"/discussions/{period_id}?after={later.group(1)}" if later else None
+            assert pages < 10
+        assert pages == 3
+        assert seen == texts
+
+        bad = await client.get(f"/discussions/{period_id}?after=not-a-cursor")
+        assert bad.status_code == 400
