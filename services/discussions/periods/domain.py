@@ -23,7 +23,10 @@ from services.discussions.periods.tables import Period, PeriodExtension
 from shared.eligibility import Eligibility, Ineligible, Participant, check_eligibility
 from shared.ledger.store import LedgerStore
 
-__all__ = ("ExtensionView", "PeriodStatus", "PeriodView", "PeriodsService")
+__all__ = ("MAX_EXTENSIONS", "ExtensionView", "PeriodStatus", "PeriodView", "PeriodsService")
+
+MAX_EXTENSIONS = 20
+"""Extensions one period may have: its public log of extensions is one short, unpaged list."""
 
 
 class PeriodStatus(StrEnum):
@@ -209,6 +212,13 @@ class PeriodsService:
                     f"The period is {row['status']}.",
                 )
             previous = _utc(row["ends_at"])  # type: ignore[arg-type]
+            made = await PeriodExtension.count().where(PeriodExtension.period == period_id)
+            if made >= MAX_EXTENSIONS:
+                raise ConflictError(
+                    "period-extension-limit",
+                    "This comment period cannot be extended again",
+                    f"A period may be extended at most {MAX_EXTENSIONS} times.",
+                )
             if new_end <= previous or new_end <= now:
                 raise ConflictError(
                     "period-cannot-shorten",
@@ -239,6 +249,7 @@ class PeriodsService:
             )
             .where(PeriodExtension.period == period_id)
             .order_by(PeriodExtension.decided_at)
+            .limit(MAX_EXTENSIONS)
         )
         return [msgspec.convert(r, ExtensionView) for r in rows]
 

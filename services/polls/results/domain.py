@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import msgspec
@@ -74,6 +74,10 @@ def suppress(counts: dict[str, int], k: int) -> tuple[Cell, ...]:
     )
 
 
+EXPORTS_KEPT = 8
+"""Tallied polls whose pabulib export a process keeps, most recently asked for first."""
+
+
 class ResultsService:
     def __init__(
         self,
@@ -88,6 +92,9 @@ class ResultsService:
         self._analytics = analytics or AnalyticsStore()
         self._live_cache_s = live_cache_s
         self._live: dict[str, tuple[int, float, Results]] = {}
+        # A tallied poll's export never changes: built once per process, so an anonymous
+        # client cannot make each request read the whole ballot log.
+        self._exports: OrderedDict[str, str | PabulibError] = OrderedDict()
 
     async def _entries(self, poll_id: str, size: int | None = None) -> list[bytes]:
         if size is None:
@@ -157,9 +164,20 @@ class ResultsService:
                 "Not tallied yet",
                 "Ballots are exported once the poll is tallied.",
             )
-        try:
-            return export_pb(
-                poll.definition, [decode_entry(e) for e in await self._entries(poll_id)]
-            )
-        except PabulibError as exc:
-            raise PollsError(409, "not-a-project-vote", "Not a project vote", str(exc)) from exc
+        exported = self._exports.get(poll_id)
+        if exported is None:
+            try:
+                exported = export_pb(
+                    poll.definition, [decode_entry(e) for e in await self._entries(poll_id)]
+                )
+            except PabulibError as exc:
+                exported = exc
+            self._exports[poll_id] = exported
+            while len(self._exports) > EXPORTS_KEPT:
+                self._exports.popitem(last=False)
+        self._exports.move_to_end(poll_id)
+        if isinstance(exported, PabulibError):
+            raise PollsError(
+                409, "not-a-project-vote", "Not a project vote", str(exported)
+            ) from exported
+        return exported

@@ -7,6 +7,7 @@ import datetime as dt
 
 from litestar import Litestar
 
+from services.discussions.periods.domain import MAX_EXTENSIONS
 from tests.harness.asgi import app_client
 from tests.integration.discussions._support import (
     announce_period,
@@ -59,6 +60,27 @@ async def test_extension_takes_effect_and_is_logged(app: Litestar, people: Peopl
         assert (await comment(client, period_id, people.citizen())).status_code == 201
         log = (await client.get(f"/api/v1/periods/{period_id}/extensions")).json()
         assert [e["reason"] for e in log] == ["Много обращений жителей"]
+
+
+async def test_a_period_is_extended_at_most_max_extensions_times(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        codes = []
+        for n in range(MAX_EXTENSIONS + 1):
+            later = (now() + dt.timedelta(days=10, hours=n)).isoformat()
+            extended = await client.post(
+                f"/api/v1/periods/{period_id}/extensions",
+                json={"ends_at": later, "reason": f"Продление {n}"},
+                headers=official,
+            )
+            codes.append(extended.status_code)
+        assert codes == [201] * MAX_EXTENSIONS + [409]
+        assert extended.json()["type"].endswith("/period-extension-limit")
+        log = (await client.get(f"/api/v1/periods/{period_id}/extensions")).json()
+        assert len(log) == MAX_EXTENSIONS
 
 
 async def test_open_period_cannot_be_shortened(app: Litestar, people: People) -> None:

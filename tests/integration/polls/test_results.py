@@ -216,6 +216,23 @@ async def test_pb_import_makes_a_draft_and_export_gives_the_ballots(
         assert exported.status_code == 200
         again = import_pb(exported.text, poll_id="x")
         assert again.answers == ({"projects": ("a", "b")},)
+        # The export of a tallied poll is built once: more downloads read no ballots.
+        store = app.state["ledger"].store
+        reads = []
+        entries = store.entries
+
+        async def counted(*args: Any) -> Any:
+            reads.append(args)
+            return await entries(*args)
+
+        store.entries = counted
+        try:
+            for _ in range(3):
+                repeat = await client.get(f"/api/v1/polls/{poll_id}/export.pb")
+                assert repeat.text == exported.text
+        finally:
+            del store.entries
+        assert reads == []
         bad = await client.post(
             "/api/v1/polls/import",
             json={**{"organisation": "kazan", "pb": "nonsense"}, **_times(body)},
