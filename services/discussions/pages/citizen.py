@@ -19,7 +19,8 @@ from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.errors import DomainError
 from services.discussions.pagination import MAX_LIMIT, Page
-from services.discussions.periods.domain import PeriodView
+from services.discussions.periods.domain import PeriodStatus, PeriodView
+from services.discussions.periods.tables import Period
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
 from shared.web.problems import ProblemError, exception_handlers
@@ -79,6 +80,16 @@ async def _published_count(period_id: str) -> int:
         (Comment.period == period_id) & (Comment.status == "published")
     )
     return count
+
+
+async def _reported_periods(period_ids: set[str]) -> set[str]:
+    """Which of these periods have their report published (their responses are rated no more)."""
+    if not period_ids:
+        return set()
+    rows = await Period.select(Period.id).where(
+        Period.id.is_in(sorted(period_ids)) & (Period.status == PeriodStatus.REPORT_PUBLISHED.value)
+    )
+    return {str(r["id"]) for r in rows}
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -174,7 +185,7 @@ def citizen_pages() -> type[Controller]:
 
         @get("/my/comments")
         async def mine(
-            self, request: Request[Any, Any, Any], sent: TextQuery = None
+            self, request: Request[Any, Any, Any], sent: TextQuery = None, rating: TextQuery = None
         ) -> Response[Any]:
             session = current_session(request)
             if session is None:
@@ -183,7 +194,12 @@ def citizen_pages() -> type[Controller]:
                 await domain_of(request).comments.mine(session.sub, cursor=None, limit=100)
             ).items
             return page(
-                request, "discussions/mine.html", comments=list(reversed(comments)), sent=sent or ""
+                request,
+                "discussions/mine.html",
+                comments=list(reversed(comments)),
+                sent=sent or "",
+                reported=await _reported_periods({c.period for c in comments}),
+                rating_refused=rating == "refused",
             )
 
         @post("/my/comments/{comment_id:uuid}/rating", status_code=303)

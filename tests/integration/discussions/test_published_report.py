@@ -4,6 +4,8 @@ comments in bounded pages with nothing past the last page lost."""
 from __future__ import annotations
 
 import re
+import uuid
+from typing import Any
 
 import msgspec
 import pytest
@@ -83,6 +85,12 @@ async def test_published_report_links_answer_and_late_ratings_are_refused(
         assert sorted(c.rating for c in report.comments if c.rating is not None) == [4]
         mine = (await client.get("/api/v1/me/comments", headers=late)).json()["items"]
         assert mine[0]["rating"] is None
+        my_page = await client.get("/my/comments", headers=late)
+        assert my_page.status_code == 200
+        assert f'action="/my/comments/{ids[1]}/rating"' not in my_page.text
+        assert "больше не оцениваются" in my_page.text
+        refused_page = await client.get("/my/comments?rating=refused", headers=late)
+        assert "Оценка не принята" in refused_page.text
 
 
 async def test_refusal_titles_are_written_for_people(app: Litestar, people: People) -> None:
@@ -138,3 +146,46 @@ async def test_the_discussion_page_pages_through_every_comment(
 
         bad = await client.get(f"/discussions/{period_id}?after=not-a-cursor")
         assert bad.status_code == 400
+
+
+async def test_a_rating_given_while_the_report_is_made_sends_publishing_round_again(
+    app: Litestar, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    official = people.official()
+    sub = "midway-" + "5" * 16
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official, ends_in=2.5)
+        submitted = await comment(client, period_id, people.citizen(sub=sub))
+        comment_id = submitted.json()["id"]
+        assert (await moderate(client, official, comment_id)).status_code == 201
+        answered = await client.post(
+            f"/api/v1/comments/{comment_id}/response",
+            json={"disposition": "noted", "justification": "Принято к сведению."},
+            headers=official,
+        )
+        assert answered.status_code == 204
+        await wait_status(client, period_id, "closed", within=15)
+
+        discussions = app.state.discussions
+        certify = discussions.reports.ledger.certify
+        rated: list[bool] = []
+
+        async def certify_while_the_author_rates(*args: Any, **kwargs: Any) -> str:
+            certificate: str = await certify(*args, **kwargs)
+            if not rated:
+                await discussions.responses.rate(uuid.UUID(comment_id), author=sub, rating=3)
+                rated.append(True)
+            return certificate
+
+        monkeypatch.setattr(discussions.reports.ledger, "certify", certify_while_the_author_rates)
+        url = f"/api/v1/periods/{period_id}/report"
+        first = await client.post(url, headers=official)
+        assert first.status_code == 409, first.text
+        assert first.json()["type"].endswith("/report-changed")
+        assert (await client.get(f"/api/v1/periods/{period_id}")).json()["status"] == "closed"
+
+        second = await client.post(url, headers=official)
+        assert second.status_code == 201, second.text
+        raw = (await client.get(f"/api/v1/periods/{period_id}/report.json")).content
+        report = msgspec.json.decode(raw, type=CommentReport)
+        assert [c.rating for c in report.comments] == [3]
