@@ -35,7 +35,10 @@ from shared.web.ui.pages import (
 from shared.web.ui.refusals import issue_message, problem_message
 from shared.web.ui.verify import check_tracking_code, pinned_keys
 
-__all__ = ("citizen_pages",)
+__all__ = ("PUBLIC_LIST_LIMIT", "citizen_pages")
+
+PUBLIC_LIST_LIMIT = 100
+"""Polls a public page lists (the latest to open): one request reads at most this many."""
 
 CodeQuery = Annotated[str | None, QueryParameter(max_length=40)]
 
@@ -80,9 +83,9 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
         async def home(self, request: Request[Any, Any, Any]) -> Template:
             session = current_session(request)
             if session is None:
-                polls = [
-                    p for p in await domain.polls.store.listing((), True) if p.status == "tallied"
-                ]
+                polls = await domain.polls.store.listing(
+                    (), True, status="tallied", limit=PUBLIC_LIST_LIMIT
+                )
                 return page(request, "polls/home.html", polls=polls, mine=[], managed=[])
             visible, _ = await domain.polls.listing(
                 session, status=None, organisation=None, offset=0, limit=200
@@ -246,7 +249,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
 
         @get("/audit")
         async def audit(self, request: Request[Any, Any, Any]) -> Template:
-            polls = await domain.polls.store.listing((), True)
+            polls = await domain.polls.store.listing((), True, limit=PUBLIC_LIST_LIMIT)
             logs = []
             for poll in polls:
                 latest = await domain.ledger.store.latest_checkpoint(poll.id)

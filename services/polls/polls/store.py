@@ -139,9 +139,15 @@ class PollStore:
         return bool(rows)
 
     async def listing(
-        self, organisations: Sequence[str], everyone_active: bool
+        self,
+        organisations: Sequence[str],
+        everyone_active: bool,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
     ) -> list[PollRecord]:
-        """Polls of ``organisations`` in any state, plus every non-draft poll if asked."""
+        """Polls of ``organisations`` in any state, plus every non-draft poll if asked; only
+        those of ``status`` if given, and the ``limit`` latest to open if given."""
         query = Poll.select()
         where: Combinable | None = (
             Poll.organisation.is_in(list(organisations)) if organisations else None
@@ -151,8 +157,12 @@ class PollStore:
             where = active if where is None else where | active
         if where is None:
             return []
-        rows = await query.where(where).order_by(Poll.opens_at, ascending=False)
-        return [_record(r) for r in rows]
+        if status is not None:
+            where = where & (Poll.status == status)
+        query = query.where(where).order_by(Poll.opens_at, ascending=False)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_record(r) for r in await query]
 
     async def due_to_open(self, now: dt.datetime) -> list[str]:
         rows = await Poll.select(Poll.id).where(
