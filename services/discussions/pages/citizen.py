@@ -13,6 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
+from piccolo.query.functions.aggregate import Count
 
 from services.discussions.comments.domain import PublicComment, Submission
 from services.discussions.comments.tables import Comment
@@ -75,11 +76,14 @@ async def _published_page(
     )
 
 
-async def _published_count(period_id: str) -> int:
-    count: int = await Comment.count().where(
-        (Comment.period == period_id) & (Comment.status == "published")
+async def _published_counts(period_id: str) -> dict[str, int]:
+    """Published comments of the period by section ("" for the whole draft), every page's."""
+    rows = (
+        await Comment.select(Comment.section, Count(Comment.id, alias="n"))
+        .where((Comment.period == period_id) & (Comment.status == "published"))
+        .group_by(Comment.section)
     )
-    return count
+    return {str(r["section"]): int(r["n"]) for r in rows}
 
 
 async def _reported_periods(period_ids: set[str]) -> set[str]:
@@ -295,6 +299,7 @@ async def _discussion_page(
     by_section: dict[str, list[PublicComment]] = defaultdict(list)
     for comment in shown.items:
         by_section[comment.section].append(comment)
+    counts = await _published_counts(period.id)
     settings = ui_settings(request)
     return page(
         request,
@@ -304,7 +309,8 @@ async def _discussion_page(
         draft=draft,
         by_section=by_section,
         shown=len(shown.items),
-        total=await _published_count(period.id),
+        total=sum(counts.values()),
+        counts=counts,
         later=shown.next,
         paged=bool(after),
         section=section,

@@ -122,8 +122,9 @@ async def test_the_discussion_page_pages_through_every_comment(
     async with app_client(app) as client:
         _, period_id = await open_period(client, official)
         texts = [f"Предложение номер {n:02d} по благоустройству." for n in range(12)]
-        for text in texts:
-            submitted = await comment(client, period_id, people.citizen(), text)
+        for n, text in enumerate(texts):
+            section = "p2-1" if n % 4 == 0 else ""
+            submitted = await comment(client, period_id, people.citizen(), text, section=section)
             assert submitted.status_code == 201, submitted.text
             assert (await moderate(client, official, submitted.json()["id"])).status_code == 201
 
@@ -137,7 +138,9 @@ async def test_the_discussion_page_pages_through_every_comment(
             on_page = [t for t in texts if t in page.text]
             assert 0 < len(on_page) <= 5
             seen += on_page
-            assert "Published comments: 12." in page.text or "комментариев: 12." in page.text
+            assert "Опубликовано комментариев: 12." in page.text
+            # A section's count is of all its comments, not of those on this page.
+            assert "Предложения к этому пункту (3)" in page.text
             later = re.search(r'href="\?after=([^"#]+)#comment-pages" rel="next"', page.text)
             url = f"/discussions/{period_id}?after={later.group(1)}" if later else None
             assert pages < 10
