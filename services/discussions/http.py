@@ -20,7 +20,9 @@ __all__ = (
     "territory_of",
 )
 
-CursorQuery = Annotated[str | None, QueryParameter(description="`next` of the previous page.")]
+CursorQuery = Annotated[
+    str | None, QueryParameter(max_length=200, description="`next` of the previous page.")
+]
 LimitQuery = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 DEFAULT_PAGE = DEFAULT_LIMIT
 

@@ -165,7 +165,7 @@ class DraftsController(DiscussionsController):
     async def list_drafts(
         self,
         drafts: NamedDependency[DraftsService],
-        organisation: Annotated[str | None, QueryParameter()] = None,
+        organisation: Annotated[str | None, QueryParameter(max_length=64)] = None,
         cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_PAGE,
     ) -> Page[DraftSummary]:
