@@ -13,7 +13,17 @@ async def pooled_ballots(app: Litestar, poll_id: str) -> list[bytes]:
 
 
 async def accepted_ballots(app: Litestar, poll_id: str) -> list[bytes]:
-    """Entry bytes of every accepted ballot: integrated, handed to the log, or pooled."""
+    """Entry bytes of every accepted ballot: integrated, handed to the log, or pooled.
+
+    Both tables are read in one snapshot: the mixer may move a batch from the pool into the
+    log at any moment, and two separate reads could see that batch in neither.
+    """
     ledger = app.state.ledger
-    rows = await ledger.store.t.entry.raw("SELECT entry FROM log_entry WHERE log_id = {}", poll_id)
-    return [bytes(r["entry"]) for r in rows] + await pooled_ballots(app, poll_id)
+    async with ledger.store.transaction():
+        if not ledger.store._sqlite:
+            await ledger.store.t.entry.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        rows = await ledger.store.t.entry.raw(
+            "SELECT entry FROM log_entry WHERE log_id = {}", poll_id
+        )
+        pooled = await pooled_ballots(app, poll_id)
+    return [bytes(r["entry"]) for r in rows] + pooled
