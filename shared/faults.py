@@ -329,7 +329,8 @@ async def _commenter(
     for _ in range(shape.max_items_per_client):
         if stop.is_set():
             return
-        headers = mint.citizen()
+        # Like a phone: one Idempotency-Key per comment, sent again with every retry.
+        headers = {**mint.citizen(), "Idempotency-Key": uuid.uuid4().hex}
         body = {
             "section": "",
             "stance": "support",

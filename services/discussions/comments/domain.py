@@ -8,6 +8,7 @@ comment row and the log entry are inserted. The signed receipt is issued after t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class Submission:
     stance: Stance
     text: str
     proposed_wording: str = ""
+    idempotency_key: str | None = None
+    """The client's Idempotency-Key: a retry with the same key returns the original receipt."""
 
 
 class SubmittedComment(msgspec.Struct, kw_only=True):
@@ -123,7 +126,44 @@ class CommentsService:
     async def submit(
         self, period_id: str, submission: Submission, now: dt.datetime
     ) -> SubmittedComment:
-        return (await self.submit_many(period_id, [submission], now))[0]
+        """Accept one comment; a retry with the same Idempotency-Key (after an answer that was
+        lost, e.g. a connection cut after the commit) returns the original receipt and creates
+        no second comment."""
+        key = _idempotency_hash(submission)
+        if key is not None:
+            earlier = await self._earlier(period_id, key)
+            if earlier is not None:
+                return earlier
+        try:
+            return (await self.submit_many(period_id, [submission], now))[0]
+        except Exception:
+            # Two retries racing: the UNIQUE (period, key) index let one in.
+            earlier = await self._earlier(period_id, key) if key is not None else None
+            if earlier is None:
+                raise
+            return earlier
+
+    async def _earlier(self, period_id: str, key: str) -> SubmittedComment | None:
+        row = (
+            await Comment.select(Comment.id, Comment.entry_hash, Comment.submitted_at)
+            .where((Comment.period == period_id) & (Comment.idempotency_key == key))
+            .first()
+        )
+        if row is None:
+            return None
+        digest = bytes(row["entry_hash"])
+        accepted = row["submitted_at"]
+        if accepted.tzinfo is None:
+            accepted = accepted.replace(tzinfo=dt.UTC)
+        issued = self.ledger.issue_receipt(period_id, digest, accepted)
+        return SubmittedComment(
+            id=row["id"],
+            period=period_id,
+            tracking_code=issued.tracking_code,
+            entry_hash=digest.hex(),
+            receipt=issued.note,
+            accepted_at=accepted,
+        )
 
     async def submit_many(
         self, period_id: str, submissions: Sequence[Submission], now: dt.datetime
@@ -187,6 +227,7 @@ class CommentsService:
                         author=s.author.sub,
                         status="pending",
                         submitted_at=now,
+                        idempotency_key=_idempotency_hash(s),
                     )
                     for (s, _entry, salt, comment_id), digest in zip(rows, hashes, strict=True)
                 ]
@@ -289,3 +330,11 @@ class CommentsService:
         if after is not None:
             query = query.where(after)
         return page_of(list(await query), limit, MyComment)
+
+
+def _idempotency_hash(submission: Submission) -> str | None:
+    """Keyed by the author too: one person's key never finds another person's comment."""
+    if submission.idempotency_key is None:
+        return None
+    material = f"{submission.author.sub}\n{submission.idempotency_key}".encode()
+    return hashlib.sha256(material).hexdigest()

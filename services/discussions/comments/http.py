@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import MediaType, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from services.discussions.comments.domain import (
     MAX_TEXT,
@@ -31,6 +31,10 @@ from shared.web.openapi import problems
 __all__ = ("CommentsController", "FilterQuery")
 
 FilterQuery = Annotated[str | None, QueryParameter(max_length=64)]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", max_length=200, required=False),
+]
 
 
 class CommentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -56,8 +60,12 @@ class CommentsController(DiscussionsController):
         data: JSONBody[CommentIn],
         session: NamedDependency[Session],
         comments: NamedDependency[CommentsService],
+        idempotency_key: IdempotencyKey = None,
     ) -> SubmittedComment:
-        """Submit a comment; it enters the period's log before moderation. Keep the receipt."""
+        """Submit a comment; it enters the period's log before moderation. Keep the receipt.
+
+        Retrying with the same Idempotency-Key returns the original receipt (no second
+        comment), so a phone that lost the answer can simply send again."""
         return await comments.submit(
             period_id,
             Submission(
@@ -66,6 +74,7 @@ class CommentsController(DiscussionsController):
                 stance=data.stance,
                 text=data.text,
                 proposed_wording=data.proposed_wording,
+                idempotency_key=idempotency_key,
             ),
             utcnow(),
         )

@@ -7,7 +7,13 @@ import uuid
 from piccolo.columns import UUID, Bytea, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-__all__ = ("Comment",)
+__all__ = ("IDEMPOTENCY_INDEX", "Comment")
+
+
+IDEMPOTENCY_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS comment_once_per_key ON comment (period, idempotency_key)"
+)
+"""A retried submission (same author and Idempotency-Key) can never make a second comment."""
 
 
 class Comment(Table, tablename="comment"):
@@ -34,3 +40,9 @@ class Comment(Table, tablename="comment"):
     responded_at = Timestamptz(null=True, default=None)
     rating = Integer(null=True, default=None)
     submitted_at = Timestamptz()
+    idempotency_key = Varchar(
+        length=64,
+        null=True,
+        default=None,
+        help_text="SHA-256 of the author and the Idempotency-Key: a retry finds its comment.",
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from litestar import Litestar
 
 from tests.harness.asgi import app_client
@@ -157,3 +159,39 @@ async def test_lists_are_paginated(app: Litestar, people: People) -> None:
         assert seen == [f"Комментарий {i}" for i in range(5)]
         too_many = await client.get("/api/v1/me/comments", params={"limit": 1000}, headers=me)
         assert too_many.status_code == 400
+
+
+async def test_a_retry_with_the_same_idempotency_key_returns_the_original_receipt(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        author = people.citizen()
+        body = {"section": "", "stance": "support", "text": "Поддерживаю", "proposed_wording": ""}
+        path = f"/api/v1/periods/{period_id}/comments"
+        keyed = {**author, "Idempotency-Key": "phone-retry-1"}
+        first = await client.post(path, json=body, headers=keyed)
+        again = await client.post(path, json=body, headers=keyed)
+        assert first.status_code == again.status_code == 201
+        assert again.json()["id"] == first.json()["id"]
+        assert again.json()["entry_hash"] == first.json()["entry_hash"]
+        # Several retries racing make one comment too.
+        racing = {**author, "Idempotency-Key": "phone-retry-2"}
+        answers = await asyncio.gather(
+            *(client.post(path, json=body, headers=racing) for _ in range(5))
+        )
+        assert {a.status_code for a in answers} == {201}
+        assert len({a.json()["id"] for a in answers}) == 1
+        # The same key from another person is another comment; no key, another comment.
+        other = await client.post(
+            path, json=body, headers={**people.citizen(), "Idempotency-Key": "phone-retry-1"}
+        )
+        unkeyed = await client.post(path, json=body, headers=author)
+        mine = (await client.get("/api/v1/me/comments", headers=author)).json()["items"]
+        await app.state.ledger.integrate_now(period_id)
+        size = (await app.state.ledger.store.head(period_id)).size
+    assert other.json()["id"] != first.json()["id"]
+    assert unkeyed.json()["id"] != first.json()["id"]
+    assert len(mine) == 3  # phone-retry-1, phone-retry-2, the unkeyed one
+    assert size == 4  # and the other person's
