@@ -220,15 +220,19 @@ def _outcome(c: ReportComment) -> str:
     return f"rejected: {c.reason}" if c.status == "rejected" else c.disposition or c.status
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def render_csv(report: CommentReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_CSV_COLUMNS)
     for c in report.comments:
-        # A leading = + - @ would make a spreadsheet run the cell as a formula.
+        # A leading = + - @ (or a tab or carriage return before one, which spreadsheets
+        # strip) would make a spreadsheet run the cell as a formula.
         def cell(value: str | None) -> str:
             text = value or ""
-            return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            return "'" + text if text[:1] in _FORMULA_STARTS else text
 
         writer.writerow(
             [

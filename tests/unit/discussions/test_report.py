@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import msgspec
 import pytest
 
@@ -126,3 +129,24 @@ def test_entry_of_another_period_is_refused() -> None:
     )
     with pytest.raises(ReportError, match="belongs to period"):
         report_from_board(_definition(annotations), [*entries, other])
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t=", "\r="])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_quoted_in_the_csv(start: str) -> None:
+    text = start + 'HYPERLINK("http://evil.example","x")'
+    entry, salt, digest = _entry(text)
+    annotation = Annotation(
+        entry_hash=digest,
+        status="published",
+        text=text,
+        proposed_wording="",
+        salt=salt,
+        disposition="noted",
+        justification=start + "1+1",
+    )
+    report = msgspec.json.decode(
+        report_from_board(_definition([annotation]), [entry]), type=CommentReport
+    )
+    rows = list(csv.reader(io.StringIO(render_csv(report))))
+    assert rows[1][rows[0].index("text")] == "'" + text
+    assert rows[1][rows[0].index("justification")] == "'" + start + "1+1"
