@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.local_witness import prepare_witness, witnesses_env
-from shared.localproc import SERVICE_APPS, granian_command, start_redis, wait_listening
+from shared.localproc import (
+    SERVICE_APPS,
+    granian_command,
+    port_free,
+    start_redis,
+    stop_all,
+    wait_listening,
+)
 
 __all__ = ("DevOptions", "run_dev")
 
@@ -32,16 +38,6 @@ class DevOptions:
     ports: dict[str, int] = field(default_factory=lambda: {"polls": 8001, "discussions": 8002})
     workers: int = 1
     witness_port: int = 8003
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 @contextlib.contextmanager
@@ -61,18 +57,6 @@ def _redis(data_dir: Path, say: Callable[[str], None]) -> Iterator[str]:
         server.stop()
 
 
-def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for proc in procs:
-        try:
-            proc.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def run_dev(
     options: DevOptions, prepare: Callable[[dict[str, str]], None], say: Callable[[str], None]
 ) -> int:
@@ -81,7 +65,7 @@ def run_dev(
     ``prepare(env)`` migrates databases and creates keys with the given environment.
     """
     for name, port in {**options.ports, "witness": options.witness_port}.items():
-        if not _port_free(options.host, port):
+        if not port_free(options.host, port):
             raise SystemExit(
                 f"port {port} for {name} is taken: stop what uses it or pass --{name}-port"
             )
@@ -156,4 +140,4 @@ def run_dev(
         finally:
             signal.signal(signal.SIGTERM, previous)
             say("stopping…")
-            _stop_all(procs)
+            stop_all(procs)

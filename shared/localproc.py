@@ -26,9 +26,11 @@ __all__ = (
     "RedisProcess",
     "free_port",
     "granian_command",
+    "port_free",
     "postgres_bin_dir",
     "start_postgres",
     "start_redis",
+    "stop_all",
     "wait_listening",
 )
 
@@ -63,6 +65,30 @@ def granian_command(service: str, host: str, port: int, workers: int = 1) -> lis
         "--log-level",
         "warning",
     ]
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether ``port`` on ``host`` can be listened on (a launcher checks before it starts)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]], grace_s: float = 15) -> None:
+    """SIGTERM every process still running, wait up to ``grace_s`` in all, then SIGKILL."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def free_port() -> int:

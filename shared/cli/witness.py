@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -21,7 +20,7 @@ from services.witness.keys import KEY_FILE, load_witness_signer
 from services.witness.settings import DEFAULT_NAME, WitnessSettings, load_witness_settings
 from shared.config import WITNESS, MissingSettingError
 from shared.db.migrate import migrate
-from shared.localproc import granian_command, wait_listening
+from shared.localproc import granian_command, port_free, stop_all, wait_listening
 
 __all__ = ("witness_app",)
 
@@ -31,16 +30,6 @@ witness_app = typer.Typer(
     help="A witness: cosigns the checkpoints of the logs it follows (C2SP tlog-witness).",
     no_args_is_help=False,
 )
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def _settings(env: Mapping[str, str]) -> WitnessSettings:
@@ -54,15 +43,6 @@ def _settings(env: Mapping[str, str]) -> WitnessSettings:
         raise typer.Exit(2) from None
     typer.echo(f"witness key  {signer.key}")
     return settings
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @witness_app.callback(invoke_without_command=True)
@@ -92,7 +72,7 @@ def run(
     env = {**os.environ, "VMESTE_DATA_DIR": str(data_dir.resolve())}
     if logs is not None:
         env["VMESTE_WITNESS_LOGS_FILE"] = str(logs.resolve())
-    if not _port_free(host, port):
+    if not port_free(host, port):
         typer.echo(f"vmeste witness: port {port} is taken: pass --port", err=True)
         raise typer.Exit(2)
     settings = _settings(env)
@@ -125,7 +105,7 @@ def run(
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        _stop(proc)
+        stop_all([proc])
 
 
 @witness_app.command("key")
