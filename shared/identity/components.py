@@ -24,6 +24,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 from shared.config import Settings
 from shared.db.engine import bind_tables, create_engine, database_ping, is_sqlite
 from shared.identity.controllers import identity_routes
+from shared.identity.csrf import CsrfTokens
 from shared.identity.dev_provider import DevIdentityProvider
 from shared.identity.esia import EsiaProvider, EsiaSettings
 from shared.identity.guards import current_session, optional_session
@@ -41,6 +42,7 @@ from shared.identity.territory.http import MAX_REFUSED_DAYS
 from shared.identity.tokens import TokenService
 from shared.periodic import background_lifespan, run_periodically
 from shared.redis import create_redis
+from shared.web.cookies import SECURE_COOKIES_STATE
 from shared.web.health import ReadinessCheck
 from shared.web.ratelimit import RateLimitKeys
 
@@ -118,11 +120,13 @@ def identity_components(
         tokens=TokenService(keys, lifetime=dt.timedelta(minutes=settings.security.session_minutes)),
         sessions=sessions,
         pepper=pepper,
+        csrf=CsrfTokens(derived_secret(pepper, "vmeste/csrf/secret/v1")),
     )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.identity = identity
+        app.state[SECURE_COOKIES_STATE] = settings.security.secure_cookies
         app.state.territory = territory
         if is_sqlite(engine):
             await engine.run_ddl("PRAGMA journal_mode=WAL")

@@ -20,14 +20,16 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from shared.config import Settings
+from shared.identity.csrf import CSRF_FIELD, CSRF_HEADER
 from shared.identity.guards import SessionDependency
-from shared.identity.middleware import SESSION_COOKIE, presented_token
+from shared.identity.middleware import SESSION_COOKIE, presented_credentials, presented_token
 from shared.identity.provider import IdentityRefusedError, ProviderUnavailableError
 from shared.identity.service import IdentityService, SignedIn
 from shared.identity.session import OrganisationGrant
 from shared.identity.sessions import RefreshRefusedError
 from shared.identity.territory.http import territory_routes
 from shared.identity.territory.store import TerritoryStore
+from shared.web.cookies import HOST_PREFIX, cookie_name
 from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
@@ -41,13 +43,14 @@ __all__ = (
 
 REFRESH_COOKIE = "vmeste_refresh"
 RECEIPT_COOKIE_PREFIX = "vmeste_receipt_"
-"""Cookies named with this prefix hold a receipt of the person (one cookie per poll, path
-``/`` so that sign-out receives them): sign-out deletes every one the browser sends, so the
-next user of a shared computer cannot find how the last one voted."""
-_RECEIPT_COOKIE_NAME = re.compile(re.escape(RECEIPT_COOKIE_PREFIX) + r"[A-Za-z0-9_-]{1,64}")
+"""Cookies named with this prefix hold a receipt of the person (one cookie per poll): sign-out
+deletes every one the browser sends, so the next user of a shared computer cannot find how the
+last one voted."""
+_RECEIPT_COOKIE_NAME = re.compile(
+    f"(?:{re.escape(HOST_PREFIX)})?{re.escape(RECEIPT_COOKIE_PREFIX)}[A-Za-z0-9_-]{{1,64}}"
+)
 _STATE_COOKIE = "vmeste_auth_state"
 _NEXT_COOKIE = "vmeste_auth_next"
-_AUTH_PATH = "/auth"
 _STATE_MAX_AGE_S = 600
 
 
@@ -72,6 +75,12 @@ class SessionTokenResponse(msgspec.Struct, kw_only=True):
     expires_at: dt.datetime
 
 
+class SignedOut(msgspec.Struct, kw_only=True):
+    """How many sign-in sessions a sign-out ended."""
+
+    sessions: int
+
+
 def _safe_next(path: str | None) -> str:
     """Only a local path: an open redirect would let phishing pages borrow our sign-in."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
@@ -79,25 +88,29 @@ def _safe_next(path: str | None) -> str:
     return path
 
 
-def _path_of(key: str) -> str:
-    """The path a cookie was set on: it must be named again to delete the cookie."""
-    if key == SESSION_COOKIE or key.startswith(RECEIPT_COOKIE_PREFIX):
-        return "/"
-    return _AUTH_PATH
-
-
 class _Cookies:
+    """The sign-in cookies. All are ``Path=/`` and, outside development, ``__Host-`` cookies
+    (:mod:`shared.web.cookies`): a sibling subdomain can neither plant a session nor shadow
+    one, which is worth more than keeping the refresh secret off page requests to our own
+    servers."""
+
     def __init__(self, settings: Settings) -> None:
         self._secure = settings.security.secure_cookies
         self._session_s = settings.security.session_minutes * 60
         self._refresh_s = settings.security.refresh_hours * 3600
 
-    def _cookie(self, key: str, value: str, max_age: int, path: str) -> Cookie:
+    def name(self, base: str) -> str:
+        return cookie_name(base, secure=self._secure)
+
+    def read(self, request: Request[Any, Any, Any], base: str) -> str | None:
+        return request.cookies.get(self.name(base))
+
+    def _cookie(self, key: str, value: str, max_age: int) -> Cookie:
         return Cookie(
-            key=key,
+            key=self.name(key),
             value=value,
             max_age=max_age,
-            path=path,
+            path="/",
             httponly=True,
             secure=self._secure,
             samesite="lax",
@@ -105,24 +118,25 @@ class _Cookies:
 
     def flow(self, state: str, next_path: str) -> list[Cookie]:
         return [
-            self._cookie(_STATE_COOKIE, state, _STATE_MAX_AGE_S, _AUTH_PATH),
-            self._cookie(_NEXT_COOKIE, next_path, _STATE_MAX_AGE_S, _AUTH_PATH),
+            self._cookie(_STATE_COOKIE, state, _STATE_MAX_AGE_S),
+            self._cookie(_NEXT_COOKIE, next_path, _STATE_MAX_AGE_S),
         ]
 
     def signed_in(self, signed: SignedIn) -> list[Cookie]:
         return [
-            self._cookie(SESSION_COOKIE, signed.token, self._session_s, "/"),
-            # Scoped to /auth: the long-lived secret only travels to refresh and sign-out.
-            self._cookie(REFRESH_COOKIE, signed.refresh_cookie, self._refresh_s, _AUTH_PATH),
+            self._cookie(SESSION_COOKIE, signed.token, self._session_s),
+            self._cookie(REFRESH_COOKIE, signed.refresh_cookie, self._refresh_s),
             *self.cleared(_STATE_COOKIE, _NEXT_COOKIE),
         ]
 
     def cleared(self, *keys: str) -> list[Cookie]:
-        return [self._cookie(k, "", 0, _path_of(k)) for k in keys]
+        return [self._cookie(k, "", 0) for k in keys]
 
     def signed_out(self, presented: Mapping[str, str]) -> list[Cookie]:
         """The session, its refresh secret and every receipt the browser holds, deleted."""
-        receipts = sorted(k for k in presented if _RECEIPT_COOKIE_NAME.fullmatch(k))
+        receipts = sorted(
+            k.removeprefix(HOST_PREFIX) for k in presented if _RECEIPT_COOKIE_NAME.fullmatch(k)
+        )
         return self.cleared(SESSION_COOKIE, REFRESH_COOKIE, *receipts)
 
 
@@ -174,7 +188,7 @@ def identity_routes(
         oauth_state: Annotated[str | None, QueryParameter(name="state", max_length=200)] = None,
         error: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Redirect:
-        expected = request.cookies.get(_STATE_COOKIE, "")
+        expected = cookies.read(request, _STATE_COOKIE) or ""
         if not oauth_state or not expected or not hmac.compare_digest(oauth_state, expected):
             raise ProblemError(
                 400,
@@ -193,7 +207,7 @@ def identity_routes(
             signed = await service.sign_in(code, oauth_state)
         except (IdentityRefusedError, ProviderUnavailableError) as exc:
             raise _problem(exc) from exc
-        target = _safe_next(request.cookies.get(_NEXT_COOKIE))
+        target = _safe_next(cookies.read(request, _NEXT_COOKIE))
         return Redirect(target, status_code=303, cookies=cookies.signed_in(signed))
 
     @post(
@@ -204,7 +218,7 @@ def identity_routes(
         responses=problems(401),
     )
     async def refresh(request: Request[Any, Any, Any]) -> Response[SessionTokenResponse]:
-        presented = request.cookies.get(REFRESH_COOKIE)
+        presented = cookies.read(request, REFRESH_COOKIE)
         try:
             if not presented:
                 raise RefreshRefusedError("no refresh cookie")
@@ -224,7 +238,7 @@ def identity_routes(
         "/auth/logout",
         tags=["identity"],
         status_code=204,
-        summary="Sign out everywhere",
+        summary="Sign out of this session",
         responses={303: ResponseSpec(None, description="Signed out; on to ``next``")},
     )
     async def logout(
@@ -232,12 +246,55 @@ def identity_routes(
         next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
     ) -> Response[None]:
         await service.sign_out(
-            refresh_cookie=request.cookies.get(REFRESH_COOKIE), token=presented_token(request.scope)
+            refresh_cookie=cookies.read(request, REFRESH_COOKIE),
+            token=presented_token(request.scope),
         )
         cleared = cookies.signed_out(request.cookies)
         if next_path is not None:
             return Redirect(_safe_next(next_path), status_code=303, cookies=cleared)
         return Response(None, status_code=204, cookies=cleared)
+
+    @post(
+        "/auth/logout/everywhere",
+        tags=["identity"],
+        status_code=200,
+        summary="Sign out everywhere: end every session of the caller, on every device",
+        description=(
+            "Authenticated by ``Authorization: Bearer``, or by the session cookie together "
+            "with the session's CSRF token (form field ``csrf_token`` or header "
+            "``X-CSRF-Token``): another site must not be able to sign a person out everywhere."
+        ),
+        responses={
+            303: ResponseSpec(None, description="Signed out; on to ``next``"),
+            **problems(401, 403),
+        },
+    )
+    async def logout_everywhere(
+        request: Request[Any, Any, Any],
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
+    ) -> Response[SignedOut]:
+        token, from_cookie = presented_credentials(request.scope)
+        session = await service.session_of(token) if token else None
+        if session is None:
+            raise ProblemError(
+                401, "sign-in-required", "Sign-in required", "No valid session to sign out of."
+            )
+        if from_cookie:
+            form = await request.form()
+            submitted = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+            if not service.csrf.matches(session.sid, submitted):
+                raise ProblemError(
+                    403,
+                    "csrf-refused",
+                    "Form expired",
+                    "The form was not sent from this site's page or has expired. Reload the "
+                    "page and send it again.",
+                )
+        ended = await service.sign_out_everywhere(session.sub)
+        cleared = cookies.signed_out(request.cookies)
+        if next_path is not None:
+            return Redirect(_safe_next(next_path), status_code=303, cookies=cleared)
+        return Response(SignedOut(sessions=ended), cookies=cleared)
 
     @get("/me", tags=["identity"], summary="What the session says about the caller")
     async def me(session: SessionDependency) -> Me:
@@ -257,6 +314,7 @@ def identity_routes(
         callback,
         refresh,
         logout,
+        logout_everywhere,
         me,
         *territory_routes(territory),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.identity.csrf import CsrfTokens
 from shared.identity.dev_provider import DevIdentityProvider
 from shared.identity.provider import IdentityProvider
 from shared.identity.pseudonym import pseudonym
@@ -30,10 +31,12 @@ class IdentityService:
         tokens: TokenService,
         sessions: SessionStore,
         pepper: bytes,
+        csrf: CsrfTokens,
     ) -> None:
         self.provider = provider
         self.tokens = tokens
         self.sessions = sessions
+        self.csrf = csrf
         self._pepper = pepper
 
     @property
@@ -72,6 +75,17 @@ class IdentityService:
             return False
         await self.sessions.revoke(sid)
         return True
+
+    async def sign_out_everywhere(self, sub: str) -> int:
+        """End every session of ``sub`` on every device; how many were ended."""
+        return await self.sessions.revoke_all(sub)
+
+    async def session_of(self, token: str) -> Session | None:
+        """The session of a valid, unrevoked token, else None."""
+        try:
+            return await self.authenticate(token)
+        except InvalidSessionTokenError:
+            return None
 
     async def authenticate(self, token: str) -> Session:
         session = self.tokens.verify(token)

@@ -12,11 +12,18 @@ unreachable, or was restarted and lost the set (the marker is gone), the databas
 the set is rebuilt from it. The marker expires every minute, so even a revocation whose Redis
 write failed is picked up within a minute.
 
-A session's row keeps the person's attributes only while it can still be refreshed: sign-out
-strips it down to a revocation (session id and time, nothing about the person), and
-:meth:`SessionStore.delete_expired`, run every minute, deletes rows whose refresh cookie has
-expired and revocations that no token can outlive any more. The sign-in time is kept to the
-minute. Redis holds session ids only (random, and the rows they name say nobody's name).
+A session's row keeps the person's attributes only while it can still be refreshed, or a
+token of it can still be valid: sign-out strips it down to a revocation (session id and time,
+nothing about the person), and :meth:`SessionStore.delete_expired`, run every minute, deletes
+rows whose refresh cookie has expired (once no token of theirs can be valid) and revocations
+that no token can outlive any more.
+
+A refresh cookie works once: renewing rotates its secret and remembers the old one's hash, so
+a copy presented later ends the whole session (:meth:`SessionStore.renew`). Signing out
+everywhere revokes every live session of the person (:meth:`SessionStore.revoke_all`).
+
+The sign-in time is kept to the minute. Redis holds session ids only (random, and the rows
+they name say nobody's name).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from shared.identity.tables import RefreshToken
+from shared.identity.tables import RefreshToken, RotatedRefreshSecret
 
 __all__ = ("RefreshRefusedError", "SessionRecord", "SessionStore")
 
@@ -130,30 +137,54 @@ class SessionStore:
         return record, f"{sid}.{secret}"
 
     async def renew(self, cookie: str) -> tuple[SessionRecord, str]:
-        """Check the refresh cookie and rotate its secret; the old value stops working."""
+        """Check the refresh cookie and rotate its secret; the old value stops working.
+
+        An old value presented again means two holders of one cookie: the person and someone
+        who copied it. Which is which cannot be told, so the session ends for both (RFC 9700
+        §4.14.2) and the person signs in again.
+        """
         sid, _, secret = cookie.partition(".")
         if not sid or not secret:
             raise RefreshRefusedError("malformed refresh cookie")
+        presented = _hash(secret)
         row = await RefreshToken.select().where(RefreshToken.session_id == sid).first()
-        if row is None or not hmac.compare_digest(_hash(secret), row["token_hash"]):
+        if row is None:
+            raise RefreshRefusedError("unknown refresh cookie")
+        if not hmac.compare_digest(presented, row["token_hash"]):
+            if await RotatedRefreshSecret.exists().where(
+                (RotatedRefreshSecret.token_hash == presented)
+                & (RotatedRefreshSecret.session_id == sid)
+            ):
+                await self.revoke(sid)
+                _log.warning("a rotated refresh cookie was presented again: session ended")
+                raise RefreshRefusedError(
+                    "this refresh cookie was already used once, so a copy of it may be in "
+                    "other hands; the session has been ended on every device"
+                )
             raise RefreshRefusedError("unknown refresh cookie")
         if row["revoked_at"] is not None:
             raise RefreshRefusedError("the session was signed out")
         if row["expires_at"] <= _now():
             raise RefreshRefusedError("the session has expired")
         new_secret = secrets.token_urlsafe(32)
-        # Conditional on the old hash: of two concurrent refreshes only one wins.
-        rotated = await (
-            RefreshToken.update({RefreshToken.token_hash: _hash(new_secret)})
-            .where(
-                (RefreshToken.session_id == sid)
-                & (RefreshToken.token_hash == row["token_hash"])
-                & RefreshToken.revoked_at.is_null()
+        async with RefreshToken._meta.db.transaction():
+            # Conditional on the old hash: of two concurrent refreshes only one wins.
+            rotated = await (
+                RefreshToken.update({RefreshToken.token_hash: _hash(new_secret)})
+                .where(
+                    (RefreshToken.session_id == sid)
+                    & (RefreshToken.token_hash == row["token_hash"])
+                    & RefreshToken.revoked_at.is_null()
+                )
+                .returning(RefreshToken._meta.primary_key)
             )
-            .returning(RefreshToken._meta.primary_key)
-        )
-        if not rotated:
-            raise RefreshRefusedError("the refresh cookie was already used")
+            if not rotated:
+                raise RefreshRefusedError("the refresh cookie was already used")
+            await RotatedRefreshSecret.insert(
+                RotatedRefreshSecret(
+                    token_hash=row["token_hash"], session_id=sid, expires_at=row["expires_at"]
+                )
+            )
         record = SessionRecord(
             sid=sid,
             sub=row["sub"],
@@ -215,6 +246,7 @@ class SessionStore:
                 # A concurrent sign-out of the same session wrote it first: revoked either way.
                 if not await self._revoked_in_database(sid):
                     raise
+        await RotatedRefreshSecret.delete().where(RotatedRefreshSecret.session_id == sid)
         if self._redis_usable():
             try:
                 await self._redis.set(_REVOKED + sid, b"1", ex=self._revocation_ttl())
@@ -222,16 +254,30 @@ class SessionStore:
                 self._redis_failed()
                 _log.warning("revocation not written to redis", error="redis unavailable")
 
+    async def revoke_all(self, sub: str) -> int:
+        """Sign out everywhere: revoke every live session of ``sub``; how many there were.
+
+        Rows outlive their refresh cookie by a token's lifetime (see delete_expired), so a
+        token renewed at the last moment is found here too."""
+        rows = await RefreshToken.select(RefreshToken.session_id).where(
+            (RefreshToken.sub == sub) & RefreshToken.revoked_at.is_null()
+        )
+        for row in rows:
+            await self.revoke(row["session_id"])
+        return len(rows)
+
     async def delete_expired(self) -> None:
-        """Delete rows nobody needs any more: sessions whose refresh cookie has expired (a
-        token of theirs that is still valid was never revoked, and a missing row says exactly
-        that), and revocations older than any token of their session can live."""
+        """Delete rows nobody needs any more: sessions whose refresh cookie expired longer ago
+        than a token renewed at its last moment can live (a still-valid token then always has
+        its row, for sign-out everywhere), revocations older than any token of their session
+        can live, and rotated secrets of sessions that can no longer be renewed."""
         now = _now()
         horizon = now - dt.timedelta(seconds=self._revocation_ttl())
         await RefreshToken.delete().where(
-            (RefreshToken.revoked_at.is_null() & (RefreshToken.expires_at <= now))
+            (RefreshToken.revoked_at.is_null() & (RefreshToken.expires_at <= horizon))
             | (RefreshToken.revoked_at.is_not_null() & (RefreshToken.revoked_at <= horizon))
         )
+        await RotatedRefreshSecret.delete().where(RotatedRefreshSecret.expires_at <= now)
 
     async def is_revoked(self, sid: str) -> bool:
         if not self._redis_usable():

@@ -29,6 +29,7 @@ __all__ = (
     "Organisation",
     "RefreshToken",
     "RefusedAddressCode",
+    "RotatedRefreshSecret",
     "TerritoryImport",
     "TerritoryObject",
 )
@@ -88,6 +89,16 @@ class RefreshToken(Table, tablename="identity_refresh_token"):
     revoked_at = Timestamptz(
         null=True, default=None, help_text="Sign-out time; a revoked session is never renewed."
     )
+
+
+class RotatedRefreshSecret(Table, tablename="identity_rotated_refresh"):
+    """A refresh secret already exchanged for a new one. Presented again, it shows that a copy
+    of the cookie is in someone else's hands, and the whole session is ended (RFC 9700
+    §4.14.2). Kept while its session could be renewed; a hash, never the secret."""
+
+    token_hash = Varchar(length=64, unique=True, help_text="SHA-256 of the rotated secret.")
+    session_id = Varchar(length=64, index=True, help_text="The session it belonged to.")
+    expires_at = Timestamptz(help_text="The session's refresh expiry: useless after it.")
 
 
 class TerritoryImport(Table, tablename="identity_territory_import"):
@@ -154,6 +165,7 @@ TABLES: tuple[type[Table], ...] = (
     Organisation,
     Membership,
     RefreshToken,
+    RotatedRefreshSecret,
     TerritoryImport,
     TerritoryObject,
     Municipality,

@@ -11,11 +11,13 @@ import datetime as dt
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,6 +244,17 @@ def sign_in(page: Any, base: str, who: str, next_path: str = "/") -> None:
     page.wait_for_url(f"{base}{next_path}*")
 
 
+def api_post(context: Any, url: str, **options: Any) -> Any:
+    """POST to the JSON API with the browser context's session cookie, as a page's own script
+    would: with the session's CSRF token, read from the page's ``csrf-token`` meta tag."""
+    parts = urllib.parse.urlsplit(url)
+    html = context.request.get(f"{parts.scheme}://{parts.netloc}/").text()
+    found = re.search(r'<meta name="csrf-token" content="([^"]*)"', html)
+    assert found is not None, "the page carries no CSRF token"
+    headers = {**options.pop("headers", {}), "X-CSRF-Token": found.group(1)}
+    return context.request.post(url, headers=headers, **options)
+
+
 def open_poll(context: Any, base: str, body: dict[str, Any]) -> str:
     """Create, schedule and wait for a poll to open, through the JSON API with the browser's
     (official's) session; returns the poll id."""
@@ -253,10 +266,10 @@ def open_poll(context: Any, base: str, body: dict[str, Any]) -> str:
         "eligibility": {"min_age": 18, "confirmed_only": True},
         **body,
     }
-    created = context.request.post(f"{base}/api/v1/polls/", data=payload)
+    created = api_post(context, f"{base}/api/v1/polls/", data=payload)
     assert created.status == 201, created.text()
     poll_id = str(created.json()["id"])
-    scheduled = context.request.post(f"{base}/api/v1/polls/{poll_id}/schedule")
+    scheduled = api_post(context, f"{base}/api/v1/polls/{poll_id}/schedule")
     assert scheduled.status == 200, scheduled.text()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

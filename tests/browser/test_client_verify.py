@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 
 from shared.ledger.service import load_log_keys
 from tests.browser import forge
-from tests.browser.conftest import Stack, open_poll, sign_in
+from tests.browser.conftest import Stack, api_post, open_poll, sign_in
 
 CLOSE_WITHIN_S = 30
 POLL = {
@@ -63,8 +63,10 @@ def vote(stack: Stack, browser: Any) -> Iterator[Vote]:
     official = browser.new_context()
     sign_in(official.new_page(), stack.polls, "official-tyumen")
     poll_id = open_poll(official, stack.polls, {**POLL, "closes_at": _closing_in(CLOSE_WITHIN_S)})
-    cast = official.request.post(
-        f"{stack.polls}/api/v1/polls/{poll_id}/ballots", data={"answers": {"lights": "no"}}
+    cast = api_post(
+        official,
+        f"{stack.polls}/api/v1/polls/{poll_id}/ballots",
+        data={"answers": {"lights": "no"}},
     )
     assert cast.status == 201, cast.text()
     official.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Stack, sign_in
+from tests.browser.conftest import Stack, api_post, sign_in
 
 DRAFT = {
     "organisation": "tyumen-city",
@@ -26,10 +26,11 @@ SCRIPT = '<script>document.title="pwned"</script><b>жирный</b>'
 
 def _open_period(context: Any, stack: Stack) -> str:
     base = stack.discussions
-    draft = context.request.post(f"{base}/api/v1/drafts", data=DRAFT)
+    draft = api_post(context, f"{base}/api/v1/drafts", data=DRAFT)
     assert draft.status == 201, draft.text()
     now = dt.datetime.now(dt.UTC)
-    period = context.request.post(
+    period = api_post(
+        context,
         f"{base}/api/v1/drafts/{draft.json()['id']}/periods",
         data={
             "starts_at": (now - dt.timedelta(seconds=1)).isoformat(),
@@ -39,7 +40,7 @@ def _open_period(context: Any, stack: Stack) -> str:
     )
     assert period.status == 201, period.text()
     period_id = str(period.json()["id"])
-    announced = context.request.post(f"{base}/api/v1/periods/{period_id}/announce")
+    announced = api_post(context, f"{base}/api/v1/periods/{period_id}/announce")
     assert announced.status == 201, announced.text()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

@@ -56,9 +56,10 @@ def test_expired_forms_and_ballot_refusals_read_in_russian(
     sign_in(official_page, stack.polls, "official-tyumen")
     poll_id = open_poll(official, stack.polls, SURVEY)
 
-    # An expired form (its token no longer matches the cookie) is a page, not JSON.
+    # An expired form (its token is not the session's) is a page, not JSON.
     official_page.goto(f"{stack.polls}/manage/polls/{poll_id}")
-    official_page.locator("input[name=csrf_token]").first.evaluate("e => { e.value = 'stale'; }")
+    cancel_form = official_page.locator("form", has=official_page.get_by_label("Причина отмены"))
+    cancel_form.locator("input[name=csrf_token]").evaluate("e => { e.value = 'stale'; }")
     official_page.get_by_label("Причина отмены").fill("проверка")
     official_page.get_by_role("button", name="Отменить голосование").click()
     expect(official_page.get_by_role("heading", level=1)).to_have_text("Форма устарела")

@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Stack, sign_in
+from tests.browser.conftest import Stack, api_post, sign_in
 
 MARKDOWN = (
     "# 1. Общие положения\nПравила устанавливают порядок размещения вывесок.\n"
@@ -28,7 +28,8 @@ def test_official_edits_a_draft_poll_and_only_the_description_once_scheduled(
 ) -> None:
     sign_in(page, stack.polls, "official-tyumen", "/manage")
     now = dt.datetime.now(dt.UTC)
-    created = context.request.post(
+    created = api_post(
+        context,
         f"{stack.polls}/api/v1/polls/",
         data={
             "organisation": "tyumen-city",
@@ -106,7 +107,8 @@ def test_official_creates_a_draft_announces_a_discussion_and_downloads_the_repor
 
     # A period that has closed with its report published offers every download.
     base = stack.discussions
-    draft = context.request.post(
+    draft = api_post(
+        context,
         f"{base}/api/v1/drafts",
         data={
             "organisation": "tyumen-city",
@@ -117,7 +119,8 @@ def test_official_creates_a_draft_announces_a_discussion_and_downloads_the_repor
     )
     assert draft.status == 201, draft.text()
     now = dt.datetime.now(dt.UTC)
-    period = context.request.post(
+    period = api_post(
+        context,
         f"{base}/api/v1/drafts/{draft.json()['id']}/periods",
         data={
             "starts_at": (now - dt.timedelta(seconds=1)).isoformat(),
@@ -126,12 +129,12 @@ def test_official_creates_a_draft_announces_a_discussion_and_downloads_the_repor
     )
     assert period.status == 201, period.text()
     period_id = period.json()["id"]
-    assert context.request.post(f"{base}/api/v1/periods/{period_id}/announce").ok
+    assert api_post(context, f"{base}/api/v1/periods/{period_id}/announce").ok
     deadline = time.monotonic() + 20
     while context.request.get(f"{base}/api/v1/periods/{period_id}").json()["status"] != "closed":
         assert time.monotonic() < deadline, "the period did not close"
         time.sleep(0.3)
-    published = context.request.post(f"{base}/api/v1/periods/{period_id}/report")
+    published = api_post(context, f"{base}/api/v1/periods/{period_id}/report")
     assert published.ok, published.text()
 
     page.goto(f"{base}/manage/periods/{period_id}")

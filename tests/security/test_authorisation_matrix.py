@@ -74,7 +74,8 @@ EXPECTED: dict[Access, tuple[Answer, Answer, Answer, Answer, Answer]] = {
     Access.OPERATOR: (_R, _R, _R, _R, _A),
     Access.AUTHOR: (_U, _R, _R, _R, _R),
     Access.REFRESH_COOKIE: (_U, _U, _U, _U, _U),
-    Access.FORM: (_R, _R, _R, _R, _R),
+    # Anonymous: asked to sign in first. Signed in without the session's token: refused.
+    Access.FORM: (_S, _R, _R, _R, _R),
     Access.PAGE_SIGNED_IN: (_S, _A, _A, _A, _A),
     Access.PAGE_OWNER: (_S, _R, _R, _R, _R),
     Access.PAGE_AUDITOR: (_S, _R, _R, _R, _A),
@@ -107,6 +108,7 @@ _COMMON: dict[str, Rule] = {
     "GET /auth/dev": Rule(ANYONE),
     "POST /auth/refresh": Rule(Access.REFRESH_COOKIE),
     "POST /auth/logout": Rule(ANYONE),
+    "POST /auth/logout/everywhere": Rule(SIGNED_IN),
     "GET /me": Rule(SIGNED_IN),
     "GET /schema": Rule(ANYONE),
     "GET /schema/scalar": Rule(ANYONE),

@@ -22,6 +22,7 @@ from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
 from shared.identity.session import Role
 from shared.ledger.note import NoteError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, verify_receipt
+from shared.web.cookies import cookie_name, read_cookie
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
@@ -47,7 +48,7 @@ def _receipt_cookie(poll_id: str, note: str | None, *, secure: bool) -> Cookie:
     value = base64.urlsafe_b64encode(note.encode()).decode() if note else ""
     # One per poll, on path "/" so that sign-out (under /auth) receives it and deletes it.
     return Cookie(
-        key=RECEIPT_COOKIE_PREFIX + poll_id,
+        key=cookie_name(RECEIPT_COOKIE_PREFIX + poll_id, secure=secure),
         value=value,
         path="/",
         httponly=True,
@@ -312,7 +313,7 @@ def _receipt_for(
 
 
 def _read_receipt(request: Request[Any, Any, Any], poll_id: str) -> str | None:
-    raw = request.cookies.get(RECEIPT_COOKIE_PREFIX + poll_id)
+    raw = read_cookie(request, RECEIPT_COOKIE_PREFIX + poll_id)
     if not raw:
         return None
     try:

@@ -1,67 +1,45 @@
-"""CSRF protection of the pages' forms: a double-submit token.
+"""CSRF protection of the pages' forms: the session's token in a hidden field.
 
 Pages are authenticated by the session cookie, so a form posted from another site would carry
-it. Every page form carries a random token that must equal the ``vmeste_csrf`` cookie; another
-site can neither read the cookie nor set it (``SameSite=Strict``, ``HttpOnly``). Only the page
-routes check it: API calls authenticate with ``Authorization: Bearer``, which a browser never
-adds on its own, so they need no token.
+it. Every page form of a signed-in person carries the token of their session
+(:class:`shared.identity.csrf.CsrfTokens`: an HMAC of the session id, which another site can
+neither read nor compute), and the page checks it before doing anything. An anonymous visitor
+has no token, and needs none: every form that changes something asks for a session first.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie
 
+from shared.identity.csrf import CSRF_FIELD, CSRF_HEADER, CsrfTokens
+from shared.identity.session import Session
 from shared.web.problems import ProblemError
 
-__all__ = (
-    "CSRF_COOKIE",
-    "CSRF_FIELD",
-    "CSRF_HEADER",
-    "check_csrf",
-    "csrf_cookie",
-    "csrf_token",
-)
-
-CSRF_COOKIE = "vmeste_csrf"
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
-_STATE_KEY = "csrf_token"
+__all__ = ("CSRF_FIELD", "CSRF_HEADER", "check_csrf", "csrf_token")
 
 
-def csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, bool]:
-    """The request's token and whether it is new (then the response must set the cookie)."""
-    state = connection.scope.setdefault("state", {})
-    existing = state.get(_STATE_KEY)
-    if existing is not None:
-        return str(existing[0]), bool(existing[1])
-    cookie = connection.cookies.get(CSRF_COOKIE, "")
-    token, new = (cookie, False) if len(cookie) == 43 else (secrets.token_urlsafe(32), True)
-    state[_STATE_KEY] = (token, new)
-    return token, new
+def _tokens(connection: ASGIConnection[Any, Any, Any, Any]) -> CsrfTokens:
+    tokens: CsrfTokens = connection.app.state.identity.csrf
+    return tokens
 
 
-def csrf_cookie(token: str, *, secure: bool) -> Cookie:
-    return Cookie(
-        key=CSRF_COOKIE,
-        value=token,
-        path="/",
-        httponly=True,
-        secure=secure,
-        samesite="strict",
-        max_age=12 * 3600,
-    )
+def csrf_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The token a page renders into its forms: the session's, or none when anonymous."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Session):
+        return ""
+    return _tokens(connection).for_session(user.sid)
 
 
-def check_csrf(connection: ASGIConnection[Any, Any, Any, Any], submitted: str | None) -> None:
-    """Refuse the request (403) unless ``submitted`` (form field or header) equals the cookie."""
-    cookie = connection.cookies.get(CSRF_COOKIE, "")
-    presented = submitted or connection.headers.get(CSRF_HEADER, "")
-    if not cookie or not presented or not hmac.compare_digest(cookie, presented):
+def check_csrf(
+    connection: ASGIConnection[Any, Any, Any, Any], session: Session, submitted: str | None
+) -> None:
+    """Refuse the request (403) unless ``submitted`` (form field, else header) is the token of
+    ``session``."""
+    presented = submitted or connection.headers.get(CSRF_HEADER)
+    if not _tokens(connection).matches(session.sid, presented):
         raise ProblemError(
             403,
             "csrf-refused",

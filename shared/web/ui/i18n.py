@@ -18,6 +18,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from litestar.connection import ASGIConnection
 
+from shared.web.cookies import read_cookie
+
 __all__ = (
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
@@ -56,8 +58,8 @@ def choose_language(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str
     an explicit ``?lang=`` wins, then the cookie, then Russian."""
     asked = connection.query_params.get("lang")
     if asked in LANGUAGES:
-        return str(asked), connection.cookies.get(LANGUAGE_COOKIE) != asked
-    remembered = connection.cookies.get(LANGUAGE_COOKIE)
+        return str(asked), read_cookie(connection, LANGUAGE_COOKIE) != asked
+    remembered = read_cookie(connection, LANGUAGE_COOKIE)
     if remembered in LANGUAGES:
         return str(remembered), False
     return DEFAULT_LANGUAGE, False

@@ -13,7 +13,8 @@ from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
 from shared.identity.session import Permission, Role, Session
-from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_cookie, csrf_token
+from shared.web.cookies import cookie_name
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_token
 from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
 
 __all__ = ("UiSettings", "current_session", "gettext", "page", "sign_in_url")
@@ -45,12 +46,15 @@ def current_session(request: Request[Any, Any, Any]) -> Session | None:
 async def signed_in_form(
     request: Request[Any, Any, Any],
 ) -> tuple[FormMultiDict, Session] | Redirect:
-    """A page form after its CSRF check, with the signer's session; or the way to sign in."""
-    form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD))
+    """A page form after its CSRF check, with the signer's session; or the way to sign in.
+
+    The session is looked at first: a form posted after the session ended leads to sign-in
+    (a harmless redirect), not to a refusal of a token nobody could have had."""
     session = current_session(request)
     if session is None:
         return Redirect(sign_in_url(request), status_code=303)
+    form = await request.form()
+    check_csrf(request, session, form.get(CSRF_FIELD))
     return form, session
 
 
@@ -81,13 +85,12 @@ def page(
     """The page response: ``template`` rendered with ``context`` and the layout's context."""
     settings = ui_settings(request)
     language, remember = choose_language(request)
-    token, new_token = csrf_token(request)
     session = current_session(request)
     out = list(cookies or ())
     if remember:
         out.append(
             Cookie(
-                key=LANGUAGE_COOKIE,
+                key=cookie_name(LANGUAGE_COOKIE, secure=settings.secure_cookies),
                 value=language,
                 path="/",
                 max_age=_YEAR_S,
@@ -95,13 +98,11 @@ def page(
                 secure=settings.secure_cookies,
             )
         )
-    if new_token:
-        out.append(csrf_cookie(token, secure=settings.secure_cookies))
     layout = {
         "lang": language,
         "language_links": _language_links(request),
         "csrf_field": CSRF_FIELD,
-        "csrf_token": token,
+        "csrf_token": csrf_token(request),
         "session": session,
         "is_official": session is not None and any(grant.permissions for grant in session.orgs),
         "may_moderate": session is not None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, get, post
 
 from shared.config import Settings, load_settings
 from shared.identity import (
@@ -37,6 +38,12 @@ def public(optional_session: OptionalSessionDependency) -> dict[str, str | None]
     return {"sub": optional_session.sub if optional_session else None}
 
 
+@post("/api/v1/whoami", status_code=200, sync_to_thread=False)
+def whoami(session: SessionDependency) -> dict[str, str]:
+    """An API write in miniature: it needs a session."""
+    return {"sub": session.sub}
+
+
 @pytest.fixture
 def identity_url(database_url: DatabaseFactory) -> str:
     return database_url("identity")
@@ -59,16 +66,21 @@ def settings_for(tmp_path: Path, identity_url: str, redis_url: str) -> Callable[
 
 @pytest.fixture
 def make_app(settings_for: Callable[..., Settings]) -> AppFactory:
-    """``make_app(service="polls", environ=..., cleanup_interval_s=..., **settings overrides)``."""
+    """``make_app(service="polls", environ=..., cleanup_interval_s=..., secure_cookies=...,
+    **settings overrides)``."""
 
     def make(
         service: str = "polls",
         environ: Mapping[str, str] | None = None,
         pooled: bool = True,
         cleanup_interval_s: float = 60.0,
+        secure_cookies: bool = False,
         **overrides: str,
     ) -> Litestar:
         settings = settings_for(**overrides)
+        if secure_cookies:  # as in production, with the development provider kept
+            security = dataclasses.replace(settings.security, secure_cookies=True)
+            settings = dataclasses.replace(settings, security=security)
         identity = identity_components(
             settings,
             service=service,
@@ -80,7 +92,7 @@ def make_app(settings_for: Callable[..., Settings]) -> AppFactory:
             service=service,
             version="test",
             settings=settings,
-            route_handlers=[*identity.route_handlers, official_polls, audit, public],
+            route_handlers=[*identity.route_handlers, official_polls, audit, public, whoami],
             middleware=identity.middleware,
             dependencies=identity.dependencies,
             lifespan=identity.lifespan,

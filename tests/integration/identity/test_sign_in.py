@@ -74,7 +74,7 @@ async def test_citizen_signs_in_and_me_shows_the_pseudonymous_session(make_app: 
         assert "expires_at" in body
 
 
-async def test_cookies_are_httponly_lax_and_refresh_is_scoped_to_auth(make_app: AppFactory) -> None:
+async def test_cookies_are_httponly_lax_and_on_path_root(make_app: AppFactory) -> None:
     async with AsyncTestClient(make_app()) as client:
         start = await client.get("/auth/login", follow_redirects=False)
         state = start.headers["location"].split("state=")[1]
@@ -89,7 +89,8 @@ async def test_cookies_are_httponly_lax_and_refresh_is_scoped_to_auth(make_app: 
         for cookie in (session, refresh):
             assert "HttpOnly" in cookie
             assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
-        assert "Path=/auth" in refresh
+            assert "Path=/;" in cookie + ";"
+            assert "Domain" not in cookie
 
 
 async def test_unconfirmed_account_is_not_trusted(make_app: AppFactory) -> None:
@@ -186,7 +187,7 @@ async def test_refresh_issues_a_new_token_and_rotates_the_cookie(make_app: AppFa
         assert new_claims["sub"] == old_claims["sub"]
         assert new_claims["jti"] != old_claims["jti"]
         # A refresh cookie works once: the rotated-away value is refused.
-        client.cookies.set("vmeste_refresh", old_refresh or "", path="/auth")
+        client.cookies.set("vmeste_refresh", old_refresh or "", path="/")
         assert_problem(await client.post("/auth/refresh"), 401)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, Request, get, post
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.testing import TestClient
@@ -21,7 +22,7 @@ from shared.tally.definition import Option, SingleChoice
 from shared.web.problems import PROBLEM_MEDIA_TYPE, ProblemError, exception_handlers
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.i18n import translations
-from shared.web.ui.pages import UiSettings
+from shared.web.ui.pages import UiSettings, current_session
 from shared.web.ui.plugin import UiPlugin
 from shared.web.ui.refusals import (
     eligibility_message,
@@ -29,6 +30,7 @@ from shared.web.ui.refusals import (
     poll_issue_message,
     problem_message,
 )
+from tests.unit.ui._session import STATE, TOKENS, SignedIn
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -41,7 +43,9 @@ async def poll_page(poll_id: FromPath[str]) -> str:
 @post("/polls/{poll_id:str}/edit", status_code=200)
 async def edit(request: Request[Any, Any, Any], poll_id: FromPath[str]) -> str:
     data = await request.form()
-    check_csrf(request, data.get(CSRF_FIELD))
+    session = current_session(request)
+    assert session is not None
+    check_csrf(request, session, data.get(CSRF_FIELD))
     raise ProblemError(409, "poll-frozen", "Questions are frozen", "The poll is scheduled.")
 
 
@@ -54,9 +58,17 @@ async def api_poll(poll_id: FromPath[str]) -> str:
 def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
     settings = UiSettings("polls", "http://polls.test", "http://discussions.test", False)
     plugin = UiPlugin(settings, [tmp_path], [poll_page, edit, api_poll])
-    app = Litestar(plugins=[plugin], exception_handlers=exception_handlers)
+    app = Litestar(
+        plugins=[plugin],
+        exception_handlers=exception_handlers,
+        middleware=[SignedIn()],
+        state=State(STATE),
+    )
     with TestClient(app) as test_client:
         yield test_client
+
+
+SIGNED_IN = {"x-test-sid": "session-one"}
 
 
 def test_a_missing_page_is_a_russian_page_with_the_status_and_request_id(
@@ -80,7 +92,7 @@ def test_an_unknown_address_is_a_page_too_and_english_on_request(
 
 
 def test_csrf_refusal_is_a_page_saying_the_form_expired(client: TestClient[Litestar]) -> None:
-    response = client.post("/polls/p1/edit", data={}, headers={"accept": BROWSER})
+    response = client.post("/polls/p1/edit", data={}, headers={"accept": BROWSER, **SIGNED_IN})
     assert response.status_code == 403
     assert "Форма устарела" in response.text
     assert "Обновите страницу" in response.text
@@ -89,10 +101,10 @@ def test_csrf_refusal_is_a_page_saying_the_form_expired(client: TestClient[Lites
 def test_a_conflict_page_explains_the_refusal_in_the_page_language(
     client: TestClient[Litestar],
 ) -> None:
-    token = client.get("/polls/x", headers={"accept": BROWSER}).cookies.get("vmeste_csrf")
-    assert token
-    client.cookies.set("vmeste_csrf", token)
-    response = client.post("/polls/p1/edit", data={CSRF_FIELD: token}, headers={"accept": BROWSER})
+    token = TOKENS.for_session("session-one")
+    response = client.post(
+        "/polls/p1/edit", data={CSRF_FIELD: token}, headers={"accept": BROWSER, **SIGNED_IN}
+    )
     assert response.status_code == 409
     assert "изменить можно только описание" in response.text
 

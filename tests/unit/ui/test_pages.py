@@ -9,15 +9,17 @@ from typing import Any
 
 import pytest
 from litestar import Litestar, Request, get, post
+from litestar.datastructures import State
 from litestar.params import FromQuery
 from litestar.response import Template
 from litestar.testing import TestClient
 
 from shared.web.problems import exception_handlers
-from shared.web.ui.csrf import CSRF_COOKIE, CSRF_FIELD, check_csrf
+from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_csp
-from shared.web.ui.pages import UiSettings, page
+from shared.web.ui.pages import UiSettings, current_session, page
 from shared.web.ui.plugin import UiPlugin
+from tests.unit.ui._session import STATE, TOKENS, SignedIn
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -30,7 +32,9 @@ async def hello(request: Request[Any, Any, Any], name: FromQuery[str] = "") -> T
 @post("/form", status_code=200)
 async def form(request: Request[Any, Any, Any]) -> str:
     data = await request.form()
-    check_csrf(request, data.get(CSRF_FIELD))
+    session = current_session(request)
+    assert session is not None
+    check_csrf(request, session, data.get(CSRF_FIELD))
     return "accepted"
 
 
@@ -45,9 +49,17 @@ def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
     )
     settings = UiSettings("polls", "http://polls.test", "http://discussions.test", False)
     plugin = UiPlugin(settings, [tmp_path], [hello, form])
-    app = Litestar(plugins=[plugin], exception_handlers=exception_handlers)
+    app = Litestar(
+        plugins=[plugin],
+        exception_handlers=exception_handlers,
+        middleware=[SignedIn()],
+        state=State(STATE),
+    )
     with TestClient(app) as test_client:
         yield test_client
+
+
+SIGNED_IN = {"x-test-sid": "session-one"}
 
 
 def test_pages_are_russian_by_default(client: TestClient[Litestar]) -> None:
@@ -73,24 +85,41 @@ def test_template_values_are_escaped(client: TestClient[Litestar]) -> None:
 
 
 def test_form_without_csrf_token_is_refused(client: TestClient[Litestar]) -> None:
-    client.get("/hello")
-    response = client.post("/form", data={"x": "1"})
+    response = client.post("/form", data={"x": "1"}, headers=SIGNED_IN)
     assert response.status_code == 403
     assert response.json()["type"].endswith("/csrf-refused")
 
 
 def test_form_with_a_foreign_token_is_refused(client: TestClient[Litestar]) -> None:
-    client.get("/hello")
-    response = client.post("/form", data={CSRF_FIELD: "A" * 43})
+    response = client.post("/form", data={CSRF_FIELD: "A" * 43}, headers=SIGNED_IN)
     assert response.status_code == 403
 
 
+def test_a_token_of_another_session_is_refused(client: TestClient[Litestar]) -> None:
+    """Bound to the session: a token an attacker got for their own session is useless."""
+    theirs = TOKENS.for_session("attacker-session")
+    response = client.post("/form", data={CSRF_FIELD: theirs}, headers=SIGNED_IN)
+    assert response.status_code == 403
+
+
+def test_a_non_ascii_token_is_refused_not_a_server_error(client: TestClient[Litestar]) -> None:
+    response = client.post("/form", data={CSRF_FIELD: "токен"}, headers=SIGNED_IN)
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("/csrf-refused")
+
+
 def test_form_with_the_page_token_is_accepted(client: TestClient[Litestar]) -> None:
-    client.get("/hello")
-    token = client.cookies.get(CSRF_COOKIE)
-    assert token is not None
-    assert client.post("/form", data={CSRF_FIELD: token}).text == "accepted"
-    assert client.post("/form", headers={"X-CSRF-Token": token}).text == "accepted"
+    page_html = client.get("/hello", headers=SIGNED_IN).text
+    token = TOKENS.for_session("session-one")
+    assert f'value="{token}"' in page_html
+    assert "vmeste_csrf" not in client.cookies
+    assert client.post("/form", data={CSRF_FIELD: token}, headers=SIGNED_IN).text == "accepted"
+    header = {**SIGNED_IN, "X-CSRF-Token": token}
+    assert client.post("/form", headers=header).text == "accepted"
+
+
+def test_an_anonymous_page_renders_no_token(client: TestClient[Litestar]) -> None:
+    assert 'name="csrf_token" value=""' in client.get("/hello").text
 
 
 def test_static_files_are_served(client: TestClient[Litestar]) -> None:
