@@ -17,10 +17,22 @@ import msgspec
 
 from services.discussions.db import write_transaction
 from services.discussions.drafts.domain import DraftsService
-from services.discussions.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from services.discussions.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    UnprocessableError,
+)
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
 from services.discussions.periods.tables import Period, PeriodExtension
-from shared.eligibility import Eligibility, Ineligible, Participant, check_eligibility
+from shared.eligibility import (
+    Eligibility,
+    Ineligible,
+    Participant,
+    check_eligibility,
+    territory_issues,
+)
 from shared.ledger.store import LedgerStore
 
 __all__ = ("MAX_EXTENSIONS", "ExtensionView", "PeriodStatus", "PeriodView", "PeriodsService")
@@ -123,6 +135,15 @@ class PeriodsService:
         now: dt.datetime,
     ) -> PeriodView:
         draft = await self.drafts.owned(draft_id, managed)
+        outside = territory_issues(eligibility, tuple(territory))
+        if outside:
+            raise UnprocessableError(
+                "territory-outside-organisation",
+                "Territory outside the organisation's",
+                "A comment period may be open only within its organisation's territory: "
+                "give OKTMO codes within it, or none for all of it.",
+                extra={"errors": outside},
+            )
         starts_at, ends_at = _utc(starts_at), _utc(ends_at)
         if ends_at <= starts_at:
             raise InvalidError(

@@ -60,7 +60,7 @@ class PeriodsController(DiscussionsController):
     @post(
         "/drafts/{draft_id:uuid}/periods",
         guards=[requires_permission(MANAGE)],
-        responses=problems(409),
+        responses=problems(409, 422),
     )
     async def create(
         self,
@@ -69,7 +69,8 @@ class PeriodsController(DiscussionsController):
         session: NamedDependency[Session],
         periods: NamedDependency[PeriodsService],
     ) -> PeriodView:
-        """Create a comment period (state draft) with its dates and eligibility rules."""
+        """Create a comment period (state draft) with its dates and eligibility rules; 422
+        territory-outside-organisation if its territory reaches beyond its organisation's."""
         draft = await periods.drafts.get(draft_id)
         return await periods.create(
             draft_id=draft_id,
