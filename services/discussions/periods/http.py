@@ -26,6 +26,7 @@ from services.discussions.periods.domain import (
     PeriodsService,
     PeriodStatus,
     PeriodView,
+    for_viewer,
 )
 from shared.eligibility import Eligibility
 from shared.identity.guards import requires_permission
@@ -51,6 +52,10 @@ class ScheduleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ends_at: dt.datetime
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+
+
+def _managed(session: Session | None) -> tuple[str, ...]:
+    return () if session is None else allowed(session, MANAGE)
 
 
 class PeriodsController(DiscussionsController):
@@ -86,19 +91,26 @@ class PeriodsController(DiscussionsController):
     async def list_periods(
         self,
         periods: NamedDependency[PeriodsService],
+        optional_session: NamedDependency[Session | None],
         draft: Annotated[uuid.UUID | None, QueryParameter()] = None,
         status: Annotated[PeriodStatus | None, QueryParameter()] = None,
         cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_PAGE,
     ) -> Page[PeriodView]:
         """Announced, open, closed and reported periods."""
-        return await periods.page(draft_id=draft, status=status, cursor=cursor, limit=limit)
+        listed = await periods.page(draft_id=draft, status=status, cursor=cursor, limit=limit)
+        managed = _managed(optional_session)
+        return Page(items=[for_viewer(p, managed) for p in listed.items], next=listed.next)
 
     @get("/periods/{period_id:str}")
     async def get_period(
-        self, period_id: FromPath[str], periods: NamedDependency[PeriodsService]
+        self,
+        period_id: FromPath[str],
+        periods: NamedDependency[PeriodsService],
+        optional_session: NamedDependency[Session | None],
     ) -> PeriodView:
-        return await periods.get(period_id)
+        """One period; its closed roll, if any, only for its organisation's officials."""
+        return for_viewer(await periods.get(period_id), _managed(optional_session))
 
     @put(
         "/periods/{period_id:str}/schedule",
