@@ -12,7 +12,14 @@ from typing import Annotated, Protocol
 
 import msgspec
 
-__all__ = ("Eligibility", "Ineligible", "Participant", "age_on", "check_eligibility")
+__all__ = (
+    "Eligibility",
+    "Ineligible",
+    "Participant",
+    "age_on",
+    "check_eligibility",
+    "territory_issues",
+)
 
 OktmoPrefix = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2,11}$")]
 _OKTMO = re.compile(r"^[0-9]{8}([0-9]{3})?$")
@@ -59,6 +66,24 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     if (day.month, day.day) < (birth_date.month, birth_date.day):
         years -= 1
     return years
+
+
+def territory_issues(
+    rules: Eligibility, organisation_territory: tuple[str, ...]
+) -> list[dict[str, str]]:
+    """One issue (path, reason) per OKTMO prefix of ``rules`` outside the territory of the
+    organisation that runs the poll or period: it may narrow its territory, never widen it.
+    An organisation without a territory is not limited."""
+    return [
+        {
+            "path": f"eligibility.territory[{index}]",
+            "reason": f"{prefix} is outside the organisation's territory "
+            f"{', '.join(organisation_territory)}",
+        }
+        for index, prefix in enumerate(rules.territory)
+        if organisation_territory
+        and not any(prefix.startswith(code) for code in organisation_territory)
+    ]
 
 
 def check_eligibility(

@@ -15,6 +15,7 @@ __all__ = (
     "InvalidError",
     "NotFoundError",
     "TooLargeError",
+    "UnprocessableError",
     "UnsupportedError",
 )
 
@@ -52,6 +53,12 @@ class ConflictError(DomainError):
 
 class TooLargeError(DomainError):
     status = 413
+
+
+class UnprocessableError(DomainError):
+    """Content of an accepted kind that cannot be used as it is (a damaged document)."""
+
+    status = 422
 
 
 class UnsupportedError(DomainError):

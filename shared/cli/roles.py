@@ -109,7 +109,9 @@ def organisation_command(
     name: str = typer.Option(..., "--name", help="Official name."),
     territory: list[str] = typer.Option(..., "--territory", help="OKTMO code (repeat)."),
     embed_origin: list[str] = typer.Option(
-        None, "--embed-origin", help="Official site allowed to embed widgets (repeat)."
+        None,
+        "--embed-origin",
+        help="Official site allowed to embed widgets, as https://host[:port] (repeat).",
     ),
 ) -> None:
     """Register an organisation or update it; its territory is named from the imported

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from shared.identity.origins import OriginError, parse_origin
 from shared.identity.session import OrganisationGrant, Permission, Role
 from shared.identity.tables import Membership, Organisation
 
@@ -31,10 +32,9 @@ __all__ = (
     "upsert_organisation",
 )
 
-_OKTMO = re.compile(r"^[0-9]{8}([0-9]{3})?$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-_SUB = re.compile(r"^[0-9a-f]{64}$")
-_ORIGIN = re.compile(r"^https?://[^/\s]+$")
+_OKTMO = re.compile(r"\A[0-9]{8}([0-9]{3})?\Z")
+_SLUG = re.compile(r"\A[a-z0-9][a-z0-9-]{1,62}\Z")
+_SUB = re.compile(r"\A[0-9a-f]{64}\Z")
 
 
 class RegistryError(ValueError):
@@ -67,6 +67,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _origins(given: Iterable[str]) -> tuple[str, ...]:
+    origins = []
+    for text in given:
+        try:
+            origins.append(parse_origin(text))
+        except OriginError as exc:
+            raise RegistryError(f"embed origin {text!r}: {exc}") from None
+    return tuple(dict.fromkeys(origins))
+
+
 def _key(sub: str, organisation: str | None, role: str) -> str:
     return f"{sub}|{organisation or '*'}|{role}"
 
@@ -76,13 +86,11 @@ async def upsert_organisation(
 ) -> OrganisationRecord:
     """Create the organisation or update its name, territory and allowed embedding sites."""
     codes = tuple(territory)
-    origins = tuple(embed_origins)
     if not _SLUG.match(slug):
         raise RegistryError(f"organisation slug {slug!r}: use lower-case letters, digits and -")
     if not codes or not all(_OKTMO.match(c) for c in codes):
         raise RegistryError(f"territory {codes!r}: give one or more 8- or 11-digit OKTMO codes")
-    if not all(_ORIGIN.match(o) for o in origins):
-        raise RegistryError(f"embed origins {origins!r}: give scheme://host[:port] only")
+    origins = _origins(embed_origins)
     row = Organisation(
         slug=slug, name=name, territory=list(codes), embed_origins=list(origins), created_at=_now()
     )

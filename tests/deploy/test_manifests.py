@@ -417,6 +417,116 @@ def test_one_host_routes_polls_discussions_and_auth(rendered: tuple[Manifest, ..
         assert matching == [service], f"{prefix} → {matching}"
 
 
+PRIVATE_SEGMENTS = frozenset({"health", "metrics"})
+"""First path segments only the cluster may reach: probes (the kubelet calls the pods
+directly) and Prometheus (allowed in by its own NetworkPolicy)."""
+SERVICE_PREFIXES = {"polls": "/polls", "discussions": "/discussions"}
+
+
+def _route_segments(service: str, tmp_path: Path) -> set[str]:
+    """First path segments of every route of the service's real app ("" for its root)."""
+    from services.discussions.app import create_app as create_discussions
+    from services.discussions.settings import DiscussionsSettings
+    from services.polls.app import create_app as create_polls
+
+    settings = load_settings(
+        {
+            "VMESTE_REDIS_URL": "redis://127.0.0.1:1/0",
+            "VMESTE_POLLS_DATABASE_URL": f"sqlite:///{tmp_path}/polls.sqlite",
+            "VMESTE_DISCUSSIONS_DATABASE_URL": f"sqlite:///{tmp_path}/discussions.sqlite",
+            "VMESTE_IDENTITY_DATABASE_URL": f"sqlite:///{tmp_path}/identity.sqlite",
+            "VMESTE_DATA_DIR": str(tmp_path / "data"),
+            "VMESTE_KEYS_DIR": str(tmp_path / "keys"),
+        }
+    )
+    app = (
+        create_polls(settings)
+        if service == "polls"
+        else create_discussions(
+            settings,
+            DiscussionsSettings(webhook_url=None, scheduler_interval_s=1, outbox_interval_s=1),
+        )
+    )
+    return {route.path.split("/")[1] for route in app.routes}
+
+
+def _upstreams(manifests: tuple[Manifest, ...], path: str) -> list[tuple[str, str]]:
+    """(service, path it receives) for every ingress rule matching a request for ``path``.
+
+    As ingress-nginx builds them: with ``use-regex`` on any Ingress of the host, every path
+    of the host is a case-insensitive regular expression anchored at the start (nginx
+    ``location ~*``), and ``rewrite-target`` replaces the request path with its groups.
+    """
+    ingresses = _of_kind(manifests, "Ingress")
+    regex = any(
+        i["metadata"].get("annotations", {}).get("nginx.ingress.kubernetes.io/use-regex") == "true"
+        for i in ingresses
+    )
+    found = []
+    for ingress in ingresses:
+        annotations = ingress["metadata"].get("annotations", {})
+        target = annotations.get("nginx.ingress.kubernetes.io/rewrite-target")
+        for rule in ingress["spec"]["rules"]:
+            for entry in rule["http"]["paths"]:
+                pattern = entry["path"] if regex else re.escape(entry["path"])
+                match = re.match(pattern, path, re.IGNORECASE)
+                if match is None:
+                    continue
+                upstream = path
+                if target is not None:
+                    # nginx's $2 is Python's \2; an unmatched group expands to nothing in both.
+                    upstream = match.expand(re.sub(r"\$(\d)", r"\\\1", target))
+                found.append((entry["backend"]["service"]["name"], upstream))
+    return found
+
+
+def _first_segment(path: str) -> str:
+    return path.split("?")[0].split("/")[1].lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/polls/metrics",
+        "/polls/metrics/",
+        "/polls/Metrics",
+        "/POLLS/METRICS",
+        "/polls/health/ready",
+        "/polls/health/live",
+        "/discussions/metrics",
+        "/discussions/health/ready",
+        "/discussions/health/ready/",
+        "/metrics",
+        "/health/ready",
+        "/auth/metrics",
+    ],
+)
+def test_no_ingress_rule_reaches_metrics_or_readiness(
+    rendered: tuple[Manifest, ...], path: str
+) -> None:
+    private = [
+        (service, upstream)
+        for service, upstream in _upstreams(rendered, path)
+        if _first_segment(upstream) in PRIVATE_SEGMENTS
+    ]
+    assert not private, f"{path} reaches {private}"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_PREFIXES))
+def test_every_public_route_of_a_service_is_reachable_under_its_prefix(
+    rendered: tuple[Manifest, ...], service: str, tmp_path: Path
+) -> None:
+    segments = _route_segments(service, tmp_path)
+    assert segments >= PRIVATE_SEGMENTS, "the probes and metrics routes moved: update the check"
+    prefix = SERVICE_PREFIXES[service]
+    for segment in sorted(segments - PRIVATE_SEGMENTS):
+        for tail in [""] if not segment else [f"{segment}", f"{segment}/x/y?z=1"]:
+            wanted = (service, "/" + tail.split("?")[0])
+            assert _upstreams(rendered, f"{prefix}/{tail}".split("?")[0]) == [wanted], tail
+    assert _upstreams(rendered, prefix) == [(service, "/")]
+    assert _upstreams(rendered, "/auth/login") == [("polls", "/auth/login")]
+
+
 def test_migration_job_migrates_every_database_with_the_services_image(
     rendered: tuple[Manifest, ...],
 ) -> None:

@@ -10,9 +10,9 @@ import msgspec
 
 from services.discussions.db import write_transaction
 from services.discussions.drafts.files import check_file
-from services.discussions.drafts.importers import ParsedSection
+from services.discussions.drafts.importers import ParsedSection, check_sections
 from services.discussions.drafts.tables import Attachment, Draft, DraftVersion, Section
-from services.discussions.errors import ForbiddenError, NotFoundError
+from services.discussions.errors import ForbiddenError, InvalidError, NotFoundError
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
 
 __all__ = (
@@ -58,6 +58,18 @@ class DraftDetail(DraftSummary, kw_only=True):
     attachments: list[AttachmentView]
 
 
+def _check_text(sections: Sequence[ParsedSection], **fields: str) -> None:
+    """Refuse what the database cannot store as given, before anything is written."""
+    check_sections(sections)
+    for name, value in fields.items():
+        if "\x00" in value:
+            raise InvalidError(
+                "nul-character",
+                "NUL character in the text",
+                f"The {name.replace('_', ' ')} contains a NUL character; remove it.",
+            )
+
+
 def _summary(row: dict[str, object]) -> DraftSummary:
     return msgspec.convert(
         {k: row[k] for k in DraftSummary.__struct_fields__}, DraftSummary, from_attributes=False
@@ -101,6 +113,13 @@ class DraftsService:
                 "Not your organisation",
                 "You hold discussions:manage for other organisations only.",
             )
+        _check_text(
+            sections,
+            title=title,
+            kind=kind,
+            summary=summary,
+            official_position=official_position,
+        )
         draft_id = uuid.uuid4()
         async with write_transaction(Draft):
             await Draft.insert(
@@ -156,6 +175,7 @@ class DraftsService:
         """Publish a new text; earlier versions and the comments made on them stay."""
         async with write_transaction(Draft):
             row = await self.owned(draft_id, managed)
+            _check_text(sections, note=note)
             number = int(str(row["current_version"])) + 1
             await self._insert_version(draft_id, number, note, sections, now)
             await Draft.update({Draft.current_version: number}).where(Draft.id == draft_id)

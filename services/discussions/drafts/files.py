@@ -2,27 +2,27 @@
 
 PDF must start with ``%PDF-``; DOCX and ODT are ZIP packages whose structure is checked
 (DOCX: ``[Content_Types].xml`` and ``word/document.xml``; ODT: a first ``mimetype`` member
-saying ``application/vnd.oasis.opendocument.text``), and whose expansion is bounded so a
-crafted archive cannot exhaust memory or disk when someone opens it.
+saying ``application/vnd.oasis.opendocument.text``), read through
+:mod:`services.discussions.drafts._package` so a crafted archive cannot exhaust memory here or
+when someone opens it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from services.discussions.drafts._package import Package, open_package
+from services.discussions.drafts._xml import parse_xml
 from services.discussions.errors import TooLargeError, UnsupportedError
 
-__all__ = ("MAX_ATTACHMENT_BYTES", "CheckedFile", "check_file", "check_zip_package")
+__all__ = ("MAX_ATTACHMENT_BYTES", "CheckedFile", "check_file")
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 """Largest attachment accepted (10 MiB)."""
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-MAX_RATIO = 100
-MAX_MEMBERS = 2000
+_MAX_CONTENT_TYPES = 1024 * 1024
+"""A real [Content_Types].xml is a few kilobytes."""
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -42,31 +42,21 @@ def _refuse(detail: str) -> UnsupportedError:
     return UnsupportedError("attachment-refused", "File refused", detail)
 
 
-def check_zip_package(data: bytes) -> zipfile.ZipFile:
-    """Open a ZIP package after bounding member count, unpacked size and compression ratio."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise _refuse("The file is not a valid document package.") from None
-    members = archive.infolist()
-    if len(members) > MAX_MEMBERS:
-        raise _refuse("The document package has too many parts.")
-    unpacked = sum(m.file_size for m in members)
-    if unpacked > MAX_UNPACKED_BYTES or unpacked > MAX_RATIO * max(len(data), 1):
-        raise _refuse("The document package expands to far more than its size (a zip bomb?).")
-    return archive
-
-
-def _has_macros(archive: zipfile.ZipFile, names: set[str]) -> bool:
+def _has_macros(package: Package) -> bool:
     """VBA projects in OOXML (vbaProject.bin, a macro-enabled content type) and Basic or
     script libraries in ODF: a published draft must not carry code to its readers."""
+    names = package.names
     if any(n.lower().endswith("vbaproject.bin") for n in names):
         return True
     if any(n.startswith(("Basic/", "Scripts/")) for n in names):
         return True
     if "[Content_Types].xml" in names:
-        types = archive.read("[Content_Types].xml").lower()
-        return b"macroenabled" in types or b"vbaproject" in types
+        # Parsed, not searched as bytes: the part may be UTF-16, as OPC allows.
+        types = parse_xml(
+            package.read("[Content_Types].xml", _MAX_CONTENT_TYPES), part="[Content_Types].xml"
+        )
+        declared = " ".join(e.get("ContentType", "") for e in types.iter()).lower()
+        return "macroenabled" in declared or "vbaproject" in declared
     return False
 
 
@@ -75,14 +65,13 @@ def _sniff(data: bytes) -> str:
         return PDF
     if not data.startswith(b"PK\x03\x04"):
         raise _refuse("Only PDF, DOCX and ODT files are accepted.")
-    with check_zip_package(data) as archive:
-        names = set(archive.namelist())
-        if _has_macros(archive, names):
+    with open_package(data) as package:
+        if _has_macros(package):
             raise _refuse("Documents with macros are not accepted: save it without macros.")
-        if "[Content_Types].xml" in names and "word/document.xml" in names:
+        if {"[Content_Types].xml", "word/document.xml"} <= package.names:
             return DOCX
-        first = archive.infolist()[0]
-        if first.filename == "mimetype" and archive.read(first).strip() == ODT.encode():
+        first = package.members[0].filename if package.members else None
+        if first == "mimetype" and package.read("mimetype", 1024).strip() == ODT.encode():
             return ODT
     raise _refuse("The ZIP file is neither a DOCX nor an ODT document.")
 

@@ -139,7 +139,7 @@ class DraftsController(DiscussionsController):
         "/import-docx",
         guards=[requires_permission(MANAGE)],
         request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
-        responses=problems(415),
+        responses=problems(413, 415, 422),
     )
     async def import_docx(
         self,
@@ -147,7 +147,11 @@ class DraftsController(DiscussionsController):
         session: NamedDependency[Session],
         drafts: NamedDependency[DraftsService],
     ) -> DraftDetail:
-        """Create a draft from a DOCX file: paragraphs styled Heading 1…6 open sections."""
+        """Create a draft from a DOCX file: paragraphs styled Heading 1…6 open sections.
+
+        Refused as problems: 413 document-expands-too-far or too-many-parts (counted on the
+        bytes actually unpacked), 415 encrypted-document or unsupported-package, 422
+        damaged-document, malformed-xml or xml-dtd-refused (any DOCTYPE, in any encoding)."""
         content = await data.file.read()
         check_file(data.file.filename or "draft.docx", content)
         return await drafts.create(
@@ -204,7 +208,7 @@ class DraftsController(DiscussionsController):
         "/{draft_id:uuid}/attachments",
         guards=[requires_permission(MANAGE)],
         request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
-        responses=problems(415),
+        responses=problems(413, 415, 422),
     )
     async def attach(
         self,

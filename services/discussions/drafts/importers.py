@@ -8,15 +8,22 @@ explicit ``{#anchor}`` at the end of a Markdown heading overrides it.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.etree import ElementTree as ET
 
+from services.discussions.drafts._package import open_package
+from services.discussions.drafts._xml import parse_xml
 from services.discussions.errors import InvalidError
 
-__all__ = ("ParsedSection", "anchor_for", "sections_from_docx", "sections_from_markdown")
+__all__ = (
+    "MAX_SECTIONS",
+    "ParsedSection",
+    "anchor_for",
+    "check_sections",
+    "sections_from_docx",
+    "sections_from_markdown",
+)
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _EXPLICIT_ANCHOR = re.compile(r"\s*\{#([A-Za-z][A-Za-z0-9_-]{0,63})\}\s*$")
@@ -24,6 +31,13 @@ _NUMBER = re.compile(r"^(?:(?:Статья|Пункт|Раздел|Глава|Ar
 _ANCHOR = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MAX_XML = 20 * 1024 * 1024
+MAX_SECTIONS = 2000
+"""Sections one version may have (one insert of them stays within the database's limit of
+parameters per statement)."""
+MAX_NUMBER = 32
+"""Longest section number ("2.1.3"), as the column holds it."""
+MAX_HEADING = 500
+"""Longest heading, as the column holds it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,7 @@ class _Numbering:
 
     def next(self, level: int, written: str | None) -> str:
         if written is not None:
+            _check_number(written)
             self.counters = [int(p) for p in written.split(".")]
             return written
         del self.counters[level:]
@@ -95,19 +110,14 @@ def sections_from_markdown(text: str) -> list[ParsedSection]:
 
 
 def _docx_paragraphs(data: bytes) -> list[tuple[int, str]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.getinfo("word/document.xml")
-            if info.file_size > _MAX_XML:
-                raise InvalidError("docx-too-large", "Document too large", "Split the document.")
-            xml = archive.read(info)
-    except (zipfile.BadZipFile, KeyError):
-        raise InvalidError(
-            "not-docx", "Not a DOCX file", "Upload a Word (.docx) document."
-        ) from None
-    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
-        raise InvalidError("not-docx", "Not a DOCX file", "The document declares XML entities.")
-    root = ET.fromstring(xml)  # noqa: S314 - entity declarations refused just above
+    not_docx = InvalidError("not-docx", "Not a DOCX file", "Upload a Word (.docx) document.")
+    if not data.startswith(b"PK\x03\x04"):
+        raise not_docx
+    with open_package(data) as package:
+        if "word/document.xml" not in package.names:
+            raise not_docx
+        xml = package.read("word/document.xml", _MAX_XML)
+    root = parse_xml(xml, part="word/document.xml")
     paragraphs: list[tuple[int, str]] = []
     for p in root.iter(f"{_W}p"):
         style = p.find(f"{_W}pPr/{_W}pStyle")
@@ -137,3 +147,38 @@ def check_anchor(anchor: str) -> str:
             "bad-anchor", "Invalid section anchor", "Anchors are letters, digits, - and _."
         )
     return anchor
+
+
+def _check_number(number: str) -> None:
+    # Before int(): a number of thousands of digits would otherwise raise a ValueError.
+    if len(number) > MAX_NUMBER:
+        raise InvalidError(
+            "section-number-too-long",
+            "Section number too long",
+            f"Section numbers have at most {MAX_NUMBER} characters: {number[:40]}…",
+        )
+
+
+def check_sections(sections: Sequence[ParsedSection]) -> None:
+    """Refuse sections the database cannot hold as they are: too many, a number or heading
+    longer than its column, a NUL character (PostgreSQL text cannot hold one)."""
+    if len(sections) > MAX_SECTIONS:
+        raise InvalidError(
+            "too-many-sections",
+            "Too many sections",
+            f"A draft has at most {MAX_SECTIONS} sections; split it into several drafts.",
+        )
+    for section in sections:
+        _check_number(section.number)
+        if len(section.heading) > MAX_HEADING:
+            raise InvalidError(
+                "heading-too-long",
+                "Heading too long",
+                f"Headings have at most {MAX_HEADING} characters: {section.heading[:40]}…",
+            )
+        if any("\x00" in text for text in (section.heading, section.body, section.anchor)):
+            raise InvalidError(
+                "nul-character",
+                "NUL character in the text",
+                f"Section {section.number} contains a NUL character; remove it.",
+            )

@@ -34,9 +34,8 @@ _MAX_TEXT = 200_000
 _NO_TITLE = "Give the draft a title."
 _NO_KIND = "Say what kind of act it is."
 _NO_TEXT = "Paste the text of the draft."
-_NO_SECTIONS = "Start every section with a Markdown heading, e.g. # 1. Title"
 _NO_DATES = "Give the start and the end of the discussion."
-DRAFT_MESSAGES = frozenset({_NO_TITLE, _NO_KIND, _NO_TEXT, _NO_SECTIONS, _NO_DATES})
+DRAFT_MESSAGES = frozenset({_NO_TITLE, _NO_KIND, _NO_TEXT, _NO_DATES})
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 
 
@@ -120,12 +119,11 @@ def draft_pages() -> type[Controller]:
                 )
                 if not values[key]
             ]
-            sections = sections_from_markdown(values["markdown"]) if values["markdown"] else []
-            if values["markdown"] and not sections:
-                errors.append(gettext(request, _NO_SECTIONS))
             if errors:
                 return _draft_form(request, session, errors, values, 422)
             try:
+                # Inside the try: a text the importer refuses is shown with the form kept.
+                sections = sections_from_markdown(values["markdown"])
                 draft = await domain_of(request).drafts.create(
                     organisation=values["organisation"],
                     managed=session.organisations_with(MANAGE),

@@ -17,13 +17,32 @@ import msgspec
 
 from services.discussions.db import write_transaction
 from services.discussions.drafts.domain import DraftsService
-from services.discussions.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from services.discussions.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    UnprocessableError,
+)
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
 from services.discussions.periods.tables import Period, PeriodExtension
-from shared.eligibility import Eligibility, Ineligible, Participant, check_eligibility
+from shared.eligibility import (
+    Eligibility,
+    Ineligible,
+    Participant,
+    check_eligibility,
+    territory_issues,
+)
 from shared.ledger.store import LedgerStore
 
-__all__ = ("MAX_EXTENSIONS", "ExtensionView", "PeriodStatus", "PeriodView", "PeriodsService")
+__all__ = (
+    "MAX_EXTENSIONS",
+    "ExtensionView",
+    "PeriodStatus",
+    "PeriodView",
+    "PeriodsService",
+    "for_viewer",
+)
 
 MAX_EXTENSIONS = 20
 """Extensions one period may have: its public log of extensions is one short, unpaged list."""
@@ -50,6 +69,9 @@ class PeriodView(msgspec.Struct, kw_only=True):
     opened_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     report_published_at: dt.datetime | None = None
+    closed_roll: bool = False
+    """Only the people on a closed roll may comment. The roll itself (``eligibility.roll``)
+    is shown only to the officials who manage the period; everyone else gets null there."""
 
 
 class ExtensionView(msgspec.Struct, kw_only=True):
@@ -77,8 +99,19 @@ _VIEW_FIELDS = [
 
 def _view(row: dict[str, object]) -> PeriodView:
     data = dict(row)
-    data["eligibility"] = msgspec.json.decode(str(data["eligibility"]), type=Eligibility)
+    eligibility = msgspec.json.decode(str(data["eligibility"]), type=Eligibility)
+    data["eligibility"] = eligibility
+    data["closed_roll"] = eligibility.roll is not None
     return msgspec.convert(data, PeriodView)
+
+
+def for_viewer(view: PeriodView, managed: Sequence[str]) -> PeriodView:
+    """``view`` as someone who manages the organisations ``managed`` may see it: a closed
+    roll says who may comment, which is only its organisation's officials' business."""
+    if view.organisation in managed or view.eligibility.roll is None:
+        return view
+    eligibility = msgspec.structs.replace(view.eligibility, roll=None)
+    return msgspec.structs.replace(view, eligibility=eligibility)
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -123,6 +156,15 @@ class PeriodsService:
         now: dt.datetime,
     ) -> PeriodView:
         draft = await self.drafts.owned(draft_id, managed)
+        outside = territory_issues(eligibility, tuple(territory))
+        if outside:
+            raise UnprocessableError(
+                "territory-outside-organisation",
+                "Territory outside the organisation's",
+                "A comment period may be open only within its organisation's territory: "
+                "give OKTMO codes within it, or none for all of it.",
+                extra={"errors": outside},
+            )
         starts_at, ends_at = _utc(starts_at), _utc(ends_at)
         if ends_at <= starts_at:
             raise InvalidError(

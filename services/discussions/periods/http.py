@@ -26,6 +26,7 @@ from services.discussions.periods.domain import (
     PeriodsService,
     PeriodStatus,
     PeriodView,
+    for_viewer,
 )
 from shared.eligibility import Eligibility
 from shared.identity.guards import requires_permission
@@ -53,6 +54,10 @@ class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
 
 
+def _managed(session: Session | None) -> tuple[str, ...]:
+    return () if session is None else allowed(session, MANAGE)
+
+
 class PeriodsController(DiscussionsController):
     path = "/api/v1"
     tags = ["comment periods"]  # noqa: RUF012 - Litestar reads it as a class attribute
@@ -60,7 +65,7 @@ class PeriodsController(DiscussionsController):
     @post(
         "/drafts/{draft_id:uuid}/periods",
         guards=[requires_permission(MANAGE)],
-        responses=problems(409),
+        responses=problems(409, 422),
     )
     async def create(
         self,
@@ -69,7 +74,8 @@ class PeriodsController(DiscussionsController):
         session: NamedDependency[Session],
         periods: NamedDependency[PeriodsService],
     ) -> PeriodView:
-        """Create a comment period (state draft) with its dates and eligibility rules."""
+        """Create a comment period (state draft) with its dates and eligibility rules; 422
+        territory-outside-organisation if its territory reaches beyond its organisation's."""
         draft = await periods.drafts.get(draft_id)
         return await periods.create(
             draft_id=draft_id,
@@ -85,19 +91,26 @@ class PeriodsController(DiscussionsController):
     async def list_periods(
         self,
         periods: NamedDependency[PeriodsService],
+        optional_session: NamedDependency[Session | None],
         draft: Annotated[uuid.UUID | None, QueryParameter()] = None,
         status: Annotated[PeriodStatus | None, QueryParameter()] = None,
         cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_PAGE,
     ) -> Page[PeriodView]:
         """Announced, open, closed and reported periods."""
-        return await periods.page(draft_id=draft, status=status, cursor=cursor, limit=limit)
+        listed = await periods.page(draft_id=draft, status=status, cursor=cursor, limit=limit)
+        managed = _managed(optional_session)
+        return Page(items=[for_viewer(p, managed) for p in listed.items], next=listed.next)
 
     @get("/periods/{period_id:str}")
     async def get_period(
-        self, period_id: FromPath[str], periods: NamedDependency[PeriodsService]
+        self,
+        period_id: FromPath[str],
+        periods: NamedDependency[PeriodsService],
+        optional_session: NamedDependency[Session | None],
     ) -> PeriodView:
-        return await periods.get(period_id)
+        """One period; its closed roll, if any, only for its organisation's officials."""
+        return for_viewer(await periods.get(period_id), _managed(optional_session))
 
     @put(
         "/periods/{period_id:str}/schedule",

@@ -15,7 +15,7 @@ from typing import Any
 
 from services.polls.errors import conflict, forbidden, invalid, not_found
 from services.polls.polls.store import PollRecord, PollStore
-from shared.eligibility import Eligibility, Ineligible, check_eligibility
+from shared.eligibility import Eligibility, Ineligible, check_eligibility, territory_issues
 from shared.identity.session import Permission, Role, Session
 from shared.tally.definition import (
     DefinitionError,
@@ -191,15 +191,7 @@ class PollService:
             )
         if not issues and opens_at >= closes_at:
             issues.append({"path": "closes_at", "reason": "closes_at must be after opens_at"})
-        for index, prefix in enumerate(eligibility.territory):
-            if territory and not any(prefix.startswith(code) for code in territory):
-                issues.append(
-                    {
-                        "path": f"eligibility.territory[{index}]",
-                        "reason": f"{prefix} is outside the organisation's territory "
-                        f"{', '.join(territory)}",
-                    }
-                )
+        issues += territory_issues(eligibility, territory)
         if issues:
             raise invalid(issues, "Correct the listed fields and send the poll again.")
         return PollRecord(

@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from services.polls.polls.domain import PollChanges, PollDraft, PollService
+from services.polls.polls.domain import PollChanges, PollDraft, PollService, may_manage
 from services.polls.polls.schemas import (
     CancelRequest,
     ImportedPoll,
@@ -55,7 +55,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             )
             end = offset + len(items)
             return PollPage(
-                items=[poll_view(p) for p in items],
+                items=[poll_view(p, show_roll=may_manage(session, p)) for p in items],
                 total=total,
                 offset=offset,
                 limit=limit,
@@ -68,7 +68,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
         ) -> PollView:
             """Create a draft poll for one of your organisations (polls:manage)."""
             record = await polls.create(session, _draft(data))
-            return poll_view(record)
+            return poll_view(record, show_roll=True)
 
         @post("/import", guards=_MANAGE, responses=problems(422))
         async def import_poll(
@@ -90,14 +90,15 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             record, votes = await polls.import_pabulib(
                 session, draft, data.pb, data.rule, title=data.title
             )
-            return ImportedPoll(poll=poll_view(record), votes_in_file=votes)
+            return ImportedPoll(poll=poll_view(record, show_roll=True), votes_in_file=votes)
 
         @get("/{poll_id:str}")
         async def get_poll(
             self, poll_id: FromPath[str], optional_session: NamedDependency[Session | None]
         ) -> PollView:
             """One poll with its questions."""
-            return poll_view(await polls.get(optional_session, poll_id))
+            poll = await polls.get(optional_session, poll_id)
+            return poll_view(poll, show_roll=may_manage(optional_session, poll))
 
         @patch("/{poll_id:str}", guards=_MANAGE, responses=problems(409, 422))
         async def update_poll(
@@ -111,7 +112,8 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             values: dict[str, Any] = {
                 k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET
             }
-            return poll_view(await polls.update(session, poll_id, PollChanges(values)))
+            updated = await polls.update(session, poll_id, PollChanges(values))
+            return poll_view(updated, show_roll=True)
 
         @post(
             "/{poll_id:str}/schedule",
@@ -123,7 +125,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             self, session: NamedDependency[Session], poll_id: FromPath[str]
         ) -> PollView:
             """Freeze the questions; the poll opens and closes by itself at its times."""
-            return poll_view(await polls.schedule(session, poll_id))
+            return poll_view(await polls.schedule(session, poll_id), show_roll=True)
 
         @post("/{poll_id:str}/cancel", guards=_MANAGE, status_code=200, responses=problems(409))
         async def cancel_poll(
@@ -133,7 +135,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             data: JSONBody[CancelRequest],
         ) -> PollView:
             """Cancel a draft, scheduled or open poll, with a published reason."""
-            return poll_view(await polls.cancel(session, poll_id, data.reason))
+            return poll_view(await polls.cancel(session, poll_id, data.reason), show_roll=True)
 
         @get("/{poll_id:str}/export.pb", media_type=MediaType.TEXT, responses=problems(409))
         async def export_poll(

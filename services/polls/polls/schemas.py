@@ -108,6 +108,9 @@ class PollView(Output, kw_only=True):
     updated_at: dt.datetime
     log: str
     """Where the poll's ballot log (checkpoints, proofs, board) is served."""
+    closed_roll: bool = False
+    """Only the people on a closed roll may vote. The roll itself (``eligibility.roll``) is
+    shown only to the officials who manage the poll; everyone else gets null there."""
 
 
 class ImportedPoll(Output, kw_only=True):
@@ -124,7 +127,12 @@ class PollPage(Output, kw_only=True):
     next_offset: int | None
 
 
-def poll_view(poll: PollRecord) -> PollView:
+def poll_view(poll: PollRecord, *, show_roll: bool) -> PollView:
+    """The poll as sent; ``show_roll`` only for the officials who manage it: a closed roll
+    says who may vote, which is nobody else's business."""
+    eligibility = poll.eligibility
+    if not show_roll and eligibility.roll is not None:
+        eligibility = msgspec.structs.replace(eligibility, roll=None)
     return PollView(
         id=poll.id,
         organisation=poll.organisation,
@@ -137,9 +145,10 @@ def poll_view(poll: PollRecord) -> PollView:
         closes_at=poll.closes_at,
         show_intermediate_results=poll.show_intermediate_results,
         anonymity_batch=poll.anonymity_batch,
-        eligibility=poll.eligibility,
+        eligibility=eligibility,
         definition=poll.definition,
         created_at=poll.created_at,
         updated_at=poll.updated_at,
         log=f"/api/v1/logs/{poll.id}",
+        closed_roll=poll.eligibility.roll is not None,
     )

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
+import structlog
+
+from shared.identity.origins import OriginError, parse_origin
 from shared.identity.registry import get_organisation
 
 __all__ = ("embed_csp", "embed_headers", "embed_snippet")
@@ -18,8 +21,23 @@ _BASE = (
 )
 
 
+_log = structlog.get_logger("vmeste.ui")
+
+
+def _valid(origins: tuple[str, ...]) -> list[str]:
+    """The origins that parse, each as parsed. The registry refuses the others, but a row
+    written before it did, or by hand, must not add a directive to the header."""
+    valid = []
+    for origin in origins:
+        try:
+            valid.append(parse_origin(origin))
+        except OriginError:
+            _log.warning("invalid embed origin left out of frame-ancestors", origin=repr(origin))
+    return valid
+
+
 def embed_csp(origins: tuple[str, ...]) -> str:
-    ancestors = " ".join(origins) if origins else "'none'"
+    ancestors = " ".join(_valid(origins)) or "'none'"
     return f"{_BASE}; frame-ancestors {ancestors}"
 
 

@@ -61,6 +61,12 @@ _BY_CODE: dict[str, str] = {
     "csrf-refused": "The form has expired or was not sent from this site. Reload the page and "
     "send it again.",
     "rate-limited": "Too many requests: wait a little and try again.",
+    "no-sections": "Start every section with a Markdown heading, e.g. # 1. Title",
+    "duplicate-anchor": "Two sections have the same number or anchor: number them differently.",
+    "heading-too-long": "Headings must be at most 500 characters long.",
+    "section-number-too-long": "Section numbers must be at most 32 characters long.",
+    "too-many-sections": "A draft may have at most 2000 sections: split it into several drafts.",
+    "nul-character": "The text contains a NUL character (a zero byte): remove it.",
     "not-found": "Nothing exists at this address, or you may not see it.",
     "forbidden": "Your account does not have the permission for this.",
 }

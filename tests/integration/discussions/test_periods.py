@@ -140,3 +140,33 @@ async def test_ineligible_citizens_are_refused_with_the_reason(
         assert unconfirmed.json()["code"] == "account-not-confirmed"
         young = await comment(client, period_id, people.citizen(born=dt.date.today()))
         assert young.json()["code"] == "too-young"
+
+
+async def test_period_open_beyond_its_organisations_territory_is_refused(
+    app: Litestar, people: People
+) -> None:
+    # The city's officials serve 92701; a period of theirs may narrow that, never widen it.
+    official = people.official(territory=("92701",))
+    async with app_client(app) as client:
+        draft = await create_draft(client, official)
+        url = f"/api/v1/drafts/{draft['id']}/periods"
+        dates = {
+            "starts_at": (now() + dt.timedelta(hours=1)).isoformat(),
+            "ends_at": (now() + dt.timedelta(days=20)).isoformat(),
+        }
+        for territory in (["45380"], ["92"], ["9270100", "45380000001"]):
+            refused = await client.post(
+                url, json={**dates, "eligibility": {"territory": territory}}, headers=official
+            )
+            assert refused.status_code == 422, refused.text
+            problem = refused.json()
+            assert problem["type"].endswith("/territory-outside-organisation")
+            outside = [t for t in territory if not t.startswith("92701")]
+            assert [e["path"] for e in problem["errors"]] == [
+                f"eligibility.territory[{territory.index(t)}]" for t in outside
+            ]
+        inside = await client.post(
+            url, json={**dates, "eligibility": {"territory": ["9270100"]}}, headers=official
+        )
+        assert inside.status_code == 201, inside.text
+        assert inside.json()["eligibility"]["territory"] == ["9270100"]

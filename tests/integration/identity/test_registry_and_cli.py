@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from shared.identity.registry import (
     roles_for,
     upsert_organisation,
 )
-from shared.identity.tables import TABLES
+from shared.identity.tables import TABLES, Organisation
+from shared.web.ui.embed import embed_headers
 
 SUB = "c" * 64
 
@@ -65,6 +67,88 @@ async def test_bad_grants_are_refused(role: str, org: str | None, permissions: l
 async def test_organisation_territory_must_be_oktmo_codes() -> None:
     with pytest.raises(RegistryError):
         await upsert_organisation("bad", "Bad", ["Тюмень"])
+
+
+@pytest.mark.usefixtures("registry")
+async def test_a_final_newline_is_not_part_of_a_slug_territory_or_sub() -> None:
+    with pytest.raises(RegistryError):
+        await upsert_organisation("ishim-city\n", "Ишим", ["71705000"])
+    with pytest.raises(RegistryError):
+        await upsert_organisation("ishim-city", "Ишим", ["71705000\n"])
+    await upsert_organisation("ishim-city", "Ишим", ["71705000"])
+    with pytest.raises(RegistryError):
+        await grant(SUB + "\n", "official", "ishim-city", ["moderate"])
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://a.ru; script-src *",
+        "https://a.ru\n",
+        "https://*.a.ru",
+        "https://a.ru/widgets",
+        "http://a.ru",
+        "https://a.ru'",
+    ],
+)
+async def test_embed_origins_other_than_scheme_host_and_port_are_refused(origin: str) -> None:
+    with pytest.raises(RegistryError, match="embed origin"):
+        await upsert_organisation("ishim-city", "Ишим", ["71705000"], [origin])
+    assert not await Organisation.exists().where(Organisation.slug == "ishim-city")
+
+
+@pytest.mark.usefixtures("registry")
+async def test_embed_origins_are_stored_in_their_canonical_form() -> None:
+    record = await upsert_organisation(
+        "ishim-city", "Ишим", ["71705000"], ["HTTPS://Ishim.RU", "https://ишим.рф"]
+    )
+    assert record.embed_origins == ("https://ishim.ru", "https://xn--h1aam0c.xn--p1ai")
+    headers = await embed_headers("ishim-city")
+    assert headers["content-security-policy"].endswith(
+        "frame-ancestors https://ishim.ru https://xn--h1aam0c.xn--p1ai"
+    )
+
+
+@pytest.mark.usefixtures("registry")
+async def test_an_origin_stored_before_the_check_cannot_inject_a_directive() -> None:
+    await Organisation.insert(
+        Organisation(
+            slug="ishim-city",
+            name="Ишим",
+            territory=["71705000"],
+            embed_origins=["https://ishim.ru", "https://x.ru; script-src 'unsafe-inline' *"],
+            created_at=dt.datetime.now(dt.UTC),
+        )
+    )
+    csp = (await embed_headers("ishim-city"))["content-security-policy"]
+    assert csp.endswith("; frame-ancestors https://ishim.ru")
+    assert "unsafe-inline' *" not in csp
+    assert csp.count("script-src") == 1
+
+
+def test_cli_refuses_a_bad_embed_origin_saying_why(
+    identity_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VMESTE_IDENTITY_DATABASE_URL", identity_url)
+    monkeypatch.setenv("VMESTE_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("VMESTE_DATA_DIR", str(tmp_path))
+    refused = CliRunner().invoke(
+        roles_app,
+        [
+            "organisation",
+            "ishim-city",
+            "--name",
+            "Ишим",
+            "--territory",
+            "71705000",
+            "--embed-origin",
+            "https://ishim.ru/widgets",
+        ],
+    )
+    assert refused.exit_code != 0
+    assert "https://ishim.ru/widgets" in refused.output
+    assert "no path" in refused.output
 
 
 def test_cli_grants_by_oid_and_stores_only_the_pseudonym(

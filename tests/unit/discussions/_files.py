@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from xml.sax.saxutils import escape
 
@@ -68,3 +69,69 @@ def odt_with_basic() -> bytes:
         z.writestr("content.xml", "<office:document-content/>")
         z.writestr("Basic/Standard/Module1.xml", "<script:module/>")
     return out.getvalue()
+
+
+def _package(parts: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _patch_member(data: bytes, name: str, local: dict[int, tuple[str, int]]) -> bytes:
+    """``data`` with fields of ``name``'s local header and central directory entry overwritten:
+    ``local`` maps a local-header offset to (struct format, value); the central directory
+    entry gets the same fields at their own offsets."""
+    central_offsets = {6: 8, 22: 24}  # general-purpose flags, uncompressed size
+    patched = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        info = z.getinfo(name)
+    encoded = name.encode()
+    entry = data.find(b"PK\x01\x02")
+    while data[entry + 46 : entry + 46 + len(encoded)] != encoded:
+        entry = data.find(b"PK\x01\x02", entry + 1)
+        assert entry > 0, name
+    for offset, (fmt, value) in local.items():
+        struct.pack_into(fmt, patched, info.header_offset + offset, value)
+        struct.pack_into(fmt, patched, entry + central_offsets[offset], value)
+    return bytes(patched)
+
+
+def docx_with_document_xml(xml: bytes) -> bytes:
+    """A DOCX whose word/document.xml is exactly ``xml``."""
+    return _package({"[Content_Types].xml": b"<Types/>", "word/document.xml": xml})
+
+
+def encrypted_docx() -> bytes:
+    """A DOCX whose parts are flagged as encrypted (ZIP traditional encryption)."""
+    document = docx([(1, "Статья 1")])
+    for name in ("[Content_Types].xml", "word/document.xml"):
+        document = _patch_member(document, name, {6: ("<H", 0x1)})
+    return document
+
+
+def lying_docx(part: str, unpacked: int) -> bytes:
+    """A DOCX whose ``part`` unpacks to ``unpacked`` bytes but whose headers say 100."""
+    parts = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}
+    parts[part] = b"<a>" + b" " * unpacked + b"</a>"
+    return _patch_member(_package(parts), part, {22: ("<I", 100)})
+
+
+def bzip2_docx() -> bytes:
+    """A DOCX packed with bzip2, which no word processor writes."""
+    return _package(
+        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"},
+        zipfile.ZIP_BZIP2,
+    )
+
+
+def utf16_macro_docx() -> bytes:
+    """A DOCX whose [Content_Types].xml, in UTF-16, declares a macro-enabled main part."""
+    types = (
+        '<?xml version="1.0" encoding="UTF-16"?><Types><Override PartName="/word/document.xml" '
+        'ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>'
+    )
+    return _package(
+        {"[Content_Types].xml": types.encode("utf-16"), "word/document.xml": b"<w:document/>"}
+    )
