@@ -1,13 +1,16 @@
 """Citizens' pages of the discussions service: comment periods, the draft by section with its
-published comments, the comment form, my comments with responses and ratings, "check my
-comment", the auditor's page and the embeddable widget."""
+published comments (searched and filtered like ``GET /api/v1/periods/{id}/search`` and
+``/comments``) and its log of extensions, the comment form, my comments with responses and
+ratings, "check my comment", the auditor's page and the embeddable widget."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException
@@ -18,10 +21,11 @@ from piccolo.query.functions.aggregate import Count
 from services.discussions.comments.domain import PublicComment, Submission
 from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
-from services.discussions.errors import DomainError
+from services.discussions.errors import DomainError, InvalidError
 from services.discussions.pagination import MAX_LIMIT, Page
 from services.discussions.periods.domain import PeriodStatus, PeriodView
 from services.discussions.periods.tables import Period
+from services.discussions.responses.domain import Disposition
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
 from shared.web.problems import ProblemError, exception_handlers
@@ -38,13 +42,56 @@ from shared.web.ui.pages import (
 from shared.web.ui.refusals import problem_message
 from shared.web.ui.verify import check_tracking_code
 
-__all__ = ("PAGE_EXCEPTION_HANDLERS", "citizen_pages", "domain_of")
+__all__ = ("PAGE_EXCEPTION_HANDLERS", "CommentFilter", "citizen_pages", "domain_of")
 
 _LIST_LIMIT = 100
 COMMENTS_PAGE = MAX_LIMIT
 """Published comments shown on one page of a discussion; "later comments" goes on."""
 TextQuery = Annotated[str | None, QueryParameter(max_length=64)]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=200)]
+SearchQuery = Annotated[str | None, QueryParameter(max_length=200)]
+NO_VALUE = "-"
+"""Filter value for "the whole draft" (no section) and "no decision yet": section anchors
+start with a letter and dispositions are words, so it names neither."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentFilter:
+    """What the discussion page's search form asks for; all empty shows every comment."""
+
+    q: str = ""
+    about: str = ""
+    """Section anchor, ``NO_VALUE`` for comments on the whole draft, empty for any."""
+    stance: str = ""
+    disposition: str = ""
+    """A disposition, ``NO_VALUE`` for comments without a decision yet, empty for any."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.about or self.stance or self.disposition)
+
+    def params(self) -> dict[str, str]:
+        """The query string's filter parameters (the empty ones left out)."""
+        fields = {
+            "q": self.q,
+            "about": self.about,
+            "stance": self.stance,
+            "disposition": self.disposition,
+        }
+        return {k: v for k, v in fields.items() if v}
+
+    def check(self) -> None:
+        if self.stance and self.stance not in set(Stance):
+            raise InvalidError("bad-filter", "Unknown stance", "Choose a stance from the list.")
+        if self.disposition and self.disposition not in {NO_VALUE, *Disposition}:
+            raise InvalidError("bad-filter", "Unknown decision", "Choose a decision from the list.")
+
+
+def _api_value(value: str) -> str | None:
+    """The API's filter value: None filters nothing, "" matches the empty column."""
+    if not value:
+        return None
+    return "" if value == NO_VALUE else value
 
 
 def domain_of(request: Request[Any, Any, Any]) -> Discussions:
@@ -68,11 +115,31 @@ async def _period(request: Request[Any, Any, Any], period_id: str) -> PeriodView
 
 
 async def _published_page(
-    request: Request[Any, Any, Any], period_id: str, after: str | None
+    request: Request[Any, Any, Any], period_id: str, shown: CommentFilter, after: str | None
 ) -> Page[PublicComment]:
-    """One bounded page of the published comments, oldest first, after the cursor ``after``."""
-    return await domain_of(request).comments.published(
-        period_id, section=None, stance=None, disposition=None, cursor=after, limit=COMMENTS_PAGE
+    """One bounded page of the published comments the filter matches, oldest first, after the
+    cursor ``after``: the same services and arguments as the API's search and list."""
+    domain = domain_of(request)
+    shown.check()
+    section, disposition = _api_value(shown.about), _api_value(shown.disposition)
+    stance = shown.stance or None
+    if shown.q:
+        return await domain.search.search(
+            period_id,
+            shown.q,
+            section=section,
+            stance=stance,
+            disposition=disposition,
+            cursor=after,
+            limit=COMMENTS_PAGE,
+        )
+    return await domain.comments.published(
+        period_id,
+        section=section,
+        stance=stance,
+        disposition=disposition,
+        cursor=after,
+        limit=COMMENTS_PAGE,
     )
 
 
@@ -135,8 +202,20 @@ def citizen_pages() -> type[Controller]:
             period_id: FromPath[str],
             section: TextQuery = None,
             after: CursorQuery = None,
+            q: SearchQuery = None,
+            about: TextQuery = None,
+            stance: TextQuery = None,
+            disposition: TextQuery = None,
         ) -> Template:
-            return await _discussion_page(request, period_id, section or "", [], {}, after=after)
+            shown = CommentFilter(
+                q=(q or "").strip(),
+                about=about or "",
+                stance=stance or "",
+                disposition=disposition or "",
+            )
+            return await _discussion_page(
+                request, period_id, section or "", [], {}, after=after, shown=shown
+            )
 
         @post("/discussions/{period_id:str}/comments", status_code=303)
         async def comment(
@@ -292,27 +371,51 @@ async def _discussion_page(
     status_code: int = 200,
     *,
     after: str | None = None,
+    shown: CommentFilter | None = None,
 ) -> Template:
+    shown = shown or CommentFilter()
     period = await _period(request, period_id)
-    draft = await domain_of(request).drafts.get(period.draft)
-    shown = await _published_page(request, period_id, after)
+    domain = domain_of(request)
+    draft = await domain.drafts.get(period.draft)
+    search_errors: list[str] = []
+    try:
+        comments = await _published_page(request, period_id, shown, after)
+    except DomainError as exc:
+        # A search the service refuses (no word in it, an unknown filter, a stale page) is
+        # said next to the search form; the draft and the comment form stay usable.
+        comments = Page(items=[])
+        search_errors.append(
+            problem_message(lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra)
+        )
+        status_code = exc.status
     by_section: dict[str, list[PublicComment]] = defaultdict(list)
-    for comment in shown.items:
+    for comment in comments.items:
         by_section[comment.section].append(comment)
     counts = await _published_counts(period.id)
     settings = ui_settings(request)
+    params = shown.params()
     return page(
         request,
         "discussions/discussion.html",
         status_code=status_code,
         period=period,
         draft=draft,
+        extensions=await domain.periods.extensions(period.id),
         by_section=by_section,
-        shown=len(shown.items),
+        results=comments.items,
+        shown=len(comments.items),
         total=sum(counts.values()),
         counts=counts,
-        later=shown.next,
+        later=comments.next,
         paged=bool(after),
+        filters=shown,
+        no_value=NO_VALUE,
+        section_names={s.anchor: f"{s.number} {s.heading}" for s in draft.sections},
+        first_results="?" + urlencode(params) + "#results",
+        later_results="?" + urlencode({**params, "after": comments.next}) + "#results"
+        if comments.next
+        else "",
+        search_errors=search_errors,
         section=section,
         errors=errors,
         values=values,
