@@ -48,7 +48,9 @@ async def test_an_official_extends_a_period_and_its_reason_is_shown_to_everyone(
         assert before.status_code == 200
         assert "data-extend" in before.text
         assert "Обсуждение не продлевалось." in before.text
-        assert "data-extensions" not in (await client.get(f"/discussions/{period_id}")).text
+        empty = (await client.get(f"/discussions/{period_id}")).text
+        assert "data-extensions" not in empty
+        assert "data-comment-search" not in empty  # nothing published to search yet
 
         new_end = (now() + dt.timedelta(days=14)).replace(second=0, microsecond=0)
         sent = await send_form(
