@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,11 +20,11 @@ from piccolo.query.functions.aggregate import Count
 from services.discussions.comments.domain import PublicComment, Submission
 from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
-from services.discussions.errors import DomainError, InvalidError
+from services.discussions.errors import DomainError
+from services.discussions.pages._comment_filter import NO_VALUE, CommentFilter, find_comments
 from services.discussions.pagination import MAX_LIMIT, Page
 from services.discussions.periods.domain import PeriodStatus, PeriodView
 from services.discussions.periods.tables import Period
-from services.discussions.responses.domain import Disposition
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
 from shared.web.problems import ProblemError, exception_handlers
@@ -42,7 +41,7 @@ from shared.web.ui.pages import (
 from shared.web.ui.refusals import problem_message
 from shared.web.ui.verify import check_tracking_code
 
-__all__ = ("PAGE_EXCEPTION_HANDLERS", "CommentFilter", "citizen_pages", "domain_of")
+__all__ = ("PAGE_EXCEPTION_HANDLERS", "citizen_pages", "domain_of")
 
 _LIST_LIMIT = 100
 COMMENTS_PAGE = MAX_LIMIT
@@ -50,48 +49,6 @@ COMMENTS_PAGE = MAX_LIMIT
 TextQuery = Annotated[str | None, QueryParameter(max_length=64)]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=200)]
 SearchQuery = Annotated[str | None, QueryParameter(max_length=200)]
-NO_VALUE = "-"
-"""Filter value for "the whole draft" (no section) and "no decision yet": section anchors
-start with a letter and dispositions are words, so it names neither."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommentFilter:
-    """What the discussion page's search form asks for; all empty shows every comment."""
-
-    q: str = ""
-    about: str = ""
-    """Section anchor, ``NO_VALUE`` for comments on the whole draft, empty for any."""
-    stance: str = ""
-    disposition: str = ""
-    """A disposition, ``NO_VALUE`` for comments without a decision yet, empty for any."""
-
-    @property
-    def active(self) -> bool:
-        return bool(self.q or self.about or self.stance or self.disposition)
-
-    def params(self) -> dict[str, str]:
-        """The query string's filter parameters (the empty ones left out)."""
-        fields = {
-            "q": self.q,
-            "about": self.about,
-            "stance": self.stance,
-            "disposition": self.disposition,
-        }
-        return {k: v for k, v in fields.items() if v}
-
-    def check(self) -> None:
-        if self.stance and self.stance not in set(Stance):
-            raise InvalidError("bad-filter", "Unknown stance", "Choose a stance from the list.")
-        if self.disposition and self.disposition not in {NO_VALUE, *Disposition}:
-            raise InvalidError("bad-filter", "Unknown decision", "Choose a decision from the list.")
-
-
-def _api_value(value: str) -> str | None:
-    """The API's filter value: None filters nothing, "" matches the empty column."""
-    if not value:
-        return None
-    return "" if value == NO_VALUE else value
 
 
 def domain_of(request: Request[Any, Any, Any]) -> Discussions:
@@ -118,29 +75,8 @@ async def _published_page(
     request: Request[Any, Any, Any], period_id: str, shown: CommentFilter, after: str | None
 ) -> Page[PublicComment]:
     """One bounded page of the published comments the filter matches, oldest first, after the
-    cursor ``after``: the same services and arguments as the API's search and list."""
-    domain = domain_of(request)
-    shown.check()
-    section, disposition = _api_value(shown.about), _api_value(shown.disposition)
-    stance = shown.stance or None
-    if shown.q:
-        return await domain.search.search(
-            period_id,
-            shown.q,
-            section=section,
-            stance=stance,
-            disposition=disposition,
-            cursor=after,
-            limit=COMMENTS_PAGE,
-        )
-    return await domain.comments.published(
-        period_id,
-        section=section,
-        stance=stance,
-        disposition=disposition,
-        cursor=after,
-        limit=COMMENTS_PAGE,
-    )
+    cursor ``after``."""
+    return await find_comments(domain_of(request), period_id, shown, after, COMMENTS_PAGE)
 
 
 async def _published_counts(period_id: str) -> dict[str, int]:

@@ -77,6 +77,11 @@ async def test_an_official_extends_a_period_and_its_reason_is_shown_to_everyone(
         assert "Extensions of the discussion" in english.text
         managed = await client.get(f"/manage/periods/{period_id}", headers={**official, **PAGE})
         assert REASON in managed.text
+        managed_en = await client.get(
+            f"/manage/periods/{period_id}?lang=en", headers={**official, **PAGE}
+        )
+        assert "New end of the discussion (UTC)" in managed_en.text
+        assert "Extensions of the discussion" in managed_en.text
 
 
 async def test_a_refused_extension_is_explained_on_the_page_and_changes_nothing(
