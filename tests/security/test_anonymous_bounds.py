@@ -101,7 +101,8 @@ BOUNDED: dict[str, dict[str, str]] = {
         "GET /api/v1/periods/{period_id}/report.certificate": "one stored certificate",
         "GET /": "at most 100 periods",
         "GET /audit": "at most 100 periods, one indexed checkpoint read each",
-        "GET /discussions/{period_id}": "one period and a page of ≤ 200 comments",
+        "GET /discussions/{period_id}": f"one period, its ≤ {MAX_EXTENSIONS} extensions and a "
+        "page of ≤ 200 comments, found by a query ≤ 200 characters and filters ≤ 64",
         "GET /discussions/{period_id}/check": "a tracking code ≤ 64 characters: as /tracking",
         "GET /embed/drafts/{draft_id}": _ONE + " and ≤ 10 of its periods",
     },

@@ -224,6 +224,9 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /manage/drafts/{draft_id}/periods": Rule(Access.FORM),
         "GET /manage/periods/{period_id}": Rule(Access.PAGE_OWNER),
         "POST /manage/periods/{period_id}/announce": Rule(Access.FORM),
+        # Extending a comment period and publishing its report from its page.
+        "POST /manage/periods/{period_id}/extensions": Rule(Access.FORM),
+        "POST /manage/periods/{period_id}/report": Rule(Access.FORM),
     },
 }
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from services.discussions.pages.citizen import citizen_pages
 from services.discussions.pages.drafts import draft_pages
 from services.discussions.pages.official import official_pages
+from services.discussions.pages.periods import period_pages
 from shared.config import Settings
 from shared.web.ui.plugin import UiPlugin
 
@@ -22,5 +23,8 @@ def discussions_pages(settings: Settings) -> UiPlugin:
     """The plugin with every page of the discussions service (its domain services are the
     ones ``create_app`` puts in the application state)."""
     return UiPlugin.for_service(
-        "discussions", settings, [TEMPLATES], [citizen_pages(), official_pages(), draft_pages()]
+        "discussions",
+        settings,
+        [TEMPLATES],
+        [citizen_pages(), official_pages(), draft_pages(), period_pages()],
     )

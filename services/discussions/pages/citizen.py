@@ -1,6 +1,7 @@
 """Citizens' pages of the discussions service: comment periods, the draft by section with its
-published comments, the comment form, my comments with responses and ratings, "check my
-comment", the auditor's page and the embeddable widget."""
+published comments (searched and filtered like ``GET /api/v1/periods/{id}/search`` and
+``/comments``) and its log of extensions, the comment form, my comments with responses and
+ratings, "check my comment", the auditor's page and the embeddable widget."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException
@@ -19,6 +21,7 @@ from services.discussions.comments.domain import PublicComment, Submission
 from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.errors import DomainError
+from services.discussions.pages._comment_filter import NO_VALUE, CommentFilter, find_comments
 from services.discussions.pagination import MAX_LIMIT, Page
 from services.discussions.periods.domain import PeriodStatus, PeriodView
 from services.discussions.periods.tables import Period
@@ -45,6 +48,7 @@ COMMENTS_PAGE = MAX_LIMIT
 """Published comments shown on one page of a discussion; "later comments" goes on."""
 TextQuery = Annotated[str | None, QueryParameter(max_length=64)]
 CursorQuery = Annotated[str | None, QueryParameter(max_length=200)]
+SearchQuery = Annotated[str | None, QueryParameter(max_length=200)]
 
 
 def domain_of(request: Request[Any, Any, Any]) -> Discussions:
@@ -68,12 +72,11 @@ async def _period(request: Request[Any, Any, Any], period_id: str) -> PeriodView
 
 
 async def _published_page(
-    request: Request[Any, Any, Any], period_id: str, after: str | None
+    request: Request[Any, Any, Any], period_id: str, shown: CommentFilter, after: str | None
 ) -> Page[PublicComment]:
-    """One bounded page of the published comments, oldest first, after the cursor ``after``."""
-    return await domain_of(request).comments.published(
-        period_id, section=None, stance=None, disposition=None, cursor=after, limit=COMMENTS_PAGE
-    )
+    """One bounded page of the published comments the filter matches, oldest first, after the
+    cursor ``after``."""
+    return await find_comments(domain_of(request), period_id, shown, after, COMMENTS_PAGE)
 
 
 async def _published_counts(period_id: str) -> dict[str, int]:
@@ -135,8 +138,20 @@ def citizen_pages() -> type[Controller]:
             period_id: FromPath[str],
             section: TextQuery = None,
             after: CursorQuery = None,
+            q: SearchQuery = None,
+            about: TextQuery = None,
+            stance: TextQuery = None,
+            disposition: TextQuery = None,
         ) -> Template:
-            return await _discussion_page(request, period_id, section or "", [], {}, after=after)
+            shown = CommentFilter(
+                q=(q or "").strip(),
+                about=about or "",
+                stance=stance or "",
+                disposition=disposition or "",
+            )
+            return await _discussion_page(
+                request, period_id, section or "", [], {}, after=after, shown=shown
+            )
 
         @post("/discussions/{period_id:str}/comments", status_code=303)
         async def comment(
@@ -292,27 +307,51 @@ async def _discussion_page(
     status_code: int = 200,
     *,
     after: str | None = None,
+    shown: CommentFilter | None = None,
 ) -> Template:
+    shown = shown or CommentFilter()
     period = await _period(request, period_id)
-    draft = await domain_of(request).drafts.get(period.draft)
-    shown = await _published_page(request, period_id, after)
+    domain = domain_of(request)
+    draft = await domain.drafts.get(period.draft)
+    search_errors: list[str] = []
+    try:
+        comments = await _published_page(request, period_id, shown, after)
+    except DomainError as exc:
+        # A search the service refuses (no word in it, an unknown filter, a stale page) is
+        # said next to the search form; the draft and the comment form stay usable.
+        comments = Page(items=[])
+        search_errors.append(
+            problem_message(lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra)
+        )
+        status_code = exc.status
     by_section: dict[str, list[PublicComment]] = defaultdict(list)
-    for comment in shown.items:
+    for comment in comments.items:
         by_section[comment.section].append(comment)
     counts = await _published_counts(period.id)
     settings = ui_settings(request)
+    params = shown.params()
     return page(
         request,
         "discussions/discussion.html",
         status_code=status_code,
         period=period,
         draft=draft,
+        extensions=await domain.periods.extensions(period.id),
         by_section=by_section,
-        shown=len(shown.items),
+        results=comments.items,
+        shown=len(comments.items),
         total=sum(counts.values()),
         counts=counts,
-        later=shown.next,
+        later=comments.next,
         paged=bool(after),
+        filters=shown,
+        no_value=NO_VALUE,
+        section_names={s.anchor: f"{s.number} {s.heading}" for s in draft.sections},
+        first_results="?" + urlencode(params) + "#results",
+        later_results="?" + urlencode({**params, "after": comments.next}) + "#results"
+        if comments.next
+        else "",
+        search_errors=search_errors,
         section=section,
         errors=errors,
         values=values,

@@ -1,8 +1,8 @@
-"""Officials' pages for drafts and comment periods: create a draft regulation from Markdown,
-add a comment period to it, announce the period, and download the report once published.
+"""Officials' pages for drafts: create a draft regulation from Markdown and add a comment
+period to it (the period's own page is in ``periods``).
 
-They call the same domain services as ``POST /api/v1/drafts``, ``POST /api/v1/drafts/{id}/
-periods`` and ``POST /api/v1/periods/{id}/announce``.
+They call the same domain services as ``POST /api/v1/drafts`` and ``POST /api/v1/drafts/{id}/
+periods``.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from services.discussions.drafts.domain import DraftDetail
 from services.discussions.drafts.importers import sections_from_markdown
 from services.discussions.errors import DomainError
 from services.discussions.http import territory_of
+from services.discussions.pages._forms import form_moment, form_text, refusal
 from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
 from services.discussions.periods.domain import PeriodView
 from services.discussions.periods.tables import Period
 from shared.eligibility import Eligibility
 from shared.identity.session import Permission, Session
 from shared.web.ui.pages import current_session, gettext, page, sign_in_url, signed_in_form
-from shared.web.ui.refusals import problem_message
 
-__all__ = ("DRAFT_MESSAGES", "draft_pages")
+__all__ = ("DRAFT_MESSAGES", "draft_pages", "owned_draft")
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 _MAX_TEXT = 200_000
@@ -37,22 +37,6 @@ _NO_TEXT = "Paste the text of the draft."
 _NO_DATES = "Give the start and the end of the discussion."
 DRAFT_MESSAGES = frozenset({_NO_TITLE, _NO_KIND, _NO_TEXT, _NO_DATES})
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
-
-
-def _text(form: Any, key: str, limit: int = 2000) -> str:
-    return str(form.get(key) or "").strip()[:limit]
-
-
-def _moment(raw: str) -> dt.datetime | None:
-    try:
-        moment = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _refusal(request: Request[Any, Any, Any], exc: DomainError) -> str:
-    return problem_message(lambda m: gettext(request, m), exc.slug, exc.detail, exc.extra)
 
 
 async def _periods_of(request: Request[Any, Any, Any], draft_id: uuid.UUID) -> list[PeriodView]:
@@ -103,12 +87,12 @@ def draft_pages() -> type[Controller]:
                 return signed_in
             form, session = signed_in
             values = {
-                "organisation": _text(form, "organisation", 64),
-                "title": _text(form, "title", 300),
-                "kind": _text(form, "kind", 100),
-                "summary": _text(form, "summary", 10_000),
-                "official_position": _text(form, "official_position", 2000),
-                "markdown": _text(form, "markdown", _MAX_TEXT),
+                "organisation": form_text(form, "organisation", 64),
+                "title": form_text(form, "title", 300),
+                "kind": form_text(form, "kind", 100),
+                "summary": form_text(form, "summary", 10_000),
+                "official_position": form_text(form, "official_position", 2000),
+                "markdown": form_text(form, "markdown", _MAX_TEXT),
             }
             errors = [
                 gettext(request, message)
@@ -135,7 +119,7 @@ def draft_pages() -> type[Controller]:
                     now=dt.datetime.now(dt.UTC),
                 )
             except DomainError as exc:
-                return _draft_form(request, session, [_refusal(request, exc)], values, exc.status)
+                return _draft_form(request, session, [refusal(request, exc)], values, exc.status)
             return Redirect(f"/manage/drafts/{draft.id}", status_code=303)
 
         @get("/drafts/{draft_id:uuid}")
@@ -145,7 +129,7 @@ def draft_pages() -> type[Controller]:
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
-            detail = await _owned_draft(request, session, draft_id)
+            detail = await owned_draft(request, session, draft_id)
             return await _draft_page(request, detail, [], {})
 
         @post("/drafts/{draft_id:uuid}/periods", status_code=303)
@@ -156,10 +140,10 @@ def draft_pages() -> type[Controller]:
             if isinstance(signed_in, Redirect):
                 return signed_in
             form, session = signed_in
-            detail = await _owned_draft(request, session, draft_id)
-            values = {k: _text(form, k, 40) for k in ("starts_at", "ends_at", "min_age")}
+            detail = await owned_draft(request, session, draft_id)
+            values = {k: form_text(form, k, 40) for k in ("starts_at", "ends_at", "min_age")}
             values["confirmed_only"] = "on" if form.get("confirmed_only") else ""
-            starts_at, ends_at = _moment(values["starts_at"]), _moment(values["ends_at"])
+            starts_at, ends_at = form_moment(values["starts_at"]), form_moment(values["ends_at"])
             min_age = int(values["min_age"]) if values["min_age"].isdigit() else 0
             if starts_at is None or ends_at is None:
                 errors = [gettext(request, _NO_DATES)]
@@ -177,38 +161,9 @@ def draft_pages() -> type[Controller]:
                     now=dt.datetime.now(dt.UTC),
                 )
             except DomainError as exc:
-                errors = [_refusal(request, exc)]
+                errors = [refusal(request, exc)]
                 return await _draft_page(request, detail, errors, values, exc.status)
             return Redirect(f"/manage/periods/{period.id}", status_code=303)
-
-        @get("/periods/{period_id:str}")
-        async def period(
-            self, request: Request[Any, Any, Any], period_id: FromPath[str]
-        ) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            return await _period_page(request, session, period_id, [])
-
-        @post("/periods/{period_id:str}/announce", status_code=303)
-        async def announce(
-            self, request: Request[Any, Any, Any], period_id: FromPath[str]
-        ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            _, session = signed_in
-            try:
-                await domain_of(request).periods.announce(
-                    period_id,
-                    managed=session.organisations_with(MANAGE),
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                return await _period_page(
-                    request, session, period_id, [_refusal(request, exc)], exc.status
-                )
-            return Redirect(f"/manage/periods/{period_id}", status_code=303)
 
     return DraftPages
 
@@ -230,7 +185,7 @@ def _draft_form(
     )
 
 
-async def _owned_draft(
+async def owned_draft(
     request: Request[Any, Any, Any], session: Session, draft_id: uuid.UUID
 ) -> DraftDetail:
     domain = domain_of(request)
@@ -253,25 +208,4 @@ async def _draft_page(
         periods=await _periods_of(request, draft.id),
         errors=errors,
         values=values,
-    )
-
-
-async def _period_page(
-    request: Request[Any, Any, Any],
-    session: Session,
-    period_id: str,
-    errors: list[str],
-    status_code: int = 200,
-) -> Response[Any]:
-    domain = domain_of(request)
-    period = await domain.periods.get(period_id)
-    draft = await _owned_draft(request, session, period.draft)
-    return page(
-        request,
-        "discussions/manage_period.html",
-        status_code=status_code,
-        period=period,
-        draft=draft,
-        errors=errors,
-        report=period.status == "report_published",
     )

@@ -37,6 +37,8 @@ from shared.ledger.store import LedgerStore
 
 __all__ = (
     "MAX_EXTENSIONS",
+    "MAX_REASON",
+    "MIN_REASON",
     "ExtensionView",
     "PeriodStatus",
     "PeriodView",
@@ -46,6 +48,8 @@ __all__ = (
 
 MAX_EXTENSIONS = 20
 """Extensions one period may have: its public log of extensions is one short, unpaged list."""
+MIN_REASON, MAX_REASON = 3, 2000
+"""Characters of an extension's reason, which the public log of extensions shows."""
 
 
 class PeriodStatus(StrEnum):
@@ -245,6 +249,14 @@ class PeriodsService:
     ) -> PeriodView:
         """Move the end later (never earlier), logging who decided it and why."""
         new_end = _utc(new_end)
+        reason = reason.strip()
+        if not MIN_REASON <= len(reason) <= MAX_REASON:
+            raise InvalidError(
+                "bad-reason",
+                "Give the reason for the extension",
+                f"Write {MIN_REASON} to {MAX_REASON} characters: the reason is shown publicly "
+                "in the period's log of extensions.",
+            )
         async with write_transaction(Period):
             row = await self._owned(period_id, managed)
             if row["status"] not in (PeriodStatus.ANNOUNCED, PeriodStatus.OPEN):

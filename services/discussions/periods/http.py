@@ -22,6 +22,8 @@ from services.discussions.http import (
 )
 from services.discussions.pagination import Page
 from services.discussions.periods.domain import (
+    MAX_REASON,
+    MIN_REASON,
     ExtensionView,
     PeriodsService,
     PeriodStatus,
@@ -51,7 +53,7 @@ class ScheduleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ends_at: dt.datetime
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+    reason: Annotated[str, msgspec.Meta(min_length=MIN_REASON, max_length=MAX_REASON)]
 
 
 def _managed(session: Session | None) -> tuple[str, ...]:

@@ -69,6 +69,26 @@ _BY_CODE: dict[str, str] = {
     "nul-character": "The text contains a NUL character (a zero byte): remove it.",
     "not-found": "Nothing exists at this address, or you may not see it.",
     "forbidden": "Your account does not have the permission for this.",
+    "not-a-draft": "The discussion is already announced.",
+    "end-in-past": "The end of the discussion has passed, so it cannot be announced with "
+    "these dates.",
+    "bad-reason": "Write the reason for the extension: it is too short or too long. Everyone "
+    "sees it on the discussion's page.",
+    "period-not-running": "Only an announced or open discussion can be extended.",
+    "period-extension-limit": "The discussion has been extended as many times as it may be.",
+    "period-cannot-shorten": "The new end must be later than the current end and in the "
+    "future: a discussion is never shortened.",
+    "period-not-closed": "The report is published once the discussion has closed.",
+    "moderation-incomplete": "Comments still await moderation: publish or reject each of them "
+    "before publishing the report.",
+    "witnesses-pending": "The witnesses have not yet cosigned the final state of the "
+    "discussion's log. Publish again in a minute.",
+    "report-published": "The report is already published.",
+    "report-changed": "A rating arrived while the report was being made: publish again and the "
+    "report will include it.",
+    "empty-query": "Type at least one word to search for.",
+    "bad-filter": "Choose the search filters from their lists.",
+    "bad-cursor": "This page of comments is no longer valid: start again from the first comments.",
 }
 
 # Ballot issues (English reasons of ``shared.tally.ballot``) to msgids with their numbers.
