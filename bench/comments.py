@@ -2,7 +2,8 @@
 
 Inserts through the domain layer (``CommentsService.submit_many``: comment rows, log
 entries, signed receipts) in batches, publishes them, then times the public listing (with and
-without a section filter, walking pages by cursor) and full-text search.
+without a section filter, walking pages by cursor) and full-text search (first pages, with
+section and stance filters, and walking pages by cursor).
 Target: p99 ≤ 50 ms for a page of 50.
 
     uv run python -m bench.comments [--comments N] [--batch N] [--postgres]
@@ -22,10 +23,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.discussions.comments.domain import Submission
+from services.discussions.comments.domain import PublicComment, Submission
 from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.drafts.importers import sections_from_markdown
+from services.discussions.pagination import Page
 from services.discussions.tables import LEASE, LEDGER, TABLES
 from shared.comment_period.entry import Stance
 from shared.db.engine import bind_tables, create_engine, is_sqlite
@@ -169,20 +171,25 @@ async def run(url: str, total: int, batch: int, keys_dir: Path) -> None:
     searching: list[float] = []
     for _ in range(200):
         q = " ".join(rng.sample(WORDS, rng.choice((1, 2))))
-        searching.append(
-            await timed(
-                d.search.search(
-                    period.id,
-                    q,
-                    section=None,
-                    stance=None,
-                    disposition=None,
-                    cursor=None,
-                    limit=PAGE,
-                )
-            )
-        )
-    for name, samples in (("listing", listing), ("search", searching)):
+        searching.append(await timed(_search(d, period.id, q)))
+    filtered: list[float] = []
+    for _ in range(100):
+        q = " ".join(rng.sample(WORDS, rng.choice((1, 2))))
+        section = rng.choice(SECTIONS[1:])
+        filtered.append(await timed(_search(d, period.id, q, section=section, stance="object")))
+    paged: list[float] = []
+    cursor = None
+    for _ in range(200):
+        t0 = time.perf_counter()
+        page = await _search(d, period.id, "дерево", cursor=cursor)
+        paged.append((time.perf_counter() - t0) * 1000)
+        cursor = page.next
+    for name, samples in (
+        ("listing", listing),
+        ("search", searching),
+        ("search, section and stance", filtered),
+        ("search, pages by cursor", paged),
+    ):
         p99 = _p99(samples)
         verdict = "OK" if p99 <= TARGET_MS else "OVER TARGET"
         print(
@@ -191,6 +198,20 @@ async def run(url: str, total: int, batch: int, keys_dir: Path) -> None:
         )
     if not is_sqlite(engine):
         await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+
+
+def _search(
+    d: Discussions,
+    period_id: str,
+    q: str,
+    *,
+    section: str | None = None,
+    stance: str | None = None,
+    cursor: str | None = None,
+) -> Awaitable[Page[PublicComment]]:
+    return d.search.search(
+        period_id, q, section=section, stance=stance, disposition=None, cursor=cursor, limit=PAGE
+    )
 
 
 def _submission(rng: random.Random, stance: Stance) -> Submission:

@@ -3,8 +3,9 @@
 PostgreSQL matches the stored ``search`` tsvector (``to_tsvector('russian', …)``, stemmed)
 with ``websearch_to_tsquery('russian', q)``; SQLite matches an FTS5 index (Unicode case
 folding, no stemming) with every word of the query reduced to a stem by a light suffix strip and
-taken as a prefix, which catches most Russian inflections. Results are in submission
-order, paginated like every list.
+taken as a prefix, which catches most Russian inflections (see ``sqlite_index`` for how a
+page there reads only as far as it needs). Results are in submission order, paginated like
+every list.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from services.discussions.comments.domain import (
 from services.discussions.comments.tables import Comment
 from services.discussions.db import is_sqlite_table
 from services.discussions.errors import InvalidError
-from services.discussions.pagination import Page
+from services.discussions.pagination import Page, decode_cursor
+from services.discussions.search.sqlite_page import page_rows
 
 __all__ = ("SearchService", "fts5_query")
 
@@ -66,16 +68,15 @@ class SearchService:
         if not _WORD.search(q):
             raise InvalidError("empty-query", "Empty search", "Type at least one word.")
         if is_sqlite_table(Comment):
-            match = WhereRaw(
-                "id IN (SELECT comment_id FROM comment_fts WHERE comment_fts MATCH {})",
-                fts5_query(q),
+            filters = {"section": section, "stance": stance, "disposition": disposition}
+            rows = await page_rows(
+                period_id, fts5_query(q), filters, decode_cursor(cursor), limit + 1
             )
-        else:
-            match = WhereRaw("search @@ websearch_to_tsquery('russian', {})", q)
+            return page_of(rows, limit, PublicComment)
         query = (
             Comment.select(*PUBLIC_FIELDS)
             .where((Comment.period == period_id) & (Comment.status == "published"))
-            .where(match)
+            .where(WhereRaw("search @@ websearch_to_tsquery('russian', {})", q))
             .order_by(Comment.submitted_at, Comment.id)
             .limit(limit + 1)
         )
