@@ -203,14 +203,15 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         ),
                     )
             except BuilderError as exc:
-                errors, invalid = exc.problems, frozenset[str]()
+                errors, status, invalid = exc.problems, 422, frozenset[str]()
             except PollsError as exc:
-                errors, invalid = _problems(request, exc), _invalid_fields(exc)
+                # A refusal keeps its status: another organisation's poll is a 403, not a typo.
+                errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
                 return Redirect(f"/manage/polls/{record.id}", status_code=303)
             return _builder_page(
                 request,
-                status_code=422,
+                status_code=status,
                 organisations=organisations(session),
                 errors=errors,
                 form=fields,
