@@ -19,6 +19,7 @@ from services.discussions.report.http import ReportController
 from services.discussions.responses.http import ResponsesController
 from services.discussions.search.http import SearchController
 from services.discussions.settings import DiscussionsSettings, load_discussions_settings
+from services.discussions.site_secret import load_site_secret
 from services.discussions.tables import LEASE, LEDGER, TABLES
 from shared.config import Settings, get_settings
 from shared.identity.components import identity_components
@@ -55,7 +56,15 @@ def create_app(
     outbox = OutboxDelivery(
         options.webhook_url, Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
     )
-    identity = identity_components(settings, service="discussions")
+    # Sign-in is served by polls. In development discussions signs people in too (one
+    # machine, keys made on first start); in production it holds only the public session
+    # keys and its own secret: no pepper, nothing that could forge a session.
+    identity = identity_components(
+        settings,
+        service="discussions",
+        issuing=settings.is_dev,
+        site_secret=load_site_secret(settings.security.keys_dir, create=settings.is_dev),
+    )
     return build_app(
         service="discussions",
         version=VERSION,
