@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from services.discussions.app import create_app
-from services.discussions.settings import DiscussionsSettings
+from services.discussions.settings import DiscussionsSettings, load_discussions_settings
 from services.discussions.site_secret import SECRET_FILE
 from shared.config import MissingSettingError, Settings, load_settings
 from shared.identity.keys import KeyRing, export_public_keys
@@ -210,3 +210,44 @@ def test_it_refuses_to_start_without_its_database_urls(
     settings = _production(_discussions_keys(tmp_path), redis_url, **given)
     with pytest.raises(MissingSettingError, match=f"VMESTE_{missing.upper()}_DATABASE_URL"):
         create_app(settings, OPTIONS)
+
+
+def test_issuing_sessions_is_refused_in_production(
+    tmp_path: Path, database_url: DatabaseFactory, redis_url: str
+) -> None:
+    _sign_in_component_keys(tmp_path)
+    settings = _production(
+        _discussions_keys(tmp_path),
+        redis_url,
+        discussions=database_url("discussions"),
+        identity=database_url("identity"),
+    )
+    options = load_discussions_settings({"VMESTE_DISCUSSIONS_SESSIONS": "issue"})
+    with pytest.raises(MissingSettingError, match="VMESTE_DISCUSSIONS_SESSIONS"):
+        create_app(settings, options)
+    with pytest.raises(MissingSettingError, match="VMESTE_DISCUSSIONS_SESSIONS"):
+        load_discussions_settings({"VMESTE_DISCUSSIONS_SESSIONS": "both"})
+
+
+async def test_in_development_it_may_verify_only_too(
+    tmp_path: Path, database_url: DatabaseFactory, redis_url: str
+) -> None:
+    # The dev overlay runs VMESTE_ENV=dev (fixture people) with the production split.
+    ring = _sign_in_component_keys(tmp_path)
+    settings = load_settings(
+        {
+            "VMESTE_REDIS_URL": redis_url,
+            "VMESTE_KEYS_DIR": str(_discussions_keys(tmp_path)),
+            "VMESTE_DATA_DIR": str(tmp_path / "data"),
+            "VMESTE_DISCUSSIONS_DATABASE_URL": database_url("discussions"),
+            "VMESTE_IDENTITY_DATABASE_URL": database_url("identity"),
+        }
+    )
+    options = load_discussions_settings({"VMESTE_DISCUSSIONS_SESSIONS": "verify"})
+    app = create_app(settings, options)
+    assert not {route.path for route in app.routes} & set(ISSUING_ROUTES)
+    async with AsyncTestClient(app) as client:
+        token = _issued_by_polls(ring)
+        me = await client.get("/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200, me.text
+    assert not (tmp_path / "discussions-keys" / "pepper").exists()
