@@ -18,6 +18,7 @@ from typing import TypeAlias
 __all__ = (
     "COMPONENTS",
     "SERVICES",
+    "SIGN_IN_SERVICE",
     "WITNESS",
     "DatabaseSettings",
     "MissingSettingError",
@@ -34,6 +35,10 @@ __all__ = (
 
 SERVICES = ("polls", "discussions", "identity")
 """Every component of the platform that owns a database."""
+
+SIGN_IN_SERVICE = "polls"
+"""The component that serves /auth (sign-in with ESIA, callback, refresh): in production the
+only one holding the pepper and the private session keys; the others verify sessions only."""
 
 WITNESS = "witness"
 """The standalone witness (``vmeste witness``): its own database, not part of the platform's."""
@@ -72,10 +77,19 @@ def _read_int(name: str, default: int, environ: Mapping[str, str]) -> int:
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
     urls: dict[str, str]
-    """Database URL per service (polls, discussions, identity): sqlite:///path or postgresql://."""
+    """Database URL per service (polls, discussions, identity) that this process was given:
+    sqlite:///path or postgresql://. In production a pod is given only its own service's and
+    the identity database's, so it holds no credentials for another service's data."""
 
     def url_for(self, service: str) -> str:
-        return self.urls[service]
+        """The URL of ``service``'s database; a process asking for one it was not given stops
+        at start, naming the variable."""
+        try:
+            return self.urls[service]
+        except KeyError:
+            raise MissingSettingError(
+                f"VMESTE_{service.upper()}_DATABASE_URL", "is required but not set"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +222,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     """Settings from ``environ``; tests pass their own mapping, services use get_settings."""
     env = _env(environ)
     data_dir = _data_dir(environ)
-    urls = {service: database_url(service, environ) for service in SERVICES}
+    # Each service asks for its own database and the identity database when it starts
+    # (DatabaseSettings.url_for); none requires the URL of another's.
+    urls: dict[str, str] = {}
+    for service in SERVICES:
+        try:
+            urls[service] = database_url(service, environ)
+        except MissingSettingError:
+            continue
     provider = _read("VMESTE_IDENTITY_PROVIDER", "dev" if env == "dev" else None, environ)
     if provider not in ("dev", "esia"):
         raise MissingSettingError("VMESTE_IDENTITY_PROVIDER", f"must be dev or esia: {provider!r}")

@@ -19,8 +19,9 @@ from services.discussions.report.http import ReportController
 from services.discussions.responses.http import ResponsesController
 from services.discussions.search.http import SearchController
 from services.discussions.settings import DiscussionsSettings, load_discussions_settings
+from services.discussions.site_secret import load_site_secret
 from services.discussions.tables import LEASE, LEDGER, TABLES
-from shared.config import Settings, get_settings
+from shared.config import MissingSettingError, Settings, get_settings
 from shared.identity.components import identity_components
 from shared.lease import Lease
 from shared.ledger.http import log_controller
@@ -32,6 +33,19 @@ from shared.web.ratelimit import RateLimitMiddleware
 from shared.web.runtime import runtime_lifespan
 
 __all__ = ("create_app",)
+
+
+def _issues_sessions(settings: Settings, options: DiscussionsSettings) -> bool:
+    """Sign-in is served by polls. In development discussions may sign people in too (one
+    machine, keys made on first start); in production it holds only the public session keys
+    and its own secret: no pepper, nothing that could forge a session."""
+    issuing = settings.is_dev if options.issues_sessions is None else options.issues_sessions
+    if issuing and not settings.is_dev:
+        raise MissingSettingError(
+            "VMESTE_DISCUSSIONS_SESSIONS",
+            "'issue' is refused when VMESTE_ENV=prod: sign-in is served by polls",
+        )
+    return issuing
 
 
 def create_app(
@@ -55,7 +69,12 @@ def create_app(
     outbox = OutboxDelivery(
         options.webhook_url, Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
     )
-    identity = identity_components(settings, service="discussions")
+    identity = identity_components(
+        settings,
+        service="discussions",
+        issuing=_issues_sessions(settings, options),
+        site_secret=load_site_secret(settings.security.keys_dir, create=settings.is_dev),
+    )
     return build_app(
         service="discussions",
         version=VERSION,

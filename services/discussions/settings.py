@@ -19,6 +19,10 @@ class DiscussionsSettings:
     """How often periods are opened and closed (VMESTE_DISCUSSIONS_SCHEDULER_INTERVAL_S)."""
     outbox_interval_s: float
     """How often the outbox is drained (VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S)."""
+    issues_sessions: bool | None = None
+    """Whether this service signs people in itself (VMESTE_DISCUSSIONS_SESSIONS=issue) or only
+    verifies the sessions polls issues (=verify). Unset: issue in development (one machine,
+    keys made on first start), verify in production, where issuing is refused."""
 
 
 def _float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -38,8 +42,14 @@ def load_discussions_settings(environ: Mapping[str, str] = os.environ) -> Discus
     url = environ.get("VMESTE_DISCUSSIONS_WEBHOOK_URL") or None
     if url is not None and not url.startswith(("http://", "https://")):
         raise MissingSettingError("VMESTE_DISCUSSIONS_WEBHOOK_URL", "must be an http(s) URL")
+    sessions = environ.get("VMESTE_DISCUSSIONS_SESSIONS", "")
+    if sessions not in ("", "issue", "verify"):
+        raise MissingSettingError(
+            "VMESTE_DISCUSSIONS_SESSIONS", f"must be 'issue' or 'verify', got {sessions!r}"
+        )
     return DiscussionsSettings(
         webhook_url=url,
         scheduler_interval_s=_float(environ, "VMESTE_DISCUSSIONS_SCHEDULER_INTERVAL_S", 1.0),
         outbox_interval_s=_float(environ, "VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S", 1.0),
+        issues_sessions=None if not sessions else sessions == "issue",
     )

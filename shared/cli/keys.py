@@ -1,7 +1,10 @@
-"""``vmeste keys``: create (first run) or show the platform's keys; rotate them.
+"""``vmeste keys``: create (first run) or show the platform's keys; rotate them; export the
+public session keys.
 
 Development keeps keys in the data folder; production mounts them from Kubernetes Secrets and
 uses ``vmeste keys`` once, on an operator's machine, to generate what goes into the Secrets.
+Only the sign-in component (polls) gets the private session keys; the discussions service
+gets what ``vmeste keys public`` writes.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from pathlib import Path
 
 import typer
 
+from services.discussions.site_secret import load_site_secret
+from shared.config import MissingSettingError
 from shared.identity.keys import KeyRing as SessionKeyRing
-from shared.identity.keys import rotate_session_key
+from shared.identity.keys import export_public_keys, rotate_session_key
 from shared.identity.pseudonym import load_pepper
 from shared.ledger.service import load_log_keys
 
@@ -27,6 +32,7 @@ def ensure_keys(keys_dir: Path) -> list[str]:
     keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     load_pepper(keys_dir, create=True, environ={})
     SessionKeyRing.load(keys_dir, create=True)
+    load_site_secret(keys_dir, create=True)
     published: list[str] = []
     for service in LOG_SERVICES:
         published.extend(load_log_keys(keys_dir, service).verifier_keys())
@@ -68,3 +74,20 @@ def rotate(
         typer.echo(f"new {what} key {signer.verifier}")
         return
     raise typer.BadParameter("choose session, log-polls or log-discussions")
+
+
+@keys_app.command("public")
+def public(
+    out: Path = typer.Argument(..., help="Folder to write <kid>.pub files into."),
+    keys_dir: Path | None = typer.Option(None, envvar="VMESTE_KEYS_DIR", help="Key folder."),
+) -> None:
+    """Write the public half of every session key, for a service that only verifies sessions.
+
+    Run it again after ``vmeste keys rotate session`` and update that service's keys before
+    the sign-in component signs with the new key."""
+    try:
+        written = export_public_keys(_keys_dir(keys_dir), out)
+    except MissingSettingError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    for path in written:
+        typer.echo(path)

@@ -1,6 +1,7 @@
 """Everything a service needs for sign-in, in one call.
 
 identity = identity_components(settings, service="polls")
+identity = identity_components(settings, service="discussions", issuing=False, site_secret=...)
 build_app(..., route_handlers=[*identity.route_handlers, ...],
           middleware=identity.middleware, dependencies=identity.dependencies,
           lifespan=[..., *identity.lifespan], readiness=[..., *identity.readiness])
@@ -28,7 +29,7 @@ from shared.identity.csrf import CsrfTokens
 from shared.identity.dev_provider import DevIdentityProvider
 from shared.identity.esia import EsiaProvider, EsiaSettings
 from shared.identity.guards import current_session, optional_session
-from shared.identity.keys import KeyRing
+from shared.identity.keys import KeyRing, PublicKeyRing
 from shared.identity.middleware import IdentityMiddleware
 from shared.identity.provider import IdentityProvider
 from shared.identity.pseudonym import derived_secret, load_pepper
@@ -61,7 +62,7 @@ class IdentityComponents(NamedTuple):
     readiness: list[ReadinessCheck]
     rate_limit_keys: RateLimitKeys
     """Names the abuse counters in Redis by keyed hashes, from a secret derived from the
-    pepper (held by both services, never in Redis or a database)."""
+    service's site secret (never in Redis or a database)."""
 
 
 def _provide_session(request: ASGIConnection[Any, Any, Any, Any]) -> Session:
@@ -79,9 +80,20 @@ def identity_components(
     environ: Mapping[str, str] = os.environ,
     pooled: bool = True,
     cleanup_interval_s: float = 60.0,
+    issuing: bool = True,
+    site_secret: bytes | None = None,
 ) -> IdentityComponents:
     """Sign-in for ``service`` (polls or discussions). Fails fast on missing keys, pepper or
     ESIA settings; in development it creates keys and pepper on first start.
+
+    ``issuing``: the service signs people in (ESIA, /auth/login, /auth/callback,
+    /auth/refresh) and so holds the pepper and the private session keys. Otherwise it only
+    verifies sessions: it loads the public session keys (:class:`PublicKeyRing`), never
+    reads the pepper nor any ESIA setting, and keeps of /auth only sign-out, which needs
+    nothing but the session store.
+
+    ``site_secret``: the secret the service's CSRF tokens and abuse-counter names derive
+    from; a verify-only service must give its own, an issuing one may leave it to the pepper.
 
     The identity tables are bound process-wide to the engine made here (Piccolo binds per
     class), so a process serves one identity database. A test running two apps at once in
@@ -93,15 +105,26 @@ def identity_components(
     """
     dev = settings.is_dev
     keys_dir = settings.security.keys_dir
-    pepper = load_pepper(keys_dir, create=dev, environ=environ)
-    keys = KeyRing.load(keys_dir, create=dev)
+    pepper: bytes | None = None
+    keys: KeyRing | PublicKeyRing
+    if issuing:
+        pepper = load_pepper(keys_dir, create=dev, environ=environ)
+        keys = KeyRing.load(keys_dir, create=dev)
+        secret = site_secret if site_secret is not None else pepper
+    elif site_secret is None:
+        raise ValueError("a service that only verifies sessions needs a site secret of its own")
+    else:
+        keys = PublicKeyRing.load(keys_dir)
+        secret = site_secret
     engine = create_engine(settings.database.url_for("identity"))
     bind_tables(TABLES, engine)
     redis, _ = create_redis(settings.redis.url)
     http = httpx.AsyncClient(follow_redirects=False)
     territory = TerritoryStore(engine)
-    provider: IdentityProvider
-    if settings.identity_provider == "esia":
+    provider: IdentityProvider | None
+    if not issuing:
+        provider = None
+    elif settings.identity_provider == "esia":
         callback = f"{settings.public_urls[service].rstrip('/')}/auth/callback"
         provider = EsiaProvider(
             EsiaSettings.from_env(callback, environ),
@@ -120,7 +143,7 @@ def identity_components(
         tokens=TokenService(keys, lifetime=dt.timedelta(minutes=settings.security.session_minutes)),
         sessions=sessions,
         pepper=pepper,
-        csrf=CsrfTokens(derived_secret(pepper, "vmeste/csrf/secret/v1")),
+        csrf=CsrfTokens(derived_secret(secret, "vmeste/csrf/secret/v1")),
     )
 
     @asynccontextmanager
@@ -135,7 +158,7 @@ def identity_components(
                 min_size=1, max_size=10
             )
         try:
-            if isinstance(provider, DevIdentityProvider):
+            if isinstance(provider, DevIdentityProvider) and pepper is not None:
                 await seed_development(pepper)
             yield
         finally:
@@ -173,5 +196,5 @@ def identity_components(
             ),
         ],
         readiness=[("identity-database", lambda: database_ping(engine))],
-        rate_limit_keys=RateLimitKeys(derived_secret(pepper, "vmeste/ratelimit/secret/v1")),
+        rate_limit_keys=RateLimitKeys(derived_secret(secret, "vmeste/ratelimit/secret/v1")),
     )

@@ -1,5 +1,8 @@
-"""HTTP routes of sign-in, mounted by both services: /auth/*, GET /me, and the territory
-reference's /api/v1/territory/*."""
+"""HTTP routes of sign-in: /auth/*, GET /me, and the territory reference's /api/v1/territory/*.
+
+The sign-in component (polls) mounts them all. A service that only verifies sessions mounts
+sign-out, /me and the territory routes: its pages send people to the sign-in component's
+/auth/login with a ``next`` that brings them back."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import datetime as dt
 import hmac
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -81,11 +85,37 @@ class SignedOut(msgspec.Struct, kw_only=True):
     sessions: int
 
 
-def _safe_next(path: str | None) -> str:
-    """Only a local path: an open redirect would let phishing pages borrow our sign-in."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+_UNSAFE_IN_NEXT = re.compile(r"[\\\x00-\x20\x7f]")
+"""Backslashes, whitespace and control characters: browsers read such URLs leniently (a
+backslash as a slash, a tab dropped), so a string checked one way could be followed another."""
+
+
+class _NextTargets:
+    """Where a sign-in or sign-out may send the browser on to: a local path, or a page under
+    the configured public URL of one of the platform's own services (the sign-in component
+    serves the other services' pages too). Anything else is an open redirect, which would let
+    phishing pages borrow our sign-in; it goes to ``/`` instead."""
+
+    def __init__(self, public_urls: Iterable[str]) -> None:
+        self._bases = [urlsplit(url.rstrip("/")) for url in public_urls]
+
+    def safe(self, target: str | None) -> str:
+        if not target or _UNSAFE_IN_NEXT.search(target):
+            return "/"
+        if target.startswith("/"):
+            return "/" if target.startswith("//") else target
+        try:
+            parts = urlsplit(target)
+        except ValueError:
+            return "/"
+        for base in self._bases:
+            if (
+                parts.scheme == base.scheme
+                and parts.netloc == base.netloc
+                and (parts.path == base.path or parts.path.startswith(base.path + "/"))
+            ):
+                return target
         return "/"
-    return path
 
 
 class _Cookies:
@@ -156,6 +186,8 @@ def identity_routes(
     service: IdentityService, settings: Settings, territory: TerritoryStore
 ) -> list[ControllerRouterHandler]:
     cookies = _Cookies(settings)
+    targets = _NextTargets(settings.public_urls.values())
+    _safe_next = targets.safe
 
     @get(
         "/auth/login",
@@ -168,6 +200,8 @@ def identity_routes(
         next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
     ) -> Redirect:
         state = secrets.token_hex(16)
+        if service.provider is None:  # not mounted then; the check keeps the types honest
+            raise ProblemError(404, "not-found", "Not found", "Sign in on the sign-in page.")
         try:
             url = await service.provider.start(state)
         except ProviderUnavailableError as exc:
@@ -310,14 +344,13 @@ def identity_routes(
         )
 
     handlers: list[ControllerRouterHandler] = [
-        login,
-        callback,
-        refresh,
         logout,
         logout_everywhere,
         me,
         *territory_routes(territory),
     ]
+    if service.issuing:
+        handlers.extend((login, callback, refresh))
     dev = service.dev_provider
     if dev is not None:
 

@@ -4,6 +4,11 @@ One key signs (``current``); older keys stay for verification until the sessions
 have expired, so a rotation never signs anyone out. Files live in ``<keys_dir>/session/``:
 ``<kid>.pem`` (PKCS#8) and ``current`` (the signing kid). In development they are generated
 on first start; in production the folder is a mounted Kubernetes Secret.
+
+Only the component that issues sessions (the one serving ``/auth``) holds the private keys.
+A service that only verifies sessions holds their public halves, ``<kid>.pub`` (PEM
+SubjectPublicKeyInfo, written by ``vmeste keys public``), in a folder of the same name: a
+break-in there can read sessions' signatures but not forge one.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from shared.config import MissingSettingError
 from shared.identity._files import locked_folder, write_secret
 
-__all__ = ("KeyRing", "key_id", "rotate_session_key")
+__all__ = ("KeyRing", "PublicKeyRing", "export_public_keys", "key_id", "rotate_session_key")
 
 _FOLDER = "session"
 _CURRENT = "current"
+_PUBLIC_SUFFIX = ".pub"
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -83,3 +89,64 @@ class KeyRing:
             signing_key=private[current],
             public_keys={kid: key.public_key() for kid, key in private.items()},
         )
+
+    @property
+    def public(self) -> PublicKeyRing:
+        """The verification half of the ring, holding nothing that signs."""
+        return PublicKeyRing(public_keys=self.public_keys)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKeyRing:
+    """Session keys that verify and cannot sign: what a verify-only service holds."""
+
+    public_keys: Mapping[str, Ed25519PublicKey]
+
+    @classmethod
+    def load(cls, keys_dir: Path) -> PublicKeyRing:
+        """The ``<kid>.pub`` files of ``<keys_dir>/session``.
+
+        A private key found there is refused rather than ignored: it would mean the
+        deployment gave this service the power to issue sessions it must not have."""
+        folder = keys_dir / _FOLDER
+        if any(folder.glob("*.pem")):
+            raise MissingSettingError(
+                "VMESTE_KEYS_DIR",
+                f"{folder} holds private session keys, but this service only verifies "
+                "sessions: give it the public keys (vmeste keys public)",
+            )
+        public: dict[str, Ed25519PublicKey] = {}
+        for path in sorted(folder.glob(f"*{_PUBLIC_SUFFIX}")):
+            try:
+                key = serialization.load_pem_public_key(path.read_bytes())
+            except ValueError:
+                raise MissingSettingError("VMESTE_KEYS_DIR", f"{path} is not a PEM key") from None
+            if not isinstance(key, Ed25519PublicKey):
+                raise MissingSettingError("VMESTE_KEYS_DIR", f"{path} is not an Ed25519 key")
+            if key_id(key) != path.name.removesuffix(_PUBLIC_SUFFIX):
+                raise MissingSettingError("VMESTE_KEYS_DIR", f"{path} does not match its key id")
+            public[key_id(key)] = key
+        if not public:
+            raise MissingSettingError(
+                "VMESTE_KEYS_DIR", f"has no public session key (<kid>{_PUBLIC_SUFFIX}) in {folder}"
+            )
+        return cls(public_keys=public)
+
+
+def export_public_keys(keys_dir: Path, out: Path) -> list[Path]:
+    """Write ``<kid>.pub`` into ``out`` for every key of the ring in ``keys_dir``; the paths.
+
+    Every key, not only the current one: tokens signed by a key before its rotation must keep
+    verifying until they expire."""
+    ring = KeyRing.load(keys_dir, create=False)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kid, key in sorted(ring.public_keys.items()):
+        path = out / f"{kid}{_PUBLIC_SUFFIX}"
+        path.write_bytes(
+            key.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        written.append(path)
+    return written

@@ -27,12 +27,14 @@ class IdentityService:
     def __init__(
         self,
         *,
-        provider: IdentityProvider,
+        provider: IdentityProvider | None,
         tokens: TokenService,
         sessions: SessionStore,
-        pepper: bytes,
+        pepper: bytes | None,
         csrf: CsrfTokens,
     ) -> None:
+        """``provider`` and ``pepper`` are None in a service that only verifies sessions
+        (it has no signing key either): sign-in, refresh and pseudonyms are then refused."""
         self.provider = provider
         self.tokens = tokens
         self.sessions = sessions
@@ -40,14 +42,23 @@ class IdentityService:
         self._pepper = pepper
 
     @property
+    def issuing(self) -> bool:
+        """Whether this service signs people in (the sign-in component), or only verifies."""
+        return self.provider is not None and self._pepper is not None and self.tokens.can_issue
+
+    @property
     def dev_provider(self) -> DevIdentityProvider | None:
         return self.provider if isinstance(self.provider, DevIdentityProvider) else None
 
     def subject(self, oid: str) -> str:
+        if self._pepper is None:
+            raise RuntimeError("this service verifies sessions only; it holds no pepper")
         return pseudonym(self._pepper, oid)
 
     async def sign_in(self, code: str, state: str) -> SignedIn:
         """Complete the provider's flow and open a session; the oid stops here."""
+        if self.provider is None:
+            raise RuntimeError("this service verifies sessions only; it signs nobody in")
         person = await self.provider.complete(code, state)
         record, cookie = await self.sessions.open(
             sub=self.subject(person.oid),

@@ -28,7 +28,7 @@ import jwt
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
-from shared.identity.keys import KeyRing
+from shared.identity.keys import KeyRing, PublicKeyRing
 from shared.identity.session import OrganisationGrant, Session
 
 __all__ = (
@@ -72,18 +72,32 @@ class SessionClaims:
 class TokenService:
     def __init__(
         self,
-        keys: KeyRing,
+        keys: KeyRing | PublicKeyRing,
         *,
         lifetime: dt.timedelta,
         audience: str = AUDIENCE,
         issuer: str = ISSUER,
     ) -> None:
-        self.keys = keys
+        self._ring = keys
+        self._public_keys = keys.public_keys
         self.lifetime = lifetime
         self.audience = audience
         self.issuer = issuer
 
+    @property
+    def can_issue(self) -> bool:
+        """Whether this service holds the signing key (only the sign-in component does)."""
+        return isinstance(self._ring, KeyRing)
+
+    @property
+    def keys(self) -> KeyRing:
+        """The signing key ring; a verify-only service has none."""
+        if not isinstance(self._ring, KeyRing):
+            raise RuntimeError("this service verifies sessions only; it holds no signing key")
+        return self._ring
+
     def issue(self, claims: SessionClaims, *, now: float | None = None) -> tuple[str, Session]:
+        keys = self.keys
         issued = int(time.time() if now is None else now)
         session = Session(
             sub=claims.sub,
@@ -103,9 +117,9 @@ class TokenService:
         payload["iss"] = self.issuer
         token = jwt.encode(
             payload,
-            self.keys.signing_key,
+            keys.signing_key,
             algorithm=_ALGORITHM,
-            headers={"kid": self.keys.current_kid},
+            headers={"kid": keys.current_kid},
         )
         return token, session
 
@@ -117,7 +131,7 @@ class TokenService:
             raise InvalidSessionTokenError("the session token's algorithm is not accepted")
         if not isinstance(kid, str):
             raise InvalidSessionTokenError("the session token names no key")
-        key = self.keys.public_keys.get(kid)
+        key = self._public_keys.get(kid)
         if key is None:
             raise InvalidSessionTokenError("the session token was signed by an unknown key")
         try:

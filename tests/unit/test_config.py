@@ -19,9 +19,22 @@ def test_malformed_integer_names_the_variable() -> None:
         load_settings({"VMESTE_REDIS_URL": "redis://x", "VMESTE_MAX_BODY_BYTES": "lots"})
 
 
-def test_production_requires_database_urls() -> None:
+def test_production_requires_the_database_urls_a_service_asks_for() -> None:
+    settings = load_settings(
+        {
+            "VMESTE_ENV": "prod",
+            "VMESTE_IDENTITY_PROVIDER": "esia",
+            "VMESTE_REDIS_URL": "redis://x",
+            "VMESTE_DISCUSSIONS_DATABASE_URL": "postgresql://discussions@db/d",
+            "VMESTE_IDENTITY_DATABASE_URL": "postgresql://discussions_identity@db/i",
+        }
+    )
+    # The discussions pod holds no URL of the polls database, and needs none.
+    assert settings.database.url_for("discussions") == "postgresql://discussions@db/d"
+    assert settings.database.url_for("identity") == "postgresql://discussions_identity@db/i"
+    assert "polls" not in settings.database.urls
     with pytest.raises(MissingSettingError, match="VMESTE_POLLS_DATABASE_URL"):
-        load_settings({"VMESTE_ENV": "prod", "VMESTE_REDIS_URL": "redis://x"})
+        settings.database.url_for("polls")
 
 
 def test_production_refuses_the_development_identity_provider() -> None:

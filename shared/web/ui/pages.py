@@ -12,6 +12,7 @@ from litestar.datastructures import Cookie, FormMultiDict
 from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
+from shared.config import SIGN_IN_SERVICE
 from shared.identity.session import Permission, Role, Session
 from shared.web.cookies import cookie_name
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_token
@@ -31,6 +32,11 @@ class UiSettings:
     polls_url: str
     discussions_url: str
     secure_cookies: bool
+
+    def url_of(self, service: str) -> str:
+        """The public base URL of ``service``, without a trailing slash."""
+        url = self.polls_url if service == "polls" else self.discussions_url
+        return url.rstrip("/")
 
 
 def ui_settings(request: Request[Any, Any, Any]) -> UiSettings:
@@ -63,9 +69,35 @@ def gettext(request: Request[Any, Any, Any], message: str) -> str:
     return translations(choose_language(request)[0]).gettext(message)
 
 
+def _issues_sessions(request: Request[Any, Any, Any]) -> bool:
+    identity = getattr(request.app.state, "identity", None)
+    return bool(getattr(identity, "issuing", True))
+
+
 def sign_in_url(request: Request[Any, Any, Any]) -> str:
+    """The sign-in link of this page, coming back to it afterwards.
+
+    A service that signs people in itself links to its own /auth/login. One that only
+    verifies sessions links to the sign-in component's, by its public URL, with this page's
+    public URL as ``next`` (which the sign-in component accepts for the platform's own
+    services only)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/auth/login?" + urlencode({"next": target})
+    if _issues_sessions(request):
+        return "/auth/login?" + urlencode({"next": target})
+    settings = ui_settings(request)
+    own = settings.url_of(settings.service)
+    return f"{settings.url_of(SIGN_IN_SERVICE)}/auth/login?" + urlencode({"next": own + target})
+
+
+def _sign_out_urls(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Sign-out is sent to the service that rendered the page, which checks the form's CSRF
+    token with its own key, and comes back to that service's home page."""
+    own = ui_settings(request).url_of(ui_settings(request).service)
+    query = "?" + urlencode({"next": own + "/"})
+    return {
+        "sign_out_url": f"{own}/auth/logout{query}",
+        "sign_out_everywhere_url": f"{own}/auth/logout/everywhere{query}",
+    }
 
 
 def _language_links(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -110,6 +142,7 @@ def page(
         "is_auditor": session is not None
         and (session.has_role(Role.AUDITOR.value) or session.has_role(Role.ADMIN.value)),
         "sign_in_url": sign_in_url(request),
+        **_sign_out_urls(request),
         "polls_url": settings.polls_url.rstrip("/"),
         "discussions_url": settings.discussions_url.rstrip("/"),
         "service": settings.service,

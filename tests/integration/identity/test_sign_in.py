@@ -314,6 +314,63 @@ async def test_login_never_redirects_off_site(make_app: AppFactory) -> None:
         assert done.headers["location"] == "/"
 
 
+PLATFORM = {
+    "VMESTE_POLLS_PUBLIC_URL": "https://vmeste.example.org/polls",
+    "VMESTE_DISCUSSIONS_PUBLIC_URL": "https://vmeste.example.org/discussions",
+}
+
+
+async def _signed_in_next(client: Client, target: str) -> str:
+    """Where sign-in sends the browser once done, when asked to go on to ``target``."""
+    start = await client.get("/auth/login", params={"next": target}, follow_redirects=False)
+    state = start.headers["location"].split("state=")[1]
+    done = await client.get(
+        "/auth/callback", params={"code": "citizen-tyumen", "state": state}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    return str(done.headers["location"])
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://vmeste.example.org/discussions/discussions/42?lang=en",
+        "https://vmeste.example.org/discussions",
+        "https://vmeste.example.org/polls/polls/7",
+    ],
+)
+async def test_sign_in_goes_on_to_a_page_of_the_platforms_own_services(
+    make_app: AppFactory, target: str
+) -> None:
+    # The verify-only service sends people here with its page's public URL as next.
+    async with AsyncTestClient(make_app(**PLATFORM)) as client:
+        assert await _signed_in_next(client, target) == target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/discussions/1",
+        "https://vmeste.example.org.evil.example/discussions/1",
+        "https://vmeste.example.org/discussionsx/1",
+        "https://vmeste.example.org/elsewhere",
+        "https://vmeste.example.org@evil.example/discussions/1",
+        "http://vmeste.example.org/discussions/1",
+        "https:/\\evil.example/discussions/1",
+        "https://vmeste.example.org/discussions/\t1",
+        "/\\evil.example/x",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "evil.example",
+    ],
+)
+async def test_sign_in_never_goes_on_to_another_site(make_app: AppFactory, target: str) -> None:
+    async with AsyncTestClient(make_app(**PLATFORM)) as client:
+        assert await _signed_in_next(client, target) == "/"
+        out = await client.post("/auth/logout", params={"next": target}, follow_redirects=False)
+        assert out.headers["location"] == "/"
+
+
 def _forge(app: Litestar, **changes: Any) -> str:
     """A token for a real session of ``app``'s key ring, with one thing wrong."""
     service = identity_of(app)
