@@ -212,7 +212,31 @@ def _too_deep(exc: BaseException) -> bool:
     return False
 
 
+_UNSTORABLE_TEXT = frozenset({"CharacterNotInRepertoireError", "UntranslatableCharacterError"})
+"""asyncpg's errors for text PostgreSQL cannot hold (a NUL character above all): the statement
+failed and its transaction with it, so nothing was stored, and the sender can fix the text."""
+
+
+def _unstorable_text(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        kind = type(seen)
+        if kind.__module__.startswith("asyncpg") and kind.__name__ in _UNSTORABLE_TEXT:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _unstorable_text(exc):
+        problem = Problem(
+            type=_TYPE_BASE + "text-not-storable",
+            title="Text cannot be stored",
+            status=400,
+            detail="The text contains a NUL character (or another one that cannot be stored); "
+            "remove it and send again. Nothing was accepted.",
+        )
+        return _respond(request, problem)
     if _too_deep(exc):
         problem = Problem(
             type=_TYPE_BASE + "json-too-deep",

@@ -195,3 +195,26 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_original_receip
     assert unkeyed.json()["id"] != first.json()["id"]
     assert len(mine) == 3  # phone-retry-1, phone-retry-2, the unkeyed one
     assert size == 4  # and the other person's
+
+
+async def test_a_nul_character_is_never_a_server_error_and_a_refusal_stores_nothing(
+    app: Litestar, people: People
+) -> None:
+    """PostgreSQL text cannot hold NUL: the refusal is a 400 problem and no comment or log
+    entry is left behind; SQLite stores the text as sent."""
+    official, author = people.official(), people.citizen()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        sent = await comment(client, period_id, author, "Замечание\x00с нулём")
+        assert sent.status_code in (201, 400), sent.text
+        mine = (await client.get("/api/v1/me/comments", headers=author)).json()["items"]
+        if sent.status_code == 400:
+            assert sent.headers["content-type"].startswith("application/problem+json")
+            assert sent.json()["type"].endswith("/text-not-storable")
+            assert mine == []
+            await app.state.ledger.integrate_now(period_id)
+            checkpoint = await client.get(f"/api/v1/logs/{period_id}/checkpoint")
+            # Nothing entered the log: it has no checkpoint to show.
+            assert checkpoint.status_code == 404
+        else:
+            assert [c["id"] for c in mine] == [sent.json()["id"]]
