@@ -28,6 +28,7 @@ from shared.ledger.merkle import ProofError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, tracking_code_range
 from shared.ledger.service import LogService
 from shared.ledger.store import UnknownEntryError
+from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
 __all__ = ("LogDescription", "LogLookup", "log_controller", "thin_checkpoints")
@@ -205,7 +206,9 @@ def log_controller(
                 raise ProblemError(400, "bad-sizes", "Invalid sizes", str(exc)) from None
             return ConsistencyProof(first=first, second=second, proof=_b64(proof))
 
-        @get(f"{path}/{{log_id:str}}/entries")
+        # 409: a service may hold entries back until they are published (polls: until the
+        # poll closes, see services/polls/logs.py).
+        @get(f"{path}/{{log_id:str}}/entries", responses=problems(409))
         async def entries(
             self,
             log_id: FromPath[str],
@@ -255,7 +258,11 @@ def log_controller(
                 inclusion=proof,
             )
 
-        @get(f"{path}/{{log_id:str}}/board", media_type="application/x-ndjson")
+        @get(
+            f"{path}/{{log_id:str}}/board",
+            media_type="application/x-ndjson",
+            responses=problems(409),
+        )
         async def board(self, log_id: FromPath[str]) -> Stream:
             """The whole board as one JSON Lines download for `vmeste audit verify`."""
             description = await described(log_id)
