@@ -315,15 +315,9 @@ def identity_routes(
             )
         if from_cookie:
             form = await request.form()
-            submitted = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
-            if not service.csrf.matches(session.sid, submitted):
-                raise ProblemError(
-                    403,
-                    "csrf-refused",
-                    "Form expired",
-                    "The form was not sent from this site's page or has expired. Reload the "
-                    "page and send it again.",
-                )
+            service.csrf.check(
+                session.sid, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+            )
         ended = await service.sign_out_everywhere(session.sub)
         cleared = cookies.signed_out(request.cookies)
         if next_path is not None:

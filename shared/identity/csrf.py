@@ -18,6 +18,8 @@ import base64
 import hashlib
 import hmac
 
+from shared.web.problems import ProblemError
+
 __all__ = ("CSRF_FIELD", "CSRF_HEADER", "CsrfTokens")
 
 CSRF_FIELD = "csrf_token"
@@ -45,3 +47,15 @@ class CsrfTokens:
         except UnicodeEncodeError:  # no token of ours has such characters; not a server error
             return False
         return hmac.compare_digest(self.for_session(sid).encode(), given)
+
+    def check(self, sid: str, presented: str | None) -> None:
+        """Refuse the request (403 ``csrf-refused``) unless ``presented`` is the token of
+        ``sid``: the one refusal of page forms and of sign-out everywhere."""
+        if not self.matches(sid, presented):
+            raise ProblemError(
+                403,
+                "csrf-refused",
+                "Form expired",
+                "The form was not sent from this site's page or has expired. Reload the page "
+                "and send it again.",
+            )

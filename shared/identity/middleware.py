@@ -58,6 +58,10 @@ def presented_token(scope: Scope) -> str | None:
     return presented_credentials(scope)[0]
 
 
+def _header(scope: Scope, name: str) -> str | None:
+    return ASGIConnection[Any, Any, Any, Any](scope).headers.get(name)
+
+
 def _needs_csrf_token(scope: Scope) -> bool:
     method = scope.get("method", "GET")
     return method not in _SAFE_METHODS and scope["path"].startswith("/api/")
@@ -82,11 +86,10 @@ class IdentityMiddleware(ASGIMiddleware):
             except InvalidSessionTokenError as exc:
                 scope["auth"] = AuthFailure(exc.reason)
             else:
-                header = ASGIConnection[Any, Any, Any, Any](scope).headers.get(CSRF_HEADER)
                 if (
                     from_cookie
                     and _needs_csrf_token(scope)
-                    and not self._service.csrf.matches(session.sid, header)
+                    and not self._service.csrf.matches(session.sid, _header(scope, CSRF_HEADER))
                 ):
                     scope["auth"] = AuthFailure(_REFUSED_COOKIE)
                 else:

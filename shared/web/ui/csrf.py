@@ -15,7 +15,6 @@ from litestar.connection import ASGIConnection
 
 from shared.identity.csrf import CSRF_FIELD, CSRF_HEADER, CsrfTokens
 from shared.identity.session import Session
-from shared.web.problems import ProblemError
 
 __all__ = ("CSRF_FIELD", "CSRF_HEADER", "check_csrf", "csrf_token")
 
@@ -38,12 +37,4 @@ def check_csrf(
 ) -> None:
     """Refuse the request (403) unless ``submitted`` (form field, else header) is the token of
     ``session``."""
-    presented = submitted or connection.headers.get(CSRF_HEADER)
-    if not _tokens(connection).matches(session.sid, presented):
-        raise ProblemError(
-            403,
-            "csrf-refused",
-            "Form expired",
-            "The form was not sent from this site's page or has expired. Reload the page and "
-            "send it again.",
-        )
+    _tokens(connection).check(session.sid, submitted or connection.headers.get(CSRF_HEADER))
