@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Request
 from litestar.datastructures import Cookie, FormMultiDict
@@ -18,7 +18,15 @@ from shared.web.cookies import cookie_name
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_token
 from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
 
-__all__ = ("UiSettings", "current_session", "gettext", "page", "sign_in_url")
+__all__ = (
+    "UiSettings",
+    "current_session",
+    "gettext",
+    "local_redirect",
+    "local_url",
+    "page",
+    "sign_in_url",
+)
 
 _YEAR_S = 365 * 24 * 3600
 
@@ -37,6 +45,13 @@ class UiSettings:
         """The public base URL of ``service``, without a trailing slash."""
         url = self.polls_url if service == "polls" else self.discussions_url
         return url.rstrip("/")
+
+    @property
+    def base_path(self) -> str:
+        """The path this service is published under (``/polls`` behind the ingress, which
+        strips it before proxying; empty when the service is served from a host's root).
+        Every link and redirect a page makes to its own service starts with it."""
+        return urlsplit(self.url_of(self.service)).path.rstrip("/")
 
 
 def ui_settings(request: Request[Any, Any, Any]) -> UiSettings:
@@ -64,6 +79,16 @@ async def signed_in_form(
     return form, session
 
 
+def local_url(request: Request[Any, Any, Any], path: str) -> str:
+    """The public path of ``path`` (a route of this service, starting with ``/``)."""
+    return ui_settings(request).base_path + path
+
+
+def local_redirect(request: Request[Any, Any, Any], path: str) -> Redirect:
+    """The 303 after a page form, to ``path`` of this service as the browser must ask for it."""
+    return Redirect(local_url(request, path), status_code=303)
+
+
 def gettext(request: Request[Any, Any, Any], message: str) -> str:
     """Translate a message for the request's language (for text made outside templates)."""
     return translations(choose_language(request)[0]).gettext(message)
@@ -83,7 +108,7 @@ def sign_in_url(request: Request[Any, Any, Any]) -> str:
     services only)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if _issues_sessions(request):
-        return "/auth/login?" + urlencode({"next": target})
+        return local_url(request, "/auth/login?" + urlencode({"next": local_url(request, target)}))
     settings = ui_settings(request)
     own = settings.url_of(settings.service)
     return f"{settings.url_of(SIGN_IN_SERVICE)}/auth/login?" + urlencode({"next": own + target})
@@ -102,7 +127,8 @@ def _sign_out_urls(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 def _language_links(request: Request[Any, Any, Any]) -> dict[str, str]:
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    return {code: request.url.path + "?" + urlencode({**query, "lang": code}) for code in LANGUAGES}
+    path = local_url(request, request.url.path)
+    return {code: path + "?" + urlencode({**query, "lang": code}) for code in LANGUAGES}
 
 
 def page(
@@ -147,6 +173,7 @@ def page(
         "discussions_url": settings.discussions_url.rstrip("/"),
         "service": settings.service,
         "current_path": request.url.path,
+        "base": settings.base_path,
     }
     return Template(
         template_name=template,
