@@ -76,8 +76,14 @@ def run_dev(
             "VMESTE_ENV": os.environ.get("VMESTE_ENV", "dev"),
             "VMESTE_DATA_DIR": str(options.data_dir),
             "VMESTE_REDIS_URL": redis_url,
-            "VMESTE_POLLS_PUBLIC_URL": f"http://localhost:{options.ports['polls']}",
-            "VMESTE_DISCUSSIONS_PUBLIC_URL": f"http://localhost:{options.ports['discussions']}",
+            # Behind a proxy that publishes the services elsewhere (under /polls and
+            # /discussions, as the ingress does) the caller names their public URLs.
+            **{
+                f"VMESTE_{service.upper()}_PUBLIC_URL": os.environ.get(
+                    f"VMESTE_{service.upper()}_PUBLIC_URL", f"http://localhost:{port}"
+                )
+                for service, port in options.ports.items()
+            },
         }
         if options.workers > 1:
             # Each granian worker is a process: Prometheus counters must be shared on disk.

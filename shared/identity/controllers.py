@@ -23,7 +23,7 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
-from shared.config import Settings
+from shared.config import SIGN_IN_SERVICE, Settings
 from shared.identity.csrf import CSRF_FIELD, CSRF_HEADER
 from shared.identity.guards import SessionDependency
 from shared.identity.middleware import SESSION_COOKIE, presented_credentials, presented_token
@@ -94,20 +94,22 @@ class _NextTargets:
     """Where a sign-in or sign-out may send the browser on to: a local path, or a page under
     the configured public URL of one of the platform's own services (the sign-in component
     serves the other services' pages too). Anything else is an open redirect, which would let
-    phishing pages borrow our sign-in; it goes to ``/`` instead."""
+    phishing pages borrow our sign-in; it goes to the home page instead (``home``: the sign-in
+    service's public path, ``/polls/`` behind the ingress)."""
 
-    def __init__(self, public_urls: Iterable[str]) -> None:
+    def __init__(self, public_urls: Iterable[str], home: str = "/") -> None:
         self._bases = [urlsplit(url.rstrip("/")) for url in public_urls]
+        self._home = home
 
     def safe(self, target: str | None) -> str:
         if not target or _UNSAFE_IN_NEXT.search(target):
-            return "/"
+            return self._home
         if target.startswith("/"):
-            return "/" if target.startswith("//") else target
+            return self._home if target.startswith("//") else target
         try:
             parts = urlsplit(target)
         except ValueError:
-            return "/"
+            return self._home
         for base in self._bases:
             if (
                 parts.scheme == base.scheme
@@ -115,7 +117,7 @@ class _NextTargets:
                 and (parts.path == base.path or parts.path.startswith(base.path + "/"))
             ):
                 return target
-        return "/"
+        return self._home
 
 
 class _Cookies:
@@ -186,7 +188,8 @@ def identity_routes(
     service: IdentityService, settings: Settings, territory: TerritoryStore
 ) -> list[ControllerRouterHandler]:
     cookies = _Cookies(settings)
-    targets = _NextTargets(settings.public_urls.values())
+    home = urlsplit(settings.public_urls[SIGN_IN_SERVICE]).path.rstrip("/") + "/"
+    targets = _NextTargets(settings.public_urls.values(), home)
     _safe_next = targets.safe
 
     @get(

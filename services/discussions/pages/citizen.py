@@ -33,6 +33,7 @@ from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
     current_session,
     gettext,
+    local_redirect,
     page,
     sign_in_url,
     signed_in_form,
@@ -200,7 +201,7 @@ def citizen_pages() -> type[Controller]:
                     values,
                     exc.status,
                 )
-            return Redirect(f"/my/comments?sent={submitted.tracking_code}", status_code=303)
+            return local_redirect(request, f"/my/comments?sent={submitted.tracking_code}")
 
         @get("/my/comments")
         async def mine(
@@ -235,8 +236,8 @@ def citizen_pages() -> type[Controller]:
                     comment_id, author=session.sub, rating=int(raw) if raw.isdigit() else 0
                 )
             except DomainError:
-                return Redirect("/my/comments?rating=refused", status_code=303)
-            return Redirect("/my/comments", status_code=303)
+                return local_redirect(request, "/my/comments?rating=refused")
+            return local_redirect(request, "/my/comments")
 
         @get("/discussions/{period_id:str}/check")
         async def check(

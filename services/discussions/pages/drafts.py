@@ -25,7 +25,14 @@ from services.discussions.periods.domain import PeriodView
 from services.discussions.periods.tables import Period
 from shared.eligibility import Eligibility
 from shared.identity.session import Permission, Session
-from shared.web.ui.pages import current_session, gettext, page, sign_in_url, signed_in_form
+from shared.web.ui.pages import (
+    current_session,
+    gettext,
+    local_redirect,
+    page,
+    sign_in_url,
+    signed_in_form,
+)
 
 __all__ = ("DRAFT_MESSAGES", "draft_pages", "owned_draft")
 
@@ -120,7 +127,7 @@ def draft_pages() -> type[Controller]:
                 )
             except DomainError as exc:
                 return _draft_form(request, session, [refusal(request, exc)], values, exc.status)
-            return Redirect(f"/manage/drafts/{draft.id}", status_code=303)
+            return local_redirect(request, f"/manage/drafts/{draft.id}")
 
         @get("/drafts/{draft_id:uuid}")
         async def draft(
@@ -163,7 +170,7 @@ def draft_pages() -> type[Controller]:
             except DomainError as exc:
                 errors = [refusal(request, exc)]
                 return await _draft_page(request, detail, errors, values, exc.status)
-            return Redirect(f"/manage/periods/{period.id}", status_code=303)
+            return local_redirect(request, f"/manage/periods/{period.id}")
 
     return DraftPages
 

@@ -16,7 +16,7 @@ from services.discussions.moderation.domain import Decision, PendingComment, Rej
 from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
 from services.discussions.responses.domain import Disposition
 from shared.identity.session import Permission
-from shared.web.ui.pages import current_session, page, sign_in_url, signed_in_form
+from shared.web.ui.pages import current_session, local_redirect, page, sign_in_url, signed_in_form
 
 __all__ = ("official_pages",)
 
@@ -88,8 +88,8 @@ def official_pages() -> type[Controller]:
                     now=dt.datetime.now(dt.UTC),
                 )
             except (DomainError, ValueError):
-                return Redirect("/moderation?refused=1", status_code=303)
-            return Redirect("/moderation", status_code=303)
+                return local_redirect(request, "/moderation?refused=1")
+            return local_redirect(request, "/moderation")
 
         @post("/responses/{comment_id:uuid}", status_code=303)
         async def respond(
@@ -108,7 +108,7 @@ def official_pages() -> type[Controller]:
                     now=dt.datetime.now(dt.UTC),
                 )
             except (DomainError, ValueError):
-                return Redirect("/moderation?refused=1", status_code=303)
-            return Redirect("/moderation", status_code=303)
+                return local_redirect(request, "/moderation?refused=1")
+            return local_redirect(request, "/moderation")
 
     return OfficialPages

@@ -21,7 +21,14 @@ from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_o
 from services.discussions.pages.drafts import owned_draft
 from services.discussions.periods.domain import MAX_REASON, MIN_REASON
 from shared.identity.session import Permission, Session
-from shared.web.ui.pages import current_session, gettext, page, sign_in_url, signed_in_form
+from shared.web.ui.pages import (
+    current_session,
+    gettext,
+    local_redirect,
+    page,
+    sign_in_url,
+    signed_in_form,
+)
 
 __all__ = ("PERIOD_MESSAGES", "period_pages")
 
@@ -64,7 +71,7 @@ def period_pages() -> type[Controller]:
                 )
             except DomainError as exc:
                 return await _refused(request, session, period_id, exc)
-            return Redirect(f"/manage/periods/{period_id}", status_code=303)
+            return local_redirect(request, f"/manage/periods/{period_id}")
 
         @post("/extensions", status_code=303)
         async def extend(
@@ -94,7 +101,7 @@ def period_pages() -> type[Controller]:
                 )
             except DomainError as exc:
                 return await _refused(request, session, period_id, exc, values)
-            return Redirect(f"/manage/periods/{period_id}#extensions", status_code=303)
+            return local_redirect(request, f"/manage/periods/{period_id}#extensions")
 
         @post("/report", status_code=303)
         async def publish_report(
@@ -110,7 +117,7 @@ def period_pages() -> type[Controller]:
                 )
             except DomainError as exc:
                 return await _refused(request, session, period_id, exc)
-            return Redirect(f"/manage/periods/{period_id}#report", status_code=303)
+            return local_redirect(request, f"/manage/periods/{period_id}#report")
 
     return PeriodPages
 

@@ -28,6 +28,7 @@ from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
     current_session,
     gettext,
+    local_url,
     page,
     sign_in_url,
     signed_in_form,
@@ -154,7 +155,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 )
             secure = ui_settings(request).secure_cookies
             return Redirect(
-                f"/polls/{poll_id}/receipt",
+                local_url(request, f"/polls/{poll_id}/receipt"),
                 status_code=303,
                 cookies=[_receipt_cookie(poll_id, done.receipt.note, secure=secure)],
             )
@@ -209,7 +210,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 poll=poll,
                 code=code or "",
                 result=result,
-                pinned=pinned_keys(domain.ledger, poll_id),
+                pinned=pinned_keys(domain.ledger, poll_id, local_url(request, "/api/v1/logs")),
                 receipt_note=_receipt_for(request, domain, poll_id, code),
             )
 
@@ -286,7 +287,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
                 code=code or "",
                 result=result,
-                pinned=pinned_keys(domain.ledger, poll_id),
+                pinned=pinned_keys(domain.ledger, poll_id, local_url(request, "/api/v1/logs")),
                 receipt_note="",
             )
 

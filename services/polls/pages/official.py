@@ -29,6 +29,7 @@ from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
     current_session,
     gettext,
+    local_redirect,
     page,
     sign_in_url,
     signed_in_form,
@@ -208,7 +209,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 # A refusal keeps its status: another organisation's poll is a 403, not a typo.
                 errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
-                return Redirect(f"/manage/polls/{record.id}", status_code=303)
+                return local_redirect(request, f"/manage/polls/{record.id}")
             return _builder_page(
                 request,
                 status_code=status,
@@ -248,7 +249,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 return Redirect(sign_in_url(request), status_code=303)
             poll = await domain.polls.managed(session, poll_id)
             if poll.status not in ("draft", "scheduled"):
-                return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+                return local_redirect(request, f"/manage/polls/{poll_id}")
             return _builder_page(
                 request,
                 poll=poll,
@@ -275,7 +276,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             except PollsError as exc:
                 errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
-                return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+                return local_redirect(request, f"/manage/polls/{poll_id}")
             return _builder_page(
                 request,
                 status_code=status,
@@ -323,6 +324,6 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
                 errors=_problems(request, exc),
             )
-        return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+        return local_redirect(request, f"/manage/polls/{poll_id}")
 
     return OfficialPages
