@@ -1,7 +1,7 @@
 """Redis client factory with the project's Lua scripts registered once per client.
 
-Redis is the fast path only (gates, rate limits, leases' hints); every caller must carry on
-correctly, if more slowly, when Redis is down or was flushed.
+Redis is the fast path only (voter gates, rate-limit counters, the revocation cache); every
+caller must carry on correctly, if more slowly, when Redis is down or was flushed.
 """
 
 from __future__ import annotations
@@ -21,38 +21,11 @@ end
 return out
 """
 
-# Fixed-window counter: INCR and EXPIRE atomically so every worker and replica shares it.
-_RATE_LIMIT = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('TTL', KEYS[1])
-return {n, ttl}
-"""
-
-# Renew a lease only if we still hold it, in one step so no other holder is overwritten.
-_LEASE_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
-_LEASE_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-
 class Scripts:
     """The registered scripts of one client; ``Script`` objects cache their SHA."""
 
     def __init__(self, client: Redis) -> None:
         self.gate_many: AsyncScript = client.register_script(_GATE_MANY)
-        self.rate_limit: AsyncScript = client.register_script(_RATE_LIMIT)
-        self.lease_renew: AsyncScript = client.register_script(_LEASE_RENEW)
-        self.lease_release: AsyncScript = client.register_script(_LEASE_RELEASE)
 
 
 def create_redis(url: str) -> tuple[Redis, Scripts]:

@@ -58,8 +58,6 @@ def age_band(age: int) -> str:
 @dataclass(frozen=True, slots=True)
 class CastResult:
     receipt: IssuedReceipt
-    replayed: bool
-    """True when this is the original receipt returned again for the same Idempotency-Key."""
 
 
 def poll_not_open(poll: PollRecord) -> PollsError:
@@ -203,7 +201,7 @@ class CastService:
             await self._gate.release(gate_key)
             raise poll_not_open((await self._polls.get(poll_id)) or poll)
         receipt = self._ledger.issue_receipt(poll_id, digest, accepted_at)
-        return CastResult(receipt=receipt, replayed=False)
+        return CastResult(receipt=receipt)
 
     async def _earlier(
         self, poll_id: str, tag: str, idempotency_key: str | None
@@ -216,7 +214,7 @@ class CastService:
         original = open_seal(self.secret, poll_id, tag, sealed)
         receipt = self._ledger.issue_receipt(poll_id, original.entry_hash, original.accepted_at)
         if idempotency_key is not None and original.idempotency_key == idempotency_key:
-            return CastResult(receipt=receipt, replayed=True)
+            return CastResult(receipt=receipt)
         raise conflict(
             "already-voted",
             "Already voted",
