@@ -48,7 +48,7 @@ from litestar.params import JSONBody
 
 from services.polls.casting.schemas import CastRequest
 from shared.db.migrate import migrate
-from shared.identity.keys import KeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.harness.processes import free_port, start_postgres, start_redis
@@ -371,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         migrate("polls", postgres.url("bench_polls"))
         migrate("identity", postgres.url("bench_identity"))
         keys_dir = folder / "keys"
-        tokens = TokenService(KeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=2))
+        tokens = TokenService(
+            SessionKeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=2)
+        )
         env = {
             **os.environ,
             "VMESTE_ENV": "dev",

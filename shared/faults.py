@@ -46,7 +46,7 @@ import msgspec
 
 from shared.cli.keys import ensure_keys
 from shared.db.migrate import migrate
-from shared.identity.keys import KeyRing as SessionKeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from shared.ledger.audit import audit_board

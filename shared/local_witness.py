@@ -15,10 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shared.db.migrate import migrate
-from shared.identity._files import locked_folder, write_secret
 from shared.ledger.cosignature import WitnessSigner
 from shared.ledger.service import load_log_keys
 from shared.localproc import granian_command
+from shared.secret_files import secret_once
 
 __all__ = ("LocalWitness", "prepare_witness", "witnesses_env")
 
@@ -56,10 +56,8 @@ def prepare_witness(
     """Create the witness's key (first start only) and database, following the logs whose
     keys are in ``keys_dir`` under the origins of ``public_urls`` (service → URL)."""
     keys = folder / "keys"
-    with locked_folder(keys):
-        if not (keys / _KEY_FILE).exists():
-            write_secret(keys / _KEY_FILE, f"{WitnessSigner.generate(name)}\n".encode())
-    signer = WitnessSigner.parse((keys / _KEY_FILE).read_text())
+    key = secret_once(keys / _KEY_FILE, lambda: f"{WitnessSigner.generate(name)}\n".encode())
+    signer = WitnessSigner.parse(key.decode())
     follows = []
     for service, url in public_urls.items():
         parts = urlsplit(url)

@@ -21,6 +21,7 @@ end
 return out
 """
 
+
 class Scripts:
     """The registered scripts of one client; ``Script`` objects cache their SHA."""
 

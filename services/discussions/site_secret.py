@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from shared.config import MissingSettingError
-from shared.identity._files import locked_folder, write_secret
+from shared.secret_files import secret_once
 
 __all__ = ("SECRET_FILE", "load_site_secret")
 
@@ -24,15 +24,11 @@ def load_site_secret(keys_dir: Path, *, create: bool) -> bytes:
     """The secret; created only when ``create`` (development), else its absence stops the
     service at start, naming where it was looked for."""
     path = keys_dir / SECRET_FILE
-    if not path.exists():
-        if not create:
-            raise MissingSettingError(
-                "VMESTE_KEYS_DIR", f"has no discussions secret at {path} (vmeste keys makes one)"
-            )
-        with locked_folder(keys_dir):
-            if not path.exists():
-                write_secret(path, secrets.token_bytes(_SIZE))
-    data = path.read_bytes()
+    if not create and not path.exists():
+        raise MissingSettingError(
+            "VMESTE_KEYS_DIR", f"has no discussions secret at {path} (vmeste keys makes one)"
+        )
+    data = secret_once(path, lambda: secrets.token_bytes(_SIZE))
     if len(data) != _SIZE:
         raise MissingSettingError("VMESTE_KEYS_DIR", f"{path} must hold {_SIZE} bytes")
     return data

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import time
 from pathlib import Path
+
+from shared.secret_files import secret_once
 
 __all__ = ("ServiceSecret",)
 
@@ -37,29 +37,13 @@ class ServiceSecret:
 
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> ServiceSecret:
-        """Read the secret, creating it atomically if absent (several workers may race)."""
+        """Read the secret, creating it if absent (several workers may race: they share the
+        one written first)."""
         path = keys_dir / _FILE
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True)
-            temp = keys_dir / f".{_FILE}.{secrets.token_hex(6)}"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(secrets.token_bytes(_SIZE))
-                out.flush()
-                os.fsync(out.fileno())
-            # link() fails if another worker won the race: then its secret is the one.
-            try:
-                os.link(temp, path)
-            except FileExistsError:
-                pass
-            finally:
-                temp.unlink()
-        for _ in range(50):
-            data = path.read_bytes()
-            if len(data) == _SIZE:
-                return cls(data)
-            time.sleep(0.01)
-        raise ValueError(f"{path} does not hold a {_SIZE}-byte secret")
+        data = secret_once(path, lambda: secrets.token_bytes(_SIZE))
+        if len(data) != _SIZE:
+            raise ValueError(f"{path} does not hold a {_SIZE}-byte secret")
+        return cls(data)
 
     def _derive(self, label: str, value: bytes) -> bytes:
         return hmac.new(self._secret, label.encode() + b"\x00" + value, hashlib.sha256).digest()

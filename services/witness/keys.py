@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config import MissingSettingError
-from shared.identity._files import locked_folder, write_secret
 from shared.ledger.cosignature import WitnessSigner
 from shared.ledger.note import KeyFormatError, is_valid_key_name
+from shared.secret_files import secret_once
 
 __all__ = ("KEY_FILE", "load_witness_signer")
 
@@ -49,14 +49,10 @@ def load_witness_signer(
         except KeyFormatError as exc:
             raise MissingSettingError("VMESTE_WITNESS_KEY", str(exc)) from None
     path = keys_dir / KEY_FILE
-    if not path.exists():
-        # Several granian workers may start at once: the lock makes them share one key.
-        with locked_folder(keys_dir):
-            if not path.exists():
-                signer = WitnessSigner.generate(name or default_name)
-                write_secret(path, f"{signer}\n".encode())
+    # Several granian workers may start at once: they share the one key written first.
+    key = secret_once(path, lambda: f"{WitnessSigner.generate(name or default_name)}\n".encode())
     try:
-        signer = WitnessSigner.parse(path.read_text())
+        signer = WitnessSigner.parse(key.decode())
     except KeyFormatError as exc:
         raise MissingSettingError("VMESTE_KEYS_DIR", f"{path}: {exc}") from None
     return _checked_name(signer, name, str(path))

@@ -15,8 +15,7 @@ import typer
 
 from services.discussions.site_secret import load_site_secret
 from shared.config import MissingSettingError
-from shared.identity.keys import KeyRing as SessionKeyRing
-from shared.identity.keys import export_public_keys, rotate_session_key
+from shared.identity.keys import SessionKeyRing, export_public_keys, rotate_session_key
 from shared.identity.pseudonym import load_pepper
 from shared.ledger.service import load_log_keys
 

@@ -29,7 +29,7 @@ from shared.identity.csrf import CsrfTokens
 from shared.identity.dev_provider import DevIdentityProvider
 from shared.identity.esia import EsiaProvider, EsiaSettings
 from shared.identity.guards import current_session, optional_session
-from shared.identity.keys import KeyRing, PublicKeyRing
+from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.middleware import IdentityMiddleware
 from shared.identity.provider import IdentityProvider
 from shared.identity.pseudonym import derived_secret, load_pepper
@@ -88,7 +88,7 @@ def identity_components(
 
     ``issuing``: the service signs people in (ESIA, /auth/login, /auth/callback,
     /auth/refresh) and so holds the pepper and the private session keys. Otherwise it only
-    verifies sessions: it loads the public session keys (:class:`PublicKeyRing`), never
+    verifies sessions: it loads the public session keys (:class:`PublicSessionKeyRing`), never
     reads the pepper nor any ESIA setting, and keeps of /auth only sign-out, which needs
     nothing but the session store.
 
@@ -106,15 +106,15 @@ def identity_components(
     dev = settings.is_dev
     keys_dir = settings.security.keys_dir
     pepper: bytes | None = None
-    keys: KeyRing | PublicKeyRing
+    keys: SessionKeyRing | PublicSessionKeyRing
     if issuing:
         pepper = load_pepper(keys_dir, create=dev, environ=environ)
-        keys = KeyRing.load(keys_dir, create=dev)
+        keys = SessionKeyRing.load(keys_dir, create=dev)
         secret = site_secret if site_secret is not None else pepper
     elif site_secret is None:
         raise ValueError("a service that only verifies sessions needs a site secret of its own")
     else:
-        keys = PublicKeyRing.load(keys_dir)
+        keys = PublicSessionKeyRing.load(keys_dir)
         secret = site_secret
     engine = create_engine(settings.database.url_for("identity"))
     bind_tables(TABLES, engine)

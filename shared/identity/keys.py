@@ -22,9 +22,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from shared.config import MissingSettingError
-from shared.identity._files import locked_folder, write_secret
+from shared.secret_files import locked_folder, write_secret
 
-__all__ = ("KeyRing", "PublicKeyRing", "export_public_keys", "key_id", "rotate_session_key")
+__all__ = (
+    "PublicSessionKeyRing",
+    "SessionKeyRing",
+    "export_public_keys",
+    "key_id",
+    "rotate_session_key",
+)
 
 _FOLDER = "session"
 _CURRENT = "current"
@@ -57,13 +63,13 @@ def rotate_session_key(keys_dir: Path) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyRing:
+class SessionKeyRing:
     current_kid: str
     signing_key: Ed25519PrivateKey
     public_keys: Mapping[str, Ed25519PublicKey]
 
     @classmethod
-    def load(cls, keys_dir: Path, *, create: bool) -> KeyRing:
+    def load(cls, keys_dir: Path, *, create: bool) -> SessionKeyRing:
         folder = keys_dir / _FOLDER
         if not (folder / _CURRENT).exists():
             if not create:
@@ -91,19 +97,19 @@ class KeyRing:
         )
 
     @property
-    def public(self) -> PublicKeyRing:
+    def public(self) -> PublicSessionKeyRing:
         """The verification half of the ring, holding nothing that signs."""
-        return PublicKeyRing(public_keys=self.public_keys)
+        return PublicSessionKeyRing(public_keys=self.public_keys)
 
 
 @dataclass(frozen=True, slots=True)
-class PublicKeyRing:
+class PublicSessionKeyRing:
     """Session keys that verify and cannot sign: what a verify-only service holds."""
 
     public_keys: Mapping[str, Ed25519PublicKey]
 
     @classmethod
-    def load(cls, keys_dir: Path) -> PublicKeyRing:
+    def load(cls, keys_dir: Path) -> PublicSessionKeyRing:
         """The ``<kid>.pub`` files of ``<keys_dir>/session``.
 
         A private key found there is refused rather than ignored: it would mean the
@@ -138,7 +144,7 @@ def export_public_keys(keys_dir: Path, out: Path) -> list[Path]:
 
     Every key, not only the current one: tokens signed by a key before its rotation must keep
     verifying until they expire."""
-    ring = KeyRing.load(keys_dir, create=False)
+    ring = SessionKeyRing.load(keys_dir, create=False)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for kid, key in sorted(ring.public_keys.items()):

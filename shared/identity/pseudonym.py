@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from shared.config import MissingSettingError
-from shared.identity._files import locked_folder, write_secret
+from shared.secret_files import secret_once
 
 __all__ = ("MIN_PEPPER_BYTES", "PEPPER_FILE", "derived_secret", "load_pepper", "pseudonym")
 
@@ -49,12 +49,8 @@ def load_pepper(keys_dir: Path, *, create: bool, environ: Mapping[str, str] = os
     if from_env:
         return _checked("VMESTE_PEPPER", from_env.encode())
     path = keys_dir / PEPPER_FILE
-    if not path.exists():
-        if not create:
-            raise MissingSettingError(
-                "VMESTE_PEPPER", f"is required (or a pepper file at {path}) outside development"
-            )
-        with locked_folder(keys_dir):
-            if not path.exists():
-                write_secret(path, secrets.token_hex(32).encode())
-    return _checked(str(path), path.read_bytes().strip())
+    if not create and not path.exists():
+        raise MissingSettingError(
+            "VMESTE_PEPPER", f"is required (or a pepper file at {path}) outside development"
+        )
+    return _checked(str(path), secret_once(path, lambda: secrets.token_hex(32).encode()).strip())

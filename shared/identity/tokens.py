@@ -28,7 +28,7 @@ import jwt
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
-from shared.identity.keys import KeyRing, PublicKeyRing
+from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.session import OrganisationGrant, Session
 
 __all__ = (
@@ -72,7 +72,7 @@ class SessionClaims:
 class TokenService:
     def __init__(
         self,
-        keys: KeyRing | PublicKeyRing,
+        keys: SessionKeyRing | PublicSessionKeyRing,
         *,
         lifetime: dt.timedelta,
         audience: str = AUDIENCE,
@@ -87,12 +87,12 @@ class TokenService:
     @property
     def can_issue(self) -> bool:
         """Whether this service holds the signing key (only the sign-in component does)."""
-        return isinstance(self._ring, KeyRing)
+        return isinstance(self._ring, SessionKeyRing)
 
     @property
-    def keys(self) -> KeyRing:
+    def keys(self) -> SessionKeyRing:
         """The signing key ring; a verify-only service has none."""
-        if not isinstance(self._ring, KeyRing):
+        if not isinstance(self._ring, SessionKeyRing):
             raise RuntimeError("this service verifies sessions only; it holds no signing key")
         return self._ring
 

@@ -12,11 +12,11 @@ either the old or the new key active, never none.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from shared.ledger.note import KeyFormatError, Signer, Verifier
+from shared.secret_files import write_secret
 
 __all__ = ("KeyRing", "KeyRingError")
 
@@ -25,17 +25,6 @@ _ACTIVE = "ACTIVE"
 
 class KeyRingError(RuntimeError):
     """The key folder is missing, empty or inconsistent; the message names the file."""
-
-
-def _write_secret(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 class KeyRing:
@@ -85,8 +74,8 @@ class KeyRing:
         signer = Signer.generate(name or self.active.name)
         self._signers[signer.key_id] = signer
         if folder is not None:
-            _write_secret(folder / f"{signer.key_id:08x}.key", f"{signer}\n")
-            _write_secret(folder / _ACTIVE, f"{signer.key_id:08x}\n")
+            write_secret(folder / f"{signer.key_id:08x}.key", f"{signer}\n".encode())
+            write_secret(folder / _ACTIVE, f"{signer.key_id:08x}\n".encode())
         self._active = signer.key_id
         return signer
 
@@ -94,8 +83,8 @@ class KeyRing:
         """Write every key (mode 0600) and the active id into ``folder`` (created 0700)."""
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for signer in self._signers.values():
-            _write_secret(folder / f"{signer.key_id:08x}.key", f"{signer}\n")
-        _write_secret(folder / _ACTIVE, f"{self._active:08x}\n")
+            write_secret(folder / f"{signer.key_id:08x}.key", f"{signer}\n".encode())
+        write_secret(folder / _ACTIVE, f"{self._active:08x}\n".encode())
 
     @classmethod
     def load(cls, folder: Path) -> KeyRing:

@@ -13,7 +13,7 @@ import httpx
 from playwright.sync_api import expect
 
 from services.discussions.pages.citizen import COMMENTS_PAGE
-from shared.identity.keys import KeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.browser.conftest import TYUMEN_OKTMO, Stack
@@ -35,7 +35,7 @@ class _Tokens:
     def __init__(self, stack: Stack) -> None:
         keys = Path(stack.env["VMESTE_DATA_DIR"]) / "keys"
         self._service = TokenService(
-            KeyRing.load(keys, create=False), lifetime=dt.timedelta(hours=1)
+            SessionKeyRing.load(keys, create=False), lifetime=dt.timedelta(hours=1)
         )
 
     def bearer(self, orgs: tuple[OrganisationGrant, ...] = ()) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shared.cli.main import app as cli
-from shared.identity.keys import KeyRing, PublicKeyRing
+from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.tokens import SessionClaims, TokenService
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import Receipt, issue_receipt, verify_receipt
@@ -62,7 +62,7 @@ def test_public_session_keys_verify_the_sign_in_components_tokens_and_sign_none(
     CliRunner().invoke(cli, ["keys", "rotate", "session", "--keys-dir", str(keys)])
     result = CliRunner().invoke(cli, ["keys", "public", str(public), "--keys-dir", str(keys)])
     assert result.exit_code == 0, result.output
-    ring = KeyRing.load(keys, create=False)
+    ring = SessionKeyRing.load(keys, create=False)
     # Every key, not only the current one: tokens signed before a rotation still verify.
     assert sorted(p.name for p in public.iterdir()) == sorted(f"{k}.pub" for k in ring.public_keys)
     assert all(b"PRIVATE" not in p.read_bytes() for p in public.iterdir())
@@ -70,7 +70,7 @@ def test_public_session_keys_verify_the_sign_in_components_tokens_and_sign_none(
     for path in public.iterdir():
         (tmp_path / "verifier" / "session" / path.name).write_bytes(path.read_bytes())
     verifier = TokenService(
-        PublicKeyRing.load(tmp_path / "verifier"), lifetime=dt.timedelta(minutes=15)
+        PublicSessionKeyRing.load(tmp_path / "verifier"), lifetime=dt.timedelta(minutes=15)
     )
     claims = SessionClaims(
         sub="d" * 64,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from shared.identity.keys import KeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 
@@ -93,7 +93,7 @@ class People:
 
     def __init__(self, keys_dir: Path) -> None:
         self.tokens = TokenService(
-            KeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=1)
+            SessionKeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=1)
         )
 
     def claims(self, persona: Persona, *, without: Iterable[str] = ()) -> SessionClaims | None:

@@ -28,7 +28,7 @@ from services.discussions.app import create_app as create_discussions
 from services.discussions.settings import DiscussionsSettings
 from services.polls.app import create_app as create_polls
 from shared.config import Settings
-from shared.identity.keys import KeyRing, key_id
+from shared.identity.keys import SessionKeyRing, key_id
 from shared.identity.middleware import SESSION_COOKIE
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.security._people import People, Persona, bearer
@@ -79,7 +79,7 @@ class Forger:
 
     def signed_by_another_key_under_our_key_id(self) -> str:
         other = Ed25519PrivateKey.generate()
-        ring = KeyRing(
+        ring = SessionKeyRing(
             current_kid=self.ring.current_kid,
             signing_key=other,
             public_keys={self.ring.current_kid: other.public_key()},
@@ -89,7 +89,9 @@ class Forger:
     def signed_by_an_unknown_key(self) -> str:
         other = Ed25519PrivateKey.generate()
         kid = key_id(other.public_key())
-        ring = KeyRing(current_kid=kid, signing_key=other, public_keys={kid: other.public_key()})
+        ring = SessionKeyRing(
+            current_kid=kid, signing_key=other, public_keys={kid: other.public_key()}
+        )
         return self._with(TokenService(ring, lifetime=dt.timedelta(hours=1)))
 
     def expired(self) -> str:

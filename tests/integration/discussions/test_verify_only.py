@@ -21,7 +21,7 @@ from services.discussions.app import create_app
 from services.discussions.settings import DiscussionsSettings, load_discussions_settings
 from services.discussions.site_secret import SECRET_FILE
 from shared.config import MissingSettingError, Settings, load_settings
-from shared.identity.keys import KeyRing, export_public_keys
+from shared.identity.keys import SessionKeyRing, export_public_keys
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.conftest import DatabaseFactory
 
@@ -31,9 +31,9 @@ OPTIONS = DiscussionsSettings(webhook_url=None, scheduler_interval_s=1, outbox_i
 ISSUING_ROUTES = ("/auth/login", "/auth/callback", "/auth/refresh", "/auth/dev")
 
 
-def _sign_in_component_keys(tmp_path: Path) -> KeyRing:
+def _sign_in_component_keys(tmp_path: Path) -> SessionKeyRing:
     """The private key ring, as only the polls pods hold it."""
-    return KeyRing.load(tmp_path / "polls-keys", create=True)
+    return SessionKeyRing.load(tmp_path / "polls-keys", create=True)
 
 
 def _discussions_keys(tmp_path: Path, *, public: bool = True, secret: bool = True) -> Path:
@@ -64,7 +64,7 @@ def _production(keys_dir: Path, redis_url: str, **databases: str) -> Settings:
     )
 
 
-def _issued_by_polls(ring: KeyRing, sid: str | None = None) -> str:
+def _issued_by_polls(ring: SessionKeyRing, sid: str | None = None) -> str:
     claims = SessionClaims(
         sub="c" * 64,
         trusted=True,

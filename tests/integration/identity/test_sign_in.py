@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
-from shared.identity.keys import KeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.registry import grant
 from shared.identity.service import IdentityService
 from shared.identity.tokens import SessionClaims, TokenService
@@ -375,7 +375,7 @@ async def test_sign_in_never_goes_on_to_another_site(make_app: AppFactory, targe
 def _forge(app: Litestar, **changes: Any) -> str:
     """A token for a real session of ``app``'s key ring, with one thing wrong."""
     service = identity_of(app)
-    keys: KeyRing = changes.pop("keys", service.tokens.keys)
+    keys: SessionKeyRing = changes.pop("keys", service.tokens.keys)
     tokens = TokenService(
         keys,
         lifetime=service.tokens.lifetime,
@@ -410,7 +410,7 @@ async def test_bad_tokens_get_401_problem_json(make_app: AppFactory, defect: str
         elif defect == "other-key":
             stranger = Ed25519PrivateKey.generate()
             kid = identity_of(app).tokens.keys.current_kid
-            token = _forge(app, keys=KeyRing(kid, stranger, {}))
+            token = _forge(app, keys=SessionKeyRing(kid, stranger, {}))
         elif defect == "alg-none":
             header, payload, _ = good.split(".")
             none = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()

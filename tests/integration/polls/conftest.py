@@ -13,7 +13,7 @@ from litestar import Litestar
 
 from services.polls.app import create_app
 from shared.config import Settings, load_settings
-from shared.identity.keys import KeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.conftest import DatabaseFactory
@@ -29,7 +29,7 @@ class People:
 
     def __init__(self, keys_dir: Path) -> None:
         self._tokens = TokenService(
-            KeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=1)
+            SessionKeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=1)
         )
 
     def token(

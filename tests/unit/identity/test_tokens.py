@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.identity.keys import KeyRing
+from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant, Session
 from shared.identity.tokens import (
     AUDIENCE,
@@ -44,7 +44,7 @@ LIFETIME = dt.timedelta(minutes=15)
 
 
 def _service(
-    keys: KeyRing | None = None, *, audience: str = AUDIENCE, issuer: str = ISSUER
+    keys: SessionKeyRing | None = None, *, audience: str = AUDIENCE, issuer: str = ISSUER
 ) -> TokenService:
     return TokenService(keys or key_ring(), lifetime=LIFETIME, audience=audience, issuer=issuer)
 
@@ -105,7 +105,7 @@ def test_token_from_another_issuer_is_refused() -> None:
 def test_token_signed_by_another_key_under_our_key_id_is_refused() -> None:
     ours = key_ring()
     theirs = Ed25519PrivateKey.generate()
-    forged = KeyRing(current_kid=ours.current_kid, signing_key=theirs, public_keys={})
+    forged = SessionKeyRing(current_kid=ours.current_kid, signing_key=theirs, public_keys={})
     token, _ = _service(forged).issue(CLAIMS)
     assert "signature" in _refused(_service(ours), token)
 
