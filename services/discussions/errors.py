@@ -1,12 +1,14 @@
 """Errors the discussions domain raises; the HTTP layer turns them into problem+json.
 
 The domain never imports Litestar, so it raises these plain exceptions carrying what RFC 9457
-needs (status, stable slug, title, what to do); ``services.discussions.http`` maps them.
+needs (status, stable slug, title, what to do); :mod:`shared.web.problems` answers them.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from shared.refusal import RefusalError
 
 __all__ = (
     "ConflictError",
@@ -20,19 +22,13 @@ __all__ = (
 )
 
 
-class DomainError(Exception):
-    """A request the rules refuse; ``slug`` becomes the problem ``type``."""
-
-    status = 400
+class DomainError(RefusalError):
+    """A request the rules refuse; each subclass fixes the status."""
 
     def __init__(
         self, slug: str, title: str, detail: str = "", *, extra: dict[str, Any] | None = None
     ) -> None:
-        super().__init__(detail or title)
-        self.slug = slug
-        self.title = title
-        self.detail = detail or title
-        self.extra = extra or {}
+        super().__init__(slug, title, detail, extra=extra)
 
 
 class InvalidError(DomainError):

@@ -1,20 +1,16 @@
-"""HTTP pieces every feature's controllers share: problem mapping, permissions, paging."""
+"""HTTP pieces every feature's controllers share: permissions, paging."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response
 from litestar.params import QueryParameter
 
-from services.discussions.errors import DomainError
 from services.discussions.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from shared.identity.session import Session
-from shared.web.problems import ProblemError, exception_handlers
 
 __all__ = (
     "CursorQuery",
-    "DiscussionsController",
     "LimitQuery",
     "allowed",
     "territory_of",
@@ -25,18 +21,6 @@ CursorQuery = Annotated[
 ]
 LimitQuery = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 DEFAULT_PAGE = DEFAULT_LIMIT
-
-
-def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    problem = ProblemError(exc.status, exc.slug, exc.title, exc.detail, extra=exc.extra)
-    handler = exception_handlers[ProblemError.__mro__[1]]
-    return handler(request, problem)  # type: ignore[no-any-return]
-
-
-class DiscussionsController(Controller):
-    """Base of the service's controllers: domain errors become problem+json."""
-
-    exception_handlers = {DomainError: _domain_error}  # noqa: RUF012 - read by Litestar
 
 
 def allowed(session: Session, permission: str) -> tuple[str, ...]:

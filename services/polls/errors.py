@@ -1,17 +1,19 @@
 """The polls domain's refusals, free of any web framework.
 
 Each carries the problem type slug, a title and what to do; the HTTP layer turns them into
-RFC 9457 problems with the given status (see :mod:`services.polls.web`).
+RFC 9457 problems with the given status (see :mod:`shared.refusal`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from shared.refusal import RefusalError
+
 __all__ = ("PollsError", "conflict", "forbidden", "invalid", "not_found")
 
 
-class PollsError(Exception):
+class PollsError(RefusalError):
     """A request the polls domain refuses; ``status`` is the HTTP status it maps to."""
 
     def __init__(
@@ -24,13 +26,7 @@ class PollsError(Exception):
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(f"{slug}: {detail}")
-        self.status = status
-        self.slug = slug
-        self.title = title
-        self.detail = detail
-        self.extra = extra or {}
-        self.headers = headers or {}
+        super().__init__(slug, title, detail, status=status, extra=extra, headers=headers)
 
 
 def not_found(what: str) -> PollsError:

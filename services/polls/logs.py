@@ -21,7 +21,6 @@ from litestar.handlers.base import BaseRouteHandler
 from services.polls.errors import conflict
 from services.polls.polls.domain import may_see_entries
 from services.polls.polls.store import PollStore
-from services.polls.web import polls_exception_handlers
 from shared.identity.guards import optional_session
 from shared.ledger.board import BoardCertificate
 from shared.ledger.http import LogDescription, log_controller
@@ -70,6 +69,5 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
 
     class PollLogController(base):  # type: ignore[valid-type,misc]
         guards = [entries_guard]  # noqa: RUF012 - Litestar reads it as a class attribute
-        exception_handlers = polls_exception_handlers
 
     return PollLogController

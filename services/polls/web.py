@@ -3,16 +3,11 @@ domain refusals to RFC 9457 problems."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, Response
-from litestar.exceptions import HTTPException
 
-from services.polls.errors import PollsError
-from shared.web.problems import ProblemError, exception_handlers
-
-__all__ = ("MAX_PAGE", "Input", "Limit", "Offset", "Output", "polls_exception_handlers")
+__all__ = ("MAX_PAGE", "Input", "Limit", "Offset", "Output")
 
 MAX_PAGE = 100
 Offset = Annotated[int, msgspec.Meta(ge=0)]
@@ -25,15 +20,3 @@ class Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class Output(msgspec.Struct, kw_only=True):
     """Base of every response body."""
-
-
-def _polls_error(request: Request[Any, Any, Any], exc: PollsError) -> Response[Any]:
-    problem = ProblemError(
-        exc.status, exc.slug, exc.title, exc.detail, extra=exc.extra, headers=exc.headers
-    )
-    handler = exception_handlers[HTTPException]
-    response: Response[Any] = handler(request, problem)
-    return response
-
-
-polls_exception_handlers: dict[type[Exception] | int, Any] = {PollsError: _polls_error}

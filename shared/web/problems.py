@@ -23,6 +23,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from shared.db.errors import dependency_down
 from shared.metrics import DEPENDENCY_ERRORS, REFUSALS
+from shared.refusal import RefusalError
 from shared.web.headers import request_id
 
 __all__ = (
@@ -272,7 +273,16 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return _respond(request, problem)
 
 
+def _refusal(request: Request[Any, Any, Any], exc: RefusalError) -> Response[Any]:
+    """A domain's refusal: its own problem type, title, detail and members."""
+    problem = ProblemError(
+        exc.status, exc.slug, exc.title, exc.detail, extra=exc.extra, headers=exc.headers
+    )
+    return _http_exception(request, problem)
+
+
 exception_handlers: dict[type[Exception] | int, Any] = {
+    RefusalError: _refusal,
     HTTPException: _http_exception,
     Exception: _unexpected,
 }

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import MediaType, get, post
+from litestar import Controller, MediaType, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
@@ -20,7 +20,7 @@ from services.discussions.comments.domain import (
     SubmittedComment,
 )
 from services.discussions.db import utcnow
-from services.discussions.http import DEFAULT_PAGE, CursorQuery, DiscussionsController, LimitQuery
+from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery
 from services.discussions.pagination import Page
 from services.discussions.responses.domain import ResponsesService
 from shared.comment_period.entry import Stance
@@ -49,7 +49,7 @@ class RatingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 
-class CommentsController(DiscussionsController):
+class CommentsController(Controller):
     path = "/api/v1"
     tags = ["comments"]  # noqa: RUF012 - Litestar reads it as a class attribute
 

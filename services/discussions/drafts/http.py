@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from litestar import Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
@@ -29,13 +29,7 @@ from services.discussions.drafts.importers import (
     sections_from_markdown,
 )
 from services.discussions.errors import InvalidError
-from services.discussions.http import (
-    DEFAULT_PAGE,
-    CursorQuery,
-    DiscussionsController,
-    LimitQuery,
-    allowed,
-)
+from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed
 from services.discussions.pagination import Page
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
@@ -112,7 +106,7 @@ def parse_text(data: TextIn) -> list[ParsedSection]:
     return parsed
 
 
-class DraftsController(DiscussionsController):
+class DraftsController(Controller):
     path = "/api/v1/drafts"
     tags = ["drafts"]  # noqa: RUF012 - Litestar reads it as a class attribute
 

@@ -6,18 +6,12 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import get, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.discussions.db import utcnow
-from services.discussions.http import (
-    DEFAULT_PAGE,
-    CursorQuery,
-    DiscussionsController,
-    LimitQuery,
-    allowed,
-)
+from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed
 from services.discussions.moderation.domain import (
     Decision,
     ModerationService,
@@ -46,7 +40,7 @@ class DecisionOut(msgspec.Struct, kw_only=True):
     status: str
 
 
-class ModerationController(DiscussionsController):
+class ModerationController(Controller):
     path = "/api/v1"
     tags = ["moderation"]  # noqa: RUF012 - Litestar reads it as a class attribute
     guards = [requires_permission(MODERATE)]  # noqa: RUF012

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 from piccolo.query.functions.aggregate import Count
@@ -27,9 +27,7 @@ from services.discussions.periods.domain import PeriodStatus, PeriodView
 from services.discussions.periods.tables import Period
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
-from shared.web.problems import ProblemError, exception_handlers
 from shared.web.ui.embed import embed_headers, embed_snippet
-from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
     current_session,
     gettext,
@@ -42,7 +40,7 @@ from shared.web.ui.pages import (
 from shared.web.ui.refusals import problem_message
 from shared.web.ui.verify import check_tracking_code
 
-__all__ = ("PAGE_EXCEPTION_HANDLERS", "citizen_pages", "domain_of")
+__all__ = ("citizen_pages", "domain_of")
 
 _LIST_LIMIT = 100
 COMMENTS_PAGE = MAX_LIMIT
@@ -100,21 +98,9 @@ async def _reported_periods(period_ids: set[str]) -> set[str]:
     return {str(r["id"]) for r in rows}
 
 
-def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    problem = ProblemError(exc.status, exc.slug, exc.title, exc.detail, extra=exc.extra)
-    handler = exception_handlers[HTTPException]
-    response: Response[Any] = handler(request, problem)
-    return response
-
-
-# A refusal of the domain is its problem (a page for a browser), never an unhandled 500.
-PAGE_EXCEPTION_HANDLERS = with_html_errors({DomainError: _domain_error})
-
-
 def citizen_pages() -> type[Controller]:
     class CitizenPages(Controller):
         include_in_schema = False
-        exception_handlers = PAGE_EXCEPTION_HANDLERS
 
         @get("/")
         async def home(self, request: Request[Any, Any, Any]) -> Template:

@@ -20,7 +20,7 @@ from services.discussions.drafts.importers import sections_from_markdown
 from services.discussions.errors import DomainError
 from services.discussions.http import territory_of
 from services.discussions.pages._forms import form_moment, form_text, refusal
-from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
+from services.discussions.pages.citizen import domain_of
 from services.discussions.periods.domain import PeriodView
 from services.discussions.periods.tables import Period
 from shared.eligibility import Eligibility
@@ -60,7 +60,6 @@ def draft_pages() -> type[Controller]:
     class DraftPages(Controller):
         path = "/manage"
         include_in_schema = False
-        exception_handlers = PAGE_EXCEPTION_HANDLERS
 
         @get("/")
         async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Response
 from services.discussions.comments.domain import PublicComment
 from services.discussions.errors import DomainError
 from services.discussions.moderation.domain import Decision, PendingComment, RejectReason
-from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
+from services.discussions.pages.citizen import domain_of
 from services.discussions.responses.domain import Disposition
 from shared.identity.session import Permission
 from shared.web.ui.pages import current_session, local_redirect, page, sign_in_url, signed_in_form
@@ -27,7 +27,6 @@ RESPOND = Permission.RESPOND.value
 def official_pages() -> type[Controller]:
     class OfficialPages(Controller):
         include_in_schema = False
-        exception_handlers = PAGE_EXCEPTION_HANDLERS
 
         @get("/moderation")
         async def queue(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -17,7 +17,7 @@ from litestar.response import Redirect, Response
 
 from services.discussions.errors import DomainError
 from services.discussions.pages._forms import form_moment, form_text, refusal
-from services.discussions.pages.citizen import PAGE_EXCEPTION_HANDLERS, domain_of
+from services.discussions.pages.citizen import domain_of
 from services.discussions.pages.drafts import owned_draft
 from services.discussions.periods.domain import MAX_REASON, MIN_REASON
 from shared.identity.session import Permission, Session
@@ -46,7 +46,6 @@ def period_pages() -> type[Controller]:
     class PeriodPages(Controller):
         path = "/manage/periods/{period_id:str}"
         include_in_schema = False
-        exception_handlers = PAGE_EXCEPTION_HANDLERS
 
         @get("/")
         async def period(

@@ -7,19 +7,12 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import get, post, put
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.discussions.db import utcnow
-from services.discussions.http import (
-    DEFAULT_PAGE,
-    CursorQuery,
-    DiscussionsController,
-    LimitQuery,
-    allowed,
-    territory_of,
-)
+from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed, territory_of
 from services.discussions.pagination import Page
 from services.discussions.periods.domain import (
     MAX_REASON,
@@ -60,7 +53,7 @@ def _managed(session: Session | None) -> tuple[str, ...]:
     return () if session is None else allowed(session, MANAGE)
 
 
-class PeriodsController(DiscussionsController):
+class PeriodsController(Controller):
     path = "/api/v1"
     tags = ["comment periods"]  # noqa: RUF012 - Litestar reads it as a class attribute
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import msgspec
-from litestar import MediaType, Response, get, post
+from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from services.discussions.db import utcnow
-from services.discussions.http import DiscussionsController, allowed
+from services.discussions.http import allowed
 from services.discussions.report.domain import ReportService
 from shared.comment_period.report import render_csv, render_html
 from shared.identity.guards import requires_permission
@@ -28,7 +28,7 @@ class PublishedOut(msgspec.Struct, kw_only=True):
     """Signed note binding the report's SHA-256 to the period's final checkpoint."""
 
 
-class ReportController(DiscussionsController):
+class ReportController(Controller):
     path = "/api/v1/periods/{period_id:str}"
     tags = ["report"]  # noqa: RUF012 - Litestar reads it as a class attribute
 

@@ -6,12 +6,12 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import post
+from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.discussions.db import utcnow
-from services.discussions.http import DiscussionsController, allowed
+from services.discussions.http import allowed
 from services.discussions.responses.domain import Disposition, ResponsesService
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
@@ -27,7 +27,7 @@ class ResponseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     justification: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class ResponsesController(DiscussionsController):
+class ResponsesController(Controller):
     path = "/api/v1"
     tags = ["responses"]  # noqa: RUF012 - Litestar reads it as a class attribute
 

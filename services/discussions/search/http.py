@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import get
+from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from services.discussions.comments.domain import PublicComment
 from services.discussions.comments.http import FilterQuery
-from services.discussions.http import DEFAULT_PAGE, CursorQuery, DiscussionsController, LimitQuery
+from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery
 from services.discussions.pagination import Page
 from services.discussions.search.domain import SearchService
 
 __all__ = ("SearchController",)
 
 
-class SearchController(DiscussionsController):
+class SearchController(Controller):
     path = "/api/v1"
     tags = ["search"]  # noqa: RUF012 - Litestar reads it as a class attribute
 

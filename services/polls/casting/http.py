@@ -10,7 +10,6 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from services.polls.casting.domain import CastService
 from services.polls.casting.schemas import CastRequest, ReceiptView
-from services.polls.web import polls_exception_handlers
 from shared.identity import Session
 from shared.web.openapi import problems
 
@@ -26,7 +25,6 @@ def casting_controller(casting: CastService) -> type[Controller]:
     class CastingController(Controller):
         path = "/api/v1/polls/{poll_id:str}/ballots"
         tags = ["ballots"]  # noqa: RUF012 - Litestar reads it as a class attribute
-        exception_handlers = polls_exception_handlers
 
         @post("/", responses=problems(403, 409, 422))
         async def cast_ballot(

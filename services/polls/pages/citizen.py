@@ -17,14 +17,12 @@ from services.polls.pages.ballot_form import answers_from_form, kind_of, results
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import ineligibility, may_manage
 from services.polls.polls.store import PollRecord
-from services.polls.web import polls_exception_handlers
 from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
 from shared.identity.session import Role
 from shared.ledger.note import NoteError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, verify_receipt
 from shared.web.cookies import cookie_name, read_cookie
 from shared.web.ui.embed import embed_headers, embed_snippet
-from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
     current_session,
     gettext,
@@ -79,7 +77,6 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
     class CitizenPages(Controller):
         include_in_schema = False
         # A poll the caller may not see is a 404 problem here too, never an unhandled 500.
-        exception_handlers = with_html_errors(polls_exception_handlers)
 
         @get("/")
         async def home(self, request: Request[Any, Any, Any]) -> Template:

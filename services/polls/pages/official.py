@@ -22,10 +22,8 @@ from services.polls.polls.domain import (
     PollDraft,
 )
 from services.polls.polls.store import PollRecord
-from services.polls.web import polls_exception_handlers
 from shared.identity.session import Session
 from shared.web.ui.embed import embed_snippet
-from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import (
     current_session,
     gettext,
@@ -134,7 +132,6 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
         path = "/manage"
         include_in_schema = False
         # A poll of another organisation is a 404 problem here too, never an unhandled 500.
-        exception_handlers = with_html_errors(polls_exception_handlers)
 
         @get("/")
         async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -23,7 +23,7 @@ from services.polls.polls.schemas import (
     poll_view,
 )
 from services.polls.results.domain import ResultsService
-from services.polls.web import MAX_PAGE, polls_exception_handlers
+from services.polls.web import MAX_PAGE
 from shared.identity import Session, requires_permission
 from shared.web.openapi import problems
 
@@ -36,7 +36,6 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
     class PollsController(Controller):
         path = "/api/v1/polls"
         tags = ["polls"]  # noqa: RUF012 - Litestar reads it as a class attribute
-        exception_handlers = polls_exception_handlers
 
         @get("/")
         async def list_polls(

@@ -11,7 +11,6 @@ from litestar.params import FromPath, QueryParameter
 from services.polls.results.csv_export import analytics_csv, results_csv
 from services.polls.results.domain import MIN_K, Analytics, ResultsService
 from services.polls.results.schemas import ResultsView, results_view
-from services.polls.web import polls_exception_handlers
 from shared.identity import Session
 from shared.web.openapi import problems
 
@@ -22,7 +21,6 @@ def results_controller(results: ResultsService) -> type[Controller]:
     class ResultsController(Controller):
         path = "/api/v1/polls/{poll_id:str}"
         tags = ["results"]  # noqa: RUF012 - Litestar reads it as a class attribute
-        exception_handlers = polls_exception_handlers
 
         @get("/results", responses=problems(409))
         async def poll_results(
