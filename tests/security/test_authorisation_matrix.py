@@ -218,6 +218,12 @@ def _published_comment(world: World, _: dict[Persona, Caller]) -> dict[str, str]
     return {"comment_id": made}
 
 
+def _answered_comment(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    author = world.people.headers(Persona.CITIZEN)
+    made = responded_comment(world.client, world.official, world.shared["period_id"], author)
+    return {"comment_id": made}
+
+
 def _citizens_answered_comment(world: World, callers: dict[Persona, Caller]) -> dict[str, str]:
     author = callers[Persona.CITIZEN].headers()
     made = responded_comment(world.client, world.official, world.shared["period_id"], author)
@@ -446,6 +452,13 @@ POLICY: dict[str, dict[str, Rule]] = {
             setup=_published_comment,
             per_call=True,
         ),
+        "PUT /api/v1/comments/{comment_id}/response": Rule(
+            OWNERS,
+            lambda: {"disposition": "partially_accepted", "justification": "Исправлено."},
+            permission=RESPOND,
+            setup=_answered_comment,
+            per_call=True,
+        ),
         "POST /api/v1/periods/{period_id}/report": Rule(
             OWNERS, permission=DISCUSSIONS, setup=_closed_period, per_call=True
         ),
@@ -477,6 +490,13 @@ POLICY: dict[str, dict[str, Rule]] = {
             form=lambda: {"disposition": "accepted", "justification": "Учтено."},
             permission=RESPOND,
             setup=_published_comment,
+            per_call=True,
+        ),
+        "POST /responses/{comment_id}/correction": Rule(
+            OWNERS,
+            form=lambda: {"disposition": "partially_accepted", "justification": "Исправлено."},
+            permission=RESPOND,
+            setup=_answered_comment,
             per_call=True,
         ),
         "GET /manage": Rule(SIGNED_IN),
