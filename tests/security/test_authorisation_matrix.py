@@ -218,6 +218,17 @@ def _published_comment(world: World, _: dict[Persona, Caller]) -> dict[str, str]
     return {"comment_id": made}
 
 
+def _attached(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    made = draft_period(world.client, world.official)
+    attached = world.client.post(
+        f"/api/v1/drafts/{made['draft_id']}/attachments",
+        files=_attachment()["files"],
+        headers=world.official,
+    )
+    assert attached.status_code == 201, attached.text
+    return {**made, "attachment_id": str(attached.json()["id"])}
+
+
 def _answered_comment(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
     author = world.people.headers(Persona.CITIZEN)
     made = responded_comment(world.client, world.official, world.shared["period_id"], author)
@@ -405,6 +416,16 @@ POLICY: dict[str, dict[str, Rule]] = {
             OWNERS, files=_attachment, permission=DISCUSSIONS, setup=_draft_period
         ),
         "GET /api/v1/drafts/{draft_id}/attachments/{attachment_id}": Rule(ANYONE),
+        "DELETE /api/v1/drafts/{draft_id}/attachments/{attachment_id}": Rule(
+            OWNERS, permission=DISCUSSIONS, setup=_attached, per_call=True
+        ),
+        "GET /api/v1/drafts/{draft_id}/versions": Rule(ANYONE),
+        "POST /api/v1/drafts/{draft_id}/versions/import-docx": Rule(
+            OWNERS,
+            files=lambda: {"data": {"note": "Редакция 2"}, **_attachment()},
+            permission=DISCUSSIONS,
+            setup=_draft_period,
+        ),
         "POST /api/v1/drafts/{draft_id}/periods": Rule(
             OWNERS, _period, permission=DISCUSSIONS, setup=_draft_period
         ),
@@ -512,6 +533,18 @@ POLICY: dict[str, dict[str, Rule]] = {
             },
             permission=DISCUSSIONS,
             setup=_draft_period,
+        ),
+        "POST /manage/drafts/{draft_id}/versions": Rule(
+            OWNERS,
+            form=lambda: {"markdown": "# 1. Текст", "note": "Редакция 2"},
+            permission=DISCUSSIONS,
+            setup=_draft_period,
+        ),
+        "POST /manage/drafts/{draft_id}/attachments": Rule(
+            OWNERS, form=dict, files=_attachment, permission=DISCUSSIONS, setup=_draft_period
+        ),
+        "POST /manage/drafts/{draft_id}/attachments/{attachment_id}/remove": Rule(
+            OWNERS, form=dict, permission=DISCUSSIONS, setup=_attached, per_call=True
         ),
         "GET /manage/periods/{period_id}": Rule(OWNERS, permission=DISCUSSIONS),
         "POST /manage/periods/{period_id}/announce": Rule(
