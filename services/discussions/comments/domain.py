@@ -90,6 +90,9 @@ class MyComment(PublicComment, kw_only=True):
     status: str
     reject_reason: str
     rating: int | None
+    rating_tracking_code: str | None = None
+    """Tracking code of the rating's entry in the period's log (None before ratings were
+    logged): the author can check that their rating is in the log."""
 
 
 PUBLIC_FIELDS = [
@@ -343,7 +346,16 @@ class CommentsService:
         after = after_cursor(cursor)
         if after is not None:
             query = query.where(after)
-        return await with_earlier_responses(page_of(list(await query), limit, MyComment))
+        mine = await with_earlier_responses(page_of(list(await query), limit, MyComment))
+        rated = [c.id for c in mine.items if c.rating is not None]
+        if rated:
+            logged = await Comment.select(Comment.id, Comment.rating_entry_hash).where(
+                Comment.id.is_in(rated) & Comment.rating_entry_hash.is_not_null()
+            )
+            codes = {r["id"]: tracking_code(bytes(r["rating_entry_hash"])) for r in logged}
+            for c in mine.items:
+                c.rating_tracking_code = codes.get(c.id)
+        return mine
 
 
 def _idempotency_hash(submission: Submission) -> str | None:

@@ -76,6 +76,15 @@ async def test_ratings_are_logged_and_the_audit_recomputes_their_average(
             )
             assert rated.status_code == 204, rated.text
 
+        mine = (await client.get("/api/v1/me/comments", headers=authors[0])).json()["items"]
+        code = mine[0]["rating_tracking_code"]
+        assert code
+        assert code != mine[0]["tracking_code"]
+        tracked = await client.get(f"/api/v1/logs/{period_id}/tracking/{code}")
+        assert tracked.status_code == 200, tracked.text
+        my_page = (await client.get("/my/comments", headers=authors[0])).text
+        assert f'<span class="mono" data-rating-code>{code}</span>' in my_page
+
         listed = (await client.get(f"/api/v1/periods/{period_id}/comments")).json()["items"]
         corrected = next(c for c in listed if c["id"] == ids[1])
         assert corrected["justification"] == "Исправлено: учтено."
