@@ -39,7 +39,7 @@ class Discussions:
             periods=periods,
             comments=CommentsService(periods, drafts, ledger),
             moderation=ModerationService(),
-            responses=ResponsesService(),
+            responses=ResponsesService(ledger),
             reports=ReportService(periods, ledger),
             search=SearchService(),
         )

@@ -47,6 +47,12 @@ class ConflictError(DomainError):
     status = 409
 
 
+class GoneError(DomainError):
+    """The object existed and was removed on purpose; its record stays."""
+
+    status = 410
+
+
 class TooLargeError(DomainError):
     status = 413
 

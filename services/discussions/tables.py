@@ -6,6 +6,7 @@ from services.discussions.comments.tables import Comment
 from services.discussions.drafts.tables import Attachment, Draft, DraftVersion, Section
 from services.discussions.outbox.tables import OutboxMessage
 from services.discussions.periods.tables import Period, PeriodExtension
+from services.discussions.responses.tables import ResponseCorrection
 from shared.lease import make_lease_table
 from shared.ledger.tables import make_ledger_tables
 
@@ -22,5 +23,6 @@ TABLES: tuple[type[Table], ...] = (
     Period,
     PeriodExtension,
     Comment,
+    ResponseCorrection,
     OutboxMessage,
 )

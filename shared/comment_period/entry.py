@@ -11,6 +11,11 @@ rejected for personal data or profanity must not be readable there for ever; the
 reveals ``salt``, text and wording of every *published* comment, and anyone can check that
 they open the commitment, i.e. that the published text is exactly what was submitted. The
 public random ``nonce`` makes every entry unique.
+
+The same log also holds the authors' ratings of official responses (format
+``vmeste-rating/v1``, :class:`RatingEntry`): ``format``, ``period``, ``comment`` (the hex
+leaf hash of the rated comment's entry) and ``rating`` (1 to 5). A comment is rated once, so
+the entry is unique without a nonce; it names no author either.
 """
 
 from __future__ import annotations
@@ -25,15 +30,21 @@ from shared.canonical import canonical_bytes
 
 __all__ = (
     "ENTRY_FORMAT",
+    "RATING_FORMAT",
     "CommentContent",
     "CommentEntry",
+    "RatingEntry",
     "Stance",
     "commit",
+    "is_rating",
     "make_entry",
+    "make_rating_entry",
     "opens",
 )
 
 ENTRY_FORMAT = "vmeste-comment/v1"
+RATING_FORMAT = "vmeste-rating/v1"
+_RATING_PREFIX = b'{"format":"vmeste-rating/v1",'
 
 
 class Stance(StrEnum):
@@ -58,6 +69,23 @@ class CommentEntry(msgspec.Struct, frozen=True, kw_only=True):
     stance: str
     content: bytes
     nonce: bytes
+
+
+class RatingEntry(msgspec.Struct, frozen=True, kw_only=True):
+    format: str = RATING_FORMAT
+    period: str
+    comment: str
+    """Hex leaf hash of the rated comment's entry."""
+    rating: int
+
+
+def is_rating(entry: bytes) -> bool:
+    """Whether a log entry is a rating: canonical bytes put ``format`` first."""
+    return entry.startswith(_RATING_PREFIX)
+
+
+def make_rating_entry(*, period: str, comment_hash: bytes, rating: int) -> bytes:
+    return canonical_bytes(RatingEntry(period=period, comment=comment_hash.hex(), rating=rating))
 
 
 def commit(salt: bytes, text: str, proposed_wording: str) -> bytes:

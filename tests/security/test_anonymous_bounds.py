@@ -27,6 +27,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from services.discussions.app import create_app as create_discussions
+from services.discussions.drafts.domain import MAX_VERSIONS
 from services.discussions.periods.domain import MAX_EXTENSIONS
 from services.discussions.settings import DiscussionsSettings
 from services.polls.app import create_app as create_polls
@@ -89,6 +90,8 @@ BOUNDED: dict[str, dict[str, str]] = {
         "GET /api/v1/drafts/{draft_id}": _ONE + " (one version)",
         "GET /api/v1/drafts/{draft_id}/attachments/{attachment_id}": _ONE
         + " (uploads are size-limited)",
+        "GET /api/v1/drafts/{draft_id}/versions": f"one draft's ≤ {MAX_VERSIONS} versions, "
+        "two grouped counts",
         "GET /api/v1/periods": "a page of ≤ 200",
         "GET /api/v1/periods/{period_id}": _ONE,
         "GET /api/v1/periods/{period_id}/extensions": f"≤ {MAX_EXTENSIONS} extensions a period",

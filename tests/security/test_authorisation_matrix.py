@@ -218,6 +218,23 @@ def _published_comment(world: World, _: dict[Persona, Caller]) -> dict[str, str]
     return {"comment_id": made}
 
 
+def _attached(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    made = draft_period(world.client, world.official)
+    attached = world.client.post(
+        f"/api/v1/drafts/{made['draft_id']}/attachments",
+        files=_attachment()["files"],
+        headers=world.official,
+    )
+    assert attached.status_code == 201, attached.text
+    return {**made, "attachment_id": str(attached.json()["id"])}
+
+
+def _answered_comment(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    author = world.people.headers(Persona.CITIZEN)
+    made = responded_comment(world.client, world.official, world.shared["period_id"], author)
+    return {"comment_id": made}
+
+
 def _citizens_answered_comment(world: World, callers: dict[Persona, Caller]) -> dict[str, str]:
     author = callers[Persona.CITIZEN].headers()
     made = responded_comment(world.client, world.official, world.shared["period_id"], author)
@@ -399,6 +416,16 @@ POLICY: dict[str, dict[str, Rule]] = {
             OWNERS, files=_attachment, permission=DISCUSSIONS, setup=_draft_period
         ),
         "GET /api/v1/drafts/{draft_id}/attachments/{attachment_id}": Rule(ANYONE),
+        "DELETE /api/v1/drafts/{draft_id}/attachments/{attachment_id}": Rule(
+            OWNERS, permission=DISCUSSIONS, setup=_attached, per_call=True
+        ),
+        "GET /api/v1/drafts/{draft_id}/versions": Rule(ANYONE),
+        "POST /api/v1/drafts/{draft_id}/versions/import-docx": Rule(
+            OWNERS,
+            files=lambda: {"data": {"note": "Редакция 2"}, **_attachment()},
+            permission=DISCUSSIONS,
+            setup=_draft_period,
+        ),
         "POST /api/v1/drafts/{draft_id}/periods": Rule(
             OWNERS, _period, permission=DISCUSSIONS, setup=_draft_period
         ),
@@ -446,6 +473,13 @@ POLICY: dict[str, dict[str, Rule]] = {
             setup=_published_comment,
             per_call=True,
         ),
+        "PUT /api/v1/comments/{comment_id}/response": Rule(
+            OWNERS,
+            lambda: {"disposition": "partially_accepted", "justification": "Исправлено."},
+            permission=RESPOND,
+            setup=_answered_comment,
+            per_call=True,
+        ),
         "POST /api/v1/periods/{period_id}/report": Rule(
             OWNERS, permission=DISCUSSIONS, setup=_closed_period, per_call=True
         ),
@@ -479,6 +513,13 @@ POLICY: dict[str, dict[str, Rule]] = {
             setup=_published_comment,
             per_call=True,
         ),
+        "POST /responses/{comment_id}/correction": Rule(
+            OWNERS,
+            form=lambda: {"disposition": "partially_accepted", "justification": "Исправлено."},
+            permission=RESPOND,
+            setup=_answered_comment,
+            per_call=True,
+        ),
         "GET /manage": Rule(SIGNED_IN),
         "GET /manage/drafts/new": Rule(SIGNED_IN),
         "POST /manage/drafts/new": Rule(OWNERS, form=_draft, permission=DISCUSSIONS),
@@ -492,6 +533,18 @@ POLICY: dict[str, dict[str, Rule]] = {
             },
             permission=DISCUSSIONS,
             setup=_draft_period,
+        ),
+        "POST /manage/drafts/{draft_id}/versions": Rule(
+            OWNERS,
+            form=lambda: {"markdown": "# 1. Текст", "note": "Редакция 2"},
+            permission=DISCUSSIONS,
+            setup=_draft_period,
+        ),
+        "POST /manage/drafts/{draft_id}/attachments": Rule(
+            OWNERS, form=dict, files=_attachment, permission=DISCUSSIONS, setup=_draft_period
+        ),
+        "POST /manage/drafts/{draft_id}/attachments/{attachment_id}/remove": Rule(
+            OWNERS, form=dict, permission=DISCUSSIONS, setup=_attached, per_call=True
         ),
         "GET /manage/periods/{period_id}": Rule(OWNERS, permission=DISCUSSIONS),
         "POST /manage/periods/{period_id}/announce": Rule(

@@ -24,6 +24,7 @@ from services.discussions.errors import ConflictError, ForbiddenError, InvalidEr
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
 from services.discussions.periods.domain import PeriodsService, PeriodStatus
 from services.discussions.periods.tables import Period
+from services.discussions.responses.history import EarlierResponseView, earlier_responses
 from shared.comment_period.entry import Stance, make_entry
 from shared.eligibility import Participant
 from shared.ledger.receipt import tracking_code
@@ -78,6 +79,10 @@ class PublicComment(msgspec.Struct, kw_only=True):
     submitted_at: dt.datetime
     disposition: str
     justification: str
+    responded_at: dt.datetime | None = None
+    """When the response (or its latest correction) was given."""
+    earlier_responses: list[EarlierResponseView] = msgspec.field(default_factory=list)
+    """Responses an official corrected, oldest first."""
 
 
 class MyComment(PublicComment, kw_only=True):
@@ -85,6 +90,9 @@ class MyComment(PublicComment, kw_only=True):
     status: str
     reject_reason: str
     rating: int | None
+    rating_tracking_code: str | None = None
+    """Tracking code of the rating's entry in the period's log (None before ratings were
+    logged): the author can check that their rating is in the log."""
 
 
 PUBLIC_FIELDS = [
@@ -106,6 +114,14 @@ def page_of(rows: list[dict[str, Any]], limit: int, kind: type[Any]) -> Page[Any
     items = [msgspec.convert(r, kind) for r in rows[:limit]]
     nxt = encode_cursor(items[-1].submitted_at, items[-1].id) if more else None
     return Page(items=items, next=nxt)
+
+
+async def with_earlier_responses(page: Page[Any]) -> Page[Any]:
+    """Fill in the corrected responses of the page's answered comments (one query)."""
+    earlier = await earlier_responses([c.id for c in page.items if c.disposition])
+    for c in page.items:
+        c.earlier_responses = earlier.get(c.id, [])
+    return page
 
 
 def after_cursor(cursor: str | None) -> Any:
@@ -296,7 +312,7 @@ class CommentsService:
         """Published comments only, oldest first."""
         await self.periods.row(period_id)
         query = (
-            Comment.select(*PUBLIC_FIELDS)
+            Comment.select(*PUBLIC_FIELDS, Comment.responded_at)
             .where((Comment.period == period_id) & (Comment.status == "published"))
             .order_by(Comment.submitted_at, Comment.id)
             .limit(limit + 1)
@@ -310,13 +326,14 @@ class CommentsService:
         after = after_cursor(cursor)
         if after is not None:
             query = query.where(after)
-        return page_of(list(await query), limit, PublicComment)
+        return await with_earlier_responses(page_of(list(await query), limit, PublicComment))
 
     async def mine(self, author: str, *, cursor: str | None, limit: int) -> Page[MyComment]:
         """The author's own comments with their status, response and rating."""
         query = (
             Comment.select(
                 *PUBLIC_FIELDS,
+                Comment.responded_at,
                 Comment.tracking_code,
                 Comment.status,
                 Comment.reject_reason,
@@ -329,7 +346,16 @@ class CommentsService:
         after = after_cursor(cursor)
         if after is not None:
             query = query.where(after)
-        return page_of(list(await query), limit, MyComment)
+        mine = await with_earlier_responses(page_of(list(await query), limit, MyComment))
+        rated = [c.id for c in mine.items if c.rating is not None]
+        if rated:
+            logged = await Comment.select(Comment.id, Comment.rating_entry_hash).where(
+                Comment.id.is_in(rated) & Comment.rating_entry_hash.is_not_null()
+            )
+            codes = {r["id"]: tracking_code(bytes(r["rating_entry_hash"])) for r in logged}
+            for c in mine.items:
+                c.rating_tracking_code = codes.get(c.id)
+        return mine
 
 
 def _idempotency_hash(submission: Submission) -> str | None:

@@ -145,5 +145,6 @@ class CommentsController(Controller):
         session: NamedDependency[Session],
         responses: NamedDependency[ResponsesService],
     ) -> None:
-        """Rate the response to my comment, 1–5, once."""
-        await responses.rate(comment_id, author=session.sub, rating=data.rating)
+        """Rate the response to my comment, 1–5, once, until the report is published; the
+        rating enters the comment period's log."""
+        await responses.rate(comment_id, author=session.sub, rating=data.rating, now=utcnow())

@@ -39,6 +39,12 @@ class Comment(Table, tablename="comment"):
     justification = Text(default="")
     responded_at = Timestamptz(null=True, default=None)
     rating = Integer(null=True, default=None)
+    rating_entry_hash = Bytea(
+        null=True,
+        default=None,
+        help_text="Leaf hash of the rating's log entry; NULL for ratings given before "
+        "ratings entered the log.",
+    )
     submitted_at = Timestamptz()
     idempotency_key = Varchar(
         length=64,

@@ -7,21 +7,35 @@ import uuid
 from collections.abc import Sequence
 
 import msgspec
+from piccolo.query.functions.aggregate import Count
 
+from services.discussions.comments.tables import Comment
 from services.discussions.db import write_transaction
 from services.discussions.drafts.files import check_file
 from services.discussions.drafts.importers import ParsedSection, check_sections
 from services.discussions.drafts.tables import Attachment, Draft, DraftVersion, Section
-from services.discussions.errors import ForbiddenError, InvalidError, NotFoundError
+from services.discussions.errors import (
+    ConflictError,
+    ForbiddenError,
+    GoneError,
+    InvalidError,
+    NotFoundError,
+)
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
+from services.discussions.periods.tables import Period
 
 __all__ = (
+    "MAX_VERSIONS",
     "AttachmentView",
     "DraftDetail",
     "DraftSummary",
     "DraftsService",
     "SectionView",
+    "VersionView",
 )
+
+MAX_VERSIONS = 200
+"""Most versions one draft may have (a draft's version list is read in one piece)."""
 
 
 class SectionView(msgspec.Struct, kw_only=True):
@@ -37,6 +51,19 @@ class AttachmentView(msgspec.Struct, kw_only=True):
     media_type: str
     size: int
     sha256: str
+    removed_at: dt.datetime | None = None
+    """When an official removed it: its name and hash stay listed, its bytes are gone."""
+
+
+class VersionView(msgspec.Struct, kw_only=True):
+    number: int
+    note: str
+    created_at: dt.datetime
+    sections: int
+    """How many sections this version has."""
+    comments: int
+    """Comments made on this version, in every comment period of the draft, whatever their
+    moderation (each is an entry of its period's public log, which names the version)."""
 
 
 class DraftSummary(msgspec.Struct, kw_only=True):
@@ -106,6 +133,7 @@ class DraftsService:
         official_position: str,
         sections: Sequence[ParsedSection],
         now: dt.datetime,
+        by: str = "",
     ) -> DraftDetail:
         if organisation not in managed:
             raise ForbiddenError(
@@ -134,7 +162,7 @@ class DraftsService:
                     created_at=now,
                 )
             )
-            await self._insert_version(draft_id, 1, "", sections, now)
+            await self._insert_version(draft_id, 1, "", sections, now, by)
         return await self.get(draft_id)
 
     async def _insert_version(
@@ -144,10 +172,18 @@ class DraftsService:
         note: str,
         sections: Sequence[ParsedSection],
         now: dt.datetime,
+        by: str,
     ) -> None:
         version_id = uuid.uuid4()
         await DraftVersion.insert(
-            DraftVersion(id=version_id, draft=draft_id, number=number, note=note, created_at=now)
+            DraftVersion(
+                id=version_id,
+                draft=draft_id,
+                number=number,
+                note=note,
+                created_at=now,
+                published_by=by,
+            )
         )
         await Section.insert(
             *[
@@ -171,15 +207,71 @@ class DraftsService:
         note: str,
         sections: Sequence[ParsedSection],
         now: dt.datetime,
+        by: str = "",
     ) -> DraftDetail:
-        """Publish a new text; earlier versions and the comments made on them stay."""
+        """Publish a new text; earlier versions and the comments made on them stay. ``by`` is
+        the publishing official's pseudonymous subject, shown only to the draft's officials."""
         async with write_transaction(Draft):
             row = await self.owned(draft_id, managed)
             _check_text(sections, note=note)
             number = int(str(row["current_version"])) + 1
-            await self._insert_version(draft_id, number, note, sections, now)
+            if number > MAX_VERSIONS:
+                raise ConflictError(
+                    "too-many-versions",
+                    "The draft has as many versions as it may",
+                    f"A draft keeps at most {MAX_VERSIONS} versions; start a new draft.",
+                )
+            await self._insert_version(draft_id, number, note, sections, now, by)
             await Draft.update({Draft.current_version: number}).where(Draft.id == draft_id)
         return await self.get(draft_id)
+
+    async def versions(self, draft_id: uuid.UUID) -> list[VersionView]:
+        """Every version of the draft, oldest first, with its section and comment counts."""
+        await self._draft_row(draft_id)
+        rows = await (
+            DraftVersion.select(
+                DraftVersion.id, DraftVersion.number, DraftVersion.note, DraftVersion.created_at
+            )
+            .where(DraftVersion.draft == draft_id)
+            .order_by(DraftVersion.number)
+        )
+        # Every draft has its first version, so the list is never empty.
+        sections = {
+            str(r["version"]): int(r["n"])
+            for r in await Section.select(Section.version, Count(Section.id, alias="n"))
+            .where(Section.version.is_in([r["id"] for r in rows]))
+            .group_by(Section.version)
+        }
+        periods = [
+            str(r["id"]) for r in await Period.select(Period.id).where(Period.draft == draft_id)
+        ]
+        comments = (
+            {
+                int(r["draft_version"]): int(r["n"])
+                for r in await Comment.select(Comment.draft_version, Count(Comment.id, alias="n"))
+                .where(Comment.period.is_in(periods))
+                .group_by(Comment.draft_version)
+            }
+            if periods
+            else {}
+        )
+        return [
+            VersionView(
+                number=int(r["number"]),
+                note=str(r["note"]),
+                created_at=r["created_at"],
+                sections=sections.get(str(r["id"]), 0),
+                comments=comments.get(int(r["number"]), 0),
+            )
+            for r in rows
+        ]
+
+    async def version_publishers(self, draft_id: uuid.UUID) -> dict[int, str]:
+        """Who published each version (pseudonymous subjects; for the draft's officials)."""
+        rows = await DraftVersion.select(DraftVersion.number, DraftVersion.published_by).where(
+            DraftVersion.draft == draft_id
+        )
+        return {int(r["number"]): str(r["published_by"]) for r in rows}
 
     async def version_id(self, draft_id: uuid.UUID, number: int) -> uuid.UUID:
         row = (
@@ -278,6 +370,7 @@ class DraftsService:
                 Attachment.media_type,
                 Attachment.size,
                 Attachment.sha256,
+                Attachment.removed_at,
             )
             .where(Attachment.draft == draft_id)
             .order_by(Attachment.created_at)
@@ -294,8 +387,51 @@ class DraftsService:
         )
         if row is None:
             raise NotFoundError("attachment-not-found", "Attachment not found", "Check the id.")
+        if row["removed_at"] is not None:
+            raise GoneError(
+                "attachment-removed",
+                "The attachment was removed",
+                "An official of the draft's organisation removed this file; the draft lists "
+                "its name, size and SHA-256 with the time of removal.",
+            )
         content = bytes(row.pop("content"))
         view = msgspec.convert(
             {k: row[k] for k in AttachmentView.__struct_fields__}, AttachmentView
         )
         return view, content
+
+    async def remove_attachment(
+        self,
+        draft_id: uuid.UUID,
+        attachment_id: uuid.UUID,
+        *,
+        managed: Sequence[str],
+        now: dt.datetime,
+    ) -> AttachmentView:
+        """Withdraw a file: its bytes are dropped, its name, size and SHA-256 stay listed with
+        the time of removal. No comment period's log names attachments (their entries and the
+        board's definition do not), so removing one changes nothing an audit checks; the record
+        stays so that readers see what the draft carried while they commented."""
+        async with write_transaction(Attachment):
+            await self.owned(draft_id, managed)
+            removed = (
+                await Attachment.update({Attachment.removed_at: now, Attachment.content: b""})
+                .where(
+                    (Attachment.id == attachment_id)
+                    & (Attachment.draft == draft_id)
+                    & Attachment.removed_at.is_null()
+                )
+                .returning(Attachment.id)
+            )
+            if not removed:
+                exists = await Attachment.exists().where(
+                    (Attachment.id == attachment_id) & (Attachment.draft == draft_id)
+                )
+                if not exists:
+                    raise NotFoundError(
+                        "attachment-not-found", "Attachment not found", "Check the id."
+                    )
+                raise ConflictError(
+                    "attachment-removed", "Already removed", "The attachment was removed before."
+                )
+        return next(a for a in await self.attachments(draft_id) if a.id == attachment_id)

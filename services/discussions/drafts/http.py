@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
@@ -19,6 +19,7 @@ from services.discussions.drafts.domain import (
     DraftDetail,
     DraftsService,
     DraftSummary,
+    VersionView,
 )
 from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
 from services.discussions.drafts.importers import (
@@ -86,6 +87,12 @@ class AttachmentForm:
     file: UploadFile
 
 
+@dataclass
+class DocxVersionForm:
+    file: UploadFile
+    note: str = ""
+
+
 def parse_text(data: TextIn) -> list[ParsedSection]:
     if (data.sections is None) == (data.markdown is None):
         raise InvalidError("text-required", "Give the text once", "Send sections or markdown.")
@@ -127,6 +134,7 @@ class DraftsController(Controller):
             official_position=data.official_position,
             sections=parse_text(data),
             now=utcnow(),
+            by=session.sub,
         )
 
     @post(
@@ -157,6 +165,7 @@ class DraftsController(Controller):
             official_position=data.official_position[:300],
             sections=sections_from_docx(content),
             now=utcnow(),
+            by=session.sub,
         )
 
     @get("/")
@@ -181,7 +190,9 @@ class DraftsController(Controller):
         """A draft with the sections of its current (or the given) version."""
         return await drafts.get(draft_id, version)
 
-    @post("/{draft_id:uuid}/versions", guards=[requires_permission(MANAGE)])
+    @post(
+        "/{draft_id:uuid}/versions", guards=[requires_permission(MANAGE)], responses=problems(409)
+    )
     async def new_version(
         self,
         draft_id: FromPath[uuid.UUID],
@@ -196,7 +207,43 @@ class DraftsController(Controller):
             note=data.note,
             sections=parse_text(data),
             now=utcnow(),
+            by=session.sub,
         )
+
+    @post(
+        "/{draft_id:uuid}/versions/import-docx",
+        guards=[requires_permission(MANAGE)],
+        request_max_body_size=MAX_ATTACHMENT_BYTES + 65536,
+        responses=problems(409, 413, 415, 422),
+    )
+    async def new_version_from_docx(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        data: MultipartBody[DocxVersionForm],
+        session: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> DraftDetail:
+        """Publish a new version from a DOCX file (Heading 1…6 open sections), refused as
+        ``import-docx`` refuses a file; comments on earlier versions stay linked to them."""
+        content = await data.file.read()
+        check_file(data.file.filename or "draft.docx", content)
+        return await drafts.new_version(
+            draft_id,
+            managed=allowed(session, MANAGE),
+            note=data.note[:20_000],
+            sections=sections_from_docx(content),
+            now=utcnow(),
+            by=session.sub,
+        )
+
+    @get("/{draft_id:uuid}/versions")
+    async def versions(
+        self, draft_id: FromPath[uuid.UUID], drafts: NamedDependency[DraftsService]
+    ) -> list[VersionView]:
+        """Every version, oldest first: when it was published, its note, how many sections it
+        has and how many comments were made on it (``GET /drafts/{id}?version=N`` is its
+        text)."""
+        return await drafts.versions(draft_id)
 
     @post(
         "/{draft_id:uuid}/attachments",
@@ -220,14 +267,37 @@ class DraftsController(Controller):
             now=utcnow(),
         )
 
-    @get("/{draft_id:uuid}/attachments/{attachment_id:uuid}", media_type="application/octet-stream")
+    @delete(
+        "/{draft_id:uuid}/attachments/{attachment_id:uuid}",
+        guards=[requires_permission(MANAGE)],
+        status_code=200,
+        responses=problems(409),
+    )
+    async def remove_attachment(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        attachment_id: FromPath[uuid.UUID],
+        session: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> AttachmentView:
+        """Remove an attachment: its bytes are dropped, its name, size and SHA-256 stay listed
+        with ``removed_at`` (no comment period's log refers to attachments)."""
+        return await drafts.remove_attachment(
+            draft_id, attachment_id, managed=allowed(session, MANAGE), now=utcnow()
+        )
+
+    @get(
+        "/{draft_id:uuid}/attachments/{attachment_id:uuid}",
+        media_type="application/octet-stream",
+        responses=problems(410),
+    )
     async def download(
         self,
         draft_id: FromPath[uuid.UUID],
         attachment_id: FromPath[uuid.UUID],
         drafts: NamedDependency[DraftsService],
     ) -> Response[bytes]:
-        """The attachment's bytes; ``Digest`` carries its SHA-256."""
+        """The attachment's bytes; ``X-Content-SHA256`` carries its SHA-256; 410 once removed."""
         view, content = await drafts.attachment_content(draft_id, attachment_id)
         return Response(
             content,

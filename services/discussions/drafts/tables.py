@@ -31,6 +31,11 @@ class DraftVersion(Table, tablename="draft_version"):
     number = Integer(help_text="1, 2, … UNIQUE with the draft.")
     note = Text(default="", help_text="What changed in this version.")
     created_at = Timestamptz()
+    published_by = Varchar(
+        length=128,
+        default="",
+        help_text="Pseudonymous subject of the official who published it ('' before recorded).",
+    )
 
 
 class Section(Table, tablename="draft_section"):
@@ -54,5 +59,10 @@ class Attachment(Table, tablename="draft_attachment"):
     media_type = Varchar(length=100)
     size = BigInt()
     sha256 = Varchar(length=64, help_text="Hex SHA-256 of the file, shown to readers.")
-    content = Bytea()
+    content = Bytea(help_text="Emptied when the attachment is removed.")
     created_at = Timestamptz()
+    removed_at = Timestamptz(
+        null=True,
+        default=None,
+        help_text="When an official removed it; the row stays so its name and hash stay listed.",
+    )

@@ -17,7 +17,11 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
 from piccolo.query.functions.aggregate import Count
 
-from services.discussions.comments.domain import PublicComment, Submission
+from services.discussions.comments.domain import (
+    PublicComment,
+    Submission,
+    with_earlier_responses,
+)
 from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.errors import DomainError
@@ -219,7 +223,10 @@ def citizen_pages() -> type[Controller]:
             raw = str(form.get("rating") or "")
             try:
                 await domain_of(request).responses.rate(
-                    comment_id, author=session.sub, rating=int(raw) if raw.isdigit() else 0
+                    comment_id,
+                    author=session.sub,
+                    rating=int(raw) if raw.isdigit() else 0,
+                    now=dt.datetime.now(dt.UTC),
                 )
             except DomainError:
                 return local_redirect(request, "/my/comments?rating=refused")
@@ -302,7 +309,9 @@ async def _discussion_page(
     draft = await domain.drafts.get(period.draft)
     search_errors: list[str] = []
     try:
-        comments = await _published_page(request, period_id, shown, after)
+        comments = await with_earlier_responses(
+            await _published_page(request, period_id, shown, after)
+        )
     except DomainError as exc:
         # A search the service refuses (no word in it, an unknown filter, a stale page) is
         # said next to the search form; the draft and the comment form stay usable.

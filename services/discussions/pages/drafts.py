@@ -1,22 +1,30 @@
-"""Officials' pages for drafts: create a draft regulation from Markdown and add a comment
-period to it (the period's own page is in ``periods``).
+"""Officials' pages for drafts: create a draft regulation from Markdown, publish new versions
+(Markdown or DOCX) with their history, add and remove attachments, and add a comment period
+(the period's own page is in ``periods``).
 
-They call the same domain services as ``POST /api/v1/drafts`` and ``POST /api/v1/drafts/{id}/
-periods``.
+They call the same domain services as ``POST /api/v1/drafts``, ``POST /api/v1/drafts/{id}/
+versions`` (and ``…/versions/import-docx``), ``GET /api/v1/drafts/{id}/versions``,
+``POST``/``DELETE /api/v1/drafts/{id}/attachments…`` and ``POST /api/v1/drafts/{id}/periods``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromPath
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response
 
 from services.discussions.drafts.domain import DraftDetail
-from services.discussions.drafts.importers import sections_from_markdown
+from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
+from services.discussions.drafts.importers import (
+    ParsedSection,
+    sections_from_docx,
+    sections_from_markdown,
+)
 from services.discussions.errors import DomainError
 from services.discussions.http import territory_of
 from services.discussions.pages._forms import form_moment, form_text, refusal
@@ -38,11 +46,29 @@ __all__ = ("DRAFT_MESSAGES", "draft_pages", "owned_draft")
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 _MAX_TEXT = 200_000
+_UPLOAD_LIMIT = MAX_ATTACHMENT_BYTES + 65536
+_MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
+VersionQuery = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)]
 _NO_TITLE = "Give the draft a title."
 _NO_KIND = "Say what kind of act it is."
 _NO_TEXT = "Paste the text of the draft."
 _NO_DATES = "Give the start and the end of the discussion."
-DRAFT_MESSAGES = frozenset({_NO_TITLE, _NO_KIND, _NO_TEXT, _NO_DATES})
+_NO_VERSION = "Choose a Markdown (.md) or DOCX file, or paste the text of the new version."
+_NOT_TEXT = "The Markdown file is not UTF-8 text: save it as UTF-8 and upload it again."
+_NOT_VERSION_FILE = "A new version is read from a Markdown (.md) or DOCX file."
+_NO_FILE = "Choose the file to attach."
+DRAFT_MESSAGES = frozenset(
+    {
+        _NO_TITLE,
+        _NO_KIND,
+        _NO_TEXT,
+        _NO_DATES,
+        _NO_VERSION,
+        _NOT_TEXT,
+        _NOT_VERSION_FILE,
+        _NO_FILE,
+    }
+)
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 
 
@@ -130,13 +156,103 @@ def draft_pages() -> type[Controller]:
 
         @get("/drafts/{draft_id:uuid}")
         async def draft(
-            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
+            self,
+            request: Request[Any, Any, Any],
+            draft_id: FromPath[uuid.UUID],
+            version: VersionQuery = None,
         ) -> Response[Any]:
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
-            detail = await owned_draft(request, session, draft_id)
+            detail = await owned_draft(request, session, draft_id, version)
             return await _draft_page(request, detail, [], {})
+
+        @post(
+            "/drafts/{draft_id:uuid}/versions",
+            status_code=303,
+            request_max_body_size=_UPLOAD_LIMIT,
+        )
+        async def new_version(
+            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
+            detail = await owned_draft(request, session, draft_id)
+            values = {
+                "note": form_text(form, "note", 20_000),
+                "markdown": form_text(form, "markdown", _MAX_TEXT),
+            }
+            try:
+                sections = await _version_text(form.get("file"), values["markdown"])
+                if isinstance(sections, str):
+                    errors = [gettext(request, sections)]
+                    return await _draft_page(request, detail, errors, values, 422)
+                await domain_of(request).drafts.new_version(
+                    draft_id,
+                    managed=session.organisations_with(MANAGE),
+                    note=values["note"],
+                    sections=sections,
+                    now=dt.datetime.now(dt.UTC),
+                    by=session.sub,
+                )
+            except DomainError as exc:
+                return await _draft_page(
+                    request, detail, [refusal(request, exc)], values, exc.status
+                )
+            return local_redirect(request, f"/manage/drafts/{draft_id}?done=version#versions")
+
+        @post(
+            "/drafts/{draft_id:uuid}/attachments",
+            status_code=303,
+            request_max_body_size=_UPLOAD_LIMIT,
+        )
+        async def attach(
+            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
+            detail = await owned_draft(request, session, draft_id)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                return await _draft_page(request, detail, [gettext(request, _NO_FILE)], {}, 422)
+            try:
+                await domain_of(request).drafts.attach(
+                    draft_id,
+                    managed=session.organisations_with(MANAGE),
+                    filename=upload.filename,
+                    data=await upload.read(),
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except DomainError as exc:
+                return await _draft_page(request, detail, [refusal(request, exc)], {}, exc.status)
+            return local_redirect(request, f"/manage/drafts/{draft_id}?done=attached#attachments")
+
+        @post("/drafts/{draft_id:uuid}/attachments/{attachment_id:uuid}/remove", status_code=303)
+        async def remove_attachment(
+            self,
+            request: Request[Any, Any, Any],
+            draft_id: FromPath[uuid.UUID],
+            attachment_id: FromPath[uuid.UUID],
+        ) -> Response[Any]:
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            _, session = signed_in
+            detail = await owned_draft(request, session, draft_id)
+            try:
+                await domain_of(request).drafts.remove_attachment(
+                    draft_id,
+                    attachment_id,
+                    managed=session.organisations_with(MANAGE),
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except DomainError as exc:
+                return await _draft_page(request, detail, [refusal(request, exc)], {}, exc.status)
+            return local_redirect(request, f"/manage/drafts/{draft_id}?done=removed#attachments")
 
         @post("/drafts/{draft_id:uuid}/periods", status_code=303)
         async def create_period(
@@ -192,11 +308,37 @@ def _draft_form(
 
 
 async def owned_draft(
-    request: Request[Any, Any, Any], session: Session, draft_id: uuid.UUID
+    request: Request[Any, Any, Any],
+    session: Session,
+    draft_id: uuid.UUID,
+    version: int | None = None,
 ) -> DraftDetail:
     domain = domain_of(request)
     await domain.drafts.owned(draft_id, session.organisations_with(MANAGE))
-    return await domain.drafts.get(draft_id)
+    return await domain.drafts.get(draft_id, version)
+
+
+async def _version_text(upload: object, markdown: str) -> list[ParsedSection] | str:
+    """The sections of a new version from the uploaded file (DOCX or Markdown) or the pasted
+    Markdown; a message id when neither is usable."""
+    if isinstance(upload, UploadFile) and upload.filename:
+        content = await upload.read()
+        name = upload.filename.lower()
+        if name.endswith(".docx"):
+            # The same content checks as an attachment (size, package, macros) first.
+            check_file(upload.filename, content)
+            return sections_from_docx(content)
+        if not name.endswith(_MARKDOWN_SUFFIXES):
+            return _NOT_VERSION_FILE
+        if len(content) > _MAX_TEXT * 4:
+            return _NOT_VERSION_FILE
+        try:
+            return sections_from_markdown(content.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return _NOT_TEXT
+    if markdown:
+        return sections_from_markdown(markdown)
+    return _NO_VERSION
 
 
 async def _draft_page(
@@ -206,11 +348,16 @@ async def _draft_page(
     values: dict[str, str],
     status_code: int = 200,
 ) -> Response[Any]:
+    drafts = domain_of(request).drafts
+    session = current_session(request)
     return page(
         request,
         "discussions/manage_draft.html",
         status_code=status_code,
         draft=draft,
+        versions=await drafts.versions(draft.id),
+        publishers=await drafts.version_publishers(draft.id),
+        me=session.sub if session else "",
         periods=await _periods_of(request, draft.id),
         errors=errors,
         values=values,

@@ -14,6 +14,7 @@ from services.discussions.comments.domain import PublicComment
 from services.discussions.errors import DomainError
 from services.discussions.moderation.domain import Decision, PendingComment, RejectReason
 from services.discussions.pages.citizen import domain_of
+from services.discussions.periods.domain import PeriodStatus
 from services.discussions.responses.domain import Disposition
 from shared.identity.session import Permission
 from shared.web.ui.pages import current_session, local_redirect, page, sign_in_url, signed_in_form
@@ -41,6 +42,7 @@ def official_pages() -> type[Controller]:
             ).items
             pending: list[tuple[str, PendingComment]] = []
             unanswered: list[PublicComment] = []
+            answered: list[PublicComment] = []
             for period in periods:
                 if period.organisation in moderated:
                     draft = await domain.drafts.get(period.draft)
@@ -58,11 +60,14 @@ def official_pages() -> type[Controller]:
                         limit=100,
                     )
                     unanswered.extend(c for c in published.items if not c.disposition)
+                    if period.status != PeriodStatus.REPORT_PUBLISHED:
+                        answered.extend(c for c in published.items if c.disposition)
             return page(
                 request,
                 "discussions/moderation.html",
                 pending=pending,
                 unanswered=unanswered,
+                answered=answered,
                 reasons=[r.value for r in RejectReason],
                 dispositions=[d.value for d in Disposition],
                 may_moderate_here=bool(moderated),
@@ -109,5 +114,25 @@ def official_pages() -> type[Controller]:
             except (DomainError, ValueError):
                 return local_redirect(request, "/moderation?refused=1")
             return local_redirect(request, "/moderation")
+
+        @post("/responses/{comment_id:uuid}/correction", status_code=303)
+        async def correct(
+            self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
+        ) -> Response[Any]:
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
+            try:
+                await domain_of(request).responses.correct(
+                    comment_id,
+                    allowed=session.organisations_with(RESPOND),
+                    disposition=Disposition(str(form.get("disposition") or "")),
+                    justification=str(form.get("justification") or ""),
+                    now=dt.datetime.now(dt.UTC),
+                )
+            except (DomainError, ValueError):
+                return local_redirect(request, "/moderation?refused=1#answered")
+            return local_redirect(request, "/moderation?corrected=1#answered")
 
     return OfficialPages

@@ -13,10 +13,13 @@ from services.discussions.drafts.tables import Draft
 from services.discussions.errors import ConflictError, ForbiddenError, NotFoundError
 from services.discussions.periods.domain import PeriodsService, PeriodStatus
 from services.discussions.periods.tables import Period
+from services.discussions.responses.history import earlier_responses
 from shared.canonical import canonical_bytes
 from shared.comment_period.report import (
+    DEFINITION_FORMAT_V2,
     Annotation,
     CommentReport,
+    EarlierResponse,
     PeriodDefinition,
     report_from_board,
 )
@@ -56,6 +59,7 @@ class ReportService:
         assert draft is not None
         return canonical_bytes(
             PeriodDefinition(
+                format=DEFINITION_FORMAT_V2,
                 period=str(period["id"]),
                 draft=str(period["draft"]),
                 organisation=str(period["organisation"]),
@@ -69,6 +73,7 @@ class ReportService:
 
     async def _annotations(self, period_id: str) -> tuple[Annotation, ...]:
         rows = await Comment.select(
+            Comment.id,
             Comment.entry_hash,
             Comment.status,
             Comment.reject_reason,
@@ -77,8 +82,11 @@ class ReportService:
             Comment.salt,
             Comment.disposition,
             Comment.justification,
+            Comment.responded_at,
             Comment.rating,
+            Comment.rating_entry_hash,
         ).where(Comment.period == period_id)
+        corrected = await earlier_responses([r["id"] for r in rows if r["disposition"]])
         annotations = []
         for r in rows:
             published = r["status"] == "published"
@@ -92,10 +100,31 @@ class ReportService:
                     salt=bytes(r["salt"]) if published else None,
                     disposition=str(r["disposition"]),
                     justification=str(r["justification"]),
-                    rating=r["rating"],
+                    # A logged rating is counted from its log entry; only one given before
+                    # ratings entered the log is stated here.
+                    rating=r["rating"] if r["rating_entry_hash"] is None else None,
+                    responded_at=_iso(r["responded_at"]) if r["responded_at"] else "",
+                    earlier_responses=tuple(
+                        EarlierResponse(
+                            disposition=e.disposition,
+                            justification=e.justification,
+                            responded_at=_iso(e.responded_at),
+                            corrected_at=_iso(e.corrected_at),
+                        )
+                        for e in corrected.get(r["id"], ())
+                    ),
                 )
             )
         return tuple(sorted(annotations, key=lambda a: a.entry_hash))
+
+    @staticmethod
+    async def _turnout(period_id: str) -> int:
+        """What the service counts apart from the log: its comments and logged ratings."""
+        comments = await Comment.count().where(Comment.period == period_id)
+        ratings = await Comment.count().where(
+            (Comment.period == period_id) & Comment.rating_entry_hash.is_not_null()
+        )
+        return int(comments) + int(ratings)
 
     async def publish(
         self, period_id: str, *, allowed: Sequence[str], now: dt.datetime
@@ -122,6 +151,9 @@ class ReportService:
                 "Comments await moderation",
                 "Publish or reject every comment before publishing the report.",
             )
+        # Counted before the entries are read: a rating committed in between makes the count
+        # taken again at the end differ, and publishing goes round again.
+        turnout = await self._turnout(period_id)
         await self.ledger.integrate_now(period_id)
         size = (await self.ledger.store.head(period_id)).size
         entries: list[bytes] = []
@@ -136,7 +168,7 @@ class ReportService:
                 report,
                 now,
                 definition=definition,
-                turnout=await Comment.count().where(Comment.period == period_id),
+                turnout=turnout,
             )
         except QuorumPendingError as exc:
             raise ConflictError(
@@ -146,8 +178,9 @@ class ReportService:
                 "cosignatures a report needs. Publish again in a minute; if it stays so, "
                 "check that the witnesses are reachable.",
             ) from None
-        # Raters share-lock the period's row; once this update holds it no rating lands, and
-        # one that landed since the annotations were read sends the publisher round again.
+        # Raters and correctors share-lock the period's row; once this update holds it no
+        # rating or correction lands, and one that landed since the annotations were read
+        # sends the publisher round again.
         async with write_transaction(Period):
             updated = (
                 await Period.update(
@@ -166,10 +199,15 @@ class ReportService:
                 raise ConflictError(
                     "report-published", "Already published", "Fetch the report instead."
                 )
-            if await self._annotations(period_id) != annotations:
+            # A logged rating changes the entries, not the annotations: the count of what the
+            # log must hold tells it.
+            if (
+                await self._annotations(period_id) != annotations
+                or await self._turnout(period_id) != turnout
+            ):
                 raise ConflictError(
                     "report-changed",
-                    "A rating arrived while the report was made",
+                    "A rating or correction arrived while the report was made",
                     "Publish again: the report will include it.",
                 )
         return PublishedReport(report=report, certificate=certificate)

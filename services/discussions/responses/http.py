@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, post
+from litestar import Controller, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -46,6 +46,29 @@ class ResponsesController(Controller):
     ) -> None:
         """Answer a published comment; its author is notified."""
         await responses.respond(
+            comment_id,
+            allowed=allowed(session, RESPOND),
+            disposition=data.disposition,
+            justification=data.justification,
+            now=utcnow(),
+        )
+
+    @put(
+        "/comments/{comment_id:uuid}/response",
+        guards=[requires_permission(RESPOND)],
+        status_code=204,
+        responses=problems(409),
+    )
+    async def correct(
+        self,
+        comment_id: FromPath[uuid.UUID],
+        data: JSONBody[ResponseIn],
+        session: NamedDependency[Session],
+        responses: NamedDependency[ResponsesService],
+    ) -> None:
+        """Correct a sent response until the report is published; the earlier text stays
+        visible beside the correction (``earlier_responses``) and the author is notified."""
+        await responses.correct(
             comment_id,
             allowed=allowed(session, RESPOND),
             disposition=data.disposition,

@@ -89,6 +89,19 @@ _BY_CODE: dict[str, str] = {
     "empty-query": "Type at least one word to search for.",
     "bad-filter": "Choose the search filters from their lists.",
     "bad-cursor": "This page of comments is no longer valid: start again from the first comments.",
+    "attachment-refused": "The file was refused: only PDF, DOCX and ODT documents without "
+    "macros are accepted, and the file's name must match its content.",
+    "attachment-too-large": "The file is too large: files are limited to 10 MiB.",
+    "damaged-document": "The document is damaged: save it again and upload the new file.",
+    "encrypted-document": "The document is protected by a password: save it without one.",
+    "unsupported-package": "The file is not a document that can be read: upload a DOCX file.",
+    "document-expands-too-far": "The document unpacks to too much data: simplify or split it.",
+    "too-many-parts": "The document unpacks to too much data: simplify or split it.",
+    "malformed-xml": "The document's contents cannot be read: save it again from a word processor.",
+    "xml-dtd-refused": "The document's contents cannot be read: save it again from a word "
+    "processor.",
+    "too-many-versions": "The draft has as many versions as it may: start a new draft.",
+    "attachment-removed": "The attachment was already removed.",
 }
 
 # Ballot issues (English reasons of ``shared.tally.ballot``) to msgids with their numbers.

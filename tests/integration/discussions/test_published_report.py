@@ -17,6 +17,7 @@ from tests.harness.asgi import app_client
 from tests.integration.discussions._support import (
     comment,
     moderate,
+    now,
     open_period,
     wait_status,
 )
@@ -176,7 +177,9 @@ async def test_a_rating_given_while_the_report_is_made_sends_publishing_round_ag
         async def certify_while_the_author_rates(*args: Any, **kwargs: Any) -> str:
             certificate: str = await certify(*args, **kwargs)
             if not rated:
-                await discussions.responses.rate(uuid.UUID(comment_id), author=sub, rating=3)
+                await discussions.responses.rate(
+                    uuid.UUID(comment_id), author=sub, rating=3, now=now()
+                )
                 rated.append(True)
             return certificate
 

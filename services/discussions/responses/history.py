@@ -1,0 +1,56 @@
+"""The earlier texts of corrected responses, as the pages, the API and the report show them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import msgspec
+
+from services.discussions.responses.tables import ResponseCorrection
+
+__all__ = ("EarlierResponseView", "earlier_responses")
+
+
+class EarlierResponseView(msgspec.Struct, kw_only=True):
+    """A response as it read before a correction replaced it."""
+
+    disposition: str
+    justification: str
+    responded_at: dt.datetime
+    corrected_at: dt.datetime
+
+
+async def earlier_responses(
+    comment_ids: Sequence[uuid.UUID],
+) -> dict[uuid.UUID, list[EarlierResponseView]]:
+    """The corrected responses of these comments, oldest first, by comment."""
+    found: dict[uuid.UUID, list[EarlierResponseView]] = {}
+    if not comment_ids:
+        return found
+    rows = (
+        await ResponseCorrection.select(
+            ResponseCorrection.comment,
+            ResponseCorrection.disposition,
+            ResponseCorrection.justification,
+            ResponseCorrection.responded_at,
+            ResponseCorrection.corrected_at,
+        )
+        .where(ResponseCorrection.comment.is_in(list(comment_ids)))
+        .order_by(ResponseCorrection.corrected_at)
+    )
+    for r in rows:
+        found.setdefault(r["comment"], []).append(
+            EarlierResponseView(
+                disposition=r["disposition"],
+                justification=r["justification"],
+                responded_at=_aware(r["responded_at"]),
+                corrected_at=_aware(r["corrected_at"]),
+            )
+        )
+    return found
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
