@@ -27,6 +27,7 @@ from shared.comment_period.entry import Stance
 from shared.identity.session import Session
 from shared.web.inert_text import inert_html
 from shared.web.openapi import problems
+from shared.web.schemas import Input
 
 __all__ = ("CommentsController", "FilterQuery")
 
@@ -37,7 +38,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-class CommentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class CommentIn(Input):
     stance: Stance
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
     section: Annotated[str, msgspec.Meta(max_length=64)] = ""
@@ -45,7 +46,7 @@ class CommentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     proposed_wording: Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] = ""
 
 
-class RatingIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class RatingIn(Input):
     rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 

@@ -35,6 +35,7 @@ from services.discussions.pagination import Page
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
+from shared.web.schemas import Input
 
 __all__ = ("DraftsController",)
 
@@ -45,7 +46,7 @@ Body = Annotated[str, msgspec.Meta(max_length=500_000)]
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 
 
-class SectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class SectionIn(Input):
     number: Annotated[str, msgspec.Meta(pattern=r"^\d+(\.\d+)*$")]
     heading: Title
     body: Body = ""
@@ -53,14 +54,14 @@ class SectionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Defaults to one derived from the number (2.1 → p2-1)."""
 
 
-class TextIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class TextIn(Input):
     """Either ``sections`` or ``markdown`` (headings open sections)."""
 
     sections: list[SectionIn] | None = None
     markdown: Body | None = None
 
 
-class DraftIn(TextIn, kw_only=True, forbid_unknown_fields=True):
+class DraftIn(TextIn, kw_only=True):
     organisation: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     title: Title
     kind: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -68,7 +69,7 @@ class DraftIn(TextIn, kw_only=True, forbid_unknown_fields=True):
     official_position: Short = ""
 
 
-class VersionIn(TextIn, kw_only=True, forbid_unknown_fields=True):
+class VersionIn(TextIn, kw_only=True):
     note: LongText = ""
 
 

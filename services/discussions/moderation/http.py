@@ -22,13 +22,14 @@ from services.discussions.pagination import Page
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
+from shared.web.schemas import Input
 
 __all__ = ("ModerationController",)
 
 MODERATE = Permission.MODERATE.value
 
 
-class DecisionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DecisionIn(Input):
     decision: Decision
     reason: RejectReason | None = None
     """Required to reject: profanity, personal_data, off_topic, duplicate, spam."""

@@ -27,24 +27,25 @@ from shared.eligibility import Eligibility
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
+from shared.web.schemas import Input
 
 __all__ = ("PeriodsController",)
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 
 
-class PeriodIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class PeriodIn(Input):
     starts_at: dt.datetime
     ends_at: dt.datetime
     eligibility: Eligibility = msgspec.field(default_factory=Eligibility)
 
 
-class ScheduleIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ScheduleIn(Input):
     starts_at: dt.datetime
     ends_at: dt.datetime
 
 
-class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ExtensionIn(Input):
     ends_at: dt.datetime
     reason: Annotated[str, msgspec.Meta(min_length=MIN_REASON, max_length=MAX_REASON)]
 

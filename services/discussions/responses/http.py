@@ -16,13 +16,14 @@ from services.discussions.responses.domain import Disposition, ResponsesService
 from shared.identity.guards import requires_permission
 from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
+from shared.web.schemas import Input
 
 __all__ = ("ResponsesController",)
 
 RESPOND = Permission.RESPOND.value
 
 
-class ResponseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ResponseIn(Input):
     disposition: Disposition
     justification: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.polls.web import Input, Output
 from shared.tally.ballot import Answers
+from shared.web.schemas import Input, Output
 
 __all__ = ("CastRequest", "ReceiptView")
 

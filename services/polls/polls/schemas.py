@@ -9,9 +9,9 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from services.polls.polls.store import PollRecord
-from services.polls.web import Input, Output
 from shared.eligibility import Eligibility
 from shared.tally.definition import PollDefinition, Question, Rule
+from shared.web.schemas import Input, Output
 
 __all__ = (
     "CancelRequest",

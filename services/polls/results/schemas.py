@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from services.polls.results.domain import PollResults
-from services.polls.web import Output
 from shared.tally.results import Results
+from shared.web.schemas import Output
 
 __all__ = ("ResultsView", "results_view")
 
