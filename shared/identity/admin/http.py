@@ -281,7 +281,7 @@ async def withdraw(invitation_id: FromPath[int], session: SessionDependency) -> 
         "Needs a confirmed Gosuslugi account. The role reaches the caller's session at their "
         "next sign-in or session refresh (POST /auth/refresh)."
     ),
-    responses=problems(409),
+    responses=problems(409, 422),
 )
 async def accept(token: FromPath[str], session: SessionDependency) -> MembershipOut:
     if not session.trusted:

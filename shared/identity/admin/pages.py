@@ -89,7 +89,7 @@ _LABELS: dict[str, str] = {
     "invitation.accept": "Invitation accepted",
     "invitation.withdraw": "Invitation withdrawn",
     "pending": "waiting to be accepted",
-    "accepted": "accepted",
+    "accepted": "used by the invitee",
     "withdrawn": "withdrawn",
     "expired": "expired",
 }
