@@ -362,6 +362,9 @@ _ADMIN: dict[str, Rule] = {
         ADMINS, form=dict, setup=_membership, per_call=True
     ),
     "POST /admin/invitations": Rule(ADMINS, form=lambda: {"role": "auditor", "hours": "24"}),
+    "POST /admin/invitations/{invitation_id}/withdraw": Rule(
+        ADMINS, form=dict, setup=_invitation, per_call=True
+    ),
     "GET /admin/trail": Rule(OPERATORS),
     "GET /invitations/{token}": Rule(SIGNED_IN, setup=_invitation),
     "POST /invitations/{token}": Rule(SIGNED_IN, form=dict, setup=_invitation, per_call=True),

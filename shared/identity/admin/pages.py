@@ -24,6 +24,7 @@ from shared.identity.invitations import (
     find_invitation,
     issue_invitation,
     list_invitations,
+    withdraw_invitation,
 )
 from shared.identity.registry import (
     RegistryError,
@@ -333,6 +334,20 @@ async def invite_page(request: Request[Any, Any, Any]) -> Response[Any]:
     )
 
 
+@post("/admin/invitations/{invitation_id:int}/withdraw", include_in_schema=False)
+async def withdraw_page(
+    request: Request[Any, Any, Any], invitation_id: FromPath[int]
+) -> Response[Any]:
+    signed = await _admin_form(request)
+    if isinstance(signed, Redirect):
+        return signed
+    _, session = signed
+    record = await withdraw_invitation(invitation_id, actor=session.sub)
+    if record is None:
+        raise NotFoundException(detail=f"no unused invitation {invitation_id}")
+    return local_redirect(request, _back(record.organisation, "withdrawn"))
+
+
 @get("/admin/trail", include_in_schema=False)
 async def trail_page(
     request: Request[Any, Any, Any],
@@ -412,6 +427,7 @@ def admin_pages() -> list[ControllerRouterHandler]:
         grant_page,
         revoke_page,
         invite_page,
+        withdraw_page,
         trail_page,
         invitation_page,
         accept_page,

@@ -414,6 +414,15 @@ async def test_the_registry_pages_serve_admins_in_both_languages_and_refuse_ever
         assert invited.status_code == 200
         link = re.search(r'value="(https://polls\.vmeste\.test/invitations/[^"]+)"', invited.text)
         assert link is not None
+        [pending] = (
+            await client.get("/api/v1/admin/invitations", params={"organisation": "ishim-city"})
+        ).json()["invitations"]
+        withdrawn = await _form(client, f"/admin/invitations/{pending['id']}/withdraw")
+        assert withdrawn.status_code == 303
+        assert withdrawn.headers["location"] == "/admin/organisations/ishim-city?withdrawn=1"
+        token = link.group(1).rsplit("/", 1)[-1]
+        refused = await client.post(f"/api/v1/invitations/{token}/accept", headers=people.citizen())
+        assert refused.json()["type"].endswith("/invitation-withdrawn")
 
         trail = await client.get("/admin/trail", headers=PAGE, params={"lang": "en"})
         assert trail.status_code == 200
