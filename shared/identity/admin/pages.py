@@ -37,7 +37,7 @@ from shared.identity.registry import (
     update_organisation,
 )
 from shared.identity.session import Permission, Session
-from shared.identity.territory.store import TerritoryStore
+from shared.identity.territory.store import MunicipalityRecord, TerritoryStore
 from shared.identity.trail import MAX_TRAIL_PAGE, list_changes
 from shared.web.ui.pages import (
     current_session,
@@ -98,6 +98,7 @@ ADMIN_MESSAGES = frozenset({*_REFUSALS.values(), *_LABELS.values()})
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 _PERMISSIONS = tuple(p.value for p in Permission)
 _LIST_LIMIT = 200
+_FOUND_LIMIT = 20
 
 
 def _labels(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -140,12 +141,18 @@ def _store(request: Request[Any, Any, Any]) -> TerritoryStore:
     return store
 
 
+async def _search(request: Request[Any, Any, Any], q: str | None) -> list[MunicipalityRecord]:
+    """Municipalities whose name (or code) holds ``q``: how an admin finds OKTMO codes."""
+    return await _store(request).search(q, _FOUND_LIMIT) if q and q.strip() else []
+
+
 async def _home(
     request: Request[Any, Any, Any],
     *,
     errors: Sequence[str] = (),
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    q: str | None = None,
 ) -> Response[Any]:
     found = await organisation_views(_store(request), await list_organisations())
     return page(
@@ -161,15 +168,20 @@ async def _home(
         minutes=session_minutes(request),
         default_hours=DEFAULT_INVITATION_HOURS,
         max_hours=MAX_INVITATION_HOURS,
+        q=q or "",
+        found=await _search(request, q),
     )
 
 
+SearchQuery = Annotated[str | None, QueryParameter(max_length=100)]
+
+
 @get("/admin", include_in_schema=False)
-async def admin_home(request: Request[Any, Any, Any]) -> Response[Any]:
+async def admin_home(request: Request[Any, Any, Any], q: SearchQuery = None) -> Response[Any]:
     session = _admin(request)
     if isinstance(session, Redirect):
         return session
-    return await _home(request)
+    return await _home(request, q=q)
 
 
 @post("/admin/organisations", include_in_schema=False)
@@ -200,6 +212,7 @@ async def _organisation_page(
     errors: Sequence[str] = (),
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    q: str | None = None,
 ) -> Response[Any]:
     record = await get_organisation(slug)
     if record is None:
@@ -224,15 +237,19 @@ async def _organisation_page(
         minutes=session_minutes(request),
         default_hours=DEFAULT_INVITATION_HOURS,
         max_hours=MAX_INVITATION_HOURS,
+        q=q or "",
+        found=await _search(request, q),
     )
 
 
 @get("/admin/organisations/{slug:str}", include_in_schema=False)
-async def organisation_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[Any]:
+async def organisation_page(
+    request: Request[Any, Any, Any], slug: FromPath[str], q: SearchQuery = None
+) -> Response[Any]:
     session = _admin(request)
     if isinstance(session, Redirect):
         return session
-    return await _organisation_page(request, slug)
+    return await _organisation_page(request, slug, q=q)
 
 
 @post("/admin/organisations/{slug:str}", include_in_schema=False)

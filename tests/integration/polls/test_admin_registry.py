@@ -367,6 +367,11 @@ async def test_the_registry_pages_serve_admins_in_both_languages_and_refuse_ever
         assert made.headers["location"] == "/admin/organisations/ishim-city"
         page = await client.get("/admin/organisations/ishim-city", headers=PAGE)
         assert "г.о. город Ишим" in page.text
+        found = await client.get(
+            "/admin/organisations/ishim-city", headers=PAGE, params={"q": "Тобольск"}
+        )
+        assert 'data-found-oktmo="71710000"' in found.text
+        assert 'data-found-oktmo="71705000"' not in found.text
         edited = await _form(
             client,
             "/admin/organisations/ishim-city",
