@@ -5,6 +5,7 @@ change is seen to reach them at their next refresh."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import secrets
@@ -450,3 +451,35 @@ async def test_the_trail_is_paged_newest_first_and_bounded(app: Litestar, people
         assert [c["person"] for c in second["changes"]] == [f"{2:064x}", f"{1:064x}"]
         too_many = await client.get("/api/v1/admin/trail", params={"limit": 101}, headers=admin)
         assert too_many.status_code == 400
+
+
+async def test_of_two_people_accepting_one_link_at_once_exactly_one_is_granted(
+    app: Litestar, people: People
+) -> None:
+    admin = _admin(people)
+    subs = [secrets.token_hex(32), secrets.token_hex(32)]
+    async with AsyncTestClient(app) as client:
+        made = await client.post(
+            "/api/v1/admin/invitations", json={"role": "auditor"}, headers=admin
+        )
+        token = made.json()["url"].rsplit("/", 1)[-1]
+        answers = await asyncio.gather(
+            *(
+                client.post(f"/api/v1/invitations/{token}/accept", headers=people.citizen(sub=sub))
+                for sub in subs
+            )
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409]
+        holders = [
+            sub
+            for sub in subs
+            if (
+                await client.get("/api/v1/admin/memberships", params={"sub": sub}, headers=admin)
+            ).json()["memberships"]
+        ]
+        assert len(holders) == 1
+        # The pages and the trail name people by pseudonym only, never by ESIA oid.
+        await sign_in(client, "admin")
+        trail = await client.get("/admin/trail", headers=PAGE)
+        assert holders[0] in trail.text
+        assert "dev-" not in trail.text
