@@ -50,6 +50,7 @@ from shared.web.ui.pages import (
 
 __all__ = ("ADMIN_MESSAGES", "admin_pages")
 
+_GENERAL = "The request was refused. Check the page and try again."
 _REFUSALS: dict[str, str] = {
     "bad-slug": "The short name may hold only lower-case Latin letters, digits and hyphens "
     "(2 to 63 characters).",
@@ -94,7 +95,7 @@ _LABELS: dict[str, str] = {
     "withdrawn": "withdrawn",
     "expired": "expired",
 }
-ADMIN_MESSAGES = frozenset({*_REFUSALS.values(), *_LABELS.values()})
+ADMIN_MESSAGES = frozenset({*_REFUSALS.values(), *_LABELS.values(), _GENERAL})
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 _PERMISSIONS = tuple(p.value for p in Permission)
 _LIST_LIMIT = 200
@@ -106,7 +107,7 @@ def _labels(request: Request[Any, Any, Any]) -> dict[str, str]:
 
 
 def _refusal(request: Request[Any, Any, Any], code: str, subject: str = "") -> str:
-    text = gettext(request, _REFUSALS.get(code, "Choose a role from the list."))
+    text = gettext(request, _REFUSALS.get(code, _GENERAL))
     return f"{text} {subject}" if subject else text
 
 
