@@ -25,6 +25,7 @@ from services.polls.tables import LEASE, LEDGER, TABLES
 from shared.config import Settings, get_settings
 from shared.db.engine import is_sqlite
 from shared.identity import identity_components
+from shared.identity.admin import admin_handlers
 from shared.lease import Lease
 from shared.ledger.service import LogService, load_log_keys
 from shared.ledger.store import LedgerStore
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings=settings,
         route_handlers=[
             *identity.route_handlers,
+            *admin_handlers(),
             polls_controller(polls, results),
             casting_controller(casting),
             results_controller(results),

@@ -1,7 +1,8 @@
 """``vmeste roles``: grant, revoke and list roles in the registry of organisations.
 
 People are named by their ESIA oid or by their pseudonymous sub; an oid is turned into the
-sub with the platform pepper right here and is never stored or printed.
+sub with the platform pepper right here and is never stored or printed. Every change is
+recorded in the registry's audit trail with ``cli`` as its actor (``vmeste roles trail``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shared.identity.registry import (
 )
 from shared.identity.tables import TABLES, Organisation
 from shared.identity.territory import TerritoryStore
+from shared.identity.trail import CLI_ACTOR, MAX_TRAIL_PAGE, list_changes
 
 __all__ = ("roles_app",)
 
@@ -74,7 +76,7 @@ def grant_command(
 ) -> None:
     """Grant a role; granting again replaces an official's permissions."""
     sub = _subject(who)
-    record = _run(lambda: grant(sub, role, organisation, permission or ()))
+    record = _run(lambda: grant(sub, role, organisation, permission or (), actor=CLI_ACTOR))
     typer.echo(f"granted  {_show(record)}")
 
 
@@ -86,7 +88,7 @@ def revoke_command(
 ) -> None:
     """Revoke a role; takes effect at the holder's next session refresh."""
     sub = _subject(who)
-    if not _run(lambda: revoke(sub, role, organisation)):
+    if not _run(lambda: revoke(sub, role, organisation, actor=CLI_ACTOR)):
         typer.echo("no such grant", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked  {sub}  {role}  {organisation or '(platform)'}")
@@ -116,9 +118,28 @@ def organisation_command(
 ) -> None:
     """Register an organisation or update it; its territory is named from the imported
     address register (vmeste territory import)."""
-    record = _run(lambda: upsert_organisation(slug, name, territory, embed_origin or ()))
+    record = _run(
+        lambda: upsert_organisation(slug, name, territory, embed_origin or (), actor=CLI_ACTOR)
+    )
     named = _run(lambda: TerritoryStore(Organisation._meta.db).municipalities(record.territory))
     typer.echo(f"organisation  {record.slug}  {','.join(record.territory)}")
     for code in record.territory:
         found = named.get(code)
         typer.echo(f"  {code}  {found.name if found else '(not named by the imported register)'}")
+
+
+@roles_app.command("trail")
+def trail_command(
+    limit: int = typer.Option(20, "--limit", min=1, max=MAX_TRAIL_PAGE, help="How many."),
+    before: int = typer.Option(None, "--before", help="Only changes older than this one."),
+) -> None:
+    """Show the latest changes of the registry, newest first (who, what, when, before/after)."""
+    page = _run(lambda: list_changes(before, limit))
+    for change in page.changes:
+        about = " ".join(x for x in (change.organisation, change.person) if x)
+        typer.echo(
+            f"{change.id}  {change.at.isoformat()}  {change.actor}  {change.action}  {about}"
+        )
+        typer.echo(f"    before: {change.before}  after: {change.after}")
+    if page.next_before is not None:
+        typer.echo(f"older: --before {page.next_before}")

@@ -17,6 +17,7 @@ from piccolo.columns import (
     Integer,
     OnDelete,
     SmallInt,
+    Text,
     Timestamptz,
     Varchar,
 )
@@ -24,11 +25,13 @@ from piccolo.table import Table
 
 __all__ = (
     "TABLES",
+    "Invitation",
     "Membership",
     "Municipality",
     "Organisation",
     "RefreshToken",
     "RefusedAddressCode",
+    "RegistryChange",
     "RotatedRefreshSecret",
     "TerritoryImport",
     "TerritoryObject",
@@ -72,6 +75,53 @@ class Membership(Table, tablename="identity_membership"):
         help_text="What an official may do: polls:manage, discussions:manage, moderate, respond.",
     )
     granted_at = Timestamptz(help_text="When the role was granted or last changed.")
+
+
+class Invitation(Table, tablename="identity_invitation"):
+    """A link an admin sends to grant a role to whoever opens it signed in: single use,
+    expiring, bound to the grant it makes. Only the hash of its secret is kept."""
+
+    token_hash = Varchar(
+        length=64, unique=True, help_text="SHA-256 of the link's secret, in hex (never the secret)."
+    )
+    organisation = ForeignKey(
+        references=Organisation,
+        null=True,
+        on_delete=OnDelete.restrict,
+        help_text="The organisation of the grant; empty for platform-wide roles.",
+    )
+    role = Varchar(length=16, help_text="official, auditor or admin.")
+    permissions = Array(
+        base_column=Varchar(length=64), help_text="The official's permissions the link grants."
+    )
+    created_by = Varchar(length=64, help_text="Pseudonymous subject of the admin, or cli.")
+    created_at = Timestamptz(help_text="When the link was made.")
+    expires_at = Timestamptz(help_text="After this the link grants nothing.")
+    accepted_by = Varchar(
+        length=64, null=True, default=None, help_text="Pseudonymous subject who used the link."
+    )
+    accepted_at = Timestamptz(null=True, default=None, help_text="When the link was used.")
+    withdrawn_at = Timestamptz(
+        null=True, default=None, help_text="When an admin withdrew the unused link."
+    )
+
+
+class RegistryChange(Table, tablename="identity_registry_change"):
+    """The audit trail of the registry: every change of an organisation, a membership or an
+    invitation, by whom (an admin's pseudonymous subject, or cli), with the state before and
+    after. Rows are only ever added."""
+
+    at = Timestamptz(index=True, help_text="When the change was made.")
+    actor = Varchar(length=64, help_text="Pseudonymous subject of the admin, cli or seed.")
+    action = Varchar(length=40, help_text="What was done, e.g. membership.grant.")
+    organisation = Varchar(
+        length=64, null=True, default=None, help_text="Slug of the organisation concerned."
+    )
+    person = Varchar(
+        length=64, null=True, default=None, help_text="Pseudonymous subject concerned."
+    )
+    before = Text(null=True, default=None, help_text="The state before, as JSON; empty if new.")
+    after = Text(null=True, default=None, help_text="The state after, as JSON; empty if gone.")
 
 
 class RefreshToken(Table, tablename="identity_refresh_token"):
@@ -164,6 +214,8 @@ class RefusedAddressCode(Table, tablename="identity_refused_address_code"):
 TABLES: tuple[type[Table], ...] = (
     Organisation,
     Membership,
+    Invitation,
+    RegistryChange,
     RefreshToken,
     RotatedRefreshSecret,
     TerritoryImport,

@@ -141,7 +141,7 @@ class People:
             case Persona.ADMIN:
                 roles = ("admin",)
         return SessionClaims(
-            sub=secrets.token_hex(16),
+            sub=secrets.token_hex(32),
             trusted=True,
             birth_date=dt.date(1980, 5, 17),
             oktmo=oktmo,

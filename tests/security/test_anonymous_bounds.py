@@ -129,6 +129,16 @@ SIGNED_IN: dict[str, set[str]] = {
         "GET /manage/polls/new",
         "GET /manage/polls/{poll_id}",
         "GET /manage/polls/{poll_id}/edit",
+        # The registry: admins (and, for the trail, auditors) only.
+        "GET /api/v1/admin/organisations",
+        "GET /api/v1/admin/organisations/{slug}",
+        "GET /api/v1/admin/memberships",
+        "GET /api/v1/admin/invitations",
+        "GET /api/v1/admin/trail",
+        "GET /admin",
+        "GET /admin/organisations/{slug}",
+        "GET /admin/trail",
+        "GET /invitations/{token}",
     },
     "discussions": {
         *_SIGNED_IN_COMMON,
@@ -268,7 +278,12 @@ def test_signed_in_routes_refuse_the_anonymous_before_reading(
         for key in sorted(SIGNED_IN[service]):
             method, path = key.split(" ", 1)
             url = path.format(
-                poll_id="p-none", period_id="none", draft_id=uuid.UUID(int=1), log_id="none"
+                poll_id="p-none",
+                period_id="none",
+                draft_id=uuid.UUID(int=1),
+                log_id="none",
+                slug="none",
+                token="none",
             )
             response = client.request(method, url, follow_redirects=False)
             location = response.headers.get("location", "")

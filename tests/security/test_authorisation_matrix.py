@@ -19,6 +19,7 @@ the session's CSRF token, so what refuses them is authorisation, not a missing t
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -67,6 +68,8 @@ CALLERS = (
 )
 _SAFE = frozenset({"GET", "HEAD"})
 _PAGES = (
+    "/admin",
+    "/invitations/",
     "/manage",
     "/my/",
     "/moderation",
@@ -95,6 +98,7 @@ class Access(Enum):
     OWNER = "an official of the owning organisation with the route's permission"
     OWNER_OR_AUDITOR = "the owning organisation's officials and auditors"
     OPERATOR = "auditors and admins (platform-wide, no organisation)"
+    ADMIN = "admins only (they keep the registry of organisations and roles)"
     AUTHOR = "the author of the comment (the citizen)"
     REFRESH_COOKIE = "the holder of a refresh cookie (none of the callers)"
 
@@ -108,6 +112,7 @@ SERVED: dict[Access, frozenset[Persona]] = {
     Access.OWNER: _OWNERS,
     Access.OWNER_OR_AUDITOR: _OWNERS | {Persona.AUDITOR},
     Access.OPERATOR: frozenset({Persona.AUDITOR, Persona.ADMIN}),
+    Access.ADMIN: frozenset({Persona.ADMIN}),
     Access.AUTHOR: frozenset({Persona.CITIZEN}),
     Access.REFRESH_COOKIE: frozenset(),
 }
@@ -157,6 +162,7 @@ ANYONE, SIGNED_IN, ELIGIBLE, OWNERS, OWNERS_OR_AUDITORS, OPERATORS = (
     Access.OWNER_OR_AUDITOR,
     Access.OPERATOR,
 )
+ADMINS = Access.ADMIN
 POLLS, DISCUSSIONS, MODERATE, RESPOND = "polls:manage", "discussions:manage", "moderate", "respond"
 
 
@@ -241,6 +247,32 @@ def _citizens_answered_comment(world: World, callers: dict[Persona, Caller]) -> 
     return {"comment_id": made}
 
 
+def _organisation(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    admin = world.people.headers(Persona.ADMIN)
+    made = world.client.post(
+        "/api/v1/admin/organisations", json=_organisation_body(), headers=admin
+    )
+    assert made.status_code == 201, made.text
+    return {"slug": made.json()["slug"]}
+
+
+def _membership(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    admin = world.people.headers(Persona.ADMIN)
+    made = world.client.post("/api/v1/admin/memberships", json=_grant_body(), headers=admin)
+    assert made.status_code == 201, made.text
+    return {"membership_id": str(made.json()["id"])}
+
+
+def _invitation(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
+    admin = world.people.headers(Persona.ADMIN)
+    made = world.client.post("/api/v1/admin/invitations", json={"role": "auditor"}, headers=admin)
+    assert made.status_code == 201, made.text
+    return {
+        "token": made.json()["url"].rsplit("/", 1)[-1],
+        "invitation_id": str(made.json()["invitation"]["id"]),
+    }
+
+
 # --- bodies and forms -------------------------------------------------------------------
 
 _PB = (
@@ -296,6 +328,65 @@ def _attachment() -> dict[str, Any]:
 
 _REASON = "Нужно больше времени для обсуждения"
 
+
+def _organisation_body() -> dict[str, Any]:
+    return {
+        "slug": f"org-{secrets.token_hex(4)}",
+        "name": "Администрация",
+        "territory": ["92701000"],
+        "embed_origins": ["https://kazan.example"],
+    }
+
+
+def _organisation_form() -> dict[str, Any]:
+    body = _organisation_body()
+    return {**body, "territory": "92701000", "embed_origins": "https://kazan.example"}
+
+
+def _grant_body() -> dict[str, Any]:
+    return {"sub": secrets.token_hex(32), "role": "auditor"}
+
+
+_ADMIN: dict[str, Rule] = {
+    # The registry of organisations and roles: admins change it, auditors read its trail.
+    "GET /api/v1/admin/organisations": Rule(ADMINS),
+    "POST /api/v1/admin/organisations": Rule(ADMINS, _organisation_body),
+    "GET /api/v1/admin/organisations/{slug}": Rule(ADMINS, setup=_organisation),
+    "PUT /api/v1/admin/organisations/{slug}": Rule(
+        ADMINS, lambda: {"name": "Другое имя", "territory": ["92701000"]}, setup=_organisation
+    ),
+    "GET /api/v1/admin/memberships": Rule(ADMINS),
+    "POST /api/v1/admin/memberships": Rule(ADMINS, _grant_body),
+    "POST /api/v1/admin/memberships/{membership_id}/revoke": Rule(
+        ADMINS, setup=_membership, per_call=True
+    ),
+    "GET /api/v1/admin/invitations": Rule(ADMINS),
+    "POST /api/v1/admin/invitations": Rule(ADMINS, lambda: {"role": "auditor"}),
+    "POST /api/v1/admin/invitations/{invitation_id}/withdraw": Rule(
+        ADMINS, setup=_invitation, per_call=True
+    ),
+    # Whoever was given the link, signed in.
+    "POST /api/v1/invitations/{token}/accept": Rule(SIGNED_IN, setup=_invitation, per_call=True),
+    "GET /api/v1/admin/trail": Rule(OPERATORS),
+    "GET /admin": Rule(ADMINS),
+    "POST /admin/organisations": Rule(ADMINS, form=_organisation_form),
+    "GET /admin/organisations/{slug}": Rule(ADMINS, setup=_organisation),
+    "POST /admin/organisations/{slug}": Rule(
+        ADMINS, form=lambda: {"name": "Другое имя", "territory": "92701000"}, setup=_organisation
+    ),
+    "POST /admin/memberships": Rule(ADMINS, form=_grant_body),
+    "POST /admin/memberships/{membership_id}/revoke": Rule(
+        ADMINS, form=dict, setup=_membership, per_call=True
+    ),
+    "POST /admin/invitations": Rule(ADMINS, form=lambda: {"role": "auditor", "hours": "24"}),
+    "POST /admin/invitations/{invitation_id}/withdraw": Rule(
+        ADMINS, form=dict, setup=_invitation, per_call=True
+    ),
+    "GET /admin/trail": Rule(OPERATORS),
+    "GET /invitations/{token}": Rule(SIGNED_IN, setup=_invitation),
+    "POST /invitations/{token}": Rule(SIGNED_IN, form=dict, setup=_invitation, per_call=True),
+}
+
 _COMMON: dict[str, Rule] = {
     "GET /health/live": Rule(ANYONE),
     "GET /health/ready": Rule(ANYONE),
@@ -329,6 +420,7 @@ _COMMON: dict[str, Rule] = {
 POLICY: dict[str, dict[str, Rule]] = {
     "polls": {
         **_COMMON,
+        **_ADMIN,
         "GET /api/v1/polls": Rule(SIGNED_IN),
         "POST /api/v1/polls": Rule(
             OWNERS, lambda: survey_body(organisation=OWNER), permission=POLLS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from shared.identity.registry import (
     upsert_organisation,
 )
 from shared.identity.tables import TABLES, Organisation
+from shared.identity.trail import list_changes
 from shared.web.ui.embed import embed_headers
 
 SUB = "c" * 64
@@ -187,3 +189,52 @@ def test_cli_grants_by_oid_and_stores_only_the_pseudonym(
     revoked = runner.invoke(roles_app, ["revoke", sub, "--role", "official", "--org", "ishim-city"])
     assert revoked.exit_code == 0, revoked.output
     assert sub not in runner.invoke(roles_app, ["list"]).output
+
+
+def test_cli_changes_are_recorded_in_the_trail_with_cli_as_their_actor(
+    identity_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VMESTE_IDENTITY_DATABASE_URL", identity_url)
+    monkeypatch.setenv("VMESTE_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("VMESTE_DATA_DIR", str(tmp_path))
+    runner = CliRunner()
+    org = ["organisation", "ishim-city", "--name", "Ишим", "--territory", "71705000"]
+    assert runner.invoke(roles_app, org).exit_code == 0
+    # Saving the same organisation again changes nothing, so records nothing.
+    assert runner.invoke(roles_app, org).exit_code == 0
+    assert runner.invoke(roles_app, [*org[:4], "--territory", "71705000000"]).exit_code == 0
+    grant_args = ["grant", SUB, "--role", "official", "--org", "ishim-city"]
+    assert runner.invoke(roles_app, [*grant_args, "--permission", "moderate"]).exit_code == 0
+    assert runner.invoke(roles_app, ["revoke", SUB, "--role", "official", "--org", "ishim-city"])
+    shown = runner.invoke(roles_app, ["trail", "--limit", "3"])
+    assert shown.exit_code == 0, shown.output
+    lines = [line for line in shown.output.splitlines() if not line.startswith(" ")]
+    assert [line.split()[2:4] for line in lines[:3]] == [
+        ["cli", "membership.revoke"],
+        ["cli", "membership.grant"],
+        ["cli", "organisation.update"],
+    ]
+    assert "older: --before" in shown.output
+
+    bind_tables(TABLES, create_engine(identity_url))
+    page = asyncio.run(list_changes())
+    assert [(c.actor, c.action) for c in page.changes] == [
+        ("cli", "membership.revoke"),
+        ("cli", "membership.grant"),
+        ("cli", "organisation.update"),
+        ("cli", "organisation.create"),
+    ]
+    revoke_change, grant_change, update, create = page.changes
+    assert create.before is None
+    assert update.before is not None
+    assert update.before["territory"] == ["71705000"]
+    assert update.after is not None
+    assert update.after["territory"] == ["71705000000"]
+    assert grant_change.person == SUB
+    assert grant_change.after == {
+        "role": "official",
+        "organisation": "ishim-city",
+        "permissions": ["moderate"],
+    }
+    assert revoke_change.before == grant_change.after
+    assert revoke_change.after is None
