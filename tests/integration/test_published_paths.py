@@ -357,3 +357,15 @@ def test_sign_in_from_a_discussions_page_comes_back_to_it(published: Published) 
         page = _sign_in(client, "/discussions/", "citizen-tyumen")
         assert page.status_code == 200
         assert f'href="{published.url}/discussions/my/comments"' in page.text, "signed in"
+
+
+def test_the_admins_registry_pages_lead_somewhere_behind_the_ingress(published: Published) -> None:
+    with httpx.Client(base_url=published.url, timeout=30) as client:
+        refused = client.get("/polls/admin", follow_redirects=False)
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/polls/auth/login?next=%2Fpolls%2Fadmin")
+        assert _sign_in(client, "/polls/", "admin").status_code == 200
+        seen, posted = _crawl(client, ["/polls/admin", "/polls/admin/trail"])
+    assert any(url.startswith("/polls/admin/organisations/") for url in seen), seen
+    assert _dead(seen) == {}, "links to unrouted or missing paths"
+    assert _dead(posted) == {}, "forms posting to unrouted paths"
