@@ -58,21 +58,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         witnessing=settings.witnessing,
     )
     poll_store = PollStore()
-    polls = PollService(poll_store)
-    results = ResultsService(polls, ledger)
     cast_store = CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine))
+    scheduler = Scheduler(
+        poll_store,
+        ledger,
+        Lease(LEASE, "poll-scheduler"),
+        forget_receipts=cast_store.forget_receipts,
+    )
+    polls = PollService(poll_store, seal_cancelled=scheduler.seal_cancelled)
+    results = ResultsService(polls, ledger)
     casting = CastService(
         ledger=ledger,
         polls=poll_store,
         store=cast_store,
         gate=RedisGate(runtime.redis, runtime.scripts),
         secret=secret,
-    )
-    scheduler = Scheduler(
-        poll_store,
-        ledger,
-        Lease(LEASE, "poll-scheduler"),
-        forget_receipts=cast_store.forget_receipts,
     )
     identity = identity_components(settings, service="polls")
     return build_app(

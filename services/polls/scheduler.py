@@ -14,6 +14,12 @@ idempotent step by step, so a replica that dies mid-way leaves work the next hol
 4. the voters' sealed receipt details are erased (nobody can vote again, so nothing needs
    them, and they are what would let the service secret link a voter to a ballot);
 5. status ``closed → tallied`` with the results bytes and the certificate.
+
+Cancelling an open poll (:meth:`Scheduler.seal_cancelled`, called by the cancellation itself
+and, should that be interrupted, by a later round) closes its log the same way without a
+result: the pool is flushed into the log as the last mixed batch, so every ballot a receipt
+was issued for is on the board, the final checkpoint is signed, receipt details are erased and
+the log is closed last (a log left open marks a seal still to finish).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from shared.tally.results import recompute_from_board
 __all__ = ("Scheduler",)
 
 _log = structlog.get_logger("vmeste.polls.scheduler")
+_SEAL_GRACE = dt.timedelta(minutes=1)
 
 
 class Scheduler:
@@ -66,6 +73,16 @@ class Scheduler:
                 _log.info("poll opened", poll=poll_id)
         for poll_id in await self.polls.due_to_close(now):
             await self.close(poll_id)
+        for log_id in await self.ledger.store.open_logs():
+            poll = await self.polls.get(log_id)
+            # The cancelling request seals its poll itself; a round steps in only for a seal
+            # that request left unfinished (it died, or it timed out waiting for the lease).
+            if (
+                poll is not None
+                and poll.status == "cancelled"
+                and poll.updated_at <= now - _SEAL_GRACE
+            ):
+                await self.seal_cancelled(log_id)
 
     async def close(self, poll_id: str) -> None:
         await self.polls.transition(poll_id, ["open"], "closed")
@@ -100,6 +117,27 @@ class Scheduler:
             poll_id, ["closed"], "tallied", results=results, certificate=certificate
         ):
             _log.info("poll tallied", poll=poll_id, ballots=size)
+
+    async def seal_cancelled(self, poll_id: str) -> None:
+        """Close a cancelled poll's log with everything accepted in it and a final checkpoint.
+
+        Idempotent; nothing to do for a poll whose log was never opened (draft, scheduled)."""
+        poll = await self.polls.get(poll_id)
+        store = self.ledger.store
+        if poll is None or poll.status != "cancelled" or await store.closed(poll_id) is not False:
+            return
+        # The status is no longer "open", so no ballot can join the pool any more and the
+        # mixer flushes what is left of it, as at a close (casting.mixing).
+        await self.ledger.integrate_now(poll_id, drained=True)
+        head = await store.head(poll_id)
+        latest = await store.latest_checkpoint(poll_id)
+        if latest is None or latest[0] != head.size:
+            note = self.ledger.sign_checkpoint(poll_id, head)
+            await store.save_checkpoint(poll_id, head, note, dt.datetime.now(dt.UTC))
+        if self.forget_receipts is not None:
+            await self.forget_receipts(poll_id)
+        await store.close_log(poll_id)
+        _log.info("cancelled poll sealed", poll=poll_id, ballots=head.size)
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_periodically(

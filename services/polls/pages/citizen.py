@@ -112,6 +112,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 request,
                 "polls/poll.html",
                 poll=poll,
+                sealed_size=await domain.sealed_size(poll),
                 questions=poll.definition.questions,
                 kind_of=kind_of,
                 refusal=refusal,

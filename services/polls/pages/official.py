@@ -11,7 +11,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
-from services.polls.errors import PollsError
+from services.polls.errors import PollsError, invalid
 from services.polls.pages.builder import BuilderError, form_blocks, form_of_poll, parse_builder
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import (
@@ -39,6 +39,9 @@ from shared.web.ui.refusals import poll_issue_message, problem_message
 __all__ = ("official_pages",)
 
 _MAX_UPLOAD = 2_000_000
+_MIN_REASON = 3
+_MAX_REASON = 500
+"""As the API's cancel request (CancelRequest), within the form's own field length."""
 
 
 def _problems(request: Request[Any, Any, Any], exc: PollsError) -> list[str]:
@@ -234,6 +237,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 request,
                 "polls/manage_poll.html",
                 poll=poll,
+                sealed_size=await domain.sealed_size(poll),
                 analytics=analytics,
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
                 errors=[],
@@ -305,24 +309,36 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
         if isinstance(signed_in, Redirect):
             return signed_in
         form, session = signed_in
+        reason = " ".join(str(form.get("reason") or "").split())
         try:
             if action == "schedule":
                 await domain.polls.schedule(session, poll_id)
+            elif len(reason) < _MIN_REASON:
+                # The reason is published with the poll and on its board: never made up.
+                raise invalid(
+                    [{"path": "reason", "reason": "at least 3 characters"}],
+                    "Give the reason for cancelling: it is published with the poll.",
+                )
             else:
-                reason = str(form.get("reason") or "").strip() or "cancelled by the organisation"
-                await domain.polls.cancel(session, poll_id, reason[:500])
+                await domain.polls.cancel(session, poll_id, reason[:_MAX_REASON])
         except PollsError as exc:
             poll = await domain.polls.managed(session, poll_id)
-            settings = ui_settings(request)
-            return page(
-                request,
-                "polls/manage_poll.html",
-                status_code=exc.status,
-                poll=poll,
-                analytics=None,
-                snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
-                errors=_problems(request, exc),
-            )
+            return await _refused(request, poll, exc.status, _problems(request, exc))
         return Redirect(f"/manage/polls/{poll_id}", status_code=303)
+
+    async def _refused(
+        request: Request[Any, Any, Any], poll: PollRecord, status: int, errors: list[str]
+    ) -> Response[Any]:
+        settings = ui_settings(request)
+        return page(
+            request,
+            "polls/manage_poll.html",
+            status_code=status,
+            poll=poll,
+            sealed_size=await domain.sealed_size(poll),
+            analytics=None,
+            snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+            errors=errors,
+        )
 
     return OfficialPages
