@@ -19,6 +19,7 @@ from services.polls.polls.store import PollStore
 from services.polls.rate_limits import RULES
 from services.polls.results.domain import ResultsService
 from services.polls.results.http import results_controller
+from services.polls.results.recording import AnswerRecorder
 from services.polls.scheduler import Scheduler
 from services.polls.service_secret import ServiceSecret
 from services.polls.tables import LEASE, LEDGER, TABLES
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ledger,
         Lease(LEASE, "poll-scheduler"),
         forget_receipts=cast_store.forget_receipts,
+        record_answers=AnswerRecorder(secret, poll_store).record,
     )
     polls = PollService(poll_store, seal_cancelled=scheduler.seal_cancelled)
     results = ResultsService(polls, ledger)

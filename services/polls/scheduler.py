@@ -11,7 +11,8 @@ idempotent step by step, so a replica that dies mid-way leaves work the next hol
 3. recompute the results from the log's entries (never from counters), exactly as an auditor
    does from the board, and, once the configured quorum of witnesses has cosigned the final
    checkpoint, sign the tally certificate bound to it;
-4. the voters' sealed receipt details are erased (nobody can vote again, so nothing needs
+4. the answers are counted by municipality and age band, suppressed (results.answers), and
+   the voters' sealed receipt details are erased (nobody can vote again, so nothing needs
    them, and they are what would let the service secret link a voter to a ballot);
 5. status ``closed → tallied`` with the results bytes and the certificate.
 
@@ -33,7 +34,7 @@ import structlog
 from litestar import Litestar
 
 from services.polls.casting.tables import Participation
-from services.polls.polls.store import PollStore
+from services.polls.polls.store import PollRecord, PollStore
 from shared.lease import Lease
 from shared.ledger.service import LogService, QuorumPendingError
 from shared.periodic import background_lifespan, run_periodically
@@ -54,10 +55,12 @@ class Scheduler:
         interval_s: float = 0.25,
         *,
         forget_receipts: Callable[[str], Awaitable[None]] | None = None,
+        record_answers: Callable[[PollRecord, list[bytes]], Awaitable[None]] | None = None,
     ) -> None:
         self.polls = polls
         self.ledger = ledger
         self.forget_receipts = forget_receipts
+        self.record_answers = record_answers
         self.lease = lease
         self.interval_s = interval_s
         self.holding = False
@@ -111,6 +114,9 @@ class Scheduler:
                 "poll awaits witness cosignatures", poll=poll_id, have=exc.have, need=exc.need
             )
             return
+        if self.record_answers is not None:
+            # The seals it needs are erased next: this is the only moment it can be counted.
+            await self.record_answers(poll, entries)
         if self.forget_receipts is not None:
             await self.forget_receipts(poll_id)  # before the tally, so a crash cannot skip it
         if await self.polls.transition(
