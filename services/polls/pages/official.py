@@ -12,7 +12,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
 from services.polls.errors import PollsError, invalid
-from services.polls.pages.builder import BuilderError, form_blocks, form_of_poll, parse_builder
+from services.polls.pages.builder import (
+    BUILDER_MESSAGES,
+    BuilderError,
+    form_blocks,
+    form_of_poll,
+    parse_builder,
+)
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import (
     DEFAULT_ANONYMITY_BATCH,
@@ -39,6 +45,8 @@ from shared.web.ui.refusals import poll_issue_message, problem_message
 __all__ = ("official_pages",)
 
 _MAX_UPLOAD = 2_000_000
+_TERRITORY_LISTED = 100
+"""Municipalities listed per prefix of an organisation's territory (the register's limit)."""
 _MIN_REASON = 3
 _MAX_REASON = 500
 """As the API's cancel request (CancelRequest), within the form's own field length."""
@@ -64,7 +72,32 @@ def _invalid_fields(exc: PollsError) -> frozenset[str]:
     return frozenset(str(i.get("path", "")) for i in issues if isinstance(i, dict))
 
 
-def _builder_page(
+async def _municipalities(
+    request: Request[Any, Any, Any], organisations: tuple[str, ...]
+) -> dict[str, list[tuple[str, str]]]:
+    """(OKTMO, name) of the municipalities each organisation's territory holds, as the
+    register names them, for choosing a poll's territory among them."""
+    session = current_session(request)
+    territory = getattr(request.app.state, "territory", None)
+    found: dict[str, list[tuple[str, str]]] = {}
+    if session is None or territory is None:
+        return found
+    for grant in session.orgs:
+        if grant.org not in organisations or MANAGE not in grant.permissions:
+            continue
+        named: dict[str, str] = {}
+        for prefix in grant.territory:
+            for record in await territory.search(prefix, _TERRITORY_LISTED):
+                named.setdefault(record.oktmo, record.name)
+        found[grant.org] = sorted(named.items())
+    return found
+
+
+def _translated(request: Request[Any, Any, Any], problems: list[str]) -> list[str]:
+    return [gettext(request, p) if p in BUILDER_MESSAGES else p for p in problems]
+
+
+async def _builder_page(
     request: Request[Any, Any, Any],
     *,
     organisations: tuple[str, ...],
@@ -81,6 +114,7 @@ def _builder_page(
         status_code=status_code,
         poll=poll,
         organisations=organisations,
+        municipalities=await _municipalities(request, organisations),
         errors=errors,
         form=form,
         blocks=form_blocks(form),
@@ -107,11 +141,19 @@ async def _changes(poll: PollRecord, fields: dict[str, list[str]], form: Any) ->
     show = (fields.get("show_intermediate_results") or [""])[0] == "on"
     if poll.status != "draft":
         return PollChanges({"description": description, "show_intermediate_results": show})
-    parsed = parse_builder(fields, await _upload_text(form, "projects_file"))
+    roll_text = await _upload_text(form, "roll_file")
+    parsed = parse_builder(fields, await _upload_text(form, "projects_file"), roll_text)
+    roll = poll.eligibility.roll
+    if roll_text:
+        roll = parsed.eligibility.roll
+    elif (fields.get("roll_remove") or [""])[0] == "on":
+        roll = None
     eligibility = msgspec.structs.replace(
         poll.eligibility,
+        territory=parsed.eligibility.territory,
         min_age=parsed.eligibility.min_age,
         confirmed_only=parsed.eligibility.confirmed_only,
+        roll=roll,
     )
     return PollChanges(
         {
@@ -152,7 +194,9 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
-            return _builder_page(request, organisations=organisations(session), errors=[], form={})
+            return await _builder_page(
+                request, organisations=organisations(session), errors=[], form={}
+            )
 
         @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
         async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -164,6 +208,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             try:
                 pb_text = await _upload_text(form, "pb_file")
                 csv_text = await _upload_text(form, "projects_file")
+                roll_text = await _upload_text(form, "roll_file")
                 if pb_text:
                     parsed = parse_builder(
                         {
@@ -171,7 +216,8 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                             "kind": ["survey"],
                             "questions-0-kind": ["free_text"],
                             "questions-0-text": ["-"],
-                        }
+                        },
+                        roll_text=roll_text,
                     )
                     draft = PollDraft(
                         organisation=parsed.organisation,
@@ -189,7 +235,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         session, draft, pb_text, None, title=parsed.title
                     )
                 else:
-                    parsed = parse_builder(fields, csv_text)
+                    parsed = parse_builder(fields, csv_text, roll_text)
                     record = await domain.polls.create(
                         session,
                         PollDraft(
@@ -206,13 +252,13 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         ),
                     )
             except BuilderError as exc:
-                errors, status, invalid = exc.problems, 422, frozenset[str]()
+                errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
             except PollsError as exc:
                 # A refusal keeps its status: another organisation's poll is a 403, not a typo.
                 errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
                 return Redirect(f"/manage/polls/{record.id}", status_code=303)
-            return _builder_page(
+            return await _builder_page(
                 request,
                 status_code=status,
                 organisations=organisations(session),
@@ -253,7 +299,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             poll = await domain.polls.managed(session, poll_id)
             if poll.status not in ("draft", "scheduled"):
                 return Redirect(f"/manage/polls/{poll_id}", status_code=303)
-            return _builder_page(
+            return await _builder_page(
                 request,
                 poll=poll,
                 organisations=(poll.organisation,),
@@ -275,12 +321,12 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             try:
                 await domain.polls.update(session, poll_id, await _changes(poll, fields, form))
             except BuilderError as exc:
-                errors, status, invalid = exc.problems, 422, frozenset[str]()
+                errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
             except PollsError as exc:
                 errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
                 return Redirect(f"/manage/polls/{poll_id}", status_code=303)
-            return _builder_page(
+            return await _builder_page(
                 request,
                 status_code=status,
                 poll=poll,
