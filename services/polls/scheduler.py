@@ -76,16 +76,7 @@ class Scheduler:
                 _log.info("poll opened", poll=poll_id)
         for poll_id in await self.polls.due_to_close(now):
             await self.close(poll_id)
-        for log_id in await self.ledger.store.open_logs():
-            poll = await self.polls.get(log_id)
-            # The cancelling request seals its poll itself; a round steps in only for a seal
-            # that request left unfinished (it died, or it timed out waiting for the lease).
-            if (
-                poll is not None
-                and poll.status == "cancelled"
-                and poll.updated_at <= now - _SEAL_GRACE
-            ):
-                await self.seal_cancelled(log_id)
+        await self._finish_seals(now)
 
     async def close(self, poll_id: str) -> None:
         await self.polls.transition(poll_id, ["open"], "closed")
@@ -116,13 +107,31 @@ class Scheduler:
             return
         if self.record_answers is not None:
             # The seals it needs are erased next: this is the only moment it can be counted.
-            await self.record_answers(poll, entries)
+            # Analytics never hold up the tally: a failure is logged and the poll goes on.
+            try:
+                await self.record_answers(poll, entries)
+            except Exception:
+                _log.exception("answers by group not counted", poll=poll_id)
         if self.forget_receipts is not None:
             await self.forget_receipts(poll_id)  # before the tally, so a crash cannot skip it
         if await self.polls.transition(
             poll_id, ["closed"], "tallied", results=results, certificate=certificate
         ):
             _log.info("poll tallied", poll=poll_id, ballots=size)
+
+    async def _finish_seals(self, now: dt.datetime) -> None:
+        """Seal the cancelled polls whose cancelling request left the seal unfinished (it
+        died, or timed out waiting for the integrator); the request seals its poll itself."""
+        open_logs = await self.ledger.store.open_logs()
+        if not open_logs:
+            return
+        statuses = await self.polls.open_statuses(open_logs, lock=False)
+        for log_id, status in statuses.items():
+            if status != "cancelled":
+                continue
+            poll = await self.polls.get(log_id)
+            if poll is not None and poll.updated_at <= now - _SEAL_GRACE:
+                await self.seal_cancelled(log_id)
 
     async def seal_cancelled(self, poll_id: str) -> None:
         """Close a cancelled poll's log with everything accepted in it and a final checkpoint.

@@ -4,6 +4,7 @@ is cancelled without any log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -188,3 +189,35 @@ async def test_the_manage_page_cancels_an_open_poll_only_with_a_reason_and_shows
         "The park is being rebuilt",
         2,
     )
+
+
+async def test_a_seal_the_cancelling_request_left_unfinished_is_finished_by_the_scheduler(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        official = people.official()
+        poll_id = await open_poll(client, official, survey_body(anonymity_batch=10))
+        for _ in range(4):
+            assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
+        scheduler = app.state["scheduler"]
+        ledger = app.state["ledger"]
+        # The request changed the status and died before it sealed the log.
+        assert await scheduler.polls.transition(
+            poll_id, ["open"], "cancelled", cancel_reason="Died midway"
+        )
+        pending = await client.get(f"/api/v1/logs/{poll_id}/board")
+        assert pending.status_code == 409
+        assert pending.json()["type"].endswith("poll-being-sealed")
+        await scheduler.run_once(dt.datetime.now(dt.UTC))
+        assert await ledger.store.closed(poll_id) is False  # the request may still finish it
+        await scheduler.run_once(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
+        assert await ledger.store.closed(poll_id) is True
+        latest = await ledger.store.latest_checkpoint(poll_id)
+        assert latest is not None
+        assert latest[0] == 4
+        board = (await client.get(f"/api/v1/logs/{poll_id}/board")).content
+        keys = (await client.get("/api/v1/keys")).json()["keys"]
+    report = audit_board(io.BytesIO(board), trusted_keys=keys)
+    assert report.ok, report.errors
+    assert report.cancellation is not None
+    assert (report.cancellation.reason, report.cancellation.size) == ("Died midway", 4)
