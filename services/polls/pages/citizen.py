@@ -240,6 +240,12 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 gettext(request, "funded"),
                 gettext(request, "not funded"),
             )
+            # The answers by group are for the poll's officials and auditors (results.answers).
+            answers_link = (
+                session is not None
+                and outcome.poll.status == "tallied"
+                and (may_manage(session, outcome.poll) or session.has_role(Role.AUDITOR.value))
+            )
             return page(
                 request,
                 "polls/results.html",
@@ -247,6 +253,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 views=views,
                 outcome=outcome,
                 problem="",
+                answers_link=answers_link,
             )
 
         @get("/audit")

@@ -95,6 +95,12 @@ async def test_answers_by_group_are_published_only_after_the_tally_and_suppresse
         refused = await client.get(f"/api/v1/polls/{poll_id}/answers", headers=other_org)
         assert refused.status_code in (403, 404)
 
+        for who, linked in ((auditor, True), (people.citizen(), False)):
+            results = await client.get(f"/polls/{poll_id}/results", headers={**who, **PAGE})
+            assert results.status_code == 200
+            assert ("data-answers-page" in results.text) is linked
+        denied = await client.get(f"/polls/{poll_id}/answers", headers={**people.citizen(), **PAGE})
+        assert denied.status_code == 403
         shown = await client.get(f"/polls/{poll_id}/answers", headers={**official, **PAGE})
         assert shown.status_code == 200
         assert 'data-answers="park:municipality"' in shown.text
