@@ -134,6 +134,7 @@ def test_the_builder_sets_the_territory_a_roll_file_and_the_anonymity_batch(
 
     city = page.locator(f'[data-territory] input[value="{TYUMEN_CITY}"]')
     expect(page.locator(f'label[for="{city.get_attribute("id")}"]')).to_contain_text("Тюмень")
+    expect(page.locator("[data-no-register]")).to_have_count(0)
     city.check()
     page.get_by_label("Файл списка участников").set_input_files(
         files=[

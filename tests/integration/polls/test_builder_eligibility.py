@@ -66,7 +66,8 @@ async def test_the_builder_saves_a_territory_a_roll_file_and_the_anonymity_batch
         official = people.official()
         form = await client.get("/manage/polls/new", headers={**official, **PAGE})
         assert form.status_code == 200
-        for marker in ("data-territory", "data-roll", 'name="anonymity_batch"'):
+        # No address register is imported here: the codes are typed.
+        for marker in ("data-territory", "data-no-register", "data-roll", 'name="anonymity_batch"'):
             assert marker in form.text
         roll = f"sub\n{MEMBER_A}\n{MEMBER_B.upper()}, {MEMBER_A}\n".encode()
         saved = await _post(
