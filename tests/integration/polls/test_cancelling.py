@@ -4,11 +4,13 @@ is cancelled without any log."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
 from pathlib import Path
 
+import httpx
 import msgspec
 from litestar import Litestar
 from typer.testing import CliRunner
@@ -221,3 +223,34 @@ async def test_a_seal_the_cancelling_request_left_unfinished_is_finished_by_the_
     assert report.ok, report.errors
     assert report.cancellation is not None
     assert (report.cancellation.reason, report.cancellation.size) == ("Died midway", 4)
+
+
+async def test_ballots_cast_while_the_poll_is_cancelled_are_on_the_board_iff_receipted(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        official = people.official()
+        poll_id = await open_poll(client, official, survey_body(anonymity_batch=10))
+        voters = [people.citizen() for _ in range(40)]
+
+        async def vote(voter: dict[str, str], after_s: float) -> httpx.Response:
+            await asyncio.sleep(after_s)
+            return await cast(client, voter, poll_id, GOOD_ANSWERS)
+
+        async def cancel_midway() -> httpx.Response:
+            await asyncio.sleep(0.2)
+            return await client.post(
+                f"/api/v1/polls/{poll_id}/cancel", json={"reason": "Raced"}, headers=official
+            )
+
+        *casts, cancelled = await asyncio.gather(
+            *(vote(v, i * 0.01) for i, v in enumerate(voters)), cancel_midway()
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        receipted = [r.json()["entry_hash"] for r in casts if r.status_code == 201]
+        assert receipted
+        assert all(r.status_code in (201, 409) for r in casts)  # 409: cancelled meanwhile
+        board = (await client.get(f"/api/v1/logs/{poll_id}/board")).content
+    entries = [e for r in _records(board) if isinstance(r, BoardEntries) for e in r.entries]
+    # Every receipted ballot is on the board once, and nothing else is.
+    assert sorted(leaf_hash(e).hex() for e in entries) == sorted(receipted)
