@@ -76,6 +76,11 @@ def test_an_official_cancels_an_open_poll_with_a_reason_and_its_ballot_is_publis
     expect(notice).to_contain_text("Остановку переносят")
     expect(page.locator("[data-final-size]")).to_have_attribute("data-final-size", "1")
     page.screenshot(path=screenshots / "manage-poll-cancelled.png", full_page=True)
+    page.goto(f"{stack.polls}/manage/polls/{poll_id}?lang=en")
+    expect(notice).to_contain_text("This poll was cancelled.")
+    expect(notice).to_contain_text("1 ballot accepted before the cancellation is published")
+    page.screenshot(path=screenshots / "manage-poll-cancelled-en.png", full_page=True)
+    page.goto(f"{stack.polls}/manage/polls/{poll_id}?lang=ru")
 
     poll = _poll(page, stack, poll_id)
     assert poll["status"] == "cancelled"
@@ -202,3 +207,8 @@ def test_a_tallied_polls_answers_by_group_are_linked_from_the_manage_page(
     assert csv.text().splitlines()[0] == "question,dimension,group,answer,voters"
     assert all(line.endswith(",suppressed") for line in csv.text().splitlines()[1:])
     page.screenshot(path=screenshots / "answers.png", full_page=True)
+
+    page.goto(f"{stack.polls}/polls/{poll_id}/answers?lang=en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Answers by group")
+    expect(page.locator("[data-suppressed]").first).to_have_text("hidden")
+    page.screenshot(path=screenshots / "answers-en.png", full_page=True)
