@@ -19,6 +19,7 @@ from services.polls.polls.store import PollStore
 from services.polls.rate_limits import RULES
 from services.polls.results.domain import ResultsService
 from services.polls.results.http import results_controller
+from services.polls.results.recording import AnswerRecorder
 from services.polls.scheduler import Scheduler
 from services.polls.service_secret import ServiceSecret
 from services.polls.tables import LEASE, LEDGER, TABLES
@@ -59,21 +60,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         witnessing=settings.witnessing,
     )
     poll_store = PollStore()
-    polls = PollService(poll_store)
-    results = ResultsService(polls, ledger)
     cast_store = CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine))
+    scheduler = Scheduler(
+        poll_store,
+        ledger,
+        Lease(LEASE, "poll-scheduler"),
+        forget_receipts=cast_store.forget_receipts,
+        record_answers=AnswerRecorder(secret, poll_store).record,
+    )
+    polls = PollService(poll_store, seal_cancelled=scheduler.seal_cancelled)
+    results = ResultsService(polls, ledger)
     casting = CastService(
         ledger=ledger,
         polls=poll_store,
         store=cast_store,
         gate=RedisGate(runtime.redis, runtime.scripts),
         secret=secret,
-    )
-    scheduler = Scheduler(
-        poll_store,
-        ledger,
-        Lease(LEASE, "poll-scheduler"),
-        forget_receipts=cast_store.forget_receipts,
     )
     identity = identity_components(settings, service="polls")
     return build_app(

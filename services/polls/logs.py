@@ -4,7 +4,9 @@ While a poll is open its entries and its board are served to nobody (409 ``poll-
 ballots enter the log in mixed batches, and publishing them before the close would still let
 anyone who knows when a person voted narrow their ballot down to a batch and, over the vote,
 read the running tally. Checkpoints, inclusion proofs for a named entry hash, consistency
-proofs, tracking-code checks and keys stay public throughout. After the close, ballot entries
+proofs, tracking-code checks and keys stay public throughout. A cancelled poll's board is
+published once its log is sealed (scheduler), its header stating the reason and final size.
+After the close, ballot entries
 carry free-text answers verbatim, so for a poll with a free-text question the entries and the
 board are served only to the poll's organisation and to auditors.
 """
@@ -22,7 +24,7 @@ from services.polls.errors import conflict
 from services.polls.polls.domain import may_see_entries
 from services.polls.polls.store import PollStore
 from shared.identity.guards import optional_session
-from shared.ledger.board import BoardCertificate
+from shared.ledger.board import BoardCancellation, BoardCertificate
 from shared.ledger.http import LogDescription, log_controller
 from shared.ledger.service import LogService
 
@@ -40,8 +42,15 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
         certificate = None
         if poll.certificate is not None and poll.results is not None:
             certificate = BoardCertificate(poll.certificate, poll.results)
+        cancellation = None
+        if poll.status == "cancelled" and await ledger.store.closed(log_id):
+            size = (await ledger.store.head(log_id)).size
+            cancellation = BoardCancellation(reason=poll.cancel_reason or "", size=size)
         return LogDescription(
-            kind="poll", definition=poll.definition_bytes, certificate=certificate
+            kind="poll",
+            definition=poll.definition_bytes,
+            certificate=certificate,
+            cancellation=cancellation,
         )
 
     async def entries_guard(
@@ -58,6 +67,17 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
                 f"{poll.closes_at.isoformat()}; until then its checkpoints and inclusion "
                 "proofs are public, and 'check my ballot' works with your tracking code.",
                 publishes_at=poll.closes_at.isoformat(),
+            )
+        if (
+            poll is not None
+            and poll.status == "cancelled"
+            and await ledger.store.closed(poll.id) is False
+        ):
+            raise conflict(
+                "poll-being-sealed",
+                "Ballots not published yet",
+                "The poll was cancelled and its log is being closed: the ballots it accepted "
+                "are published under its final checkpoint in a moment. Try again shortly.",
             )
         if poll is not None and not may_see_entries(optional_session(connection), poll):
             raise PermissionDeniedException(

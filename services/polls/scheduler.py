@@ -11,9 +11,16 @@ idempotent step by step, so a replica that dies mid-way leaves work the next hol
 3. recompute the results from the log's entries (never from counters), exactly as an auditor
    does from the board, and, once the configured quorum of witnesses has cosigned the final
    checkpoint, sign the tally certificate bound to it;
-4. the voters' sealed receipt details are erased (nobody can vote again, so nothing needs
+4. the answers are counted by municipality and age band, suppressed (results.answers), and
+   the voters' sealed receipt details are erased (nobody can vote again, so nothing needs
    them, and they are what would let the service secret link a voter to a ballot);
 5. status ``closed → tallied`` with the results bytes and the certificate.
+
+Cancelling an open poll (:meth:`Scheduler.seal_cancelled`, called by the cancellation itself
+and, should that be interrupted, by a later round) closes its log the same way without a
+result: the pool is flushed into the log as the last mixed batch, so every ballot a receipt
+was issued for is on the board, the final checkpoint is signed, receipt details are erased and
+the log is closed last (a log left open marks a seal still to finish).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import structlog
 from litestar import Litestar
 
 from services.polls.casting.tables import Participation
-from services.polls.polls.store import PollStore
+from services.polls.polls.store import PollRecord, PollStore
 from shared.lease import Lease
 from shared.ledger.service import LogService, QuorumPendingError
 from shared.periodic import background_lifespan, run_periodically
@@ -36,6 +43,7 @@ from shared.tally.results import recompute_from_board
 __all__ = ("Scheduler",)
 
 _log = structlog.get_logger("vmeste.polls.scheduler")
+_SEAL_GRACE = dt.timedelta(minutes=1)
 
 
 class Scheduler:
@@ -47,10 +55,12 @@ class Scheduler:
         interval_s: float = 0.25,
         *,
         forget_receipts: Callable[[str], Awaitable[None]] | None = None,
+        record_answers: Callable[[PollRecord, list[bytes]], Awaitable[None]] | None = None,
     ) -> None:
         self.polls = polls
         self.ledger = ledger
         self.forget_receipts = forget_receipts
+        self.record_answers = record_answers
         self.lease = lease
         self.interval_s = interval_s
         self.holding = False
@@ -66,6 +76,7 @@ class Scheduler:
                 _log.info("poll opened", poll=poll_id)
         for poll_id in await self.polls.due_to_close(now):
             await self.close(poll_id)
+        await self._finish_seals(now)
 
     async def close(self, poll_id: str) -> None:
         await self.polls.transition(poll_id, ["open"], "closed")
@@ -94,12 +105,54 @@ class Scheduler:
                 "poll awaits witness cosignatures", poll=poll_id, have=exc.have, need=exc.need
             )
             return
+        if self.record_answers is not None:
+            # The seals it needs are erased next: this is the only moment it can be counted.
+            # Analytics never hold up the tally: a failure is logged and the poll goes on.
+            try:
+                await self.record_answers(poll, entries)
+            except Exception:
+                _log.exception("answers by group not counted", poll=poll_id)
         if self.forget_receipts is not None:
             await self.forget_receipts(poll_id)  # before the tally, so a crash cannot skip it
         if await self.polls.transition(
             poll_id, ["closed"], "tallied", results=results, certificate=certificate
         ):
             _log.info("poll tallied", poll=poll_id, ballots=size)
+
+    async def _finish_seals(self, now: dt.datetime) -> None:
+        """Seal the cancelled polls whose cancelling request left the seal unfinished (it
+        died, or timed out waiting for the integrator); the request seals its poll itself."""
+        open_logs = await self.ledger.store.open_logs()
+        if not open_logs:
+            return
+        statuses = await self.polls.open_statuses(open_logs, lock=False)
+        for log_id, status in statuses.items():
+            if status != "cancelled":
+                continue
+            poll = await self.polls.get(log_id)
+            if poll is not None and poll.updated_at <= now - _SEAL_GRACE:
+                await self.seal_cancelled(log_id)
+
+    async def seal_cancelled(self, poll_id: str) -> None:
+        """Close a cancelled poll's log with everything accepted in it and a final checkpoint.
+
+        Idempotent; nothing to do for a poll whose log was never opened (draft, scheduled)."""
+        poll = await self.polls.get(poll_id)
+        store = self.ledger.store
+        if poll is None or poll.status != "cancelled" or await store.closed(poll_id) is not False:
+            return
+        # The status is no longer "open", so no ballot can join the pool any more and the
+        # mixer flushes what is left of it, as at a close (casting.mixing).
+        await self.ledger.integrate_now(poll_id, drained=True)
+        head = await store.head(poll_id)
+        latest = await store.latest_checkpoint(poll_id)
+        if latest is None or latest[0] != head.size:
+            note = self.ledger.sign_checkpoint(poll_id, head)
+            await store.save_checkpoint(poll_id, head, note, dt.datetime.now(dt.UTC))
+        if self.forget_receipts is not None:
+            await self.forget_receipts(poll_id)
+        await store.close_log(poll_id)
+        _log.info("cancelled poll sealed", poll=poll_id, ballots=head.size)
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_periodically(

@@ -286,6 +286,12 @@ def _print_report(report: AuditReport, trust: _Trust) -> None:
         f"turnout {_yes(cert.turnout_ok, 'equals the entries', 'DIFFERS')}, "
         f"recomputed tally: {cert.tally}",
     )
+    if report.cancellation is not None:
+        summary.add_row(
+            "cancelled",
+            f"sealed at {report.cancellation.size:,} entries, no result; reason: "
+            f"{escape(report.cancellation.reason)}",
+        )
     summary.add_row("keys", "from the board itself" if report.keys_from_board else "given")
     _console.print(summary)
     _print_findings(report.findings)

@@ -26,6 +26,7 @@ import msgspec
 
 from shared.ledger.board import (
     BOARD_FORMAT,
+    BoardCancellation,
     BoardCertificate,
     BoardCheckpoint,
     BoardEntries,
@@ -140,6 +141,8 @@ class AuditReport(msgspec.Struct, kw_only=True):
     quorum: int = 0
     """Witness cosignatures the final checkpoint needed (0: not checked)."""
     seen: list[SeenStatus] = msgspec.field(default_factory=list)
+    cancellation: BoardCancellation | None = None
+    """The board's statement that the log was sealed without a result, as checked."""
 
     @property
     def ok(self) -> bool:
@@ -506,6 +509,8 @@ def _audit(
         )
 
     seen_statuses = _compare_seen(seen_opened, walk.roots.get, size, fail)
+    if header.cancellation is not None:
+        _check_cancellation(header.cancellation, final, size, cert_record, fail)
 
     cert_status = None
     if cert_record is not None:
@@ -525,7 +530,36 @@ def _audit(
         findings=findings,
         quorum=quorum,
         seen=seen_statuses,
+        cancellation=header.cancellation,
     )
+
+
+def _check_cancellation(
+    cancellation: BoardCancellation,
+    final: Checkpoint | None,
+    entries: int,
+    certificate: BoardCertificate | None,
+    fail: Fail,
+) -> None:
+    """A cancelled log states the size it was sealed at: its final signed checkpoint must
+    cover exactly that many entries, the board must hold them all, and nothing is certified."""
+    final_size = final.size if final is not None else None
+    if final_size != cancellation.size:
+        fail(
+            "cancellation-size",
+            f"the cancellation states a final size of {cancellation.size}, the final signed "
+            f"checkpoint covers {'none' if final_size is None else final_size}",
+            size=cancellation.size,
+        )
+    if entries != cancellation.size:
+        fail(
+            "cancellation-size",
+            f"the cancellation states a final size of {cancellation.size}, the board holds "
+            f"{entries} entries",
+            size=cancellation.size,
+        )
+    if certificate is not None:
+        fail("cancellation-certificate", "a cancelled log carries a tally certificate")
 
 
 def _guarded(records: Iterable[tuple[int, object]], fail: Fail) -> Iterator[tuple[int, object]]:
@@ -743,6 +777,8 @@ class ReceiptCheck(msgspec.Struct, frozen=True, kw_only=True):
     cosigned_by: tuple[str, ...] = ()
     """Witnesses (of those given) whose cosignature on that checkpoint verifies."""
     seen: list[SeenStatus] = msgspec.field(default_factory=list)
+    cancellation: BoardCancellation | None = None
+    """The board's statement that the log was sealed without a result, as checked."""
 
     @property
     def ok(self) -> bool:

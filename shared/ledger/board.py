@@ -7,7 +7,9 @@ can check everything in one streaming pass with memory independent of the log's 
 1. one ``header``: ``format`` (``"vmeste-board/v1"``), ``origin`` (the log's checkpoint
    origin), ``log_kind`` (e.g. ``"poll"``, ``"comment-period"``), ``size`` (number of entries
    on the board), ``verifier_keys`` (signed-note verifier key strings, active key first) and
-   ``definition`` (base64; e.g. the poll's frozen questions, opaque to the ledger);
+   ``definition`` (base64; e.g. the poll's frozen questions, opaque to the ledger) and, for a
+   log closed without a result (a cancelled poll), ``cancellation``: its public ``reason`` and
+   the ``size`` its final signed checkpoint covers;
 2. zero or more ``checkpoint``: ``note``, a signed checkpoint exactly as served, in the order
    the service issued them;
 3. at most one ``certificate``: ``note``, the signed tally certificate, and ``results``
@@ -31,6 +33,7 @@ __all__ = (
     "BOARD_FORMAT",
     "DEFAULT_CHUNK",
     "MAX_CHUNK",
+    "BoardCancellation",
     "BoardCertificate",
     "BoardCheckpoint",
     "BoardEntries",
@@ -54,6 +57,14 @@ class BoardFormatError(ValueError):
         self.line = line
 
 
+class BoardCancellation(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a log was closed without a result, and the size it was sealed at: its final signed
+    checkpoint covers exactly ``size`` entries and no tally certificate follows."""
+
+    reason: str
+    size: int
+
+
 class BoardHeader(msgspec.Struct, frozen=True, kw_only=True, tag="header", tag_field="type"):
     """First record: what log this is and the keys to check it with."""
 
@@ -63,6 +74,7 @@ class BoardHeader(msgspec.Struct, frozen=True, kw_only=True, tag="header", tag_f
     size: int
     verifier_keys: tuple[str, ...]
     definition: bytes = b""
+    cancellation: BoardCancellation | None = None
 
 
 class BoardCheckpoint(msgspec.Struct, frozen=True, tag="checkpoint", tag_field="type"):

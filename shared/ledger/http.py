@@ -18,6 +18,7 @@ from litestar.response import Stream
 
 from shared.ledger.board import (
     DEFAULT_CHUNK,
+    BoardCancellation,
     BoardCertificate,
     BoardCheckpoint,
     BoardEntries,
@@ -47,6 +48,8 @@ class LogDescription(msgspec.Struct, frozen=True, kw_only=True):
     definition: bytes = b""
     """Canonical bytes of what the entries answer (the poll's frozen questions)."""
     certificate: BoardCertificate | None = None
+    cancellation: BoardCancellation | None = None
+    """Set once the log was sealed without a result (a cancelled poll)."""
 
 
 LogLookup = Callable[[str], Awaitable[LogDescription | None]]
@@ -283,6 +286,7 @@ def log_controller(
                     size=size,
                     verifier_keys=ledger.verifier_keys(),
                     definition=description.definition,
+                    cancellation=description.cancellation,
                 )
                 yield msgspec.json.encode(header) + b"\n"
                 for note in notes:

@@ -134,6 +134,18 @@ class LedgerStore:
     async def close_log(self, log_id: str) -> None:
         await self.t.head.update({self.t.head.closed: True}).where(self.t.head.log_id == log_id)
 
+    async def closed(self, log_id: str) -> bool | None:
+        """Whether the log was closed; None if it was never opened (reading creates nothing)."""
+        rows = await self.t.head.select(self.t.head.closed).where(self.t.head.log_id == log_id)
+        return bool(rows[0]["closed"]) if rows else None
+
+    async def open_logs(self) -> list[str]:
+        """Every log opened and not closed yet."""
+        rows = await self.t.head.select(self.t.head.log_id).where(
+            self.t.head.closed == False  # noqa: E712 - a column comparison, not a truth test
+        )
+        return [str(r["log_id"]) for r in rows]
+
     # --- integration -------------------------------------------------------------------
 
     async def pending_logs(self) -> list[str]:

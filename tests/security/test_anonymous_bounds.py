@@ -123,6 +123,9 @@ SIGNED_IN: dict[str, set[str]] = {
         "GET /api/v1/polls",
         "GET /api/v1/polls/{poll_id}/analytics",
         "GET /api/v1/polls/{poll_id}/analytics.csv",
+        "GET /api/v1/polls/{poll_id}/answers",
+        "GET /api/v1/polls/{poll_id}/answers.csv",
+        "GET /polls/{poll_id}/answers",
         # Boards and entries of polls may hold free-text answers: organisation and auditors.
         "GET /api/v1/logs/{log_id}/board",
         "GET /api/v1/logs/{log_id}/entries",

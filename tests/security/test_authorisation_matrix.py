@@ -196,6 +196,16 @@ def _closed_poll(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
     return made
 
 
+def _tallied_poll(world: World, callers: dict[Persona, Caller]) -> dict[str, str]:
+    """The suite's closed survey once tallied (answers by group are counted at the tally)."""
+    made = _closed_poll(world, callers)
+    url = f"/api/v1/polls/{made['poll_id']}"
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)
+    while world.client.get(url, headers=world.official).json()["status"] != "tallied":
+        assert dt.datetime.now(dt.UTC) < deadline, f"{url} was not tallied"
+    return made
+
+
 def _draft_period(world: World, _: dict[Persona, Caller]) -> dict[str, str]:
     return draft_period(world.client, world.official)
 
@@ -452,6 +462,16 @@ POLICY: dict[str, dict[str, Rule]] = {
         ),
         "GET /api/v1/polls/{poll_id}/analytics.csv": Rule(
             OWNERS_OR_AUDITORS, permission=POLLS, hides=True
+        ),
+        # Counted at the tally.
+        "GET /api/v1/polls/{poll_id}/answers": Rule(
+            OWNERS_OR_AUDITORS, permission=POLLS, setup=_tallied_poll, hides=True
+        ),
+        "GET /api/v1/polls/{poll_id}/answers.csv": Rule(
+            OWNERS_OR_AUDITORS, permission=POLLS, setup=_tallied_poll, hides=True
+        ),
+        "GET /polls/{poll_id}/answers": Rule(
+            OWNERS_OR_AUDITORS, permission=POLLS, setup=_tallied_poll, hides=True
         ),
         "GET /api/v1/polls/{poll_id}/results": Rule(ANYONE),
         "GET /api/v1/polls/{poll_id}/results.csv": Rule(ANYONE),

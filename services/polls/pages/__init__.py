@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.polls.casting.domain import CastService
+from services.polls.pages.answers import answers_pages
 from services.polls.pages.citizen import citizen_pages
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.pages.official import official_pages
@@ -38,6 +39,6 @@ def polls_pages(
         "polls",
         settings,
         [TEMPLATES],
-        [citizen_pages(domain), official_pages(domain)],
+        [citizen_pages(domain), official_pages(domain), answers_pages(domain)],
         on_startup=domain.bind,
     )

@@ -39,16 +39,33 @@ from shared.tally.definition import (
 )
 
 __all__ = (
+    "BUILDER_MESSAGES",
     "BuilderError",
     "ParsedPoll",
     "form_blocks",
     "form_of_poll",
     "parse_builder",
     "parse_projects",
+    "parse_roll",
+    "parse_territory",
 )
 
 Form = Mapping[str, Sequence[str]]
 _BLOCK = re.compile(r"^questions-(\d+)-kind$")
+_OKTMO_PREFIX = re.compile(r"^[0-9]{2,11}$")
+_PSEUDONYM = re.compile(r"^[0-9a-f]{16,128}$")
+"""A platform pseudonym: the hex HMAC of an ESIA subject id (shared.identity.pseudonym)."""
+_ROLL_SEPARATORS = re.compile(r"[\s,;]+")
+_ROLL_HEADERS = frozenset({"sub", "pseudonym", "id", "subject"})
+
+BAD_TERRITORY = "Territory: give OKTMO codes or prefixes of 2 to 11 digits."
+BAD_ROLL = (
+    "Voter roll: the file holds entries that are not pseudonymous ids (16 to 128 hexadecimal "
+    "characters, one a line or separated by commas)."
+)
+EMPTY_ROLL = "Voter roll: the file holds no pseudonymous ids."
+BUILDER_MESSAGES = frozenset({BAD_TERRITORY, BAD_ROLL, EMPTY_ROLL})
+"""Problems of the builder form the pages translate (the catalogue test checks them)."""
 _RULES: tuple[Rule, ...] = ("greedy", "equal_shares", "phragmen")
 
 
@@ -221,7 +238,32 @@ def _ballot_kind(form: Form, count: int, problems: list[str]) -> BallotKind:
     )
 
 
-def parse_builder(form: Form, projects_csv: str = "") -> ParsedPoll:
+def parse_territory(form: Form, problems: list[str]) -> tuple[str, ...]:
+    """The OKTMO codes ticked and typed, in order, once each (empty: the whole territory of
+    the organisation; the domain refuses any outside it)."""
+    typed = _ROLL_SEPARATORS.split(_one(form, "territory_other"))
+    codes = [c.strip() for c in [*form.get("territory", ()), *typed] if c.strip()]
+    if any(not _OKTMO_PREFIX.match(c) for c in codes):
+        problems.append(BAD_TERRITORY)
+        return ()
+    return tuple(dict.fromkeys(codes))
+
+
+def parse_roll(text: str) -> tuple[str, ...]:
+    """A closed voter roll from an uploaded text or CSV file: pseudonymous ids separated by
+    new lines, commas, semicolons or spaces; a header word first is allowed. Raises
+    :class:`BuilderError` if anything else is in it, or nothing."""
+    tokens = [t.strip().strip('"').lower() for t in _ROLL_SEPARATORS.split(text) if t.strip()]
+    if tokens and tokens[0] in _ROLL_HEADERS:
+        tokens = tokens[1:]
+    if any(not _PSEUDONYM.match(t) for t in tokens):
+        raise BuilderError([BAD_ROLL])
+    if not tokens:
+        raise BuilderError([EMPTY_ROLL])
+    return tuple(dict.fromkeys(tokens))
+
+
+def parse_builder(form: Form, projects_csv: str = "", roll_text: str = "") -> ParsedPoll:
     """The draft described by the builder form; raises :class:`BuilderError` listing every
     problem found in the form itself (the domain checks the poll rules after)."""
     problems: list[str] = []
@@ -258,9 +300,17 @@ def parse_builder(form: Form, projects_csv: str = "") -> ParsedPoll:
         problems.append("give the poll a title")
     opens_at = _moment(_one(form, "opens_at"), "opening time", problems)
     closes_at = _moment(_one(form, "closes_at"), "closing time", problems)
+    roll: tuple[str, ...] | None = None
+    if roll_text:
+        try:
+            roll = parse_roll(roll_text)
+        except BuilderError as exc:
+            problems.extend(exc.problems)
     eligibility = Eligibility(
+        territory=parse_territory(form, problems),
         min_age=_int(form, "min_age", 18, problems, "minimum age"),
         confirmed_only=_one(form, "confirmed_only") == "on",
+        roll=roll,
     )
     anonymity_batch = _int(
         form, "anonymity_batch", DEFAULT_ANONYMITY_BATCH, problems, "anonymity batch"
@@ -332,6 +382,7 @@ def form_of_poll(poll: PollRecord) -> dict[str, list[str]]:
         "closes_at": [_local(poll.closes_at)],
         "min_age": [str(poll.eligibility.min_age)],
         "anonymity_batch": [str(poll.anonymity_batch)],
+        "territory": list(poll.eligibility.territory),
     }
     if poll.eligibility.confirmed_only:
         form["confirmed_only"] = ["on"]

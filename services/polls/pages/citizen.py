@@ -110,6 +110,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 request,
                 "polls/poll.html",
                 poll=poll,
+                sealed_size=await domain.sealed_size(poll),
                 questions=poll.definition.questions,
                 kind_of=kind_of,
                 refusal=refusal,
@@ -237,6 +238,12 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 gettext(request, "funded"),
                 gettext(request, "not funded"),
             )
+            # The answers by group are for the poll's officials and auditors (results.answers).
+            answers_link = (
+                session is not None
+                and outcome.poll.status == "tallied"
+                and (may_manage(session, outcome.poll) or session.has_role(Role.AUDITOR.value))
+            )
             return page(
                 request,
                 "polls/results.html",
@@ -244,6 +251,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 views=views,
                 outcome=outcome,
                 problem="",
+                answers_link=answers_link,
             )
 
         @get("/audit")

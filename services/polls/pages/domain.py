@@ -66,3 +66,10 @@ class PollPagesDomain:
 
     async def get(self, session: Session | None, poll_id: str) -> PollRecord:
         return await self.polls.get(session, poll_id)
+
+    async def sealed_size(self, poll: PollRecord) -> int | None:
+        """How many ballots a cancelled poll's sealed log holds (its final checkpoint); None
+        for any other poll, and for a cancelled one that never opened or is still sealing."""
+        if poll.status != "cancelled" or not await self.ledger.store.closed(poll.id):
+            return None
+        return (await self.ledger.store.head(poll.id)).size

@@ -11,8 +11,14 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
-from services.polls.errors import PollsError
-from services.polls.pages.builder import BuilderError, form_blocks, form_of_poll, parse_builder
+from services.polls.errors import PollsError, invalid
+from services.polls.pages.builder import (
+    BUILDER_MESSAGES,
+    BuilderError,
+    form_blocks,
+    form_of_poll,
+    parse_builder,
+)
 from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import (
     DEFAULT_ANONYMITY_BATCH,
@@ -38,6 +44,11 @@ from shared.web.ui.refusals import poll_issue_message, problem_message
 __all__ = ("official_pages",)
 
 _MAX_UPLOAD = 2_000_000
+_TERRITORY_LISTED = 100
+"""Municipalities listed per prefix of an organisation's territory (the register's limit)."""
+_MIN_REASON = 3
+_MAX_REASON = 500
+"""As the API's cancel request (CancelRequest), within the form's own field length."""
 
 
 def _problems(request: Request[Any, Any, Any], exc: PollsError) -> list[str]:
@@ -60,7 +71,32 @@ def _invalid_fields(exc: PollsError) -> frozenset[str]:
     return frozenset(str(i.get("path", "")) for i in issues if isinstance(i, dict))
 
 
-def _builder_page(
+async def _municipalities(
+    request: Request[Any, Any, Any], organisations: tuple[str, ...]
+) -> dict[str, list[tuple[str, str]]]:
+    """(OKTMO, name) of the municipalities each organisation's territory holds, as the
+    register names them, for choosing a poll's territory among them."""
+    session = current_session(request)
+    territory = getattr(request.app.state, "territory", None)
+    found: dict[str, list[tuple[str, str]]] = {}
+    if session is None or territory is None:
+        return found
+    for grant in session.orgs:
+        if grant.org not in organisations or MANAGE not in grant.permissions:
+            continue
+        named: dict[str, str] = {}
+        for prefix in grant.territory:
+            for record in await territory.search(prefix, _TERRITORY_LISTED):
+                named.setdefault(record.oktmo, record.name)
+        found[grant.org] = sorted(named.items())
+    return found
+
+
+def _translated(request: Request[Any, Any, Any], problems: list[str]) -> list[str]:
+    return [gettext(request, p) if p in BUILDER_MESSAGES else p for p in problems]
+
+
+async def _builder_page(
     request: Request[Any, Any, Any],
     *,
     organisations: tuple[str, ...],
@@ -77,6 +113,7 @@ def _builder_page(
         status_code=status_code,
         poll=poll,
         organisations=organisations,
+        municipalities=await _municipalities(request, organisations),
         errors=errors,
         form=form,
         blocks=form_blocks(form),
@@ -103,11 +140,19 @@ async def _changes(poll: PollRecord, fields: dict[str, list[str]], form: Any) ->
     show = (fields.get("show_intermediate_results") or [""])[0] == "on"
     if poll.status != "draft":
         return PollChanges({"description": description, "show_intermediate_results": show})
-    parsed = parse_builder(fields, await _upload_text(form, "projects_file"))
+    roll_text = await _upload_text(form, "roll_file")
+    parsed = parse_builder(fields, await _upload_text(form, "projects_file"), roll_text)
+    roll = poll.eligibility.roll
+    if roll_text:
+        roll = parsed.eligibility.roll
+    elif (fields.get("roll_remove") or [""])[0] == "on":
+        roll = None
     eligibility = msgspec.structs.replace(
         poll.eligibility,
+        territory=parsed.eligibility.territory,
         min_age=parsed.eligibility.min_age,
         confirmed_only=parsed.eligibility.confirmed_only,
+        roll=roll,
     )
     return PollChanges(
         {
@@ -147,7 +192,9 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
-            return _builder_page(request, organisations=organisations(session), errors=[], form={})
+            return await _builder_page(
+                request, organisations=organisations(session), errors=[], form={}
+            )
 
         @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
         async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -159,6 +206,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             try:
                 pb_text = await _upload_text(form, "pb_file")
                 csv_text = await _upload_text(form, "projects_file")
+                roll_text = await _upload_text(form, "roll_file")
                 if pb_text:
                     parsed = parse_builder(
                         {
@@ -166,7 +214,8 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                             "kind": ["survey"],
                             "questions-0-kind": ["free_text"],
                             "questions-0-text": ["-"],
-                        }
+                        },
+                        roll_text=roll_text,
                     )
                     draft = PollDraft(
                         organisation=parsed.organisation,
@@ -184,7 +233,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         session, draft, pb_text, None, title=parsed.title
                     )
                 else:
-                    parsed = parse_builder(fields, csv_text)
+                    parsed = parse_builder(fields, csv_text, roll_text)
                     record = await domain.polls.create(
                         session,
                         PollDraft(
@@ -201,13 +250,13 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         ),
                     )
             except BuilderError as exc:
-                errors, status, invalid = exc.problems, 422, frozenset[str]()
+                errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
             except PollsError as exc:
                 # A refusal keeps its status: another organisation's poll is a 403, not a typo.
                 errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
                 return local_redirect(request, f"/manage/polls/{record.id}")
-            return _builder_page(
+            return await _builder_page(
                 request,
                 status_code=status,
                 organisations=organisations(session),
@@ -232,6 +281,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                 request,
                 "polls/manage_poll.html",
                 poll=poll,
+                sealed_size=await domain.sealed_size(poll),
                 analytics=analytics,
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
                 errors=[],
@@ -247,7 +297,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             poll = await domain.polls.managed(session, poll_id)
             if poll.status not in ("draft", "scheduled"):
                 return local_redirect(request, f"/manage/polls/{poll_id}")
-            return _builder_page(
+            return await _builder_page(
                 request,
                 poll=poll,
                 organisations=(poll.organisation,),
@@ -269,12 +319,12 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
             try:
                 await domain.polls.update(session, poll_id, await _changes(poll, fields, form))
             except BuilderError as exc:
-                errors, status, invalid = exc.problems, 422, frozenset[str]()
+                errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
             except PollsError as exc:
                 errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
             else:
                 return local_redirect(request, f"/manage/polls/{poll_id}")
-            return _builder_page(
+            return await _builder_page(
                 request,
                 status_code=status,
                 poll=poll,
@@ -303,24 +353,36 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
         if isinstance(signed_in, Redirect):
             return signed_in
         form, session = signed_in
+        reason = " ".join(str(form.get("reason") or "").split())
         try:
             if action == "schedule":
                 await domain.polls.schedule(session, poll_id)
+            elif len(reason) < _MIN_REASON:
+                # The reason is published with the poll and on its board: never made up.
+                raise invalid(
+                    [{"path": "reason", "reason": "at least 3 characters"}],
+                    "Give the reason for cancelling: it is published with the poll.",
+                )
             else:
-                reason = str(form.get("reason") or "").strip() or "cancelled by the organisation"
-                await domain.polls.cancel(session, poll_id, reason[:500])
+                await domain.polls.cancel(session, poll_id, reason[:_MAX_REASON])
         except PollsError as exc:
             poll = await domain.polls.managed(session, poll_id)
-            settings = ui_settings(request)
-            return page(
-                request,
-                "polls/manage_poll.html",
-                status_code=exc.status,
-                poll=poll,
-                analytics=None,
-                snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
-                errors=_problems(request, exc),
-            )
+            return await _refused(request, poll, exc.status, _problems(request, exc))
         return local_redirect(request, f"/manage/polls/{poll_id}")
+
+    async def _refused(
+        request: Request[Any, Any, Any], poll: PollRecord, status: int, errors: list[str]
+    ) -> Response[Any]:
+        settings = ui_settings(request)
+        return page(
+            request,
+            "polls/manage_poll.html",
+            status_code=status,
+            poll=poll,
+            sealed_size=await domain.sealed_size(poll),
+            analytics=None,
+            snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+            errors=errors,
+        )
 
     return OfficialPages

@@ -1,15 +1,18 @@
 """Polls: who may create, change, schedule, cancel and see them, and the lifecycle rules.
 
 ``draft → scheduled → open → closed → tallied``, and ``cancelled`` with a reason from any
-state before ``closed``. The definition (questions, eligibility, times, title) is frozen once
-scheduled: it is what every ballot answers and what the board publishes. Opening and closing
-are the scheduler's job (:mod:`services.polls.scheduler`), never a button.
+state before ``closed``; cancelling an open poll publishes the ballots it accepted under a
+final checkpoint, with the reason, as a board that audits like any other. The definition
+(questions, eligibility, times, title) is frozen once scheduled: it is what every ballot
+answers and what the board publishes. Opening and closing are the scheduler's job
+(:mod:`services.polls.scheduler`), never a button.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,8 +109,16 @@ def _issues(exc: DefinitionError, prefix: str = "") -> list[dict[str, str]]:
 
 
 class PollService:
-    def __init__(self, store: PollStore | None = None) -> None:
+    def __init__(
+        self,
+        store: PollStore | None = None,
+        *,
+        seal_cancelled: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self.store = store or PollStore()
+        # Closes a cancelled poll's log (scheduler.Scheduler.seal_cancelled): the ballots
+        # already accepted are published and the log ends with a final checkpoint.
+        self.seal_cancelled = seal_cancelled
 
     # --- officials ------------------------------------------------------------------------
 
@@ -326,6 +337,8 @@ class PollService:
                 "Cannot cancel",
                 f"A {poll.status} poll cannot be cancelled; only draft, scheduled and open ones.",
             )
+        if poll.status != "draft" and self.seal_cancelled is not None:
+            await self.seal_cancelled(poll_id)
         return await self._reload(poll_id)
 
     async def _reload(self, poll_id: str) -> PollRecord:

@@ -121,6 +121,14 @@ class PollStore:
             Poll.id == record.id
         )
 
+    async def save_answer_breakdown(self, poll_id: str, data: bytes) -> None:
+        await Poll.update({Poll.answer_breakdown: data}).where(Poll.id == poll_id)
+
+    async def answer_breakdown(self, poll_id: str) -> bytes | None:
+        rows = await Poll.select(Poll.answer_breakdown).where(Poll.id == poll_id)
+        value = rows[0]["answer_breakdown"] if rows else None
+        return bytes(value) if value is not None else None
+
     async def transition(
         self, poll_id: str, before: Sequence[Status], after: Status, **values: Any
     ) -> bool:

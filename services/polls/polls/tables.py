@@ -38,3 +38,9 @@ class Poll(Table, tablename="poll"):
     updated_at = Timestamptz()
     results = Bytea(null=True, default=None, help_text="Canonical results bytes, once tallied.")
     certificate = Text(null=True, default=None, help_text="Signed tally certificate note.")
+    answer_breakdown = Bytea(
+        null=True,
+        default=None,
+        help_text="Answers by municipality and age band, counted at the tally with cells under "
+        "10 already suppressed (results.answers); nothing finer is ever stored.",
+    )

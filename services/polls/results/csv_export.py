@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from services.polls.results.answers import AnswerBreakdown
 from services.polls.results.domain import Analytics
 from services.polls.results.schemas import ResultsView
 from shared.tally.count import (
@@ -21,7 +22,7 @@ from shared.tally.count import (
     SingleChoiceResult,
 )
 
-__all__ = ("analytics_csv", "results_csv")
+__all__ = ("analytics_csv", "answers_csv", "results_csv")
 
 Row = tuple[str, str, str, str, str | int]
 
@@ -99,3 +100,20 @@ def analytics_csv(analytics: Analytics) -> str:
         for cell in cells
     )
     return _write(("dimension", "key", "voters"), rows)
+
+
+def answers_csv(breakdown: AnswerBreakdown) -> str:
+    """Answers by group; a suppressed cell reads "suppressed", never a number."""
+    rows = (
+        (
+            table.question,
+            table.dimension,
+            row.key,
+            answer,
+            "suppressed" if n is None else n,
+        )
+        for table in breakdown.tables
+        for row in table.rows
+        for answer, n in zip(table.answers, row.counts, strict=True)
+    )
+    return _write(("question", "dimension", "group", "answer", "voters"), rows)

@@ -22,6 +22,7 @@ import msgspec
 from services.polls.errors import PollsError, conflict, forbidden
 from services.polls.polls.domain import PollService, may_manage
 from services.polls.polls.store import PollRecord
+from services.polls.results.answers import AnswerBreakdown, decode_breakdown, suppressed_further
 from services.polls.results.store import AnalyticsStore
 from shared.identity.session import Role, Session
 from shared.ledger.service import LogService
@@ -155,6 +156,24 @@ class ResultsService:
             by_age_band=suppress(bands, k),
             by_hour=suppress(dict(hours), k),
         )
+
+    async def answers(self, session: Session, poll_id: str, k: int) -> AnswerBreakdown:
+        """Answers by municipality and age band, as counted at the tally (never before)."""
+        poll = await self._polls.get(session, poll_id)
+        if not (may_manage(session, poll) or session.has_role(Role.AUDITOR.value)):
+            raise forbidden("Analytics are for the poll's organisation and auditors.")
+        stored = (
+            await self._polls.store.answer_breakdown(poll_id) if poll.status == "tallied" else None
+        )
+        if stored is None:
+            raise conflict(
+                "answers-not-available",
+                "Answers by group not available",
+                "Answers by municipality and age band are counted when the poll is tallied, "
+                "and only for polls tallied since this breakdown exists.",
+                poll_status=poll.status,
+            )
+        return suppressed_further(decode_breakdown(stored), max(k, MIN_K))
 
     async def export_pb(self, session: Session | None, poll_id: str) -> str:
         poll = await self._polls.get(session, poll_id)

@@ -8,7 +8,8 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from services.polls.results.csv_export import analytics_csv, results_csv
+from services.polls.results.answers import AnswerBreakdown
+from services.polls.results.csv_export import analytics_csv, answers_csv, results_csv
 from services.polls.results.domain import MIN_K, Analytics, ResultsService
 from services.polls.results.schemas import ResultsView, results_view
 from shared.identity import Session
@@ -58,6 +59,28 @@ def results_controller(results: ResultsService) -> type[Controller]:
             """Turnout cells as CSV; suppressed cells read "suppressed"."""
             analytics = await results.analytics(session, poll_id, k)
             return _attachment(analytics_csv(analytics), f"analytics-{poll_id}.csv")
+
+        @get("/answers", responses=problems(409))
+        async def poll_answers(
+            self,
+            poll_id: FromPath[str],
+            session: NamedDependency[Session],
+            k: Annotated[int, QueryParameter(ge=MIN_K, le=1000)] = MIN_K,
+        ) -> AnswerBreakdown:
+            """Answers by municipality and age band, counted at the tally; cells under k
+            voters and their complements suppressed (409 answers-not-available before)."""
+            return await results.answers(session, poll_id, k)
+
+        @get("/answers.csv", media_type="text/csv", responses=problems(409))
+        async def poll_answers_csv(
+            self,
+            poll_id: FromPath[str],
+            session: NamedDependency[Session],
+            k: Annotated[int, QueryParameter(ge=MIN_K, le=1000)] = MIN_K,
+        ) -> Response[str]:
+            """Answers by group as CSV; suppressed cells read "suppressed"."""
+            breakdown = await results.answers(session, poll_id, k)
+            return _attachment(answers_csv(breakdown), f"answers-{poll_id}.csv")
 
     return ResultsController
 

@@ -1,4 +1,6 @@
-"""The counts analytics need, straight from the participation table (never from ballots)."""
+"""The counts analytics need, straight from the participation table (never from ballots);
+and, once at the tally, the sealed receipt details that let the answers be counted by group
+(results.answers)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,21 @@ class AnalyticsStore:
             poll_id,
         )
         return {str(r["k"]): int(r["n"]) for r in rows}
+
+    async def sealed_voters(self, poll_id: str) -> list[tuple[str, bytes, str, str]]:
+        """(voter tag, sealed receipt details, municipality, age band) of every voter whose
+        seal is still kept (it is erased once the poll is tallied)."""
+        rows = await Participation.select(
+            Participation.voter_tag,
+            Participation.sealed,
+            Participation.municipality,
+            Participation.age_band,
+        ).where(Participation.poll_id == poll_id)
+        return [
+            (str(r["voter_tag"]), bytes(r["sealed"]), str(r["municipality"]), str(r["age_band"]))
+            for r in rows
+            if r["sealed"]
+        ]
 
     async def by_hour(self, poll_id: str) -> dict[dt.datetime, int]:
         """Voters per hour of acceptance (the finest time participation keeps)."""

@@ -148,6 +148,11 @@ _ISSUE_FALLBACK = "This answer is not valid."
 # A poll's settings the domain refuses (path of its 422 issue, English reason) to msgids.
 _POLL_ISSUES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
+        "reason",
+        re.compile(r"^at least 3 characters"),
+        "Give the reason for cancelling, at least 3 characters: it is published with the poll.",
+    ),
+    (
         "anonymity_batch",
         re.compile(r"^must be at least (?P<n>\d+)"),
         "Anonymity batch: give at least %(n)s. Ballots enter the public log in shuffled batches "

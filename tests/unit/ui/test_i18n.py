@@ -13,6 +13,7 @@ from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
 from services.discussions.pages.drafts import DRAFT_MESSAGES
 from services.discussions.pages.periods import PERIOD_MESSAGES
 from services.polls.pages import TEMPLATES as POLLS_TEMPLATES
+from services.polls.pages.builder import BUILDER_MESSAGES
 from shared.identity.admin import ADMIN_MESSAGES
 from shared.web.ui.errors import ERROR_MESSAGES
 from shared.web.ui.i18n import LANGUAGES, catalog, translations
@@ -27,6 +28,7 @@ CODE_MESSAGES = (
     | DRAFT_MESSAGES
     | PERIOD_MESSAGES
     | ADMIN_MESSAGES
+    | BUILDER_MESSAGES
 )
 
 
