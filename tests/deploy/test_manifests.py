@@ -518,6 +518,9 @@ def test_one_host_routes_polls_discussions_and_auth(rendered: tuple[Manifest, ..
 PRIVATE_SEGMENTS = frozenset({"health", "metrics"})
 """First path segments only the cluster may reach: probes (the kubelet calls the pods
 directly) and Prometheus (allowed in by its own NetworkPolicy)."""
+SERVICE_SEGMENTS = {"polls": frozenset({"internal"}), "discussions": frozenset()}
+"""Segments of service-to-service calls, never routed from outside: discussions posts its
+events to polls' notifications inbox inside the cluster."""
 SERVICE_PREFIXES = {"polls": "/polls", "discussions": "/discussions"}
 
 
@@ -597,6 +600,8 @@ def _first_segment(path: str) -> str:
         "/metrics",
         "/health/ready",
         "/auth/metrics",
+        "/polls/internal/notifications/events",
+        "/internal/notifications/events",
     ],
 )
 def test_no_ingress_rule_reaches_metrics_or_readiness(
@@ -605,7 +610,7 @@ def test_no_ingress_rule_reaches_metrics_or_readiness(
     private = [
         (service, upstream)
         for service, upstream in _upstreams(rendered, path)
-        if _first_segment(upstream) in PRIVATE_SEGMENTS
+        if _first_segment(upstream) in PRIVATE_SEGMENTS | SERVICE_SEGMENTS["polls"]
     ]
     assert not private, f"{path} reaches {private}"
 
@@ -615,9 +620,10 @@ def test_every_public_route_of_a_service_is_reachable_under_its_prefix(
     rendered: tuple[Manifest, ...], service: str, tmp_path: Path
 ) -> None:
     segments = _route_segments(service, tmp_path)
-    assert segments >= PRIVATE_SEGMENTS, "the probes and metrics routes moved: update the check"
+    private = PRIVATE_SEGMENTS | SERVICE_SEGMENTS[service]
+    assert segments >= private, "the private routes moved: update the check"
     prefix = SERVICE_PREFIXES[service]
-    for segment in sorted(segments - PRIVATE_SEGMENTS):
+    for segment in sorted(segments - private):
         for tail in [""] if not segment else [f"{segment}", f"{segment}/x/y?z=1"]:
             wanted = (service, "/" + tail.split("?")[0])
             assert _upstreams(rendered, f"{prefix}/{tail}".split("?")[0]) == [wanted], tail
