@@ -49,14 +49,19 @@ def _issues_sessions(settings: Settings, options: DiscussionsSettings) -> bool:
     return issuing
 
 
-def _webhook(options: DiscussionsSettings) -> WebhookSender | None:
-    if options.webhook_url is None:
-        return None
-    if options.webhook_secret is None:
-        raise MissingSettingError(
-            "VMESTE_DISCUSSIONS_WEBHOOK_SECRET", "required with VMESTE_DISCUSSIONS_WEBHOOK_URL"
-        )
-    return WebhookSender(options.webhook_url, parse_secret(options.webhook_secret))
+def _receivers(options: DiscussionsSettings) -> list[WebhookSender]:
+    """Polls' notifications inbox and the operator's webhook, those configured."""
+    receivers = []
+    for url, secret, name in (
+        (options.notify_url, options.notify_secret, "VMESTE_NOTIFICATIONS_SECRET"),
+        (options.webhook_url, options.webhook_secret, "VMESTE_DISCUSSIONS_WEBHOOK_SECRET"),
+    ):
+        if url is None:
+            continue
+        if secret is None:
+            raise MissingSettingError(name, "required with its URL")
+        receivers.append(WebhookSender(url, parse_secret(secret)))
+    return receivers
 
 
 def create_app(
@@ -78,7 +83,7 @@ def create_app(
         discussions.periods, Lease(LEASE, "period-scheduler"), options.scheduler_interval_s
     )
     outbox = discussions_delivery(
-        _webhook(options), Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
+        _receivers(options), Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
     )
     identity = identity_components(
         settings,

@@ -1,5 +1,7 @@
 """The discussions outbox: an author's notifications recorded with the change (a moderation
-decision, a response, a published report) and posted later, signed, to the webhook.
+decision, a response, a published report) and posted later, signed by the Standard Webhooks
+scheme, to polls' notifications inbox (which holds people's preferences, addresses and in-app
+lists: see :mod:`services.polls.notifications`) and to the operator's webhook.
 
 The mechanism is :mod:`shared.outbox`; this module names the table and where messages go.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from services.discussions.outbox.tables import OutboxMessage
@@ -25,14 +28,17 @@ async def enqueue(topic: str, payload: dict[str, Any], now: dt.datetime) -> uuid
 
 
 def discussions_delivery(
-    webhook: WebhookSender | None, lease: Lease, interval_s: float
+    receivers: Sequence[WebhookSender], lease: Lease, interval_s: float
 ) -> OutboxDelivery | None:
-    """Delivery to the webhook. With none configured there is no delivery at all: messages
-    are kept, and go out once the operator configures a receiver."""
-    if webhook is None:
+    """Delivery to every receiver in turn (polls' inbox first: citizens wait for it). A
+    message is done once all have taken it; until then each attempt posts it to all again,
+    with the same webhook-id, which receivers de-duplicate on. With no receiver configured
+    there is no delivery at all: messages are kept, and go out once one is."""
+    if not receivers:
         return None
 
     async def deliver(message: QueuedMessage, now: dt.datetime) -> None:
-        await webhook.post(message, now)
+        for receiver in receivers:
+            await receiver.post(message, now)
 
     return OutboxDelivery(OutboxMessage, deliver, lease, interval_s)

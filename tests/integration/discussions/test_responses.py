@@ -27,9 +27,10 @@ class Receiver:
     it keeps the bodies it accepted and the webhook-id of every post, after checking its
     signature."""
 
-    def __init__(self, sock: socket.socket, fail: int = 1) -> None:
+    def __init__(self, sock: socket.socket, fail: int = 1, secret: str = SECRET) -> None:
         self.sock = sock
         self.fail = fail
+        self.secret = secret
         self.attempts = 0
         self.bodies: list[dict[str, Any]] = []
         self.ids: list[str] = []
@@ -41,7 +42,7 @@ class Receiver:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
-        message_id = verify(parse_secret(SECRET), headers, body, dt.datetime.now(dt.UTC))
+        message_id = verify(parse_secret(self.secret), headers, body, dt.datetime.now(dt.UTC))
         self.ids.append(message_id)
         self.attempts += 1
         refused = self.ids.count(message_id) <= self.fail

@@ -29,3 +29,18 @@ def test_url_and_secret_are_read() -> None:
         {"VMESTE_DISCUSSIONS_WEBHOOK_URL": URL, "VMESTE_DISCUSSIONS_WEBHOOK_SECRET": secret}
     )
     assert (options.webhook_url, options.webhook_secret) == (URL, secret)
+
+
+def test_polls_inbox_needs_the_notifications_secret() -> None:
+    inbox = "http://vmeste-polls:8000/internal/notifications/events"
+    with pytest.raises(MissingSettingError, match="VMESTE_NOTIFICATIONS_SECRET"):
+        load_discussions_settings({"VMESTE_DISCUSSIONS_NOTIFY_URL": inbox})
+    secret = generate_secret()
+    options = load_discussions_settings(
+        {"VMESTE_DISCUSSIONS_NOTIFY_URL": inbox, "VMESTE_NOTIFICATIONS_SECRET": secret}
+    )
+    assert (options.notify_url, options.notify_secret, options.webhook_url) == (
+        inbox,
+        secret,
+        None,
+    )
