@@ -25,7 +25,7 @@ class DiscussionsSettings:
     (VMESTE_DISCUSSIONS_WEBHOOK_SECRET); required with a webhook URL."""
     notify_url: str | None = None
     """Polls' notifications inbox, inside the cluster (VMESTE_DISCUSSIONS_NOTIFY_URL, e.g.
-    ``http://vmeste-polls:8000/internal/notifications/events``): authors' events go there to
+    ``http://polls/internal/notifications/events``): authors' events go there to
     reach their in-app list and mailbox. None: they are kept in the outbox."""
     notify_secret: str | None = None
     """The ``whsec_`` secret shared with polls to sign those events
