@@ -5,12 +5,18 @@ e-mail and in an in-app list, each channel chosen per kind of event.
 Where it lives, and why here. Preferences, confirmed e-mail addresses and the in-app list are
 per person (the pseudonymous ``sub``) and live in the **polls** database, read and written only
 by the polls service, which is already the platform's sign-in component and the citizens'
-home page. The alternative, the shared identity database, was refused: in production
-discussions runs verify-only (``VMESTE_DISCUSSIONS_SESSIONS=verify``) and holds nothing that
-could issue a session; giving it e-mail addresses to read (or a list to write) would widen
-what a compromised discussions pod exposes, for no gain. So discussions keeps no personal
+home page. The alternative, the shared identity database, was refused. In production
+discussions runs verify-only (``VMESTE_DISCUSSIONS_SESSIONS=verify``): it issues no session
+and holds no pepper, and the only write it makes to the identity database is deleting
+expired day counts of refused address codes (sessions are in Redis). Yet its database role may read
+and write every identity table (deploy/README.md, "Database roles": the GRANTs are per
+database, not per table), so addresses stored there would be readable by a compromised
+discussions pod, and discussions would need the SMTP relay's login and egress as well. Kept
+in polls, they are reachable only by the service that mails. Discussions keeps no personal
 data of this kind: its events go through its own outbox, signed by the Standard Webhooks
-scheme, to polls' inbox (:mod:`services.polls.notifications.inbox`), which fans them out.
+scheme, to polls' inbox (:mod:`services.polls.notifications.inbox`), which fans them out;
+the cost is one call inside the cluster (discussions → polls), allowed by its own
+NetworkPolicy and never routed by the ingress.
 
 Delivery is one transactional outbox (:mod:`shared.outbox`) per service. An event's message
 is written in the transaction of the change (a poll opening, a response); fanning it out

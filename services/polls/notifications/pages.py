@@ -44,6 +44,7 @@ def notification_pages(
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
+            await preferences.moved(session.sub, session.oktmo)
             language, _ = choose_language(request)
             items = await in_app.latest(session.sub, language)
             return page(request, "polls/notifications.html", items=items)
@@ -69,6 +70,7 @@ def notification_pages(
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
+            await preferences.moved(session.sub, session.oktmo)
             saved = request.query_params.get("saved", "")
             return await self._settings_page(
                 request, session.sub, saved=bool(saved), queued=saved == "sent", error=""

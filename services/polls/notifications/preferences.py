@@ -136,6 +136,13 @@ class PreferencesService:
                 )
         return queued
 
+    async def moved(self, sub: str, oktmo: str) -> None:
+        """Keep the municipality current: polls are announced to where a person lives now,
+        as their latest session says (one indexed update, only when it changed)."""
+        await NotificationPreferences.update({NotificationPreferences.oktmo: oktmo}).where(
+            (NotificationPreferences.sub == sub) & (NotificationPreferences.oktmo != oktmo)
+        )
+
     async def confirm(self, sub: str, token: str, now: dt.datetime) -> bool:
         """Make the pending address the one notifications go to, if ``token`` is its link's."""
         async with write_transaction(NotificationPreferences):

@@ -20,17 +20,22 @@ import pytest
 from litestar import Litestar
 
 from services.polls.app import create_app
+from services.polls.notifications.delivery import NotificationDelivery
+from services.polls.notifications.preferences import PreferencesService
 from services.polls.notifications.settings import load_notification_settings
-from services.polls.notifications.tables import NotificationPreferences
+from services.polls.notifications.tables import Notification, NotificationPreferences
+from services.polls.notifications.texts import Links
+from services.polls.polls.store import PollStore
 from services.polls.tables import OUTBOX
 from shared.config import Settings
+from shared.outbox import QueuedMessage
 from shared.outbox.webhooks import generate_secret, parse_secret, signed_headers
 from shared.web.ui.csrf import CSRF_FIELD
 from tests.harness.asgi import app_client
 from tests.harness.smtp import MailCatcher, body_of
 from tests.integration.discussions._forms import PAGE, csrf_token_of
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body, wait_status
-from tests.integration.polls.conftest import OTHER_TOWN, People
+from tests.integration.polls.conftest import KAZAN, OTHER_TOWN, People
 
 SECRET = generate_secret()
 
@@ -285,6 +290,7 @@ async def test_a_poll_opening_and_its_tally_reach_the_people_of_its_municipality
 ) -> None:
     here, there = secrets.token_hex(16), secrets.token_hex(16)
     resident = people.citizen(sub=here)
+    resident_oktmo = KAZAN
     away = people.citizen(sub=there, oktmo=OTHER_TOWN)
     async with app_client(app) as client:
         await subscribe(client, mail, resident, "galina@example.ru", ["poll_opened", "result"])
@@ -310,6 +316,77 @@ async def test_a_poll_opening_and_its_tally_reach_the_people_of_its_municipality
         ]
         assert sorted(kinds) == ["poll_opened", "result"]
         assert (await client.get("/api/v1/me/notifications", headers=away)).json()["items"] == []
+        # Dmitry moves into the city: once he opens his notifications, the city's polls reach him.
+        moved = people.citizen(sub=there)
+        assert (await client.get("/notifications", headers={**moved, **PAGE})).status_code == 200
+        row = (
+            await NotificationPreferences.select()
+            .where(NotificationPreferences.sub == there)
+            .first()
+        )
+        assert row is not None
+        assert row["oktmo"] == resident_oktmo
         assert [m["Subject"] for m in mail.to("dmitry@example.ru")] == [
             "Подтвердите адрес электронной почты для уведомлений «Вместе»"
         ]
+
+
+async def test_a_fan_out_repeated_after_a_crash_adds_nothing(
+    app: Litestar, people: People, mail: MailCatcher
+) -> None:
+    """The replica that fanned an event out died before marking it delivered: the next one
+    fans it out again, and the entries and mails derived from it are not doubled."""
+    sub = secrets.token_hex(16)
+    citizen = people.citizen(sub=sub)
+    async with app_client(app) as client:
+        await subscribe(client, mail, citizen, "lev@example.ru", ["response"])
+        fan_out = NotificationDelivery(
+            OUTBOX,
+            PollStore(),
+            None,
+            Links(polls="https://polls.vmeste.test", discussions="https://d.vmeste.test"),
+            b"k" * 32,
+        )
+        body = msgspec.json.encode(
+            {"topic": "comment.responded", "author": sub, "tracking_code": "LEVV-0000-22"}
+        )
+        event = QueuedMessage(
+            id=uuid.uuid4(),
+            topic="comment.responded",
+            body=body,
+            created_at=dt.datetime.now(dt.UTC),
+            attempts=0,
+        )
+        for _ in range(3):
+            await fan_out.deliver(event, dt.datetime.now(dt.UTC))
+        assert await Notification.count().where(Notification.sub == sub) == 1
+        outbox: Any = OUTBOX
+        mails = await outbox.count().where(
+            (outbox.topic == "email") & outbox.payload.like(f"%{sub}%")
+        )
+        assert mails == 1
+        (sent,) = await eventually(
+            lambda: [m for m in mail.to("lev@example.ru") if "LEVV" in str(m["Subject"])]
+        )
+        assert sent["Message-ID"].startswith(f"<{uuid.uuid5(event.id, 'email' + chr(10) + sub)}@")
+
+
+async def test_an_address_left_unconfirmed_is_forgotten_after_a_day(
+    app: Litestar, people: People, mail: MailCatcher
+) -> None:
+    sub = secrets.token_hex(16)
+    citizen = people.citizen(sub=sub)
+    async with app_client(app) as client:
+        saved = await save_settings(
+            client, citizen, email=["result"], in_app=[], address="mila@example.ru"
+        )
+        assert saved.status_code == 303
+        (confirmation,) = await eventually(lambda: mail.to("mila@example.ru"))
+        preferences = PreferencesService(OUTBOX, b"unused")
+        await preferences.forget_unconfirmed(dt.datetime.now(dt.UTC) + dt.timedelta(hours=23))
+        assert (await preferences.get(sub)).pending_email == "mila@example.ru"
+        await preferences.forget_unconfirmed(dt.datetime.now(dt.UTC) + dt.timedelta(hours=25))
+        assert (await preferences.get(sub)).pending_email is None
+        late = await client.get(link_in(confirmation), headers={**citizen, **PAGE})
+        assert late.status_code == 400
+        assert (await preferences.get(sub)).email is None
