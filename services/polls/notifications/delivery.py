@@ -113,7 +113,9 @@ class NotificationDelivery:
         e-mail message, all in one transaction; ids derive from the event, so a repeat (a
         crash before the event was marked delivered) adds nothing."""
         p = NotificationPreferences
-        query = p.select(p.sub, p.oktmo, p.in_app_kinds, p.email_kinds, p.email)
+        # Only people who chose this kind somewhere (no kind's name is part of another's).
+        asked = p.in_app_kinds.like(f"%{kind}%") | p.email_kinds.like(f"%{kind}%")
+        query = p.select(p.sub, p.oktmo, p.in_app_kinds, p.email_kinds, p.email).where(asked)
         if subs is not None:
             query = query.where(p.sub.is_in(list(subs) or [""]))
         rows = [row for row in await query if chosen(row)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.polls.notifications.kinds import Kind
 from services.polls.notifications.texts import Links, confirmation_email, render
 
 LINKS = Links(
@@ -99,3 +100,9 @@ def test_confirmation_mail_in_both_languages_carries_the_link() -> None:
 
 def test_an_unknown_language_falls_back_to_russian() -> None:
     assert render("response", RESPONSE, "de", LINKS).subject.startswith("Должностное лицо")
+
+
+def test_no_kind_name_is_part_of_another() -> None:
+    """Fan-out finds the people who chose a kind by a substring match on their choices."""
+    names = [kind.value for kind in Kind]
+    assert not [(a, b) for a in names for b in names if a != b and a in b]
