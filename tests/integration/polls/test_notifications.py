@@ -5,6 +5,7 @@ being tallied, the in-app list, and a relay that is down when a mail is due."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import inspect
 import re
@@ -18,6 +19,7 @@ import httpx
 import msgspec
 import pytest
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from services.polls.app import create_app
 from services.polls.notifications.delivery import NotificationDelivery
@@ -390,3 +392,21 @@ async def test_an_address_left_unconfirmed_is_forgotten_after_a_day(
         late = await client.get(link_in(confirmation), headers={**citizen, **PAGE})
         assert late.status_code == 400
         assert (await preferences.get(sub)).email is None
+
+
+async def test_settings_saved_too_often_are_refused_so_nobody_floods_mailboxes(
+    settings: Settings, people: People, redis_url: str
+) -> None:
+    async with Redis.from_url(redis_url) as redis:
+        await redis.flushall()
+    limited = dataclasses.replace(settings, rate_limits=True)
+    async with app_client(create_app(limited, load_notification_settings({}))) as client:
+        citizen = people.citizen()
+        codes = [
+            (await save_settings(client, citizen, email=[], in_app=["result"])).status_code
+            for _ in range(21)
+        ]
+        assert codes == [303] * 20 + [429]
+        assert (
+            await save_settings(client, people.citizen(), email=[], in_app=[])
+        ).status_code == 303
