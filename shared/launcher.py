@@ -27,6 +27,7 @@ from shared.localproc import (
     stop_all,
     wait_listening,
 )
+from shared.outbox.webhooks import generate_secret
 
 __all__ = ("DevOptions", "run_dev")
 
@@ -85,6 +86,14 @@ def run_dev(
                 for service, port in options.ports.items()
             },
         }
+        # Discussions' authors' events reach people through polls' notifications inbox; the
+        # secret signing them lives as long as this run. E-mail stays off unless
+        # VMESTE_SMTP_HOST is set (e.g. a local Mailpit).
+        env.setdefault("VMESTE_NOTIFICATIONS_SECRET", generate_secret())
+        env.setdefault(
+            "VMESTE_DISCUSSIONS_NOTIFY_URL",
+            f"http://localhost:{options.ports['polls']}/internal/notifications/events",
+        )
         if options.workers > 1:
             # Each granian worker is a process: Prometheus counters must be shared on disk.
             metrics_dir = options.data_dir / "prometheus"

@@ -10,7 +10,7 @@ from services.discussions.comments.http import CommentsController
 from services.discussions.deps import Discussions, dependencies
 from services.discussions.drafts.http import DraftsController
 from services.discussions.moderation.http import ModerationController
-from services.discussions.outbox.domain import OutboxDelivery
+from services.discussions.outbox.domain import discussions_delivery
 from services.discussions.pages import discussions_pages
 from services.discussions.periods.http import PeriodsController
 from services.discussions.periods.scheduler import PeriodScheduler
@@ -27,6 +27,7 @@ from shared.lease import Lease
 from shared.ledger.http import log_controller
 from shared.ledger.service import LogService, load_log_keys
 from shared.ledger.store import LedgerStore
+from shared.outbox.webhooks import WebhookSender, parse_secret
 from shared.version import VERSION
 from shared.web.app import build_app
 from shared.web.ratelimit import RateLimitMiddleware
@@ -48,6 +49,21 @@ def _issues_sessions(settings: Settings, options: DiscussionsSettings) -> bool:
     return issuing
 
 
+def _receivers(options: DiscussionsSettings) -> list[WebhookSender]:
+    """Polls' notifications inbox and the operator's webhook, those configured."""
+    receivers = []
+    for url, secret, name in (
+        (options.notify_url, options.notify_secret, "VMESTE_NOTIFICATIONS_SECRET"),
+        (options.webhook_url, options.webhook_secret, "VMESTE_DISCUSSIONS_WEBHOOK_SECRET"),
+    ):
+        if url is None:
+            continue
+        if secret is None:
+            raise MissingSettingError(name, "required with its URL")
+        receivers.append(WebhookSender(url, parse_secret(secret)))
+    return receivers
+
+
 def create_app(
     settings: Settings | None = None, options: DiscussionsSettings | None = None
 ) -> Litestar:
@@ -66,8 +82,8 @@ def create_app(
     scheduler = PeriodScheduler(
         discussions.periods, Lease(LEASE, "period-scheduler"), options.scheduler_interval_s
     )
-    outbox = OutboxDelivery(
-        options.webhook_url, Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
+    outbox = discussions_delivery(
+        _receivers(options), Lease(LEASE, "outbox-delivery"), options.outbox_interval_s
     )
     identity = identity_components(
         settings,
@@ -97,7 +113,7 @@ def create_app(
             ledger.lifespan,
             ledger.cosigner_lifespan,
             scheduler.lifespan,
-            outbox.lifespan,
+            *([outbox.lifespan] if outbox is not None else []),
         ],
         dependencies={**identity.dependencies, **dependencies()},
         middleware=[

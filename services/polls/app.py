@@ -12,6 +12,8 @@ from services.polls.casting.http import casting_controller
 from services.polls.casting.mixing import Mixer
 from services.polls.casting.store import CastStore
 from services.polls.logs import poll_logs_controller
+from services.polls.notifications.components import Notifications
+from services.polls.notifications.settings import NotificationSettings, load_notification_settings
 from services.polls.pages import polls_pages
 from services.polls.polls.domain import PollService
 from services.polls.polls.http import polls_controller
@@ -22,7 +24,7 @@ from services.polls.results.http import results_controller
 from services.polls.results.recording import AnswerRecorder
 from services.polls.scheduler import Scheduler
 from services.polls.service_secret import ServiceSecret
-from services.polls.tables import LEASE, LEDGER, TABLES
+from services.polls.tables import LEASE, LEDGER, OUTBOX, TABLES
 from shared.config import Settings, get_settings
 from shared.db.engine import is_sqlite
 from shared.identity import identity_components
@@ -44,8 +46,11 @@ def log_origin_prefix(settings: Settings) -> str:
     return f"{url.netloc or 'localhost'}{url.path.rstrip('/')}/polls"
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, notifications: NotificationSettings | None = None
+) -> Litestar:
     settings = settings or get_settings()
+    notifications = notifications or load_notification_settings()
     runtime, lifespan = runtime_lifespan("polls", settings, TABLES)
     keys_dir = settings.security.keys_dir
     secret = ServiceSecret.load_or_create(keys_dir)
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Lease(LEASE, "poll-scheduler"),
         forget_receipts=cast_store.forget_receipts,
         record_answers=AnswerRecorder(secret, poll_store).record,
+        outbox=OUTBOX,
     )
     polls = PollService(poll_store, seal_cancelled=scheduler.seal_cancelled)
     results = ResultsService(polls, ledger)
@@ -77,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gate=RedisGate(runtime.redis, runtime.scripts),
         secret=secret,
     )
+    notifying = Notifications.build(settings, notifications, poll_store, secret)
     identity = identity_components(settings, service="polls")
     return build_app(
         service="polls",
@@ -89,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             casting_controller(casting),
             results_controller(results),
             poll_logs_controller(ledger, poll_store),
+            *notifying.controllers,
         ],
         readiness=[*runtime.readiness(), *identity.readiness],
         lifespan=[
@@ -97,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ledger.lifespan,
             ledger.cosigner_lifespan,
             scheduler.lifespan,
+            *notifying.lifespan,
         ],
         middleware=[
             *identity.middleware,
@@ -110,7 +119,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=identity.dependencies,
         plugins=[
-            polls_pages(settings, polls=polls, results=results, casting=casting, ledger=ledger)
+            polls_pages(
+                settings,
+                polls=polls,
+                results=results,
+                casting=casting,
+                ledger=ledger,
+                extra=[notifying.pages],
+            )
         ],
         state={"casting": casting, "scheduler": scheduler, "ledger": ledger},
     )

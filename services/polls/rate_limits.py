@@ -18,4 +18,12 @@ RULES = (
         methods=frozenset({"POST"}),
         per_subject=Limit(10, 60),
     ),
+    # Each new address there is sent a confirmation mail: a person may not use the service
+    # to flood other people's mailboxes.
+    RateLimitRule(
+        name="notification-settings",
+        path=re.compile(r"^/notifications/settings$"),
+        methods=frozenset({"POST"}),
+        per_subject=Limit(20, 3600),
+    ),
 )

@@ -29,14 +29,19 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import structlog
 from litestar import Litestar
+from piccolo.table import Table
 
 from services.polls.casting.tables import Participation
-from services.polls.polls.store import PollRecord, PollStore
+from services.polls.polls.store import PollRecord, PollStore, Status
+from services.polls.polls.tables import Poll
+from shared.db.transactions import write_transaction
 from shared.lease import Lease
 from shared.ledger.service import LogService, QuorumPendingError
+from shared.outbox import enqueue
 from shared.periodic import background_lifespan, run_periodically
 from shared.tally.results import recompute_from_board
 
@@ -56,8 +61,10 @@ class Scheduler:
         *,
         forget_receipts: Callable[[str], Awaitable[None]] | None = None,
         record_answers: Callable[[PollRecord, list[bytes]], Awaitable[None]] | None = None,
+        outbox: type[Table] | None = None,
     ) -> None:
         self.polls = polls
+        self.outbox = outbox
         self.ledger = ledger
         self.forget_receipts = forget_receipts
         self.record_answers = record_answers
@@ -72,7 +79,7 @@ class Scheduler:
         now = now or dt.datetime.now(dt.UTC)
         for poll_id in await self.polls.due_to_open(now):
             await self.ledger.store.open_log(poll_id)
-            if await self.polls.transition(poll_id, ["scheduled"], "open"):
+            if await self._transition(poll_id, ["scheduled"], "open", "poll.opened", now):
                 _log.info("poll opened", poll=poll_id)
         for poll_id in await self.polls.due_to_close(now):
             await self.close(poll_id)
@@ -114,8 +121,14 @@ class Scheduler:
                 _log.exception("answers by group not counted", poll=poll_id)
         if self.forget_receipts is not None:
             await self.forget_receipts(poll_id)  # before the tally, so a crash cannot skip it
-        if await self.polls.transition(
-            poll_id, ["closed"], "tallied", results=results, certificate=certificate
+        if await self._transition(
+            poll_id,
+            ["closed"],
+            "tallied",
+            "poll.tallied",
+            dt.datetime.now(dt.UTC),
+            results=results,
+            certificate=certificate,
         ):
             _log.info("poll tallied", poll=poll_id, ballots=size)
 
@@ -153,6 +166,23 @@ class Scheduler:
             await self.forget_receipts(poll_id)
         await store.close_log(poll_id)
         _log.info("cancelled poll sealed", poll=poll_id, ballots=head.size)
+
+    async def _transition(
+        self,
+        poll_id: str,
+        before: list[Status],
+        after: Status,
+        topic: str,
+        now: dt.datetime,
+        **values: Any,
+    ) -> bool:
+        """The change and the event announcing it (notifications) in one transaction: both
+        or neither, whatever crashes."""
+        async with write_transaction(Poll):
+            changed = await self.polls.transition(poll_id, before, after, **values)
+            if changed and self.outbox is not None:
+                await enqueue(self.outbox, topic, {"poll": poll_id}, now)
+        return changed
 
     async def run(self, stop: asyncio.Event) -> None:
         await run_periodically(

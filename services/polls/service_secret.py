@@ -10,6 +10,7 @@ folder is a mounted Kubernetes Secret). From it, by HMAC-SHA256 with distinct la
   details (see :mod:`services.polls.casting.sealing`);
 * the **pool key** of each poll, which seals the ballots waiting in the pool (see
   :mod:`services.polls.casting.pooling`);
+* the **confirmation key**, which makes the links confirming a notification e-mail address;
 * the **gate key**, which turns a voter into the Redis gate's key: unrelated to the voter tag,
   so a Redis dump and a database dump cannot be joined on it.
 """
@@ -60,6 +61,10 @@ class ServiceSecret:
 
     def pool_key(self, poll_id: str) -> bytes:
         return self._derive("vmeste/polls/pool-seal/v1", poll_id.encode())
+
+    def confirmation_key(self) -> bytes:
+        """Keys the links that confirm a notification e-mail address (never stored)."""
+        return self._derive("vmeste/polls/email-confirmation/v1", b"")
 
     def gate_tag(self, poll_id: str, sub: str) -> str:
         """The voter's key in the Redis gate: a keyed hash no other store shares."""

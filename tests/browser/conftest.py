@@ -28,8 +28,10 @@ import pytest
 from playwright import sync_api as playwright_api
 
 from shared.localproc import start_redis, wait_listening
+from shared.outbox.webhooks import generate_secret
 from tests.browser.witness import TestWitness
 from tests.harness.processes import free_port
+from tests.harness.smtp import MailCatcher
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,6 +62,8 @@ class Stack:
     env: dict[str, str]
     witness: TestWitness
     """The one witness the polls' logs submit their checkpoints to (quorum 1)."""
+    mail: MailCatcher
+    """The SMTP server polls mails notifications through (aiosmtpd)."""
 
 
 class _ParentPages(http.server.BaseHTTPRequestHandler):
@@ -114,6 +118,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     allowed, allowed_url = _parent_server()
     refused, refused_url = _parent_server()
     witness = TestWitness()
+    mail = MailCatcher()
+    mail.start()
     ports = {"polls": free_port(), "discussions": free_port()}
     env = {
         **os.environ,
@@ -130,7 +136,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "VMESTE_WITNESSES": json.dumps([{"url": witness.url, "key": witness.key}]),
         "VMESTE_WITNESS_QUORUM": "1",
     }
-    service_env = {"polls": {**env, **witnessed}, "discussions": env}
+    # Notifications: polls mails through the test's SMTP server; discussions sends its authors'
+    # events, signed, to polls' inbox.
+    notifications = {"VMESTE_NOTIFICATIONS_SECRET": generate_secret()}
+    service_env = {
+        "polls": {
+            **env,
+            **witnessed,
+            **mail.environ(),
+            **notifications,
+            "VMESTE_POLLS_OUTBOX_INTERVAL_S": "0.2",
+        },
+        "discussions": {
+            **env,
+            **notifications,
+            "VMESTE_DISCUSSIONS_NOTIFY_URL": f"http://localhost:{ports['polls']}"
+            "/internal/notifications/events",
+            "VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S": "0.2",
+        },
+    }
     _run(
         env,
         "-c",
@@ -187,6 +211,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             refused_parent=refused_url,
             env=service_env["polls"],
             witness=witness,
+            mail=mail,
         )
     finally:
         for proc in procs:
@@ -200,6 +225,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             server.shutdown()
             server.server_close()
         witness.close()
+        mail.stop()
         redis.stop()
 
 

@@ -368,6 +368,10 @@ POD_SECRETS = {
         ("vmeste-session-keys", "*"),
         ("vmeste-log-keys-polls", "*"),
         ("vmeste-polls-secret", "*"),
+        # Notifications: the relay's login and the secret of discussions' signed events.
+        ("vmeste-smtp", "username"),
+        ("vmeste-smtp", "password"),
+        ("vmeste-notifications", "secret"),
     },
     # Verifies sessions only: public session keys and a secret of its own, no pepper.
     "Deployment/discussions": {
@@ -377,6 +381,9 @@ POD_SECRETS = {
         ("vmeste-session-public-keys", "*"),
         ("vmeste-log-keys-discussions", "*"),
         ("vmeste-discussions-secret", "*"),
+        # Signs authors' events to polls' inbox and to the operator's webhook.
+        ("vmeste-notifications", "secret"),
+        ("vmeste-discussions-webhook", "secret"),
     },
     "Deployment/witness-a": {("vmeste-witness-a-key", "*")},
     "Deployment/witness-b": {("vmeste-witness-b-key", "*")},
@@ -401,6 +408,8 @@ def test_each_pod_is_given_exactly_the_secrets_it_needs(rendered: tuple[Manifest
     assert holders("vmeste-pepper") == {"Deployment/polls"}
     assert holders("vmeste-database-polls") == {"Deployment/polls"}
     assert holders("vmeste-database-discussions") == {"Deployment/discussions"}
+    # E-mail addresses live in polls, and only polls mails: discussions has no relay login.
+    assert holders("vmeste-smtp") == {"Deployment/polls"}
     env = {
         where: {e["name"] for c in template["spec"]["containers"] for e in c.get("env", [])}
         for where, template in _pod_specs(rendered)
@@ -518,6 +527,9 @@ def test_one_host_routes_polls_discussions_and_auth(rendered: tuple[Manifest, ..
 PRIVATE_SEGMENTS = frozenset({"health", "metrics"})
 """First path segments only the cluster may reach: probes (the kubelet calls the pods
 directly) and Prometheus (allowed in by its own NetworkPolicy)."""
+SERVICE_SEGMENTS = {"polls": frozenset({"internal"}), "discussions": frozenset()}
+"""Segments of service-to-service calls, never routed from outside: discussions posts its
+events to polls' notifications inbox inside the cluster."""
 SERVICE_PREFIXES = {"polls": "/polls", "discussions": "/discussions"}
 
 
@@ -597,6 +609,8 @@ def _first_segment(path: str) -> str:
         "/metrics",
         "/health/ready",
         "/auth/metrics",
+        "/polls/internal/notifications/events",
+        "/internal/notifications/events",
     ],
 )
 def test_no_ingress_rule_reaches_metrics_or_readiness(
@@ -605,7 +619,7 @@ def test_no_ingress_rule_reaches_metrics_or_readiness(
     private = [
         (service, upstream)
         for service, upstream in _upstreams(rendered, path)
-        if _first_segment(upstream) in PRIVATE_SEGMENTS
+        if _first_segment(upstream) in PRIVATE_SEGMENTS | SERVICE_SEGMENTS["polls"]
     ]
     assert not private, f"{path} reaches {private}"
 
@@ -615,9 +629,10 @@ def test_every_public_route_of_a_service_is_reachable_under_its_prefix(
     rendered: tuple[Manifest, ...], service: str, tmp_path: Path
 ) -> None:
     segments = _route_segments(service, tmp_path)
-    assert segments >= PRIVATE_SEGMENTS, "the probes and metrics routes moved: update the check"
+    private = PRIVATE_SEGMENTS | SERVICE_SEGMENTS[service]
+    assert segments >= private, "the private routes moved: update the check"
     prefix = SERVICE_PREFIXES[service]
-    for segment in sorted(segments - PRIVATE_SEGMENTS):
+    for segment in sorted(segments - private):
         for tail in [""] if not segment else [f"{segment}", f"{segment}/x/y?z=1"]:
             wanted = (service, "/" + tail.split("?")[0])
             assert _upstreams(rendered, f"{prefix}/{tail}".split("?")[0]) == [wanted], tail
@@ -773,6 +788,7 @@ def test_production_denies_all_traffic_by_default(prod: tuple[Manifest, ...]) ->
 def test_production_lets_only_the_ingress_controller_and_prometheus_call_the_services(
     prod: tuple[Manifest, ...],
 ) -> None:
+    """And discussions calls polls, to post its authors' events to the notifications inbox."""
     callers: dict[str, set[str]] = {"polls": set(), "discussions": set()}
     for policy in _of_kind(prod, "NetworkPolicy"):
         spec = policy["spec"]
@@ -781,10 +797,17 @@ def test_production_lets_only_the_ingress_controller_and_prometheus_call_the_ser
             if "Ingress" in spec["policyTypes"] and _selects(spec["podSelector"], labels):
                 for rule in spec.get("ingress", []):
                     for peer in rule["from"]:
-                        namespace = peer["namespaceSelector"]["matchLabels"]
-                        callers[name].add(namespace["kubernetes.io/metadata.name"])
+                        assert "ipBlock" not in peer, policy["metadata"]
+                        if "namespaceSelector" in peer:
+                            namespace = peer["namespaceSelector"]["matchLabels"]
+                            callers[name].add(namespace["kubernetes.io/metadata.name"])
+                        else:
+                            callers[name] |= _deployments_selected(prod, peer["podSelector"])
                     assert [p["port"] for p in rule["ports"]] == [8000], policy["metadata"]
-    assert callers == {name: {"ingress-nginx", "monitoring"} for name in callers}
+    assert callers == {
+        "polls": {"ingress-nginx", "monitoring", "discussions"},
+        "discussions": {"ingress-nginx", "monitoring"},
+    }
 
 
 def test_production_pods_may_reach_exactly_their_dependencies(prod: tuple[Manifest, ...]) -> None:
@@ -795,11 +818,12 @@ def test_production_pods_may_reach_exactly_their_dependencies(prod: tuple[Manife
         return _allowed_egress_ports(policies, labels)
 
     dns, postgresql, redis = {53}, {5432, 6432}, {6379, 26379}
-    signer_and_esia, witnesses = {8080, 443}, {8000}
-    service = dns | postgresql | redis | signer_and_esia | witnesses
-    assert ports("Deployment", "polls") == service
-    # Only the sign-in component (polls) asks the signer and ESIA.
-    assert ports("Deployment", "discussions") == service - signer_and_esia
+    signer_and_esia, witnesses_and_polls = {8080, 443}, {8000}
+    smtp, webhook = {587}, {443}
+    common = dns | postgresql | redis | witnesses_and_polls
+    # Only the sign-in component (polls) asks the signer and ESIA, and only it mails.
+    assert ports("Deployment", "polls") == common | signer_and_esia | smtp
+    assert ports("Deployment", "discussions") == common | webhook
     assert ports("Job", "vmeste-migrate") == dns | postgresql
     # A witness only answers: it calls nobody, not even DNS.
     for name in WITNESSES:
@@ -843,7 +867,51 @@ def test_production_services_reach_the_witnesses_and_no_other_pod_on_their_port(
                     for peer in rule["to"]:
                         assert set(peer) == {"podSelector"}, policy["metadata"]
                         reached |= _deployments_selected(prod, peer["podSelector"])
-        assert reached == set(WITNESSES), name
+        # Discussions also posts its authors' events to polls' notifications inbox.
+        inbox = {"polls"} if name == "discussions" else set()
+        assert reached == set(WITNESSES) | inbox, name
+
+
+def _egress_blocks(prod: tuple[Manifest, ...], name: str, port: int) -> list[str]:
+    """The address blocks ``name``'s pods may reach on ``port``."""
+    labels = _named(prod, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+    blocks = []
+    for policy in _of_kind(prod, "NetworkPolicy"):
+        spec = policy["spec"]
+        if "Egress" not in spec["policyTypes"] or not _selects(spec["podSelector"], labels):
+            continue
+        for rule in spec.get("egress", []):
+            if port in {int(p["port"]) for p in rule.get("ports", [])}:
+                blocks += [peer["ipBlock"]["cidr"] for peer in rule["to"] if "ipBlock" in peer]
+    return blocks
+
+
+def test_production_mails_only_through_the_configured_relay(prod: tuple[Manifest, ...]) -> None:
+    settings = _plain_env(prod, _only_container(prod, "polls"))
+    port = int(settings["VMESTE_SMTP_PORT"])
+    assert settings["VMESTE_SMTP_TLS"] in ("starttls", "tls")
+    assert "@" in settings["VMESTE_SMTP_FROM"]
+    # One host, on the configured port; discussions, which holds no address, mails nobody.
+    [relay] = _egress_blocks(prod, "polls", port)
+    assert relay.endswith("/32")
+    assert _egress_blocks(prod, "discussions", port) == []
+    env = {e["name"]: e for e in _only_container(prod, "polls").get("env", [])}
+    for name in ("VMESTE_SMTP_USERNAME", "VMESTE_SMTP_PASSWORD"):
+        assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "vmeste-smtp"
+
+
+def test_production_posts_webhooks_to_the_configured_host_only(
+    prod: tuple[Manifest, ...],
+) -> None:
+    discussions = _plain_env(prod, _only_container(prod, "discussions"))
+    assert discussions["VMESTE_DISCUSSIONS_WEBHOOK_URL"].startswith("https://")
+    assert [b for b in _egress_blocks(prod, "discussions", 443) if not b.endswith("/32")] == []
+    assert len(_egress_blocks(prod, "discussions", 443)) == 1
+    # Its events reach people through polls' inbox, inside the cluster, by the Service name.
+    # (The Service listens on 80; the policies name the pods' port, 8000.)
+    inbox = discussions["VMESTE_DISCUSSIONS_NOTIFY_URL"]
+    assert inbox == "http://polls/internal/notifications/events"
+    assert _named(prod, "Service", "polls")["spec"]["ports"][0]["port"] == 80
 
 
 def test_production_autoscales_on_cpu_and_waits_before_scaling_down(

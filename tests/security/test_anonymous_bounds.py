@@ -80,6 +80,7 @@ BOUNDED: dict[str, dict[str, str]] = {
         "GET /polls/{poll_id}/receipt.txt": _ONE + " (the receipt is the caller's cookie)",
         "GET /polls/{poll_id}/results": "as the results",
         "GET /embed/polls/{poll_id}": _ONE + " and its results",
+        "GET /notifications/unread": "the signed out: no database; a person: one indexed count",
     },
     "discussions": {
         **_COMMON,
@@ -142,6 +143,10 @@ SIGNED_IN: dict[str, set[str]] = {
         "GET /admin/organisations/{slug}",
         "GET /admin/trail",
         "GET /invitations/{token}",
+        "GET /notifications",
+        "GET /notifications/settings",
+        "GET /notifications/confirm",
+        "GET /api/v1/me/notifications",
     },
     "discussions": {
         *_SIGNED_IN_COMMON,

@@ -77,6 +77,7 @@ _PAGES = (
     "/territory/",
     "/polls/",
     "/discussions/",
+    "/notifications",
 )
 """Paths of pages: a page that needs a session sends the anonymous to sign in."""
 
@@ -101,6 +102,7 @@ class Access(Enum):
     ADMIN = "admins only (they keep the registry of organisations and roles)"
     AUTHOR = "the author of the comment (the citizen)"
     REFRESH_COOKIE = "the holder of a refresh cookie (none of the callers)"
+    SIGNED_MESSAGE = "a sender holding the notifications secret (none of the callers)"
 
 
 _OWNERS = frozenset({Persona.COOKIE_WITHOUT_CSRF, Persona.COOKIE, Persona.OFFICIAL})
@@ -115,6 +117,7 @@ SERVED: dict[Access, frozenset[Persona]] = {
     Access.ADMIN: frozenset({Persona.ADMIN}),
     Access.AUTHOR: frozenset({Persona.CITIZEN}),
     Access.REFRESH_COOKIE: frozenset(),
+    Access.SIGNED_MESSAGE: frozenset(),
 }
 
 
@@ -154,13 +157,14 @@ class Rule:
     """The call signs its caller out: every call is by a new person."""
 
 
-ANYONE, SIGNED_IN, ELIGIBLE, OWNERS, OWNERS_OR_AUDITORS, OPERATORS = (
+ANYONE, SIGNED_IN, ELIGIBLE, OWNERS, OWNERS_OR_AUDITORS, OPERATORS, SIGNED_MESSAGE = (
     Access.PUBLIC,
     Access.SIGNED_IN,
     Access.ELIGIBLE,
     Access.OWNER,
     Access.OWNER_OR_AUDITOR,
     Access.OPERATOR,
+    Access.SIGNED_MESSAGE,
 )
 ADMINS = Access.ADMIN
 POLLS, DISCUSSIONS, MODERATE, RESPOND = "polls:manage", "discussions:manage", "moderate", "respond"
@@ -493,6 +497,18 @@ POLICY: dict[str, dict[str, Rule]] = {
         # The desk and the builder show only the caller's own organisations.
         "GET /manage": Rule(SIGNED_IN),
         "GET /manage/polls/new": Rule(SIGNED_IN),
+        "GET /notifications": Rule(SIGNED_IN),
+        "GET /notifications/settings": Rule(SIGNED_IN),
+        "POST /notifications/settings": Rule(SIGNED_IN, form=lambda: {"in_app": "response"}),
+        "POST /notifications/read": Rule(SIGNED_IN, form=dict),
+        "GET /notifications/unread": Rule(ANYONE),
+        # The token is checked against the caller's own pending address; the matrix calls
+        # without one, which the page answers as a link that is not valid.
+        "GET /notifications/confirm": Rule(ANYONE),
+        "GET /api/v1/me/notifications": Rule(SIGNED_IN),
+        "POST /api/v1/me/notifications/read": Rule(SIGNED_IN),
+        # Discussions' events: only a valid Standard Webhooks signature is served.
+        "POST /internal/notifications/events": Rule(SIGNED_MESSAGE),
         "POST /manage/polls/new": Rule(OWNERS, form=_builder, permission=POLLS),
         "GET /manage/polls/{poll_id}": Rule(OWNERS, permission=POLLS, hides=True),
         "GET /manage/polls/{poll_id}/edit": Rule(
@@ -713,7 +729,7 @@ def test_every_route_has_a_policy(
 
 def expected(rule: Rule, key: str, persona: Persona) -> Answer:
     method, path = key.split(" ", 1)
-    if rule.access is Access.REFRESH_COOKIE:
+    if rule.access in (Access.REFRESH_COOKIE, Access.SIGNED_MESSAGE):
         return Answer.UNAUTHENTICATED
     if persona is Persona.COOKIE_WITHOUT_CSRF and method not in _SAFE and rule.access is not ANYONE:
         # The cookie alone never changes anything: the API does not count it, pages and

@@ -11,6 +11,7 @@ from services.discussions.comments.tables import Comment
 from services.discussions.db import write_transaction
 from services.discussions.drafts.tables import Draft
 from services.discussions.errors import ConflictError, ForbiddenError, NotFoundError
+from services.discussions.outbox.domain import enqueue
 from services.discussions.periods.domain import PeriodsService, PeriodStatus
 from services.discussions.periods.tables import Period
 from services.discussions.responses.history import earlier_responses
@@ -210,6 +211,19 @@ class ReportService:
                     "A rating or correction arrived while the report was made",
                     "Publish again: the report will include it.",
                 )
+            # Everyone who commented is told, in the transaction that publishes.
+            authors = (
+                await Comment.select(Comment.author).where(Comment.period == period_id).distinct()
+            )
+            await enqueue(
+                "period.report_published",
+                {
+                    "period": period_id,
+                    "draft": str(period["draft"]),
+                    "authors": sorted({str(a["author"]) for a in authors}),
+                },
+                now,
+            )
         return PublishedReport(report=report, certificate=certificate)
 
     async def published(self, period_id: str) -> tuple[CommentReport, PublishedReport]:

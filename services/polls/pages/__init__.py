@@ -1,12 +1,15 @@
 """Server-rendered pages of the polls service, added to the app with one plugin::
 
 build_app(..., plugins=[polls_pages(settings, polls=polls, results=results,
-                                    casting=casting, ledger=ledger)])
+                                    casting=casting, ledger=ledger, extra=[...])])
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+
+from litestar import Controller
 
 from services.polls.casting.domain import CastService
 from services.polls.pages.answers import answers_pages
@@ -31,6 +34,7 @@ def polls_pages(
     results: ResultsService | None = None,
     casting: CastService | None = None,
     ledger: LogService | None = None,
+    extra: Sequence[type[Controller]] = (),
 ) -> UiPlugin:
     """The plugin with every page of the polls service; domain objects not given are taken
     from the application state at start-up."""
@@ -39,6 +43,6 @@ def polls_pages(
         "polls",
         settings,
         [TEMPLATES],
-        [citizen_pages(domain), official_pages(domain), answers_pages(domain)],
+        [citizen_pages(domain), official_pages(domain), answers_pages(domain), *extra],
         on_startup=domain.bind,
     )

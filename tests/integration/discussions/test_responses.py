@@ -1,9 +1,10 @@
-"""Responses: once per published comment, the author notified by webhook (with retries) and
-allowed to rate the response once."""
+"""Responses: once per published comment, the author notified by a signed webhook (with
+retries, the same webhook-id on every attempt) and allowed to rate the response once."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import socket
 from collections.abc import Iterator
@@ -13,31 +14,40 @@ import pytest
 from litestar import Litestar
 
 from services.discussions.settings import DiscussionsSettings
+from shared.outbox.webhooks import parse_secret, verify
 from tests.harness.asgi import app_client
 from tests.integration.discussions._support import comment, moderate, open_period
 from tests.integration.discussions.conftest import People
 
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwT3kfNv0xz3s="
+
 
 class Receiver:
-    """A tiny HTTP server answering 500 to the first ``fail`` posts, then 200."""
+    """A tiny HTTP server answering 500 to the first ``fail`` posts of each message, then 200;
+    it keeps the bodies it accepted and the webhook-id of every post, after checking its
+    signature."""
 
-    def __init__(self, sock: socket.socket, fail: int = 1) -> None:
+    def __init__(self, sock: socket.socket, fail: int = 1, secret: str = SECRET) -> None:
         self.sock = sock
         self.fail = fail
+        self.secret = secret
         self.attempts = 0
         self.bodies: list[dict[str, Any]] = []
+        self.ids: list[str] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.decode().split("\r\n"):
+        headers: dict[str, str] = {}
+        for line in head.decode().split("\r\n")[1:]:
             name, _, value = line.partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        body = await reader.readexactly(length)
+            headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        message_id = verify(parse_secret(self.secret), headers, body, dt.datetime.now(dt.UTC))
+        self.ids.append(message_id)
         self.attempts += 1
-        status = "500 Internal Server Error" if self.attempts <= self.fail else "200 OK"
-        if self.attempts > self.fail:
+        refused = self.ids.count(message_id) <= self.fail
+        status = "500 Internal Server Error" if refused else "200 OK"
+        if not refused:
             self.bodies.append(json.loads(body))
         writer.write(
             f"HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode()
@@ -59,6 +69,7 @@ def options(receiver_socket: socket.socket) -> DiscussionsSettings:
     port = receiver_socket.getsockname()[1]
     return DiscussionsSettings(
         webhook_url=f"http://127.0.0.1:{port}/hooks/vmeste",
+        webhook_secret=SECRET,
         scheduler_interval_s=0.05,
         outbox_interval_s=0.05,
     )
@@ -93,6 +104,8 @@ async def test_author_is_notified_by_webhook_after_a_failed_attempt(
             assert responded[0]["tracking_code"] == submitted["tracking_code"]
             assert responded[0]["disposition"] == "accepted"
             assert receiver.attempts > len(receiver.bodies)
+            # Every attempt of one message carries the same id, the receiver's de-duplication key.
+            assert receiver.ids.count(responded[0]["id"]) >= 2
     finally:
         server.close()
 

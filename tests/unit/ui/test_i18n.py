@@ -12,6 +12,7 @@ from jinja2.ext import babel_extract
 from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
 from services.discussions.pages.drafts import DRAFT_MESSAGES
 from services.discussions.pages.periods import PERIOD_MESSAGES
+from services.polls.notifications.texts import NOTIFICATION_MESSAGES
 from services.polls.pages import TEMPLATES as POLLS_TEMPLATES
 from services.polls.pages.builder import BUILDER_MESSAGES
 from shared.identity.admin import ADMIN_MESSAGES
@@ -29,6 +30,7 @@ CODE_MESSAGES = (
     | PERIOD_MESSAGES
     | ADMIN_MESSAGES
     | BUILDER_MESSAGES
+    | NOTIFICATION_MESSAGES
 )
 
 

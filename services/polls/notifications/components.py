@@ -1,0 +1,78 @@
+"""Everything notifications add to the polls app, assembled in one call."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import NamedTuple
+
+from litestar import Controller, Litestar
+
+from services.polls.notifications.delivery import NotificationDelivery
+from services.polls.notifications.http import notifications_controllers
+from services.polls.notifications.in_app import InAppList
+from services.polls.notifications.inbox import NotificationInbox
+from services.polls.notifications.mailer import Mailer
+from services.polls.notifications.pages import notification_pages
+from services.polls.notifications.preferences import PreferencesService
+from services.polls.notifications.settings import NotificationSettings
+from services.polls.notifications.texts import Links
+from services.polls.polls.store import PollStore
+from services.polls.service_secret import ServiceSecret
+from services.polls.tables import LEASE, OUTBOX
+from shared.config import Settings
+from shared.lease import Lease
+from shared.outbox import OutboxDelivery
+from shared.outbox.webhooks import parse_secret
+from shared.periodic import background_lifespan, run_periodically
+
+__all__ = ("Notifications",)
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+class Notifications(NamedTuple):
+    controllers: list[type[Controller]]
+    pages: type[Controller]
+    lifespan: list[Lifespan]
+    delivery: OutboxDelivery
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        options: NotificationSettings,
+        polls: PollStore,
+        secret: ServiceSecret,
+    ) -> Notifications:
+        links = Links(
+            polls=settings.public_urls["polls"].rstrip("/"),
+            discussions=settings.public_urls["discussions"].rstrip("/"),
+        )
+        key = secret.confirmation_key()
+        preferences = PreferencesService(OUTBOX, key)
+        in_app = InAppList(links)
+        mailer = Mailer(options.mail) if options.mail is not None else None
+        sender = NotificationDelivery(OUTBOX, polls, mailer, links, key)
+        delivery = OutboxDelivery(
+            OUTBOX, sender.deliver, Lease(LEASE, "outbox-delivery"), options.interval_s
+        )
+        inbox = NotificationInbox(
+            OUTBOX, parse_secret(options.inbox_secret) if options.inbox_secret else None
+        )
+        forget = background_lifespan(
+            "unconfirmed-address-cleanup",
+            lambda stop: run_periodically(
+                lambda: preferences.forget_unconfirmed(dt.datetime.now(dt.UTC)),
+                600.0,
+                stop,
+                "unconfirmed address cleanup",
+            ),
+        )
+        return cls(
+            controllers=notifications_controllers(in_app, inbox),
+            pages=notification_pages(in_app, preferences, email_enabled=mailer is not None),
+            lifespan=[delivery.lifespan, forget],
+            delivery=delivery,
+        )
