@@ -13,6 +13,7 @@ from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
 from services.discussions.pages.drafts import DRAFT_MESSAGES
 from services.discussions.pages.periods import PERIOD_MESSAGES
 from services.polls.pages import TEMPLATES as POLLS_TEMPLATES
+from services.polls.pages.widget import WIDGET_MESSAGES
 from shared.web.ui.errors import ERROR_MESSAGES
 from shared.web.ui.i18n import LANGUAGES, catalog, translations
 from shared.web.ui.refusals import CODE_MESSAGES as REFUSAL_MESSAGES
@@ -20,7 +21,12 @@ from shared.web.ui.templating import SHARED_TEMPLATES
 
 # Messages translated in Python code rather than in templates.
 CODE_MESSAGES = (
-    {"funded", "not funded"} | REFUSAL_MESSAGES | ERROR_MESSAGES | DRAFT_MESSAGES | PERIOD_MESSAGES
+    {"funded", "not funded"}
+    | REFUSAL_MESSAGES
+    | ERROR_MESSAGES
+    | DRAFT_MESSAGES
+    | PERIOD_MESSAGES
+    | WIDGET_MESSAGES
 )
 
 
