@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
 from tests.browser.conftest import Stack, open_poll, sign_in
+from tests.browser.test_period_actions import _period
 from tests.browser.test_voting import SURVEY
 
 CLOSE_WITHIN_S = 45
@@ -188,3 +189,57 @@ def test_citizen_signs_in_through_the_popup_votes_in_the_frame_and_sees_the_rece
         "yes": 1,
         "no": 0,
     }
+
+
+def test_citizen_comments_on_a_draft_from_the_widget_through_the_popup(
+    stack: Stack, browser: Any, page: Any, screenshots: Path
+) -> None:
+    official = browser.new_context()
+    sign_in(official.new_page(), stack.discussions, "official-tyumen", "/manage")
+    period_id = _period(official, stack.discussions, ends_in=dt.timedelta(days=10))
+    period = official.request.get(f"{stack.discussions}/api/v1/periods/{period_id}").json()
+    deadline = time.monotonic() + 20
+    while period["status"] != "open":
+        assert time.monotonic() < deadline, period
+        time.sleep(0.3)
+        period = official.request.get(f"{stack.discussions}/api/v1/periods/{period_id}").json()
+    official.close()
+
+    page.goto(
+        f"{stack.allowed_parent}/frame?src={stack.discussions}/embed/drafts/{period['draft']}"
+    )
+    frame = page.frame_locator("#widget")
+    send = frame.locator("[data-widget-send]")
+    expect(send).to_have_text("Войдите через Госуслуги, чтобы высказаться")
+    frame.get_by_label("Пункт").select_option(index=2)
+    frame.locator("#stance-object").check()
+    frame.locator("#text").fill("Ежедневная уборка не нужна: достаточно трёх раз в неделю.")
+    page.screenshot(path=screenshots / "widget-comment-form.png", full_page=True)
+
+    with page.expect_popup() as opened:
+        send.click()
+    popup = opened.value
+    popup.locator('button[name="code"][value="citizen-tyumen"]').click()
+    popup.wait_for_event("close")
+    expect(frame.locator("[data-widget-account]")).to_be_visible()
+    send.click()
+
+    receipt = frame.locator("[data-widget-receipt]")
+    expect(receipt).to_be_visible()
+    code = frame.locator("[data-widget-code]").inner_text()
+    page.screenshot(path=screenshots / "widget-comment-receipt.png", full_page=True)
+    check = frame.locator("[data-widget-check]")
+    assert check.get_attribute("href") == (
+        f"{stack.discussions}/discussions/{period_id}/check?code={code}"
+    )
+
+    # Through the API: the comment is in the period's log under its tracking code.
+    deadline = time.monotonic() + 20
+    while True:
+        tracked = page.request.get(f"{stack.discussions}/api/v1/logs/{period_id}/tracking/{code}")
+        if tracked.status == 200 and tracked.json()["status"] == "included":
+            break
+        assert time.monotonic() < deadline, tracked.text()
+        time.sleep(0.3)
+    counted = page.request.get(f"{stack.discussions}/api/v1/periods/{period_id}").json()
+    assert counted["comment_count"] == 1, counted

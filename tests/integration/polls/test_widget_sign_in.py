@@ -174,7 +174,7 @@ async def test_the_widget_of_an_open_poll_carries_its_ballot_and_sign_in(
         assert config["sign_in_url"] == f"{polls}/auth/widget-done"
         assert config["sign_in_origin"] == _origin(polls)
         assert config["service"] == "polls"
-        assert config["ballots_url"] == f"/api/v1/polls/{poll_id}/ballots"
+        assert config["submit_url"] == f"/api/v1/polls/{poll_id}/ballots"
         assert config["messages"]["already-voted"]
         assert 'data-question="park" data-kind="single_choice"' in widget.text
         assert 'name="q.park"' in widget.text

@@ -12,8 +12,9 @@ from jinja2.ext import babel_extract
 from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
 from services.discussions.pages.drafts import DRAFT_MESSAGES
 from services.discussions.pages.periods import PERIOD_MESSAGES
+from services.discussions.pages.widget import WIDGET_MESSAGES as COMMENT_WIDGET_MESSAGES
 from services.polls.pages import TEMPLATES as POLLS_TEMPLATES
-from services.polls.pages.widget import WIDGET_MESSAGES
+from services.polls.pages.widget import WIDGET_MESSAGES as POLL_WIDGET_MESSAGES
 from shared.web.ui.errors import ERROR_MESSAGES
 from shared.web.ui.i18n import LANGUAGES, catalog, translations
 from shared.web.ui.refusals import CODE_MESSAGES as REFUSAL_MESSAGES
@@ -26,7 +27,8 @@ CODE_MESSAGES = (
     | ERROR_MESSAGES
     | DRAFT_MESSAGES
     | PERIOD_MESSAGES
-    | WIDGET_MESSAGES
+    | POLL_WIDGET_MESSAGES
+    | COMMENT_WIDGET_MESSAGES
 )
 
 

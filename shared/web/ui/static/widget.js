@@ -1,5 +1,5 @@
-// The poll widget on an organisation's site: sign in through a popup, vote, see the receipt,
-// all without leaving the site.
+// The widget on an organisation's site: sign in through a popup, vote in a poll or comment on
+// a draft, see the receipt, all without leaving the site.
 //
 // The frame never relies on our cookies (browsers blocking third-party cookies do not send
 // them here). The popup, a top-level window of the sign-in service, posts a short-lived token
@@ -13,7 +13,7 @@
   if (!configBox) return;
   var config = JSON.parse(configBox.textContent);
   var messages = config.messages;
-  var vote = document.querySelector("[data-widget-vote]");
+  var vote = document.querySelector("[data-widget-part]");
   var form = document.querySelector("[data-widget-ballot]");
   var send = form.querySelector("[data-widget-send]");
   var status = document.querySelector("[data-widget-status]");
@@ -143,6 +143,17 @@
     return undefined;
   }
 
+  function commentOf() {
+    var data = new FormData(form);
+    var field = function (name) { return String(data.get(name) || "").trim(); };
+    return {
+      section: field("section"),
+      stance: field("stance"),
+      text: field("text"),
+      proposed_wording: field("proposed_wording"),
+    };
+  }
+
   function answers() {
     var out = {};
     form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
@@ -170,7 +181,9 @@
 
   function refusal(problem) {
     var slug = problem.type ? String(problem.type).split("/").pop() : "";
-    if (slug === "not-eligible" && problem.reason && messages[problem.reason]) return messages[problem.reason];
+    // The eligibility code: "reason" in polls, "code" in discussions.
+    var code = problem.reason || problem.code;
+    if (slug === "not-eligible" && code && messages[code]) return messages[code];
     return messages[slug] || messages.general;
   }
 
@@ -182,9 +195,10 @@
     receipt.querySelector("[data-widget-accepted]").textContent =
       new Date(view.accepted_at).toISOString().slice(0, 16).replace("T", " ") + " UTC";
     var check = receipt.querySelector("[data-widget-check]");
-    check.href = config.check_url + "?" + new URLSearchParams({ code: view.tracking_code }) + "#check";
+    check.href = config.check_url + "?" + new URLSearchParams({ code: view.tracking_code }) + config.check_hash;
     var download = receipt.querySelector("[data-widget-download]");
     download.href = URL.createObjectURL(new Blob([view.receipt], { type: "text/plain" }));
+    download.download = "receipt-" + view.tracking_code + ".txt";
     // The browser's own check (verify-page.js), run on the receipt just received.
     var box = receipt.querySelector("[data-receipt]");
     var run = receipt.querySelector("[data-verify-run]");
@@ -203,7 +217,7 @@
     say(messages.sending);
     var response;
     try {
-      response = await fetch(config.ballots_url, {
+      response = await fetch(config.submit_url, {
         method: "POST",
         credentials: "omit",
         headers: {
@@ -212,7 +226,7 @@
           Accept: "application/json",
           "Idempotency-Key": idempotencyKey,
         },
-        body: JSON.stringify({ answers: answers() }),
+        body: JSON.stringify(config.kind === "comment" ? commentOf() : { answers: answers() }),
       });
     } catch (_) {
       send.disabled = false;
