@@ -166,6 +166,16 @@ def test_citizen_signs_in_through_the_popup_votes_in_the_frame_and_sees_the_rece
     tracked = page.request.get(f"{stack.polls}/api/v1/logs/{poll_id}/tracking/{code}")
     assert tracked.status == 200, tracked.text()
 
+    # The host page opening the popup's end itself, signed in as the citizen now is, hears
+    # nothing: the token is posted only to the widget's origin.
+    with page.expect_popup() as stolen:
+        page.evaluate(
+            "([url]) => { window.open(url, 'steal'); }",
+            [f"{stack.polls}/auth/widget-done?service=polls&nonce={'s' * 32}"],
+        )
+    stolen.value.wait_for_event("close")
+    page.wait_for_timeout(300)
+
     # Nothing reached the host page, and the token was kept in memory only.
     heard = page.evaluate("window.heard")
     assert not any("token" in json.dumps(message) for message in heard), heard
@@ -174,6 +184,14 @@ def test_citizen_signs_in_through_the_popup_votes_in_the_frame_and_sees_the_rece
         " catch (e) { return ''; } }"
     )
     assert "eyJ" not in stored, stored
+
+    # Opened as a page of its own (no widget opened it), the popup's end hands nothing over.
+    alone = page.context.new_page()
+    alone.goto(f"{stack.polls}/auth/widget-done?service=polls&nonce={'n' * 32}")
+    expect(alone.locator("[data-handover-lost]")).to_be_visible()
+    expect(alone.locator("[data-handover-done]")).to_be_hidden()
+    alone.screenshot(path=screenshots / "widget-sign-in-done-without-opener.png", full_page=True)
+    alone.close()
 
     # "Check my ballot" works in the frame as on the receipt page.
     frame.locator("[data-widget-check]").click()
