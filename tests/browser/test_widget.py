@@ -135,8 +135,8 @@ def test_citizen_signs_in_through_the_popup_votes_in_the_frame_and_sees_the_rece
     expect(send).to_have_text("Войти через Госуслуги, чтобы проголосовать")
 
     popup.locator('button[name="code"][value="citizen-tyumen"]').click()
-    popup.wait_for_event("close")
-    expect(frame.locator("[data-widget-account]")).to_be_visible()
+    popup.wait_for_event("close", timeout=30_000)
+    expect(frame.locator("[data-widget-account]")).to_be_visible(timeout=20_000)
     expect(send).to_have_text("Отправить бюллетень")
 
     frame.get_by_label("Да", exact=True).check()
@@ -146,7 +146,7 @@ def test_citizen_signs_in_through_the_popup_votes_in_the_frame_and_sees_the_rece
     send.click()
 
     receipt = frame.locator("[data-widget-receipt]")
-    expect(receipt).to_be_visible()
+    expect(receipt).to_be_visible(timeout=20_000)
     expect(receipt.get_by_role("heading", level=2).first).to_have_text("Ваш бюллетень принят")
     code = frame.locator("[data-widget-code]").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2}", code), code
@@ -173,7 +173,7 @@ def test_citizen_signs_in_through_the_popup_votes_in_the_frame_and_sees_the_rece
             "([url]) => { window.open(url, 'steal'); }",
             [f"{stack.polls}/auth/widget-done?service=polls&nonce={'s' * 32}"],
         )
-    stolen.value.wait_for_event("close")
+    stolen.value.wait_for_event("close", timeout=30_000)
     page.wait_for_timeout(300)
 
     # Nothing reached the host page, and the token was kept in memory only.
@@ -238,12 +238,12 @@ def test_citizen_comments_on_a_draft_from_the_widget_through_the_popup(
         send.click()
     popup = opened.value
     popup.locator('button[name="code"][value="citizen-tyumen"]').click()
-    popup.wait_for_event("close")
-    expect(frame.locator("[data-widget-account]")).to_be_visible()
+    popup.wait_for_event("close", timeout=30_000)
+    expect(frame.locator("[data-widget-account]")).to_be_visible(timeout=20_000)
     send.click()
 
     receipt = frame.locator("[data-widget-receipt]")
-    expect(receipt).to_be_visible()
+    expect(receipt).to_be_visible(timeout=20_000)
     code = frame.locator("[data-widget-code]").inner_text()
     page.screenshot(path=screenshots / "widget-comment-receipt.png", full_page=True)
     check = frame.locator("[data-widget-check]")
@@ -252,7 +252,7 @@ def test_citizen_comments_on_a_draft_from_the_widget_through_the_popup(
     )
 
     # Through the API: the comment is in the period's log under its tracking code.
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while True:
         tracked = page.request.get(f"{stack.discussions}/api/v1/logs/{period_id}/tracking/{code}")
         if tracked.status == 200 and tracked.json()["status"] == "included":
