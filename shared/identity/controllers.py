@@ -38,6 +38,7 @@ from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
 __all__ = (
+    "OPENER_KEPT",
     "RECEIPT_COOKIE_PREFIX",
     "REFRESH_COOKIE",
     "Me",
@@ -56,6 +57,12 @@ _RECEIPT_COOKIE_NAME = re.compile(
 _STATE_COOKIE = "vmeste_auth_state"
 _NEXT_COOKIE = "vmeste_auth_next"
 _STATE_MAX_AGE_S = 600
+OPENER_KEPT = {"cross-origin-opener-policy": "unsafe-none"}
+"""The sign-in responses keep their window's opener: the widget on an organisation's site
+signs people in through a popup, which posts the token back to it at the end
+(:mod:`shared.web.ui.widget_sign_in`); with ``same-origin``, every other page's policy, a
+popup opened from a frame under another site loses ``window.opener``. These responses are
+redirects and the provider's page, with nothing an opener could read."""
 
 
 class Me(msgspec.Struct, kw_only=True):
@@ -209,7 +216,12 @@ def identity_routes(
             url = await service.provider.start(state)
         except ProviderUnavailableError as exc:
             raise _problem(exc) from exc
-        return Redirect(url, status_code=303, cookies=cookies.flow(state, _safe_next(next_path)))
+        return Redirect(
+            url,
+            status_code=303,
+            cookies=cookies.flow(state, _safe_next(next_path)),
+            headers=OPENER_KEPT,
+        )
 
     @get(
         "/auth/callback",
@@ -245,7 +257,9 @@ def identity_routes(
         except (IdentityRefusedError, ProviderUnavailableError) as exc:
             raise _problem(exc) from exc
         target = _safe_next(cookies.read(request, _NEXT_COOKIE))
-        return Redirect(target, status_code=303, cookies=cookies.signed_in(signed))
+        return Redirect(
+            target, status_code=303, cookies=cookies.signed_in(signed), headers=OPENER_KEPT
+        )
 
     @post(
         "/auth/refresh",
@@ -359,8 +373,8 @@ def identity_routes(
         )
         async def dev_page(
             oauth_state: Annotated[str, QueryParameter(name="state", max_length=200)],
-        ) -> str:
-            return dev.page(oauth_state)
+        ) -> Response[str]:
+            return Response(dev.page(oauth_state), media_type=MediaType.HTML, headers=OPENER_KEPT)
 
         handlers.append(dev_page)
     return handlers

@@ -9,7 +9,7 @@ from shared.identity.dev_provider import DevIdentityProvider
 from shared.identity.provider import IdentityProvider
 from shared.identity.pseudonym import pseudonym
 from shared.identity.registry import roles_for
-from shared.identity.session import Session
+from shared.identity.session import Role, Session
 from shared.identity.sessions import SessionRecord, SessionStore
 from shared.identity.tokens import InvalidSessionTokenError, SessionClaims, TokenService
 
@@ -103,6 +103,24 @@ class IdentityService:
         if await self.sessions.is_revoked(session.sid):
             raise InvalidSessionTokenError("the session was signed out")
         return session
+
+    def widget_token(self, session: Session) -> tuple[str, Session]:
+        """A token of ``session`` for the widget on another organisation's site: the same
+        person and sign-in session (signing out ends it too), as short-lived as any session
+        token, but a citizen's only. It lives in a frame under a site we do not control, so
+        it carries none of an official's, auditor's or admin's powers."""
+        return self.tokens.issue(
+            SessionClaims(
+                sub=session.sub,
+                trusted=session.trusted,
+                birth_date=session.birth_date,
+                oktmo=session.oktmo,
+                region=session.region,
+                roles=(Role.CITIZEN.value,),
+                orgs=(),
+                sid=session.sid,
+            )
+        )
 
     async def _issue(self, record: SessionRecord, cookie: str) -> SignedIn:
         role_set = await roles_for(record.sub)

@@ -75,7 +75,7 @@ class _ParentPages(http.server.BaseHTTPRequestHandler):
             "<!doctype html><html lang=ru><head><meta charset=utf-8><title>Official site</title>"
             "</head><body><h1>Official site</h1>"
             f'<iframe id="widget" src="{httpx.URL(src)}" title="Vmeste widget" '
-            'width="600" height="400"></iframe></body></html>'
+            'width="640" height="760"></iframe></body></html>'
         ).encode()
         self.send_response(200)
         self.send_header("content-type", "text/html; charset=utf-8")

@@ -81,6 +81,8 @@ BOUNDED: dict[str, dict[str, str]] = {
         "GET /polls/{poll_id}/results": "as the results",
         "GET /embed/polls/{poll_id}": _ONE + " and its results",
         "GET /notifications/unread": "the signed out: no database; a person: one indexed count",
+        "GET /auth/widget-done": "no database for the anonymous: a redirect to sign-in "
+        "(service ≤ 20, nonce ≤ 64 characters)",
     },
     "discussions": {
         **_COMMON,

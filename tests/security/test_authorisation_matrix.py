@@ -494,6 +494,8 @@ POLICY: dict[str, dict[str, Rule]] = {
         "GET /polls/{poll_id}/receipt.txt": Rule(ANYONE),
         "GET /polls/{poll_id}/results": Rule(ANYONE),
         "GET /embed/polls/{poll_id}": Rule(ANYONE),
+        # The widget's sign-in popup: a redirect to sign-in, or the page handing the token.
+        "GET /auth/widget-done": Rule(ANYONE),
         # The desk and the builder show only the caller's own organisations.
         "GET /manage": Rule(SIGNED_IN),
         "GET /manage/polls/new": Rule(SIGNED_IN),

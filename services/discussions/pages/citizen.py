@@ -26,6 +26,7 @@ from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.errors import DomainError
 from services.discussions.pages._comment_filter import NO_VALUE, CommentFilter, find_comments
+from services.discussions.pages.widget import comment_widget_config
 from services.discussions.pagination import MAX_LIMIT, Page
 from services.discussions.periods.domain import PeriodStatus, PeriodView
 from services.discussions.periods.tables import Period
@@ -277,12 +278,16 @@ def citizen_pages() -> type[Controller]:
             if not periods:
                 raise NotFoundException()
             settings = ui_settings(request)
+            period = periods[-1]
+            open_now = period.status == PeriodStatus.OPEN
             return page(
                 request,
                 "discussions/embed.html",
                 headers=await embed_headers(draft.organisation),
                 draft=draft,
-                period=periods[-1],
+                period=period,
+                widget=comment_widget_config(request, period) if open_now else None,
+                own_base=settings.base_path,
                 base=settings.discussions_url.rstrip("/"),
                 snippet=embed_snippet(
                     settings.discussions_url, f"/embed/drafts/{draft_id}", draft.title

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Response, Template
 from services.polls.errors import PollsError
 from services.polls.pages.ballot_form import answers_from_form, kind_of, results_view
 from services.polls.pages.domain import PollPagesDomain
+from services.polls.pages.widget import poll_widget_config
 from services.polls.polls.domain import ineligibility, may_manage
 from services.polls.polls.store import PollRecord
 from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
@@ -288,6 +289,10 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
                 "polls/embed.html",
                 headers=headers,
                 poll=poll,
+                questions=poll.definition.questions,
+                kind_of=kind_of,
+                answers={},
+                widget=poll_widget_config(request, poll),
                 full_url=f"{settings.polls_url.rstrip('/')}/polls/{poll.id}",
                 snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
                 code=code or "",

@@ -19,11 +19,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from shared.config import Settings
+from shared.config import SIGN_IN_SERVICE, Settings
 from shared.identity.territory.pages import territory_pages
 from shared.web.ui.errors import with_html_errors
 from shared.web.ui.pages import UiSettings
 from shared.web.ui.templating import make_environment
+from shared.web.ui.widget_sign_in import widget_sign_in_pages
 
 __all__ = ("STATIC_DIR", "STATIC_PATH", "UiPlugin")
 
@@ -59,14 +60,18 @@ class UiPlugin(InitPlugin):
         on_startup: Callable[[Litestar], None] | None = None,
     ) -> UiPlugin:
         """The service's pages, plus the pages every service serves with sign-in (the
-        operators' page of refused address codes)."""
+        operators' page of refused address codes), and on the sign-in component the end of
+        the widget's sign-in."""
         ui = UiSettings(
             service=service,
             polls_url=settings.public_urls["polls"],
             discussions_url=settings.public_urls["discussions"],
             secure_cookies=settings.security.secure_cookies,
         )
-        return cls(ui, templates, [*handlers, *territory_pages()], on_startup)
+        common = [*territory_pages()]
+        if service == SIGN_IN_SERVICE:
+            common.extend(widget_sign_in_pages())
+        return cls(ui, templates, [*handlers, *common], on_startup)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         environment = make_environment(self._templates)

@@ -12,9 +12,11 @@ from jinja2.ext import babel_extract
 from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
 from services.discussions.pages.drafts import DRAFT_MESSAGES
 from services.discussions.pages.periods import PERIOD_MESSAGES
+from services.discussions.pages.widget import WIDGET_MESSAGES as COMMENT_WIDGET_MESSAGES
 from services.polls.notifications.texts import NOTIFICATION_MESSAGES
 from services.polls.pages import TEMPLATES as POLLS_TEMPLATES
 from services.polls.pages.builder import BUILDER_MESSAGES
+from services.polls.pages.widget import WIDGET_MESSAGES as POLL_WIDGET_MESSAGES
 from shared.identity.admin import ADMIN_MESSAGES
 from shared.web.ui.errors import ERROR_MESSAGES
 from shared.web.ui.i18n import LANGUAGES, catalog, translations
@@ -31,6 +33,8 @@ CODE_MESSAGES = (
     | ADMIN_MESSAGES
     | BUILDER_MESSAGES
     | NOTIFICATION_MESSAGES
+    | POLL_WIDGET_MESSAGES
+    | COMMENT_WIDGET_MESSAGES
 )
 
 

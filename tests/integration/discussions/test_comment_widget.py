@@ -1,0 +1,81 @@
+"""The comment widget of an open period carries the comment form and what its script needs to
+sign in through the sign-in component's popup and send by Bearer; a period not open yet keeps
+the plain link to the discussion."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Litestar
+
+from shared.config import Settings
+from tests.harness.asgi import app_client
+from tests.integration.discussions._forms import PAGE
+from tests.integration.discussions._support import announce_period, create_draft, open_period
+from tests.integration.discussions.conftest import People
+
+_CONFIG = re.compile(r'<script type="application/json" id="widget-config">(.*?)</script>', re.S)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _config(page: str) -> dict[str, Any]:
+    found = _CONFIG.search(page)
+    assert found is not None, page
+    config: dict[str, Any] = json.loads(found.group(1))
+    return config
+
+
+async def test_the_widget_of_an_open_period_takes_comments_by_bearer(
+    app: Litestar, people: People, settings: Settings
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        draft, period_id = await open_period(client, official)
+        widget = await client.get(f"/embed/drafts/{draft['id']}", headers=PAGE)
+        assert widget.status_code == 200
+        config = _config(widget.text)
+        polls = settings.public_urls["polls"].rstrip("/")
+        assert config["service"] == "discussions"
+        assert config["kind"] == "comment"
+        assert config["sign_in_url"] == f"{polls}/auth/widget-done"
+        assert config["sign_in_origin"] == _origin(polls)
+        assert config["submit_url"] == f"/api/v1/periods/{period_id}/comments"
+        assert config["check_url"].endswith(f"/discussions/{period_id}/check")
+        assert config["messages"]["period-not-open"]
+        assert 'name="stance"' in widget.text
+        assert 'src="/static/ui/widget.js"' in widget.text
+
+        # What the widget's script sends, with the token it holds and no cookie or CSRF token.
+        sent = await client.post(
+            config["submit_url"],
+            json={
+                "section": "",
+                "stance": "support",
+                "text": "Поддерживаю.",
+                "proposed_wording": "",
+            },
+            headers=people.citizen(),
+        )
+        assert sent.status_code == 201, sent.text
+        assert sent.json()["tracking_code"]
+
+
+async def test_a_period_not_open_yet_keeps_the_link_to_the_discussion(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        draft = await create_draft(client, official)
+        await announce_period(client, official, draft["id"], starts_in=3600.0)
+        widget = await client.get(f"/embed/drafts/{draft['id']}", headers=PAGE)
+        assert widget.status_code == 200
+        assert _CONFIG.search(widget.text) is None
+        assert "widget.js" not in widget.text
+        assert "/discussions/" in widget.text
