@@ -680,6 +680,13 @@ POLICY: dict[str, dict[str, Rule]] = {
         "POST /manage/periods/{period_id}/announce": Rule(
             OWNERS, form=dict, permission=DISCUSSIONS, setup=_draft_period, per_call=True
         ),
+        "POST /manage/periods/{period_id}/schedule": Rule(
+            OWNERS,
+            form=lambda: {"starts_at": _field(hours=24), "ends_at": _field(hours=72)},
+            permission=DISCUSSIONS,
+            setup=_draft_period,
+            per_call=True,
+        ),
         # Extending a comment period and publishing its report from its page.
         "POST /manage/periods/{period_id}/extensions": Rule(
             OWNERS,

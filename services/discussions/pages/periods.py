@@ -1,8 +1,9 @@
 """Officials' page of one comment period: its state and log of extensions, and the lifecycle
-actions people take — announce it, extend it with a reason, publish its report once closed.
+actions people take — change its dates before it opens, announce it, extend it with a reason,
+publish its report once closed.
 
-Each action calls the domain service its API route calls (``POST /api/v1/periods/{id}/
-announce``, ``/extensions`` and ``/report``) with the organisations for which the signed-in
+Each action calls the domain service its API route calls (``PUT /api/v1/periods/{id}/
+schedule``, ``POST .../announce``, ``/extensions`` and ``/report``) with the organisations for which the signed-in
 person holds ``discussions:manage``, so the page refuses exactly whom the API refuses.
 """
 
@@ -34,7 +35,8 @@ __all__ = ("PERIOD_MESSAGES", "period_pages")
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 _NO_END = "Give the new end of the discussion."
-PERIOD_MESSAGES = frozenset({_NO_END})
+_NO_DATES = "Give the start and the end of the discussion."
+PERIOD_MESSAGES = frozenset({_NO_END, _NO_DATES})
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 
 
@@ -70,6 +72,35 @@ def period_pages() -> type[Controller]:
                 )
             except DomainError as exc:
                 return await _refused(request, session, period_id, exc)
+            return local_redirect(request, f"/manage/periods/{period_id}")
+
+        @post("/schedule", status_code=303)
+        async def reschedule(
+            self, request: Request[Any, Any, Any], period_id: FromPath[str]
+        ) -> Response[Any]:
+            """New dates while the period has not opened (afterwards only an extension)."""
+            signed_in = await signed_in_form(request)
+            if isinstance(signed_in, Redirect):
+                return signed_in
+            form, session = signed_in
+            values = {
+                "starts_at": form_text(form, "starts_at", 40),
+                "ends_at": form_text(form, "ends_at", 40),
+            }
+            starts_at, ends_at = form_moment(values["starts_at"]), form_moment(values["ends_at"])
+            if starts_at is None or ends_at is None:
+                errors = [gettext(request, _NO_DATES)]
+                return await _period_page(request, session, period_id, errors, values, 422)
+            try:
+                await domain_of(request).periods.reschedule(
+                    period_id,
+                    managed=session.organisations_with(MANAGE),
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    now=_now(),
+                )
+            except DomainError as exc:
+                return await _refused(request, session, period_id, exc, values)
             return local_redirect(request, f"/manage/periods/{period_id}")
 
         @post("/extensions", status_code=303)

@@ -13,6 +13,7 @@ from litestar import Litestar
 from tests.harness.asgi import app_client
 from tests.integration.discussions._forms import PAGE, send_form
 from tests.integration.discussions._support import (
+    announce_period,
     comment,
     create_draft,
     moderate,
@@ -241,3 +242,76 @@ async def test_an_official_publishes_the_report_of_a_closed_period_from_its_page
 
         twice = await send_form(client, url, official)
         assert twice.status_code == 409
+
+
+async def test_an_official_changes_the_dates_of_an_announced_period_until_it_opens(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        draft = await create_draft(client, official)
+        period_id = await announce_period(
+            client, official, draft["id"], starts_in=3600, ends_in=7200
+        )
+        page = await client.get(f"/manage/periods/{period_id}", headers={**official, **PAGE})
+        assert "data-reschedule" in page.text
+        start = (now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+        end = start + dt.timedelta(days=30)
+        sent = await send_form(
+            client,
+            f"/manage/periods/{period_id}/schedule",
+            official,
+            starts_at=_field(start),
+            ends_at=_field(end),
+        )
+        assert sent.status_code == 303, sent.text
+        assert sent.headers["location"] == f"/manage/periods/{period_id}"
+        period = await _period(client, period_id)
+        assert dt.datetime.fromisoformat(period["starts_at"]) == start
+        assert dt.datetime.fromisoformat(period["ends_at"]) == end
+
+        # An end before the start is refused on the page, in its words, and changes nothing.
+        backwards = await send_form(
+            client,
+            f"/manage/periods/{period_id}/schedule",
+            official,
+            starts_at=_field(end),
+            ends_at=_field(start),
+        )
+        assert backwards.status_code == 400
+        assert "data-reschedule" in backwards.text
+        assert dt.datetime.fromisoformat((await _period(client, period_id))["ends_at"]) == end
+        missing = await send_form(
+            client, f"/manage/periods/{period_id}/schedule", official, starts_at="", ends_at=""
+        )
+        assert missing.status_code == 422
+        assert "Укажите начало и окончание обсуждения." in missing.text
+
+        # Another organisation's official is refused as the API refuses them.
+        other = await send_form(
+            client,
+            f"/manage/periods/{period_id}/schedule",
+            people.official("other"),
+            starts_at=_field(start + dt.timedelta(days=1)),
+            ends_at=_field(end),
+        )
+        assert other.status_code in (403, 404)
+        assert dt.datetime.fromisoformat((await _period(client, period_id))["starts_at"]) == start
+
+
+async def test_an_open_periods_dates_are_not_offered_for_change(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        page = await client.get(f"/manage/periods/{period_id}", headers={**official, **PAGE})
+        assert "data-reschedule" not in page.text
+        refused = await send_form(
+            client,
+            f"/manage/periods/{period_id}/schedule",
+            official,
+            starts_at=_field(now() + dt.timedelta(days=1)),
+            ends_at=_field(now() + dt.timedelta(days=9)),
+        )
+        assert refused.status_code == 409
