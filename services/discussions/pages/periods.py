@@ -3,8 +3,9 @@ actions people take — change its dates before it opens, announce it, extend it
 publish its report once closed.
 
 Each action calls the domain service its API route calls (``PUT /api/v1/periods/{id}/
-schedule``, ``POST .../announce``, ``/extensions`` and ``/report``) with the organisations for which the signed-in
-person holds ``discussions:manage``, so the page refuses exactly whom the API refuses.
+schedule``, ``POST .../announce``, ``/extensions`` and ``/report``) with the organisations
+for which the signed-in person holds ``discussions:manage``, so the page refuses exactly whom
+the API refuses.
 """
 
 from __future__ import annotations
