@@ -13,16 +13,27 @@ from litestar.response import Redirect, Response
 from services.discussions.comments.domain import PublicComment
 from services.discussions.errors import DomainError
 from services.discussions.moderation.domain import Decision, PendingComment, RejectReason
+from services.discussions.pages._forms import refusal
 from services.discussions.pages.citizen import domain_of
 from services.discussions.periods.domain import PeriodStatus
 from services.discussions.responses.domain import Disposition
-from shared.identity.session import Permission
-from shared.web.ui.pages import current_session, local_redirect, page, sign_in_url, signed_in_form
+from shared.identity.session import Permission, Session
+from shared.web.ui.pages import (
+    current_session,
+    gettext,
+    local_redirect,
+    page,
+    sign_in_url,
+    signed_in_form,
+)
 
-__all__ = ("official_pages",)
+__all__ = ("OFFICIAL_MESSAGES", "official_pages")
 
 MODERATE = Permission.MODERATE.value
 RESPOND = Permission.RESPOND.value
+_BAD_CHOICE = "The decision was not saved: choose one of the offered options."
+OFFICIAL_MESSAGES = frozenset({_BAD_CHOICE})
+"""Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 
 
 def official_pages() -> type[Controller]:
@@ -34,44 +45,7 @@ def official_pages() -> type[Controller]:
             session = current_session(request)
             if session is None:
                 return Redirect(sign_in_url(request), status_code=303)
-            domain = domain_of(request)
-            moderated = session.organisations_with(MODERATE)
-            responders = session.organisations_with(RESPOND)
-            periods = (
-                await domain.periods.page(draft_id=None, status=None, cursor=None, limit=100)
-            ).items
-            pending: list[tuple[str, PendingComment]] = []
-            unanswered: list[PublicComment] = []
-            answered: list[PublicComment] = []
-            for period in periods:
-                if period.organisation in moderated:
-                    draft = await domain.drafts.get(period.draft)
-                    queue = await domain.moderation.queue(
-                        period.id, allowed=moderated, cursor=None, limit=100
-                    )
-                    pending.extend((draft.title, c) for c in queue.items)
-                if period.organisation in responders:
-                    published = await domain.comments.published(
-                        period.id,
-                        section=None,
-                        stance=None,
-                        disposition=None,
-                        cursor=None,
-                        limit=100,
-                    )
-                    unanswered.extend(c for c in published.items if not c.disposition)
-                    if period.status != PeriodStatus.REPORT_PUBLISHED:
-                        answered.extend(c for c in published.items if c.disposition)
-            return page(
-                request,
-                "discussions/moderation.html",
-                pending=pending,
-                unanswered=unanswered,
-                answered=answered,
-                reasons=[r.value for r in RejectReason],
-                dispositions=[d.value for d in Disposition],
-                may_moderate_here=bool(moderated),
-            )
+            return await _queue_page(request, session)
 
         @post("/moderation/{comment_id:uuid}", status_code=303)
         async def decide(
@@ -91,8 +65,10 @@ def official_pages() -> type[Controller]:
                     note=str(form.get("note") or "")[:500],
                     now=dt.datetime.now(dt.UTC),
                 )
-            except (DomainError, ValueError):
-                return local_redirect(request, "/moderation?refused=1")
+            except DomainError as exc:
+                return await _queue_page(request, session, refusal(request, exc), exc.status)
+            except ValueError:
+                return await _queue_page(request, session, gettext(request, _BAD_CHOICE), 400)
             return local_redirect(request, "/moderation")
 
         @post("/responses/{comment_id:uuid}", status_code=303)
@@ -111,8 +87,10 @@ def official_pages() -> type[Controller]:
                     justification=str(form.get("justification") or ""),
                     now=dt.datetime.now(dt.UTC),
                 )
-            except (DomainError, ValueError):
-                return local_redirect(request, "/moderation?refused=1")
+            except DomainError as exc:
+                return await _queue_page(request, session, refusal(request, exc), exc.status)
+            except ValueError:
+                return await _queue_page(request, session, gettext(request, _BAD_CHOICE), 400)
             return local_redirect(request, "/moderation")
 
         @post("/responses/{comment_id:uuid}/correction", status_code=303)
@@ -131,8 +109,58 @@ def official_pages() -> type[Controller]:
                     justification=str(form.get("justification") or ""),
                     now=dt.datetime.now(dt.UTC),
                 )
-            except (DomainError, ValueError):
-                return local_redirect(request, "/moderation?refused=1#answered")
+            except DomainError as exc:
+                return await _queue_page(request, session, refusal(request, exc), exc.status)
+            except ValueError:
+                return await _queue_page(request, session, gettext(request, _BAD_CHOICE), 400)
             return local_redirect(request, "/moderation?corrected=1#answered")
 
     return OfficialPages
+
+
+async def _queue_page(
+    request: Request[Any, Any, Any],
+    session: Session,
+    refused: str = "",
+    status_code: int = 200,
+) -> Response[Any]:
+    """The moderation queue and the responses to give or correct; after a refused decision,
+    with why it was refused (the form's answer, so nothing was saved)."""
+    domain = domain_of(request)
+    moderated = session.organisations_with(MODERATE)
+    responders = session.organisations_with(RESPOND)
+    periods = (await domain.periods.page(draft_id=None, status=None, cursor=None, limit=100)).items
+    pending: list[tuple[str, PendingComment]] = []
+    unanswered: list[PublicComment] = []
+    answered: list[PublicComment] = []
+    for period in periods:
+        if period.organisation in moderated:
+            draft = await domain.drafts.get(period.draft)
+            queue = await domain.moderation.queue(
+                period.id, allowed=moderated, cursor=None, limit=100
+            )
+            pending.extend((draft.title, c) for c in queue.items)
+        if period.organisation in responders:
+            published = await domain.comments.published(
+                period.id,
+                section=None,
+                stance=None,
+                disposition=None,
+                cursor=None,
+                limit=100,
+            )
+            unanswered.extend(c for c in published.items if not c.disposition)
+            if period.status != PeriodStatus.REPORT_PUBLISHED:
+                answered.extend(c for c in published.items if c.disposition)
+    return page(
+        request,
+        "discussions/moderation.html",
+        status_code=status_code,
+        refused=refused,
+        pending=pending,
+        unanswered=unanswered,
+        answered=answered,
+        reasons=[r.value for r in RejectReason],
+        dispositions=[d.value for d in Disposition],
+        may_moderate_here=bool(moderated),
+    )

@@ -102,6 +102,15 @@ _BY_CODE: dict[str, str] = {
     "processor.",
     "too-many-versions": "The draft has as many versions as it may: start a new draft.",
     "attachment-removed": "The attachment was already removed.",
+    "already-moderated": "This comment was already moderated: reload the queue.",
+    "reason-required": "Choose the reason for the rejection.",
+    "no-reason": "A published comment takes no rejection reason.",
+    "already-responded": "This comment was already answered: correct the response instead.",
+    "comment-not-published": "Only published comments get a response: moderate it first.",
+    "justification-required": "Write the justification of the decision.",
+    "no-response-yet": "There is no response to correct: answer the comment first.",
+    "correction-unchanged": "The correction changes nothing: change the decision or its "
+    "justification.",
 }
 
 # Ballot issues (English reasons of ``shared.tally.ballot``) to msgids with their numbers.

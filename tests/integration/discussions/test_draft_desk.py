@@ -237,7 +237,13 @@ async def test_an_official_corrects_a_response_from_the_moderation_page(
             disposition="accepted",
             justification="Скамейки включены в план.",
         )
-        assert "refused" in unchanged.headers["location"]
+        # The same response again is refused on the page itself, saying why; nothing changes.
+        assert unchanged.status_code == 400, unchanged.text
+        assert "Исправление ничего не меняет" in unchanged.text
+        assert "data-refused" in unchanged.text
+        wrong = await send_form(client, url, official, disposition="maybe", justification="Да.")
+        assert wrong.status_code == 400
+        assert "выберите один из предложенных вариантов" in wrong.text
 
         listed = (await client.get(f"/api/v1/periods/{period_id}/comments")).json()["items"]
         assert (listed[0]["disposition"], listed[0]["justification"]) == (

@@ -11,6 +11,7 @@ from jinja2.ext import babel_extract
 
 from services.discussions.pages import TEMPLATES as DISCUSSIONS_TEMPLATES
 from services.discussions.pages.drafts import DRAFT_MESSAGES
+from services.discussions.pages.official import OFFICIAL_MESSAGES
 from services.discussions.pages.periods import PERIOD_MESSAGES
 from services.discussions.pages.widget import WIDGET_MESSAGES as COMMENT_WIDGET_MESSAGES
 from services.polls.notifications.texts import NOTIFICATION_MESSAGES
@@ -30,6 +31,7 @@ CODE_MESSAGES = (
     | ERROR_MESSAGES
     | DRAFT_MESSAGES
     | PERIOD_MESSAGES
+    | OFFICIAL_MESSAGES
     | ADMIN_MESSAGES
     | BUILDER_MESSAGES
     | NOTIFICATION_MESSAGES
