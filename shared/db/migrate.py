@@ -11,14 +11,12 @@ import os
 import subprocess
 import sys
 
+from shared.components import MIGRATIONS
+
 __all__ = ("PICCOLO_CONFS", "MigrationError", "migrate")
 
-PICCOLO_CONFS: dict[str, str] = {
-    "identity": "shared.identity.piccolo_conf",
-    "polls": "services.polls.piccolo_conf",
-    "discussions": "services.discussions.piccolo_conf",
-    "witness": "services.witness.piccolo_conf",
-}
+PICCOLO_CONFS = MIGRATIONS
+"""Piccolo's configuration module of each component (:mod:`shared.components`)."""
 
 
 class MigrationError(RuntimeError):

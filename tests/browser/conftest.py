@@ -27,7 +27,7 @@ import httpx
 import pytest
 from playwright import sync_api as playwright_api
 
-from shared.localproc import start_redis, wait_listening
+from ops.localproc import start_redis, wait_listening
 from shared.outbox.webhooks import generate_secret
 from tests.browser.witness import TestWitness
 from tests.harness.processes import free_port
@@ -158,10 +158,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     _run(
         env,
         "-c",
-        "import pathlib,os; from shared.cli.keys import ensure_keys; "
+        "import pathlib,os; from ops.keys import ensure_keys; "
         "ensure_keys(pathlib.Path(os.environ['VMESTE_DATA_DIR']) / 'keys')",
     )
-    _run(env, "-m", "shared.cli.main", "migrate")
+    _run(env, "-m", "cli.main", "migrate")
     procs: list[subprocess.Popen[bytes]] = []
     try:
         for name, port in ports.items():
@@ -193,7 +193,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         _run(
             env,
             "-m",
-            "shared.cli.main",
+            "cli.main",
             "roles",
             "organisation",
             "tyumen-city",

@@ -173,7 +173,7 @@ def test_citizen_verifies_the_ballot_in_the_browser(
     board = f"{stack.polls}/api/v1/logs/{vote.poll_id}/board"
     audit = subprocess.run(
         [
-            *(sys.executable, "-m", "shared.cli.main", "audit", "verify", board),
+            *(sys.executable, "-m", "cli.main", "audit", "verify", board),
             *("--keys", str(keys), "--seen", str(seen)),
         ],
         env=stack.env,

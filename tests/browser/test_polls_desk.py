@@ -104,7 +104,7 @@ def _import_register(stack: Stack, tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "shared.cli.main",
+            "cli.main",
             "territory",
             "import",
             str(tmp_path / "gar"),

@@ -1,6 +1,6 @@
 """The local process helpers, as the tests import them."""
 
-from shared.localproc import (
+from ops.localproc import (
     PostgresProcess,
     RedisProcess,
     free_port,

@@ -18,11 +18,8 @@ import httpx
 import msgspec
 import pytest
 
-from shared.cli.keys import ensure_keys
-from shared.db.migrate import migrate
-from shared.ledger.audit import audit_board
-from shared.ledger.merkle import leaf_hash
-from shared.localproc import (
+from ops.keys import ensure_keys
+from ops.localproc import (
     PostgresProcess,
     free_port,
     granian_command,
@@ -30,6 +27,9 @@ from shared.localproc import (
     start_redis,
     wait_listening,
 )
+from shared.db.migrate import migrate
+from shared.ledger.audit import audit_board
+from shared.ledger.merkle import leaf_hash
 from shared.tally.results import recompute_from_board
 from tests.integration.polls._support import (
     GOOD_ANSWERS,

@@ -16,7 +16,7 @@ import httpx
 import msgspec
 import pytest
 
-from shared.cluster import Cluster, Replica
+from ops.cluster import Cluster, Replica
 from shared.ledger.audit import audit_board
 from shared.ledger.merkle import leaf_hash
 from shared.tally.results import recompute_from_board

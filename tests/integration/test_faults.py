@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.cluster import Cluster
-from shared.faults import (
+from ops.cluster import Cluster
+from ops.faults import (
     Embedded,
     FaultRow,
     LoadShape,

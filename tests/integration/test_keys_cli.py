@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli.main import app as cli
+from cli.main import app as cli
 from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.tokens import SessionClaims, TokenService
 from shared.ledger.note import Verifier

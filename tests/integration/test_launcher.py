@@ -26,7 +26,7 @@ def _start(
         [
             sys.executable,
             "-m",
-            "shared.cli.main",
+            "cli.main",
             "dev",
             "--data-dir",
             str(data_dir),

@@ -120,7 +120,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
         [
             sys.executable,
             "-m",
-            "shared.cli.main",
+            "cli.main",
             "dev",
             "--data-dir",
             str(folder / "data"),

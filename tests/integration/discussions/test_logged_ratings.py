@@ -14,7 +14,7 @@ import msgspec
 from litestar import Litestar
 from typer.testing import CliRunner
 
-from shared.cli.main import app as cli
+from cli.main import app as cli
 from shared.comment_period.entry import is_rating
 from shared.comment_period.report import REPORT_FORMAT_V2, CommentReport
 from tests.harness.asgi import app_client

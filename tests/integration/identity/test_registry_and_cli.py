@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli.roles import roles_app
+from cli.roles import roles_app
 from shared.db.engine import bind_tables, create_engine
 from shared.identity.pseudonym import load_pepper, pseudonym
 from shared.identity.registry import (

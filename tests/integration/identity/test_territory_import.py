@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shared.cli.roles import roles_app
-from shared.cli.territory import territory_app
+from cli.roles import roles_app
+from cli.territory import territory_app
 from shared.db.engine import bind_tables, create_engine
 from shared.identity.tables import TABLES, RefusedAddressCode, TerritoryImport, TerritoryObject
 from shared.identity.territory import (

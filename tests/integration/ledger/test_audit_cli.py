@@ -18,8 +18,8 @@ import pytest
 from litestar import Litestar
 from typer.testing import CliRunner, Result
 
+from cli.main import app as cli
 from services.polls.tables import LEASE
-from shared.cli.main import app as cli
 from shared.config import load_settings
 from shared.ledger.board import BoardCertificate
 from shared.ledger.certificate import TallyCertificate, issue_certificate

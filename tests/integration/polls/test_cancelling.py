@@ -15,7 +15,7 @@ import msgspec
 from litestar import Litestar
 from typer.testing import CliRunner
 
-from shared.cli.main import app as cli
+from cli.main import app as cli
 from shared.ledger.audit import audit_board, check_receipt
 from shared.ledger.board import BoardCheckpoint, BoardEntries, BoardHeader, read_board
 from shared.ledger.merkle import leaf_hash

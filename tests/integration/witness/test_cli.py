@@ -16,8 +16,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app as cli
 from services.witness.cosigning.domain import FollowedLog
-from shared.cli.main import app as cli
 from shared.ledger.cosignature import WitnessKey
 from shared.ledger.note import Signer
 from tests.harness.processes import PostgresProcess, free_port
@@ -78,7 +78,7 @@ def _start(data_dir: Path, port: int, logs: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "shared.cli.main",
+            "cli.main",
             "witness",
             "--port",
             str(port),
@@ -159,7 +159,7 @@ def test_vmeste_witness_serves_add_checkpoint_and_keeps_state_across_restarts(
 def test_vmeste_witness_without_logs_says_what_to_set(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", "witness", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "cli.main", "witness", "--data-dir", str(tmp_path)],
         env=env,
         capture_output=True,
         text=True,
@@ -171,7 +171,7 @@ def test_vmeste_witness_without_logs_says_what_to_set(tmp_path: Path) -> None:
     bad = tmp_path / "logs.json"
     bad.write_text(json.dumps([{"origin_prefix": "a/", "keys": ["nonsense"]}]))
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", "witness", "--logs", str(bad)],
+        [sys.executable, "-m", "cli.main", "witness", "--logs", str(bad)],
         env={**env, "VMESTE_DATA_DIR": str(tmp_path)},
         capture_output=True,
         text=True,

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import typer
 
+from ops.localproc import granian_command, port_free, stop_all, wait_listening
 from services.witness.keys import KEY_FILE, load_witness_signer
 from services.witness.settings import DEFAULT_NAME, WitnessSettings, load_witness_settings
 from shared.config import WITNESS, MissingSettingError
 from shared.db.migrate import migrate
-from shared.localproc import granian_command, port_free, stop_all, wait_listening
 
 __all__ = ("witness_app",)
 

@@ -17,10 +17,9 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.cli.keys import ensure_keys
-from shared.db.migrate import migrate
-from shared.local_witness import LocalWitness, prepare_witness, witnesses_env
-from shared.localproc import (
+from ops.keys import ensure_keys
+from ops.local_witness import LocalWitness, prepare_witness, witnesses_env
+from ops.localproc import (
     SERVICE_APPS,
     PostgresProcess,
     RedisProcess,
@@ -30,6 +29,7 @@ from shared.localproc import (
     start_redis,
     wait_listening,
 )
+from shared.db.migrate import migrate
 
 __all__ = ("Cluster", "Replica")
 

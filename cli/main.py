@@ -10,14 +10,15 @@ from pathlib import Path
 
 import typer
 
-from shared.cli.audit import audit_app
-from shared.cli.keys import ensure_keys, keys_app
-from shared.cli.roles import roles_app
-from shared.cli.territory import territory_app
-from shared.cli.witness import witness_app
+from cli.audit import audit_app
+from cli.keys import keys_app
+from cli.roles import roles_app
+from cli.territory import territory_app
+from cli.witness import witness_app
+from ops.keys import ensure_keys
+from ops.launcher import DevOptions, run_dev
 from shared.config import COMPONENTS, SERVICES, database_url
 from shared.db.migrate import migrate as migrate_component
-from shared.launcher import DevOptions, run_dev
 
 __all__ = ("app",)
 
@@ -91,7 +92,7 @@ def cluster(
     discussions: int = typer.Option(2, help="Replicas of the discussions service."),
 ) -> None:
     """Run several replicas of each service behind nginx with one PostgreSQL and one Redis."""
-    from shared.cluster import Cluster  # imported here: only this command needs nginx
+    from ops.cluster import Cluster  # imported here: only this command needs nginx
 
     running = Cluster(data_dir.resolve(), replicas={"polls": polls, "discussions": discussions})
     try:
@@ -126,7 +127,7 @@ def faults(
     found on the board, lost or counted twice, and the recovery time. Exits 1 unless clean."""
     import asyncio
 
-    from shared.faults import FAULTS, format_table, remove_folder, run_faults, scratch_folder
+    from ops.faults import FAULTS, format_table, remove_folder, run_faults, scratch_folder
 
     chosen = tuple(fault or FAULTS)
     unknown = [f for f in chosen if f not in FAULTS]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ops.localproc import granian_command
 from shared.db.migrate import migrate
 from shared.ledger.cosignature import WitnessSigner
 from shared.ledger.service import load_log_keys
-from shared.localproc import granian_command
 from shared.secret_files import secret_once
 
 __all__ = ("LocalWitness", "prepare_witness", "witnesses_env")
@@ -38,7 +38,7 @@ class LocalWitness:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
-        return subprocess.Popen(  # noqa: S603 - our own command line
+        return subprocess.Popen(
             granian_command("witness", host, self.port),
             env=self.env,
             start_new_session=True,  # its own process group, so a drill can kill it whole

@@ -44,14 +44,8 @@ from typing import Any
 import httpx
 import msgspec
 
-from shared.cli.keys import ensure_keys
-from shared.db.migrate import migrate
-from shared.identity.keys import SessionKeyRing
-from shared.identity.session import OrganisationGrant
-from shared.identity.tokens import SessionClaims, TokenService
-from shared.ledger.audit import audit_board
-from shared.ledger.merkle import leaf_hash
-from shared.localproc import (
+from ops.keys import ensure_keys
+from ops.localproc import (
     SERVICE_APPS,
     RedisProcess,
     free_port,
@@ -59,6 +53,12 @@ from shared.localproc import (
     start_redis,
     wait_listening,
 )
+from shared.db.migrate import migrate
+from shared.identity.keys import SessionKeyRing
+from shared.identity.session import OrganisationGrant
+from shared.identity.tokens import SessionClaims, TokenService
+from shared.ledger.audit import audit_board
+from shared.ledger.merkle import leaf_hash
 
 __all__ = (
     "FAULTS",
@@ -613,7 +613,7 @@ async def _lease_holder(cluster: Any) -> str | None:
 
 
 async def run_cluster_fault(fault: str, cluster: Any, shape: LoadShape) -> list[FaultRow]:
-    """One of redis, postgres, replica against a running :class:`shared.cluster.Cluster`."""
+    """One of redis, postgres, replica against a running :class:`ops.cluster.Cluster`."""
     mint = Mint(cluster.folder / "keys")
     killed: list[Any] = []
 
@@ -787,7 +787,7 @@ async def run_disk_fault(embedded: Embedded, shape: LoadShape) -> list[FaultRow]
 
 @contextlib.asynccontextmanager
 async def _cluster(folder: Path) -> AsyncIterator[Any]:
-    from shared.cluster import Cluster
+    from ops.cluster import Cluster
 
     running = Cluster(
         folder, replicas={"polls": 2, "discussions": 2}, extra_env={"VMESTE_RATE_LIMITS": "off"}

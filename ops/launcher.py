@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.local_witness import prepare_witness, witnesses_env
-from shared.localproc import (
+from ops.local_witness import prepare_witness, witnesses_env
+from ops.localproc import (
     SERVICE_APPS,
     granian_command,
     port_free,

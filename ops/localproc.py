@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.components import APPS, PLATFORM_SERVICES
+
 __all__ = (
     "SERVICE_APPS",
-    "WITNESS_APP",
     "PostgresProcess",
     "RedisProcess",
     "free_port",
@@ -34,20 +35,14 @@ __all__ = (
     "wait_listening",
 )
 
-SERVICE_APPS = {
-    "polls": "services.polls.app:create_app",
-    "discussions": "services.discussions.app:create_app",
-}
+SERVICE_APPS = {service: APPS[service] for service in PLATFORM_SERVICES}
 """The application factory of each service, as granian loads it."""
-
-WITNESS_APP = "services.witness.app:create_app"
-"""The standalone witness's factory: not a platform service, started on its own."""
 
 
 def granian_command(service: str, host: str, port: int, workers: int = 1) -> list[str]:
     """The command line that serves ``service`` (or ``"witness"``) under granian, as every
     launcher runs it."""
-    factory = WITNESS_APP if service == "witness" else SERVICE_APPS[service]
+    factory = APPS[service]
     return [
         sys.executable,
         "-m",

@@ -13,29 +13,14 @@ from pathlib import Path
 
 import typer
 
-from services.discussions.site_secret import load_site_secret
+from ops.keys import LOG_SERVICES, ensure_keys
 from shared.config import MissingSettingError
-from shared.identity.keys import SessionKeyRing, export_public_keys, rotate_session_key
-from shared.identity.pseudonym import load_pepper
+from shared.identity.keys import export_public_keys, rotate_session_key
 from shared.ledger.service import load_log_keys
 
-__all__ = ("ensure_keys", "keys_app")
-
-LOG_SERVICES = ("polls", "discussions")
+__all__ = ("keys_app",)
 
 keys_app = typer.Typer(help="Signing keys and the pseudonym pepper.", no_args_is_help=False)
-
-
-def ensure_keys(keys_dir: Path) -> list[str]:
-    """Create every missing key under ``keys_dir``; return the published verifier keys."""
-    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    load_pepper(keys_dir, create=True, environ={})
-    SessionKeyRing.load(keys_dir, create=True)
-    load_site_secret(keys_dir, create=True)
-    published: list[str] = []
-    for service in LOG_SERVICES:
-        published.extend(load_log_keys(keys_dir, service).verifier_keys())
-    return published
 
 
 def _keys_dir(keys_dir: Path | None) -> Path:
