@@ -33,7 +33,7 @@ class Discussions:
     @classmethod
     def build(cls, ledger: LogService) -> Discussions:
         drafts = DraftsService()
-        periods = PeriodsService(drafts, ledger.store)
+        periods = PeriodsService(drafts, ledger)
         return cls(
             drafts=drafts,
             periods=periods,

@@ -43,8 +43,8 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
         if poll.certificate is not None and poll.results is not None:
             certificate = BoardCertificate(poll.certificate, poll.results)
         cancellation = None
-        if poll.status == "cancelled" and await ledger.store.closed(log_id):
-            size = (await ledger.store.head(log_id)).size
+        if poll.status == "cancelled" and await ledger.closed(log_id):
+            size = await ledger.size(log_id)
             cancellation = BoardCancellation(reason=poll.cancel_reason or "", size=size)
         return LogDescription(
             kind="poll",
@@ -71,7 +71,7 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
         if (
             poll is not None
             and poll.status == "cancelled"
-            and await ledger.store.closed(poll.id) is False
+            and await ledger.closed(poll.id) is False
         ):
             raise conflict(
                 "poll-being-sealed",

@@ -78,7 +78,7 @@ class Scheduler:
             return
         now = now or dt.datetime.now(dt.UTC)
         for poll_id in await self.polls.due_to_open(now):
-            await self.ledger.store.open_log(poll_id)
+            await self.ledger.open_log(poll_id)
             if await self._transition(poll_id, ["scheduled"], "open", "poll.opened", now):
                 _log.info("poll opened", poll=poll_id)
         for poll_id in await self.polls.due_to_close(now):
@@ -90,11 +90,11 @@ class Scheduler:
         poll = await self.polls.get(poll_id)
         if poll is None or poll.status != "closed":
             return
-        await self.ledger.store.close_log(poll_id)
+        await self.ledger.close_log(poll_id)
         # Everything still pooled goes in now, as the last mixed batch (casting.mixing).
         await self.ledger.integrate_now(poll_id, drained=True)
-        size = (await self.ledger.store.head(poll_id)).size
-        entries = await self.ledger.store.entries(poll_id, 0, size)
+        entries = await self.ledger.entries(poll_id)
+        size = len(entries)
         results = recompute_from_board(poll.definition_bytes, entries)
         try:
             # A short wait: the loop must go on opening and closing the other polls.
@@ -135,7 +135,7 @@ class Scheduler:
     async def _finish_seals(self, now: dt.datetime) -> None:
         """Seal the cancelled polls whose cancelling request left the seal unfinished (it
         died, or timed out waiting for the integrator); the request seals its poll itself."""
-        open_logs = await self.ledger.store.open_logs()
+        open_logs = await self.ledger.open_logs()
         if not open_logs:
             return
         statuses = await self.polls.open_statuses(open_logs, lock=False)
@@ -151,21 +151,20 @@ class Scheduler:
 
         Idempotent; nothing to do for a poll whose log was never opened (draft, scheduled)."""
         poll = await self.polls.get(poll_id)
-        store = self.ledger.store
-        if poll is None or poll.status != "cancelled" or await store.closed(poll_id) is not False:
+        if (
+            poll is None
+            or poll.status != "cancelled"
+            or await self.ledger.closed(poll_id) is not False
+        ):
             return
         # The status is no longer "open", so no ballot can join the pool any more and the
         # mixer flushes what is left of it, as at a close (casting.mixing).
         await self.ledger.integrate_now(poll_id, drained=True)
-        head = await store.head(poll_id)
-        latest = await store.latest_checkpoint(poll_id)
-        if latest is None or latest[0] != head.size:
-            note = self.ledger.sign_checkpoint(poll_id, head)
-            await store.save_checkpoint(poll_id, head, note, dt.datetime.now(dt.UTC))
+        size = await self.ledger.checkpoint_final(poll_id, dt.datetime.now(dt.UTC))
         if self.forget_receipts is not None:
             await self.forget_receipts(poll_id)
-        await store.close_log(poll_id)
-        _log.info("cancelled poll sealed", poll=poll_id, ballots=head.size)
+        await self.ledger.close_log(poll_id)
+        _log.info("cancelled poll sealed", poll=poll_id, ballots=size)
 
     async def _transition(
         self,

@@ -28,7 +28,7 @@ from shared.ledger.cosignature import add_signature_lines
 from shared.ledger.integrator import MAX_BATCH, Feeder, Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
-from shared.ledger.store import Head, LedgerStore
+from shared.ledger.store import Head, Inclusion, LedgerStore
 from shared.ledger.witnessing import Cosigner, Witness
 from shared.metrics import (
     CHECKPOINT_SIZE,
@@ -55,6 +55,10 @@ class QuorumPendingError(RuntimeError):
         )
         self.have = have
         self.need = need
+
+
+_READ_CHUNK = 5000
+"""Entries per query when a whole log is read."""
 
 
 def load_log_keys(keys_dir: Path, service: str) -> KeyRing:
@@ -224,6 +228,66 @@ class LogService:
 
     def verifier_keys(self) -> tuple[str, ...]:
         return self.keys.verifier_keys()
+
+    # --- a log's lifecycle and reads: what the services need, so none reaches the store ----
+
+    def transaction(self) -> Any:
+        """A write transaction of the service's database, in which ``append`` may run."""
+        return self.store.transaction()
+
+    @property
+    def on_sqlite(self) -> bool:
+        """True when the logs live in SQLite (one writer at a time, no row locks)."""
+        return self.store.on_sqlite
+
+    async def open_log(self, log_id: str) -> None:
+        await self.store.open_log(log_id)
+
+    async def close_log(self, log_id: str) -> None:
+        """No entry is accepted any more; the log's final checkpoint may then be signed."""
+        await self.store.close_log(log_id)
+
+    async def closed(self, log_id: str) -> bool | None:
+        """Whether the log is closed; ``None`` when it was never opened."""
+        return await self.store.closed(log_id)
+
+    async def open_logs(self) -> list[str]:
+        return await self.store.open_logs()
+
+    async def size(self, log_id: str) -> int:
+        """How many entries the log's tree holds (integrated, not pending)."""
+        return (await self.store.head(log_id)).size
+
+    async def entries(self, log_id: str, size: int | None = None) -> list[bytes]:
+        """The log's first ``size`` entries (all integrated ones by default), read in chunks
+        so a large log never makes one huge query."""
+        end = await self.size(log_id) if size is None else size
+        entries: list[bytes] = []
+        for start in range(0, end, _READ_CHUNK):
+            entries += await self.store.entries(log_id, start, min(start + _READ_CHUNK, end))
+        return entries
+
+    async def latest_checkpoint(self, log_id: str) -> tuple[int, str] | None:
+        """The size and signed note of the log's latest checkpoint, if any."""
+        return await self.store.latest_checkpoint(log_id)
+
+    async def inclusion(
+        self, log_id: str, entry_hash: bytes, tree_size: int | None = None
+    ) -> Inclusion:
+        """Where the entry sits in the tree and its proof (at ``tree_size``, else the head)."""
+        return await self.store.inclusion(log_id, entry_hash, tree_size)
+
+    async def find_by_hash_range(self, log_id: str, low: bytes, high: bytes) -> list[bytes]:
+        return await self.store.find_by_hash_range(log_id, low, high)
+
+    async def checkpoint_final(self, log_id: str, now: dt.datetime) -> int:
+        """Sign a checkpoint of everything integrated unless the latest already covers it;
+        the log's size. For a log ended early (a cancelled poll)."""
+        head = await self.store.head(log_id)
+        latest = await self.store.latest_checkpoint(log_id)
+        if latest is None or latest[0] != head.size:
+            await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
+        return head.size
 
     @property
     def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:

@@ -69,6 +69,10 @@ class LedgerStore:
         self.engine = engine
         self._sqlite = isinstance(engine, SQLiteEngine)
 
+    @property
+    def on_sqlite(self) -> bool:
+        return self._sqlite
+
     def transaction(self) -> Any:
         """A write transaction; SQLite takes its write lock up front to avoid upgrade deadlocks."""
         if self._sqlite:

@@ -20,7 +20,7 @@ async def accepted_ballots(app: Litestar, poll_id: str) -> list[bytes]:
     """
     ledger = app.state.ledger
     async with ledger.store.transaction():
-        if not ledger.store._sqlite:
+        if not ledger.store.on_sqlite:
             await ledger.store.t.entry.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         rows = await ledger.store.t.entry.raw(
             "SELECT entry FROM log_entry WHERE log_id = {}", poll_id

@@ -260,7 +260,7 @@ def citizen_pages() -> type[Controller]:
             logs = []
             for period in periods:
                 draft = await domain.drafts.get(period.draft)
-                logs.append((period, draft, await ledger.store.latest_checkpoint(period.id)))
+                logs.append((period, draft, await ledger.latest_checkpoint(period.id)))
             return page(request, "discussions/audit.html", logs=logs, keys=ledger.verifier_keys())
 
         @get("/embed/drafts/{draft_id:uuid}")

@@ -33,7 +33,7 @@ from shared.eligibility import (
     check_eligibility,
     territory_issues,
 )
-from shared.ledger.store import LedgerStore
+from shared.ledger.service import LogService
 
 __all__ = (
     "MAX_EXTENSIONS",
@@ -125,9 +125,9 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 class PeriodsService:
-    def __init__(self, drafts: DraftsService, ledger_store: LedgerStore) -> None:
+    def __init__(self, drafts: DraftsService, ledger: LogService) -> None:
         self.drafts = drafts
-        self.ledger_store = ledger_store
+        self.ledger = ledger
 
     async def row(self, period_id: str) -> dict[str, object]:
         row = await Period.select().where(Period.id == period_id).first()
@@ -345,7 +345,7 @@ class PeriodsService:
         for row in due_open:
             period_id = str(row["id"])
             async with write_transaction(Period):
-                await self.ledger_store.open_log(period_id)
+                await self.ledger.open_log(period_id)
                 opened = (
                     await Period.update(
                         {Period.status: PeriodStatus.OPEN.value, Period.opened_at: now}
@@ -375,7 +375,7 @@ class PeriodsService:
                     .returning(Period.id)
                 )
                 if closed:
-                    await self.ledger_store.close_log(period_id)
+                    await self.ledger.close_log(period_id)
             if closed:
                 changed.append((period_id, PeriodStatus.CLOSED))
         return changed

@@ -31,7 +31,6 @@ from shared.ledger.service import LogService, QuorumPendingError
 __all__ = ("PublishedReport", "ReportService")
 
 LOG_KIND = "comment-period"
-_CHUNK = 5000
 
 
 class PublishedReport(msgspec.Struct, kw_only=True):
@@ -156,10 +155,7 @@ class ReportService:
         # taken again at the end differ, and publishing goes round again.
         turnout = await self._turnout(period_id)
         await self.ledger.integrate_now(period_id)
-        size = (await self.ledger.store.head(period_id)).size
-        entries: list[bytes] = []
-        for start in range(0, size, _CHUNK):
-            entries += await self.ledger.store.entries(period_id, start, min(start + _CHUNK, size))
+        entries = await self.ledger.entries(period_id)
         annotations = await self._annotations(period_id)
         definition = await self._definition(period, annotations)
         report = report_from_board(definition, entries)

@@ -64,7 +64,7 @@ class Mixer:
         self._store = store
         self._secret = secret
         self._service = service
-        self._sqlite = store._sqlite
+        self._sqlite = store.on_sqlite
         self._random = secrets.SystemRandom()
 
     async def feed(self) -> dict[str, list[bytes]]:

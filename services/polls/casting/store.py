@@ -15,7 +15,6 @@ from enum import Enum
 
 from services.polls.casting.tables import Participation, PooledBallot
 from services.polls.polls.store import PollStore
-from shared.db.engine import is_sqlite
 from shared.ledger.service import LogService
 
 __all__ = ("CastStore", "PendingCast", "WriteOutcome")
@@ -68,7 +67,7 @@ class CastStore:
         self._ledger = ledger
         self._polls = polls
         self._lock_polls = lock_polls
-        self._sqlite = is_sqlite(ledger.store.engine)
+        self._sqlite = ledger.on_sqlite
 
     async def write(self, casts: Sequence[PendingCast]) -> list[WriteOutcome]:
         """Write a batch in ONE transaction and three statements whatever its size: the
@@ -82,7 +81,7 @@ class CastStore:
         # Sorted so two batches touching the same tags lock them in the same order.
         order = sorted(range(len(casts)), key=lambda i: (casts[i].poll_id, casts[i].voter_tag))
         outcomes = [WriteOutcome.POLL_NOT_OPEN] * len(casts)
-        async with self._ledger.store.transaction():
+        async with self._ledger.transaction():
             statuses = await self._polls.open_statuses(
                 sorted({c.poll_id for c in casts}), lock=self._lock_polls
             )

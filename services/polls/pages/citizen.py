@@ -260,7 +260,7 @@ def citizen_pages(domain: PollPagesDomain) -> type[Controller]:
             polls = await domain.polls.store.listing((), True, limit=PUBLIC_LIST_LIMIT)
             logs = []
             for poll in polls:
-                latest = await domain.ledger.store.latest_checkpoint(poll.id)
+                latest = await domain.ledger.latest_checkpoint(poll.id)
                 logs.append((poll, latest))
             session = current_session(request)
             auditor = session is not None and session.has_role(Role.AUDITOR.value)

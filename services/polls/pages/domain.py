@@ -70,6 +70,6 @@ class PollPagesDomain:
     async def sealed_size(self, poll: PollRecord) -> int | None:
         """How many ballots a cancelled poll's sealed log holds (its final checkpoint); None
         for any other poll, and for a cancelled one that never opened or is still sealing."""
-        if poll.status != "cancelled" or not await self.ledger.store.closed(poll.id):
+        if poll.status != "cancelled" or not await self.ledger.closed(poll.id):
             return None
-        return (await self.ledger.store.head(poll.id)).size
+        return await self.ledger.size(poll.id)

@@ -98,9 +98,7 @@ class ResultsService:
         self._exports: OrderedDict[str, str | PabulibError] = OrderedDict()
 
     async def _entries(self, poll_id: str, size: int | None = None) -> list[bytes]:
-        if size is None:
-            size = (await self._ledger.store.head(poll_id)).size
-        return await self._ledger.store.entries(poll_id, 0, size)
+        return await self._ledger.entries(poll_id, size)
 
     async def results(self, session: Session | None, poll_id: str) -> PollResults:
         poll = await self._polls.get(session, poll_id)
@@ -122,7 +120,7 @@ class ResultsService:
         now = time.monotonic()
         cached = self._live.get(poll_id)
         if cached is None or now - cached[1] >= self._live_cache_s:
-            size = (await self._ledger.store.head(poll_id)).size
+            size = await self._ledger.size(poll_id)
             if cached is None or cached[0] != size:
                 data = recompute_from_board(
                     poll.definition_bytes, await self._entries(poll_id, size)
