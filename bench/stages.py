@@ -42,7 +42,7 @@ _SPECIFIC = (
     ("background (mixer, log, scheduler)", r"casting/mixing|shared/ledger/|scheduler\.py"),
 )
 _GENERIC = (
-    ("metrics (Prometheus)", r"litestar/plugins/prometheus"),
+    ("metrics (Prometheus)", r"litestar/plugins/prometheus|shared/web/metrics"),
     (
         "middleware (identity, rate limit, headers)",
         r"shared/identity/middleware|shared/web/ratelimit|shared/web/headers"

@@ -45,3 +45,11 @@ def test_the_floor_allows_the_bare_cost_over_the_bare_cost_plus_the_floor() -> N
     floor = Floor((("verify", 50.0), ("sign", 50.0)))
     # 2 workers at 20,000/s: 100 µs per request; plus 100 µs of floor: half the rate.
     assert floor.allowed_ratio(20_000, workers=2) == 0.5
+
+
+def test_the_request_metrics_middleware_counts_as_metrics_not_what_it_wraps() -> None:
+    metrics = "RequestMetricsMiddleware.__call__ (shared/web/metrics.py:90)"
+    assert attribute([_LOOP, metrics]) == "metrics (Prometheus)"
+    assert attribute([_LOOP, metrics, _MIDDLEWARE]) == (
+        "middleware (identity, rate limit, headers)"
+    )
