@@ -28,6 +28,12 @@ _SPECIFIC = (
     ("metrics (Prometheus)", r"prometheus_client/"),
     ("token verification", r"shared/identity/tokens\.py"),
     ("revocation check", r"shared/identity/sessions\.py"),
+    # Not RateLimitMiddleware.handle: it is an outer frame of everything the route does.
+    (
+        "rate limit (Redis script)",
+        r"RateLimitMiddleware\._(over_limit|counted|keys)|RateLimitKeys|LocalCounters"
+        r"|client_address",
+    ),
     ("eligibility", r"ineligibility|shared/eligibility"),
     ("voter tag", r"service_secret\.py"),
     ("Redis gate", r"RedisGate|shared/redis\.py"),
@@ -44,7 +50,7 @@ _SPECIFIC = (
 _GENERIC = (
     ("metrics (Prometheus)", r"litestar/plugins/prometheus|shared/web/metrics"),
     (
-        "middleware (identity, rate limit, headers)",
+        "middleware (identity, headers)",
         r"shared/identity/middleware|shared/web/ratelimit|shared/web/headers"
         r"|litestar/middleware/",
     ),

@@ -33,7 +33,7 @@ def test_a_driver_awaited_by_a_stage_counts_for_that_stage() -> None:
 def test_framework_code_inside_the_middleware_is_the_framework() -> None:
     routing = "HTTPRoute.handle (litestar/routes/http.py:80)"
     assert attribute([_LOOP, _MIDDLEWARE, routing]) == "framework (routing, DI, ASGI)"
-    assert attribute([_LOOP, _MIDDLEWARE]) == "middleware (identity, rate limit, headers)"
+    assert attribute([_LOOP, _MIDDLEWARE]) == "middleware (identity, headers)"
 
 
 def test_waiting_and_native_samples_are_told_apart() -> None:
@@ -50,6 +50,17 @@ def test_the_floor_allows_the_bare_cost_over_the_bare_cost_plus_the_floor() -> N
 def test_the_request_metrics_middleware_counts_as_metrics_not_what_it_wraps() -> None:
     metrics = "RequestMetricsMiddleware.__call__ (shared/web/metrics.py:90)"
     assert attribute([_LOOP, metrics]) == "metrics (Prometheus)"
-    assert attribute([_LOOP, metrics, _MIDDLEWARE]) == (
-        "middleware (identity, rate limit, headers)"
-    )
+    assert attribute([_LOOP, metrics, _MIDDLEWARE]) == ("middleware (identity, headers)")
+
+
+def test_the_abuse_limit_and_its_redis_round_trip_are_one_stage() -> None:
+    limit = "RateLimitMiddleware._over_limit (shared/web/ratelimit.py:270)"
+    redis = "AsyncScript.__call__ (redis/commands/core.py:11007)"
+    assert attribute([_LOOP, _MIDDLEWARE, limit, redis]) == "rate limit (Redis script)"
+
+
+def test_the_route_inside_the_abuse_limit_middleware_is_not_the_abuse_limit() -> None:
+    handle = "RateLimitMiddleware.handle (shared/web/ratelimit.py:326)"
+    routing = "HTTPRoute.handle (litestar/routes/http.py:80)"
+    assert attribute([_LOOP, _MIDDLEWARE, handle, routing]) == "framework (routing, DI, ASGI)"
+    assert attribute([_LOOP, _MIDDLEWARE, handle]) == "middleware (identity, headers)"
