@@ -16,8 +16,9 @@ that decodes the same body with msgspec and returns a small JSON object.
 Runs: (1) casts at full load; (2) casts paced at ~80 % of the rate of (1) (wrk's ``delay()``
 hook pacing each connection), whose p99 is the latency target; (3) casts at full load again
 under a py-spy sampling profile (:mod:`bench.stages`), which gives the CPU µs per cast of each
-stage (token verification, revocation check, eligibility, validation, voter tag, Redis gate,
-pool/group commit, receipt signing, response, middleware, metrics, framework) and its share;
+stage (token verification, revocation check, abuse limit, eligibility, validation, voter tag,
+Redis gate, pool/group commit, receipt signing, response, middleware, metrics, framework) and
+its share;
 (4) citizens: each session token opens the poll's page, casts and opens the check page, the
 case a cache of verified session tokens serves; (5) the service's stack on the no-op POST;
 (6) the bare endpoint. The cryptographic floor (:mod:`bench.floor`: Ed25519 verify of the
