@@ -61,11 +61,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     polls = PollService(poll_store)
     results = ResultsService(polls, ledger)
     cast_store = CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine))
+    identity = identity_components(settings, service="polls")
     casting = CastService(
         ledger=ledger,
         polls=poll_store,
         store=cast_store,
         gate=RedisGate(runtime.redis, runtime.scripts),
+        revocations=identity.sessions,
         secret=secret,
     )
     scheduler = Scheduler(
@@ -74,7 +76,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Lease(LEASE, "poll-scheduler"),
         forget_receipts=cast_store.forget_receipts,
     )
-    identity = identity_components(settings, service="polls")
     return build_app(
         service="polls",
         version=VERSION,

@@ -288,3 +288,38 @@ async def test_a_session_signed_out_after_use_cannot_cast(app: Litestar, people:
         assert refused.status_code == 401
         assert "signed out" in refused.json()["detail"]
         assert await Participation.count().where(Participation.poll_id == poll_id) == 0
+
+
+async def test_a_signed_out_session_cannot_cast_after_redis_lost_its_revocations(
+    app: Litestar, people: People, redis_server: RedisProcess
+) -> None:
+    # The gate's script finds no revocation marker: the database, the authority, decides.
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = auth(people.token())
+        assert (await client.post("/auth/logout", headers=voter)).status_code == 204
+        await app.state.runtime.redis.flushall()
+        refused = await cast(client, voter, poll_id, GOOD_ANSWERS)
+        assert refused.status_code == 401
+        assert "signed out" in refused.json()["detail"]
+        # A caster still signed in casts as before; the revocations are back in Redis.
+        assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
+        assert (await cast(client, voter, poll_id, GOOD_ANSWERS)).status_code == 401
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 1
+
+
+async def test_a_signed_out_session_cannot_cast_while_redis_is_down(
+    app: Litestar, people: People, redis_server: RedisProcess
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = auth(people.token())
+        assert (await client.post("/auth/logout", headers=voter)).status_code == 204
+        redis_server.kill()
+        try:
+            refused = await cast(client, voter, poll_id, GOOD_ANSWERS)
+            assert refused.status_code == 401
+            assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
+        finally:
+            redis_server.restart()
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 1
