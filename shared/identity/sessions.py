@@ -6,7 +6,8 @@ token carries its sign-in session id (``sid``); sign-out marks the session revok
 database (the authority) and adds the sid to a Redis set whose entries live exactly as long
 as a token could. Checking a token costs a share of one Redis round trip: the checks of
 concurrent requests go together in one MGET of their sids and a "loaded" marker, so under
-load a batch of requests pays one round trip, and nothing is cached in the process: a
+load a batch of requests pays one round trip (a cast reads both in its Redis gate's script
+instead, :meth:`SessionStore.revoked_given`), and nothing is cached in the process: a
 sign-out is refused by every replica from the moment its Redis write is done. When Redis is
 unreachable, or was restarted and lost the set (the marker is gone), the database answers and
 the set is rebuilt from it. The marker expires every minute, so even a revocation whose Redis
@@ -282,7 +283,18 @@ class SessionStore:
     async def is_revoked(self, sid: str) -> bool:
         if not self._redis_usable():
             return await self._revoked_in_database(sid)
-        answer = await self._lookup(sid)
+        return await self.revoked_given(sid, await self._lookup(sid))
+
+    @staticmethod
+    def revocation_keys(sid: str) -> tuple[str, str]:
+        """(marker that the revocation set is loaded, the sid's key in it): for a caller that
+        reads them in a Redis round trip of its own and hands the answer to
+        :meth:`revoked_given`."""
+        return _LOADED, _REVOKED + sid
+
+    async def revoked_given(self, sid: str, answer: tuple[bool, bool] | None) -> bool:
+        """Whether ``sid`` is revoked, given (marker present, sid listed) as read from Redis,
+        or None if Redis did not answer: the database decides whenever Redis cannot."""
         if answer is None:
             return await self._revoked_in_database(sid)
         loaded, listed = answer

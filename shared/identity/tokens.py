@@ -10,7 +10,10 @@ Every request verifies a token, so verification is written out for exactly this 
 the header segment, the same for every token of a key, is parsed once and remembered; the
 signature is checked with the ring's key object; the claims are checked as PyJWT would
 (required claims present, ``iat``/``nbf`` not in the future, ``exp`` not past, within the
-leeway; ``aud`` ours; ``iss`` ours). Issuing still uses PyJWT.
+leeway; ``aud`` ours; ``iss`` ours). Issuing still uses PyJWT. A token that verified is
+remembered until it expires (:mod:`shared.identity.verified_tokens`), so the further requests
+of one visit skip the signature check; revocation is not this module's, and is checked on
+every request regardless.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import datetime as dt
 import functools
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +34,7 @@ from cryptography.exceptions import InvalidSignature
 
 from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.session import OrganisationGrant, Session
+from shared.identity.verified_tokens import VerifiedTokens
 
 __all__ = (
     "AUDIENCE",
@@ -77,12 +82,17 @@ class TokenService:
         lifetime: dt.timedelta,
         audience: str = AUDIENCE,
         issuer: str = ISSUER,
+        remembered: int = 10_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``remembered``: how many verified tokens to keep (0: verify every time)."""
         self._ring = keys
         self._public_keys = keys.public_keys
         self.lifetime = lifetime
         self.audience = audience
         self.issuer = issuer
+        self._verified = VerifiedTokens(remembered)
+        self._clock = clock
 
     @property
     def can_issue(self) -> bool:
@@ -124,6 +134,14 @@ class TokenService:
         return token, session
 
     def verify(self, token: str) -> Session:
+        key = self._verified.key(token)
+        session = self._verified.get(key, expired_before=self._clock() - _LEEWAY_S)
+        if session is None:
+            session = self._verify(token)
+            self._verified.put(key, session)
+        return session
+
+    def _verify(self, token: str) -> Session:
         header_segment, _, rest = token.partition(".")
         payload_segment, _, signature_segment = rest.partition(".")
         alg, kid = _header(header_segment)
@@ -160,7 +178,7 @@ class TokenService:
     def _check_claims(self, payload: dict[str, Any]) -> None:
         if any(payload.get(claim) is None for claim in _REQUIRED):
             raise InvalidSessionTokenError("the session token is invalid")
-        now = time.time()
+        now = self._clock()
         iat, exp, nbf = payload["iat"], payload["exp"], payload.get("nbf")
         if not _is_number(iat) or not _is_number(exp) or not (nbf is None or _is_number(nbf)):
             raise InvalidSessionTokenError("the session token is invalid")

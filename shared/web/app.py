@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from shared.web.headers import add_response_headers
 from shared.web.health import ReadinessCheck, health_controller
+from shared.web.metrics import RequestMetricsMiddleware
 from shared.web.openapi import document_problems
 from shared.web.problems import exception_handlers
 
@@ -79,6 +80,7 @@ def build_app(
         prefix="vmeste",
         group_path=True,
         exclude=["/metrics", "/health"],
+        middleware_class=RequestMetricsMiddleware,
     )
     logging = StructlogConfig(
         structlog_logging_config=_structlog_config(),

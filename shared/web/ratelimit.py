@@ -1,8 +1,10 @@
-"""Abuse limits shared by every worker and replica: one Redis script per request.
+"""Abuse limits shared by every worker and replica: one Redis script call per batch of requests.
 
 Litestar's own rate limiter counts per process; a citizen's requests spread over several
 workers and pods, so the counters live in Redis and are bumped atomically by one Lua script
-for all the keys a request touches (its subject and its address). While Redis is down a
+for all the keys a request touches (its subject and its address), and for every request of a
+worker that arrived while the previous script call was out (one round trip per batch, as the
+cast's Redis gate does). While Redis is down a
 counter inside each process takes over (:class:`LocalCounters`): coarser, since each worker
 counts alone, but never off; nothing else stops working.
 
@@ -21,6 +23,7 @@ the services hold and that never goes to Redis or a database (see ``identity_com
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -54,21 +57,35 @@ __all__ = (
 
 _log = structlog.get_logger("vmeste.ratelimit")
 
-# For each key i: INCR, set its window on first use, and report the first key over its limit
-# with the seconds left in its window. One round trip however many keys.
+# For each request of a batch (ARGV[1] of them; each gives its key count, then limit and
+# window per key): INCR its keys in order, set a key's window on first use, and stop at the
+# first key over its limit, reporting its index and the seconds left in its window ({0, 0}
+# if none). One round trip for every request that arrived while the previous one was out.
 _SCRIPT = """
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  local window = tonumber(ARGV[2 * i])
-  if n == 1 then redis.call('EXPIRE', key, window) end
-  if n > tonumber(ARGV[2 * i - 1]) then
-    local ttl = redis.call('TTL', key)
-    if ttl < 0 then redis.call('EXPIRE', key, window); ttl = window end
-    return {i, ttl}
+local out = {}
+local k, a = 1, 2
+for r = 1, tonumber(ARGV[1]) do
+  local count = tonumber(ARGV[a]); a = a + 1
+  local hit, wait = 0, 0
+  for i = 1, count do
+    local key, limit, window = KEYS[k], tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+    k = k + 1; a = a + 2
+    if hit == 0 then
+      local n = redis.call('INCR', key)
+      if n == 1 then redis.call('EXPIRE', key, window) end
+      if n > limit then
+        local ttl = redis.call('TTL', key)
+        if ttl < 0 then redis.call('EXPIRE', key, window); ttl = window end
+        hit, wait = i, ttl
+      end
+    end
   end
+  out[#out + 1] = hit; out[#out + 1] = wait
 end
-return {0, 0}
+return out
 """
+# Requests per script call: bounds one call's work while still sharing the round trip widely.
+_MAX_BATCH = 256
 _REDIS_PAUSE_S = 5.0
 _DAY_LABEL = b"vmeste/ratelimit/v1"
 _DIGEST_HEX = 32
@@ -244,6 +261,8 @@ class RateLimitMiddleware(ASGIMiddleware):
         self._trusted_proxies = tuple(trusted_proxies)
         self._local = local if local is not None else LocalCounters()
         self._paused_until = 0.0
+        self._pending: list[tuple[list[str], list[int], asyncio.Future[int | None]]] = []
+        self._drain: asyncio.Task[None] | None = None
 
     def _keys(self, scope: Scope) -> tuple[list[str], list[int]]:
         method, path = cast("HTTPScope", scope)["method"], scope["path"]
@@ -263,16 +282,44 @@ class RateLimitMiddleware(ASGIMiddleware):
         return keys, args
 
     async def _over_limit(self, keys: list[str], args: list[int]) -> int | None:
-        """Seconds to wait if over a limit, else None; counted in this process without Redis."""
+        """Seconds to wait if over a limit, else None; counted in this process without Redis.
+
+        Requests arriving while a script call is out queue up and share the next one.
+        """
         if time.monotonic() < self._paused_until:
             return self._local.hit(keys, args)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int | None] = loop.create_future()
+        if self._drain is None or self._drain.get_loop() is not loop:
+            # A drain of another (finished) event loop cannot serve this one.
+            self._pending = []
+            self._drain = loop.create_task(self._counted(), name="rate-limit-counters")
+        self._pending.append((keys, args, future))
+        return await future
+
+    async def _counted(self) -> None:
         try:
-            index, ttl = await self._script(keys=keys, args=args)
-        except (RedisError, OSError):
-            self._paused_until = time.monotonic() + _REDIS_PAUSE_S
-            _log.warning("rate limits counted per process: Redis unreachable")
-            return self._local.hit(keys, args)
-        return int(ttl) if int(index) else None
+            while self._pending:
+                batch = self._pending[:_MAX_BATCH]
+                del self._pending[:_MAX_BATCH]
+                keys = [key for request_keys, _, _ in batch for key in request_keys]
+                args = [len(batch)]
+                for request_keys, request_args, _ in batch:
+                    args += [len(request_keys), *request_args]
+                try:
+                    raw = await self._script(keys=keys, args=args)
+                    waits = [
+                        int(raw[2 * i + 1]) if int(raw[2 * i]) else None for i in range(len(batch))
+                    ]
+                except (RedisError, OSError):
+                    self._paused_until = time.monotonic() + _REDIS_PAUSE_S
+                    _log.warning("rate limits counted per process: Redis unreachable")
+                    waits = [self._local.hit(k, a) for k, a, _ in batch]
+                for (_, _, future), wait in zip(batch, waits, strict=True):
+                    if not future.done():
+                        future.set_result(wait)
+        finally:
+            self._drain = None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         keys, args = self._keys(scope)

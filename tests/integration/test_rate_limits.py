@@ -5,6 +5,7 @@ every UTC day."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import ipaddress
@@ -130,6 +131,17 @@ async def test_subject_over_its_limit_gets_429_with_retry_after(redis: Redis) ->
         assert 0 < int(refused.headers["retry-after"]) <= 60
         assert refused.json()["status"] == 429
         assert (await client.post("/other")).status_code == 201
+
+
+async def test_concurrent_requests_sharing_one_script_call_are_each_counted(
+    redis: Redis,
+) -> None:
+    async with app_client(_app(redis, "carol")) as client:
+        replies = await asyncio.gather(*(client.post("/cast") for _ in range(7)))
+        codes = sorted(reply.status_code for reply in replies)
+        assert codes == [201] * 3 + [429] * 4
+        assert all(0 < int(r.headers["retry-after"]) <= 60 for r in replies if r.status_code == 429)
+        assert (await client.post("/sign-in")).status_code == 201
 
 
 async def test_limit_is_shared_by_separate_app_instances(redis: Redis, redis_url: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import structlog
@@ -18,7 +19,7 @@ from redis.exceptions import RedisError
 
 from shared.redis import Scripts
 
-__all__ = ("GroupCommitter", "RedisGate")
+__all__ = ("GateAnswer", "GroupCommitter", "RedisGate")
 
 _log = structlog.get_logger("vmeste.polls.casting")
 
@@ -26,12 +27,26 @@ Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
 
+@dataclass(frozen=True, slots=True)
+class GateAnswer:
+    claimed: bool | None
+    """True: first time seen; False: already taken; None: Redis did not answer (or the caster
+    was signed out, when nothing was claimed)."""
+    revocation: tuple[bool, bool] | None
+    """(revocation set loaded, the caster's session listed as signed out), or None if Redis
+    did not answer: what :meth:`shared.identity.sessions.SessionStore.revoked_given` takes."""
+
+
+_NO_ANSWER = GateAnswer(None, None)
+
+
 class RedisGate:
     """``SET NX`` on voter tags, many per script call; Redis is only the fast path.
 
-    ``claim`` answers True (first time seen), False (already taken) or None (Redis did not
-    answer: the caller goes on with the database as the only gate). After a failure Redis is
-    left alone for ``cooldown_s``, so a dead Redis costs casts nothing but a clock read.
+    The same script call reads whether each caster's session was signed out, and leaves a
+    signed-out caster's gate alone: one round trip per batch answers both. ``claim`` answers
+    with both (:class:`GateAnswer`). After a failure Redis is left alone for ``cooldown_s``,
+    so a dead Redis costs casts nothing but a clock read.
     """
 
     def __init__(
@@ -42,16 +57,18 @@ class RedisGate:
         self._max_batch = max_batch
         self._cooldown_s = cooldown_s
         self._down_until = 0.0
-        self._pending: list[tuple[str, int, asyncio.Future[bool | None]]] = []
+        self._pending: list[tuple[str, int, str, str, asyncio.Future[GateAnswer]]] = []
         self._drain: asyncio.Task[None] | None = None
 
-    async def claim(self, key: str, expire_at: int) -> bool | None:
+    async def claim(self, key: str, expire_at: int, revocation_keys: tuple[str, str]) -> GateAnswer:
         """Claim ``key`` until ``expire_at`` (Unix seconds; one time for every key of a poll,
-        so a key's remaining TTL does not date the cast)."""
+        so a key's remaining TTL does not date the cast), unless the session named by
+        ``revocation_keys`` (marker, session key) was signed out."""
         if time.monotonic() < self._down_until:
-            return None
-        future: asyncio.Future[bool | None] = asyncio.get_running_loop().create_future()
-        self._pending.append((key, expire_at, future))
+            return _NO_ANSWER
+        future: asyncio.Future[GateAnswer] = asyncio.get_running_loop().create_future()
+        marker, revoked = revocation_keys
+        self._pending.append((key, expire_at, marker, revoked, future))
         if self._drain is None:
             self._drain = asyncio.create_task(self._run(), name="redis-gate")
         return await future
@@ -70,18 +87,26 @@ class RedisGate:
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
-                answers: Sequence[bool | None]
+                answers: Sequence[GateAnswer]
                 try:
-                    raw = await self._scripts.gate_many(
-                        keys=[key for key, _, _ in batch],
-                        args=[at for _, at, _ in batch],
+                    # One marker for the batch: every caster's marker is the same key.
+                    keys = [batch[0][2]]
+                    for key, _, _, revoked, _ in batch:
+                        keys += [key, revoked]
+                    loaded, *raw = await self._scripts.gate_many(
+                        keys=keys, args=[at for _, at, _, _, _ in batch]
                     )
-                    answers = [bool(r) for r in raw]
+                    answers = [
+                        GateAnswer(None, (bool(loaded), True))
+                        if int(r) == 2
+                        else GateAnswer(bool(r), (bool(loaded), False))
+                        for r in raw
+                    ]
                 except (RedisError, OSError) as exc:
                     self._down_until = time.monotonic() + self._cooldown_s
                     _log.warning("redis gate unavailable; the database gates alone", error=str(exc))
-                    answers = [None] * len(batch)
-                for (_, _, future), answer in zip(batch, answers, strict=True):
+                    answers = [_NO_ANSWER] * len(batch)
+                for (_, _, _, _, future), answer in zip(batch, answers, strict=True):
                     if not future.done():
                         future.set_result(answer)
         finally:

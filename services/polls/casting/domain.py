@@ -3,7 +3,8 @@
 1. (authenticated by the HTTP layer) poll open; voter eligible; answers valid;
 2. ``voter_tag = HMAC(poll key, sub)``; a Redis ``SET NX`` gate on another keyed hash of the
    voter, batched with the concurrent casts' gates into one script call, turns repeats away
-   cheaply;
+   cheaply; the same call says whether the caster's session was signed out, so the API route
+   needs no revocation round trip of its own;
 3. one transaction (shared with concurrent casts: group commit) writes the participation row,
    whose ``UNIQUE (poll_id, voter_tag)`` is the authority, and the ballot into the pool,
    sealed and padded, with no time and no link to the participation row;
@@ -26,6 +27,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.polls.casting.batching import GroupCommitter, RedisGate
 from services.polls.casting.pooling import code_lookup, padded_length, seal_pooled
@@ -42,7 +44,7 @@ from shared.ledger.receipt import tracking_code
 from shared.ledger.service import IssuedReceipt, LogService
 from shared.tally.ballot import BallotError, encode_entry, make_entry
 
-__all__ = ("CastResult", "CastService", "age_band")
+__all__ = ("CastResult", "CastService", "Revocations", "age_band", "signed_out")
 
 _BANDS = ((18, "<18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 
@@ -58,6 +60,24 @@ def age_band(age: int) -> str:
 @dataclass(frozen=True, slots=True)
 class CastResult:
     receipt: IssuedReceipt
+
+
+class Revocations(Protocol):
+    """Sign-out as the casting path reads it (:class:`shared.identity.sessions.SessionStore`)."""
+
+    def revocation_keys(self, sid: str) -> tuple[str, str]: ...
+
+    async def revoked_given(self, sid: str, answer: tuple[bool, bool] | None) -> bool: ...
+
+
+def signed_out() -> PollsError:
+    return PollsError(
+        401,
+        "unauthenticated",
+        "Sign-in required",
+        "the session was signed out",
+        headers={"WWW-Authenticate": 'Bearer realm="vmeste", error="invalid_token"'},
+    )
 
 
 def poll_not_open(poll: PollRecord) -> PollsError:
@@ -78,6 +98,7 @@ class CastService:
         polls: PollStore,
         store: CastStore,
         gate: RedisGate,
+        revocations: Revocations,
         secret: ServiceSecret,
         poll_cache_s: float = 1.0,
         linger_s: float = 0.002,
@@ -86,6 +107,7 @@ class CastService:
         self._polls = polls
         self._store = store
         self._gate = gate
+        self._revocations = revocations
         self.secret = secret
         self._poll_cache_s = poll_cache_s
         self._cache: dict[str, tuple[float, PollRecord]] = {}
@@ -153,7 +175,17 @@ class CastService:
         tag = self.secret.voter_tag(poll_id, session.sub)
         gate_key = f"vmeste:polls:voted:{poll_id}:{self.secret.gate_tag(poll_id, session.sub)}"
         expire_at = int(poll.closes_at.timestamp()) + 3600
-        if await self._gate.claim(gate_key, expire_at) is False:
+        gate = await self._gate.claim(
+            gate_key, expire_at, self._revocations.revocation_keys(session.sid)
+        )
+        # The API route leaves the revocation check to this round trip (the page form's was
+        # checked already; checking again costs nothing more). If Redis could not say, the
+        # database does, as for any other request.
+        if await self._revocations.revoked_given(session.sid, gate.revocation):
+            if gate.claimed:
+                await self._gate.release(gate_key)
+            raise signed_out()
+        if gate.claimed is False:
             earlier = await self._earlier(poll_id, tag, idempotency_key)
             if earlier is not None:
                 return earlier

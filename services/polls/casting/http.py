@@ -11,6 +11,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from services.polls.casting.domain import CastService
 from services.polls.casting.schemas import CastRequest, ReceiptView
 from shared.identity import Session
+from shared.identity.middleware import REVOCATION_CHECKED_BY_ROUTE
 from shared.web.openapi import problems
 
 __all__ = ("casting_controller",)
@@ -26,7 +27,12 @@ def casting_controller(casting: CastService) -> type[Controller]:
         path = "/api/v1/polls/{poll_id:str}/ballots"
         tags = ["ballots"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-        @post("/", responses=problems(403, 409, 422))
+        # The revocation check rides on the gate's Redis round trip (CastService.cast).
+        @post(
+            "/",
+            responses=problems(403, 409, 422),
+            opt={REVOCATION_CHECKED_BY_ROUTE: True},
+        )
         async def cast_ballot(
             self,
             session: NamedDependency[Session],

@@ -29,7 +29,7 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import OTHER_TOWN, People
+from tests.integration.polls.conftest import OTHER_TOWN, People, auth
 
 
 async def _ballots(poll_id: str, app: Litestar) -> list[bytes]:
@@ -275,3 +275,51 @@ async def test_concurrent_casts_with_a_repeated_voter_in_one_commit_answer_each_
         assert codes[1:-1] == [201] * 20
         assert app.state.casting.committer.batches - batches_before < 22
         assert len(await _ballots(poll_id, app)) == 21
+
+
+async def test_a_session_signed_out_after_use_cannot_cast(app: Litestar, people: People) -> None:
+    # The token verified once (and is remembered by the process); sign-out must still stop it.
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = auth(people.token())
+        assert (await client.get("/me", headers=voter)).status_code == 200
+        assert (await client.post("/auth/logout", headers=voter)).status_code == 204
+        refused = await cast(client, voter, poll_id, GOOD_ANSWERS)
+        assert refused.status_code == 401
+        assert "signed out" in refused.json()["detail"]
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 0
+
+
+async def test_a_signed_out_session_cannot_cast_after_redis_lost_its_revocations(
+    app: Litestar, people: People, redis_server: RedisProcess
+) -> None:
+    # The gate's script finds no revocation marker: the database, the authority, decides.
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = auth(people.token())
+        assert (await client.post("/auth/logout", headers=voter)).status_code == 204
+        await app.state.runtime.redis.flushall()
+        refused = await cast(client, voter, poll_id, GOOD_ANSWERS)
+        assert refused.status_code == 401
+        assert "signed out" in refused.json()["detail"]
+        # A caster still signed in casts as before; the revocations are back in Redis.
+        assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
+        assert (await cast(client, voter, poll_id, GOOD_ANSWERS)).status_code == 401
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 1
+
+
+async def test_a_signed_out_session_cannot_cast_while_redis_is_down(
+    app: Litestar, people: People, redis_server: RedisProcess
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        voter = auth(people.token())
+        assert (await client.post("/auth/logout", headers=voter)).status_code == 204
+        redis_server.kill()
+        try:
+            refused = await cast(client, voter, poll_id, GOOD_ANSWERS)
+            assert refused.status_code == 401
+            assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
+        finally:
+            redis_server.restart()
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 1

@@ -262,3 +262,43 @@ def test_verification_agrees_with_pyjwt_on_a_genuine_token() -> None:
     claims = jwt.decode(token, key, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER)
     assert service.verify(token) == session
     assert claims["sid"] == session.sid
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    clock = _Clock()
+    service = TokenService(key_ring(), lifetime=LIFETIME, clock=clock)
+    token, issued = service.issue(CLAIMS, now=clock.now)
+    assert service.verify(token) == issued
+    clock.now = issued.exp + 4  # within the leeway: still good, from memory
+    assert service.verify(token) == issued
+    clock.now = issued.exp + 6
+    assert "expired" in _refused(service, token)
+
+
+def test_a_token_altered_after_it_verified_is_still_refused() -> None:
+    service = _service()
+    token, _ = service.issue(CLAIMS)
+    service.verify(token)
+    head, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    assert "signature" in _refused(service, f"{head}.{payload}.{flipped}")
+    forged = _b64({**jwt.decode(token, options={"verify_signature": False}), "sub": "b" * 64})
+    assert "signature" in _refused(service, f"{head}.{forged}.{signature}")
+
+
+def test_the_memory_of_verified_tokens_is_bounded() -> None:
+    service = TokenService(key_ring(), lifetime=LIFETIME, remembered=3)
+    tokens = [service.issue(CLAIMS)[0] for _ in range(5)]
+    for token in tokens:
+        service.verify(token)
+    assert len(service._verified) == 3
+    # The evicted ones still verify (again, from the signature).
+    assert all(service.verify(token).sub == CLAIMS.sub for token in tokens)
