@@ -56,7 +56,7 @@ async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> Ent
         low, high = tracking_code_range(canonical)
     except ReceiptError as exc:
         return EntryCheck("invalid_code", code, problem=str(exc))
-    found = await ledger.store.find_by_hash_range(log_id, low, high)
+    found = await ledger.find_by_hash_range(log_id, low, high)
     if not found:
         held = await ledger.feeder.find(log_id, canonical) if ledger.feeder else None
         if held is not None:
@@ -64,12 +64,12 @@ async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> Ent
         return EntryCheck("not_found", canonical)
     entry_hash = found[0]
     keys = ledger.verifier_keys()
-    latest = await ledger.store.latest_checkpoint(log_id)
+    latest = await ledger.latest_checkpoint(log_id)
     if latest is None:
         return EntryCheck("pending", canonical, entry_hash.hex(), keys=keys)
     size, note = latest
     try:
-        proof = await ledger.store.inclusion(log_id, entry_hash, size)
+        proof = await ledger.inclusion(log_id, entry_hash, size)
     except UnknownEntryError:
         return EntryCheck("pending", canonical, entry_hash.hex(), checkpoint=note, keys=keys)
     hashes = tuple(base64.b64encode(h).decode() for h in proof.proof)
