@@ -75,47 +75,41 @@ def official_pages() -> type[Controller]:
         async def respond(
             self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
         ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            try:
-                await domain_of(request).responses.respond(
-                    comment_id,
-                    allowed=session.organisations_with(RESPOND),
-                    disposition=Disposition(str(form.get("disposition") or "")),
-                    justification=str(form.get("justification") or ""),
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                return await _queue_page(request, session, refusal(request, exc), exc.status)
-            except ValueError:
-                return await _queue_page(request, session, gettext(request, _BAD_CHOICE), 400)
-            return local_redirect(request, "/moderation")
+            return await _response_form(request, comment_id, correcting=False)
 
         @post("/responses/{comment_id:uuid}/correction", status_code=303)
         async def correct(
             self, request: Request[Any, Any, Any], comment_id: FromPath[uuid.UUID]
         ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            try:
-                await domain_of(request).responses.correct(
-                    comment_id,
-                    allowed=session.organisations_with(RESPOND),
-                    disposition=Disposition(str(form.get("disposition") or "")),
-                    justification=str(form.get("justification") or ""),
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                return await _queue_page(request, session, refusal(request, exc), exc.status)
-            except ValueError:
-                return await _queue_page(request, session, gettext(request, _BAD_CHOICE), 400)
-            return local_redirect(request, "/moderation?corrected=1#answered")
+            return await _response_form(request, comment_id, correcting=True)
 
     return OfficialPages
+
+
+async def _response_form(
+    request: Request[Any, Any, Any], comment_id: uuid.UUID, *, correcting: bool
+) -> Response[Any]:
+    """A response to a comment, or the correction of one already sent, from the queue page."""
+    signed_in = await signed_in_form(request)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    form, session = signed_in
+    responses = domain_of(request).responses
+    try:
+        await (responses.correct if correcting else responses.respond)(
+            comment_id,
+            allowed=session.organisations_with(RESPOND),
+            disposition=Disposition(str(form.get("disposition") or "")),
+            justification=str(form.get("justification") or ""),
+            now=dt.datetime.now(dt.UTC),
+        )
+    except DomainError as exc:
+        return await _queue_page(request, session, refusal(request, exc), exc.status)
+    except ValueError:
+        return await _queue_page(request, session, gettext(request, _BAD_CHOICE), 400)
+    return local_redirect(
+        request, "/moderation?corrected=1#answered" if correcting else "/moderation"
+    )
 
 
 async def _queue_page(
