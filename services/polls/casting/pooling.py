@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import uuid
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from services.polls.casting.boxes import close_box, open_box
 from services.polls.service_secret import ServiceSecret
 from shared.tally.definition import (
     Cumulative,
@@ -39,8 +36,6 @@ from shared.tally.definition import (
 
 __all__ = ("code_lookup", "open_pooled", "padded_length", "seal_pooled")
 
-_VERSION = b"\x01"
-_NONCE = 12
 _PAD_MARK = b"\x80"
 """ISO/IEC 7816-4 padding: the entry, one 0x80 byte, then zeros (the entry is JSON, so it never
 ends in 0x80 itself, and the last 0x80 marks where it ends)."""
@@ -99,21 +94,13 @@ def seal_pooled(
     secret: ServiceSecret, poll_id: str, row_id: uuid.UUID, entry: bytes, length: int
 ) -> bytes:
     """The pool row's ``sealed`` column: version, nonce, AES-GCM of the padded entry."""
-    nonce = os.urandom(_NONCE)
-    box = AESGCM(secret.pool_key(poll_id))
-    return _VERSION + nonce + box.encrypt(nonce, _pad(entry, length), _aad(poll_id, row_id))
+    return close_box(secret.pool_key(poll_id), _pad(entry, length), _aad(poll_id, row_id))
 
 
 def open_pooled(secret: ServiceSecret, poll_id: str, row_id: uuid.UUID, sealed: bytes) -> bytes:
     """The entry bytes of a pool row; raises ValueError if the row was altered or moved."""
-    if sealed[:1] != _VERSION or len(sealed) < 1 + _NONCE + 16:
-        raise ValueError("unknown pooled ballot format")
-    nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
-    try:
-        padded = AESGCM(secret.pool_key(poll_id)).decrypt(nonce, body, _aad(poll_id, row_id))
-    except InvalidTag:
-        raise ValueError("the pooled ballot does not open: wrong row or altered") from None
-    return _unpad(padded)
+    key, aad = secret.pool_key(poll_id), _aad(poll_id, row_id)
+    return _unpad(open_box(key, sealed, aad, "pooled ballot"))
 
 
 def code_lookup(secret: ServiceSecret, poll_id: str, tracking_code: str) -> bytes:

@@ -19,18 +19,13 @@ from the service secret and the voter tag, with the poll and tag as associated d
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import msgspec
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.polls.casting.boxes import close_box, open_box
 from services.polls.service_secret import ServiceSecret
 
 __all__ = ("SealedReceipt", "open_seal", "seal")
-
-_VERSION = b"\x01"
-_NONCE = 12
 
 
 class SealedReceipt(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,18 +43,10 @@ def _aad(poll_id: str, voter_tag: str) -> bytes:
 
 
 def seal(secret: ServiceSecret, poll_id: str, voter_tag: str, receipt: SealedReceipt) -> bytes:
-    nonce = os.urandom(_NONCE)
-    box = AESGCM(secret.seal_key(voter_tag))
-    return _VERSION + nonce + box.encrypt(nonce, _encoder.encode(receipt), _aad(poll_id, voter_tag))
+    return close_box(secret.seal_key(voter_tag), _encoder.encode(receipt), _aad(poll_id, voter_tag))
 
 
 def open_seal(secret: ServiceSecret, poll_id: str, voter_tag: str, sealed: bytes) -> SealedReceipt:
     """Decrypt a seal; raises ValueError if it was tampered with or moved to another row."""
-    if sealed[:1] != _VERSION or len(sealed) < 1 + _NONCE + 16:
-        raise ValueError("unknown seal format")
-    nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
-    try:
-        plain = AESGCM(secret.seal_key(voter_tag)).decrypt(nonce, body, _aad(poll_id, voter_tag))
-    except InvalidTag:
-        raise ValueError("the seal does not open: wrong row or altered") from None
-    return _decoder.decode(plain)
+    key, aad = secret.seal_key(voter_tag), _aad(poll_id, voter_tag)
+    return _decoder.decode(open_box(key, sealed, aad, "seal"))
