@@ -31,6 +31,7 @@ from shared.db.migrate import migrate
 from shared.ledger.audit import audit_board
 from shared.ledger.merkle import leaf_hash
 from shared.tally.results import recompute_from_board
+from tests.harness.people import People
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
     cast,
@@ -38,7 +39,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import People
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -133,7 +133,7 @@ async def test_dump_mid_poll_restore_into_a_fresh_server_and_vote_on(
 ) -> None:
     folder = tmp_path / "data"
     ensure_keys(folder / "keys")
-    people = People(folder / "keys")
+    people = People(folder / "keys", ("polls:manage",))
     official = people.official()
     first = start_postgres()
     servers.append(first)

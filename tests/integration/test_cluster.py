@@ -20,6 +20,7 @@ from ops.cluster import Cluster, Replica
 from shared.ledger.audit import audit_board
 from shared.ledger.merkle import leaf_hash
 from shared.tally.results import recompute_from_board
+from tests.harness.people import People
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
     cast,
@@ -27,7 +28,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import People
 
 pytestmark = pytest.mark.slow
 
@@ -145,7 +145,7 @@ async def _vote(
 
 
 async def test_every_receipt_survives_killing_the_integrator_mid_vote(cluster: Cluster) -> None:
-    people = People(cluster.folder / "keys")
+    people = People(cluster.folder / "keys", ("polls:manage",))
     official = people.official()
     voters = [people.citizen() for _ in range(240)]
     async with httpx.AsyncClient(base_url=cluster.url("polls"), timeout=15) as client:

@@ -8,16 +8,15 @@ sign-in session, so the session's CSRF token can be computed) for as long as it 
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from shared.identity.keys import SessionKeyRing
 from shared.identity.session import OrganisationGrant
-from shared.identity.tokens import SessionClaims, TokenService
+from shared.identity.tokens import SessionClaims
+from tests.harness.people import KAZAN, OTHER_TOWN, TokenMinter
 
 __all__ = (
     "ALL_PERMISSIONS",
@@ -30,10 +29,6 @@ __all__ = (
     "bearer",
 )
 
-KAZAN = "92701000001"
-"""A municipality of the owning organisation's territory."""
-OTHER_TOWN = "45380000001"
-"""A municipality of the other organisation's territory."""
 OWNER = "kazan"
 """The organisation every object of the suite belongs to."""
 ALL_PERMISSIONS = ("polls:manage", "discussions:manage", "moderate", "respond")
@@ -92,9 +87,7 @@ class People:
     """Mints session tokens with the key ring the services verify with."""
 
     def __init__(self, keys_dir: Path) -> None:
-        self.tokens = TokenService(
-            SessionKeyRing.load(keys_dir, create=True), lifetime=dt.timedelta(hours=1)
-        )
+        self.minter = TokenMinter(keys_dir)
 
     def claims(self, persona: Persona, *, without: Iterable[str] = ()) -> SessionClaims | None:
         """A new person of ``persona``; ``without`` names the permissions the
@@ -140,16 +133,8 @@ class People:
                 roles = ("auditor",)
             case Persona.ADMIN:
                 roles = ("admin",)
-        return SessionClaims(
-            sub=secrets.token_hex(32),
-            trusted=True,
-            birth_date=dt.date(1980, 5, 17),
-            oktmo=oktmo,
-            region=oktmo[:2],
-            roles=roles,
-            orgs=orgs,
-            sid=secrets.token_hex(8),
-        )
+        # Subjects of 64 hex characters, like real pseudonyms.
+        return TokenMinter.claims(sub=secrets.token_hex(32), oktmo=oktmo, roles=roles, orgs=orgs)
 
     def caller(self, persona: Persona, *, without: Iterable[str] = ()) -> Caller | None:
         """A new person of ``persona`` who stays the same person while the caller is kept;
@@ -158,7 +143,7 @@ class People:
         if claims is None:
             return None
         return Caller(
-            token=self.tokens.issue(claims)[0],
+            token=self.minter.issue(claims),
             sid=claims.sid,
             sub=claims.sub,
             by_cookie=persona in (Persona.COOKIE, Persona.COOKIE_WITHOUT_CSRF),
@@ -166,7 +151,7 @@ class People:
 
     def token(self, persona: Persona) -> str | None:
         claims = self.claims(persona)
-        return None if claims is None else self.tokens.issue(claims)[0]
+        return None if claims is None else self.minter.issue(claims)
 
     def headers(self, persona: Persona) -> dict[str, str]:
         token = self.token(persona)

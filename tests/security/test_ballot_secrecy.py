@@ -44,9 +44,9 @@ from shared.ledger.receipt import tracking_code
 from shared.tally.ballot import decode_entry
 from tests.harness.asgi import app_client
 from tests.harness.logs import captured_logs
+from tests.harness.people import People
 from tests.harness.redis_dump import RedisEntry, redis_dump
 from tests.integration.polls._support import GOOD_ANSWERS, create, survey_body, wait_status
-from tests.integration.polls.conftest import People
 from tests.security._anonymity import score
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,7 @@ def app(settings: Settings) -> Litestar:
 
 @pytest.fixture
 def people(settings: Settings) -> People:
-    return People(settings.security.keys_dir)
+    return People(settings.security.keys_dir, ("polls:manage",))
 
 
 # --- what the observers collect --------------------------------------------------------

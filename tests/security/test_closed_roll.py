@@ -52,7 +52,7 @@ def _member(people: People, sub: str) -> dict[str, str]:
         orgs=(),
         sid=secrets.token_hex(8),
     )
-    return bearer(people.tokens.issue(claims)[0])
+    return bearer(people.minter.issue(claims))
 
 
 def _ok(response: Any, status: int = 200) -> dict[str, Any]:

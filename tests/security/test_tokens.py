@@ -65,13 +65,13 @@ class Forger:
 
     def __init__(self, people: People) -> None:
         self.people = people
-        self.ring = people.tokens.keys
+        self.ring = people.minter.keys
         self.claims = people.claims(Persona.CITIZEN)
         assert self.claims is not None
 
     def genuine(self) -> str:
         assert self.claims is not None
-        return self.people.tokens.issue(self.claims)[0]
+        return self.people.minter.issue(self.claims)
 
     def _with(self, service: TokenService, claims: SessionClaims | None = None) -> str:
         assert self.claims is not None

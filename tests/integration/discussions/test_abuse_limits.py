@@ -12,10 +12,10 @@ from services.discussions.settings import DiscussionsSettings
 from shared.config import Settings
 from tests.harness.asgi import app_client
 from tests.harness.logs import captured_logs
+from tests.harness.people import People
 from tests.harness.redis_dump import redis_dump, strings_in
 from tests.harness.sign_in import sign_in
 from tests.integration.discussions._support import comment, open_period
-from tests.integration.discussions.conftest import People
 
 FORWARDED = "198.51.100.23"
 """A client address a proxy would report; the services do not trust it, nor log it."""

@@ -14,8 +14,8 @@ from litestar import Litestar
 from services.discussions.settings import DiscussionsSettings
 from shared.outbox.webhooks import generate_secret
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period, wait_status
-from tests.integration.discussions.conftest import People
 from tests.integration.discussions.test_responses import SECRET, Receiver
 
 NOTIFY_SECRET = generate_secret()

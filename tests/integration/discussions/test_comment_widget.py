@@ -13,9 +13,9 @@ from litestar import Litestar
 
 from shared.config import Settings
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE
 from tests.integration.discussions._support import announce_period, create_draft, open_period
-from tests.integration.discussions.conftest import People
 
 _CONFIG = re.compile(r'<script type="application/json" id="widget-config">(.*?)</script>', re.S)
 

@@ -7,8 +7,8 @@ import asyncio
 from litestar import Litestar
 
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 
 
 async def test_public_list_shows_only_published_comments(app: Litestar, people: People) -> None:

@@ -14,9 +14,9 @@ from litestar import Litestar
 
 from services.discussions.pages import citizen
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._forms import comment_ids
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 
 COMMENTS = [
     ("Сохраните деревья во дворе", "p2-1", "object"),

@@ -12,9 +12,9 @@ from litestar import Litestar
 
 from shared.web.ui.csrf import CSRF_FIELD
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE, csrf_token_of, send_form
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 from tests.unit.discussions._files import docx
 
 PDF = b"%PDF-1.7\n%%EOF\n"

@@ -10,8 +10,8 @@ from litestar import Litestar
 
 from shared.web.ui.csrf import CSRF_FIELD
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import create_draft
-from tests.integration.discussions.conftest import People
 from tests.unit.discussions._files import (
     bzip2_docx,
     docx,

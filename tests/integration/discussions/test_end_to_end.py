@@ -17,6 +17,7 @@ from shared.ledger.certificate import verify_certificate
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import (
     announce_period,
     comment,
@@ -24,7 +25,6 @@ from tests.integration.discussions._support import (
     moderate,
     wait_status,
 )
-from tests.integration.discussions.conftest import People
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from litestar import Litestar
 
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 
 TRICKY = "Согласен <b>полностью</b>\u202eтекст\u202c с\u200bкрытым\u2066 символом"
 

@@ -18,8 +18,8 @@ from cli.main import app as cli
 from shared.comment_period.entry import is_rating
 from shared.comment_period.report import REPORT_FORMAT_V2, CommentReport
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period, wait_status
-from tests.integration.discussions.conftest import People
 
 
 def _audit(board: bytes, keys: bytes, tmp_path: Path, name: str) -> tuple[int, str]:

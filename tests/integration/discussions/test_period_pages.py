@@ -11,6 +11,7 @@ import httpx
 from litestar import Litestar
 
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE, send_form
 from tests.integration.discussions._support import (
     announce_period,
@@ -21,7 +22,6 @@ from tests.integration.discussions._support import (
     open_period,
     wait_status,
 )
-from tests.integration.discussions.conftest import People
 
 REASON = "Много обращений жителей: продлеваем на две недели"
 

@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from services.discussions.periods.domain import MAX_EXTENSIONS
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import (
     announce_period,
     comment,
@@ -17,7 +18,6 @@ from tests.integration.discussions._support import (
     open_period,
     wait_status,
 )
-from tests.integration.discussions.conftest import People
 
 
 async def test_comment_before_start_is_refused(app: Litestar, people: People) -> None:
@@ -128,7 +128,7 @@ async def test_only_the_organisations_officials_manage_its_periods(
 async def test_ineligible_citizens_are_refused_with_the_reason(
     app: Litestar, people: People
 ) -> None:
-    from tests.integration.discussions.conftest import OTHER_TOWN
+    from tests.harness.people import OTHER_TOWN
 
     official = people.official()
     async with app_client(app) as client:

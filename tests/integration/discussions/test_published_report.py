@@ -14,6 +14,7 @@ from litestar import Litestar
 from services.discussions.pages import citizen
 from shared.comment_period.report import CommentReport
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import (
     comment,
     moderate,
@@ -21,7 +22,6 @@ from tests.integration.discussions._support import (
     open_period,
     wait_status,
 )
-from tests.integration.discussions.conftest import People
 
 CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
 

@@ -16,8 +16,8 @@ from litestar import Litestar
 from services.discussions.settings import DiscussionsSettings
 from shared.outbox.webhooks import parse_secret, verify
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwT3kfNv0xz3s="
 

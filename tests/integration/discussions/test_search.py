@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Litestar
 
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 
 
 async def test_search_finds_published_comments_with_filters(app: Litestar, people: People) -> None:

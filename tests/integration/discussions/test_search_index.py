@@ -21,8 +21,8 @@ from services.discussions.search.sqlite_index import (
     facet,
 )
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period
-from tests.integration.discussions.conftest import People
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

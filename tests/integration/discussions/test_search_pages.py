@@ -18,8 +18,8 @@ from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from shared.comment_period.entry import Stance
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, now, open_period
-from tests.integration.discussions.conftest import People
 
 MATCHING = "Сохраните деревья во дворе"
 OTHER = "Газоны очищаются весной"

@@ -11,10 +11,10 @@ from services.polls.app import create_app
 from shared.config import Settings
 from tests.harness.asgi import app_client
 from tests.harness.logs import captured_logs
+from tests.harness.people import People
 from tests.harness.redis_dump import redis_dump, strings_in
 from tests.harness.sign_in import sign_in
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body
-from tests.integration.polls.conftest import People
 
 FORWARDED = "198.51.100.23"
 """A client address a proxy would report; the services do not trust it, nor log it."""

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from shared.identity.tables import Invitation, Municipality, TerritoryImport
 from shared.web.ui.csrf import CSRF_FIELD
-from tests.integration.polls.conftest import People, auth
+from tests.harness.people import People, auth
 
 PAGE = {"Accept": "text/html"}
 PROBLEM = "application/problem+json"

@@ -11,6 +11,7 @@ from litestar import Litestar
 
 from services.polls.casting.tables import Participation
 from tests.harness.asgi import app_client
+from tests.harness.people import KAZAN, People
 from tests.integration.discussions._forms import PAGE
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
@@ -19,7 +20,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import KAZAN, People
 
 SUBURB = "92701000002"
 """A second municipality of the city organisation's territory."""

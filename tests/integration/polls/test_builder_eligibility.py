@@ -11,8 +11,8 @@ from litestar import Litestar
 
 from shared.web.ui.csrf import CSRF_FIELD
 from tests.harness.asgi import app_client
+from tests.harness.people import KAZAN, People
 from tests.integration.discussions._forms import PAGE, csrf_token_of
-from tests.integration.polls.conftest import KAZAN, People
 
 MEMBER_A = "a1" * 32
 MEMBER_B = "b2" * 32

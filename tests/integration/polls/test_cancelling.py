@@ -20,6 +20,7 @@ from shared.ledger.audit import audit_board, check_receipt
 from shared.ledger.board import BoardCheckpoint, BoardEntries, BoardHeader, read_board
 from shared.ledger.merkle import leaf_hash
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE, send_form
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
@@ -28,7 +29,6 @@ from tests.integration.polls._support import (
     open_poll,
     survey_body,
 )
-from tests.integration.polls.conftest import People
 
 _VOTERS = 13
 """Fewer than twice the anonymity batch: every ballot still waits in the pool at the cancel."""

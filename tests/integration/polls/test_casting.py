@@ -20,6 +20,7 @@ from shared.ledger.receipt import verify_receipt
 from shared.tally.ballot import decode_entry
 from tests.harness.asgi import app_client
 from tests.harness.ballots import accepted_ballots
+from tests.harness.people import OTHER_TOWN, People, auth
 from tests.harness.processes import RedisProcess
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
@@ -29,7 +30,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import OTHER_TOWN, People, auth
 
 
 async def _ballots(poll_id: str, app: Litestar) -> list[bytes]:

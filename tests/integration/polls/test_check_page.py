@@ -11,9 +11,9 @@ from typing import Any
 from services.polls.app import create_app
 from shared.config import Settings
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.harness.sign_in import sign_in
 from tests.integration.polls._support import SURVEY_QUESTIONS, open_poll, survey_body
-from tests.integration.polls.conftest import People
 from tests.integration.polls.test_receipt_cookie import PAGE, TYUMEN_OFFICIAL, _vote_in_the_page
 
 _PINNED = re.compile(r'<script type="application/json" id="verify-pinned">(.*?)</script>', re.S)

@@ -10,6 +10,7 @@ from litestar import Litestar
 from shared.ledger.audit import audit_board
 from shared.tally.results import recompute_from_board
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
     cast,
@@ -18,7 +19,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import People
 
 
 async def test_boards_of_a_survey_and_a_project_vote_audit_clean(

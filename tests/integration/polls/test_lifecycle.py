@@ -11,6 +11,7 @@ from shared.ledger.certificate import verify_certificate
 from shared.ledger.note import Verifier
 from shared.tally.results import Results, results_bytes
 from tests.harness.asgi import app_client
+from tests.harness.people import OTHER_TOWN, People
 from tests.integration.polls._support import (
     FREE_TEXT,
     GOOD_ANSWERS,
@@ -20,7 +21,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import OTHER_TOWN, People
 
 
 async def test_scheduled_poll_opens_and_closes_by_itself_and_is_certified(

@@ -34,10 +34,10 @@ from shared.outbox import QueuedMessage
 from shared.outbox.webhooks import generate_secret, parse_secret, signed_headers
 from shared.web.ui.csrf import CSRF_FIELD
 from tests.harness.asgi import app_client
+from tests.harness.people import KAZAN, OTHER_TOWN, People
 from tests.harness.smtp import MailCatcher, body_of
 from tests.integration.discussions._forms import PAGE, csrf_token_of
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body, wait_status
-from tests.integration.polls.conftest import KAZAN, OTHER_TOWN, People
 
 SECRET = generate_secret()
 

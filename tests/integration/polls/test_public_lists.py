@@ -7,8 +7,8 @@ from litestar import Litestar
 
 from services.polls.pages import citizen
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.polls._support import create, survey_body
-from tests.integration.polls.conftest import People
 
 
 async def test_the_audit_page_lists_at_most_the_latest_polls(

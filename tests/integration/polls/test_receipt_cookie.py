@@ -11,9 +11,9 @@ from services.polls.app import create_app
 from shared.config import Settings
 from shared.web.ui.csrf import CSRF_FIELD
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.harness.sign_in import sign_in
 from tests.integration.polls._support import SURVEY_QUESTIONS, open_poll, survey_body
-from tests.integration.polls.conftest import People
 
 TYUMEN_OFFICIAL = {"org": "tyumen-city", "territory": ("71701",)}
 PAGE = {"accept": "text/html"}

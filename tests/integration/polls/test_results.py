@@ -25,6 +25,7 @@ from shared.tally.allocation import rule_parameters
 from shared.tally.definition import ProjectVote
 from shared.tally.pabulib import import_pb
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.polls._support import (
     GOOD_ANSWERS,
     cast,
@@ -34,7 +35,6 @@ from tests.integration.polls._support import (
     survey_body,
     wait_status,
 )
-from tests.integration.polls.conftest import People
 
 COSTS = {"p1": 400, "p2": 300, "p3": 250, "p4": 200, "p5": 150, "p6": 100}
 BUDGET = 800

@@ -16,9 +16,9 @@ from shared.config import Settings
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.harness.sign_in import sign_in
 from tests.integration.polls._support import SURVEY_QUESTIONS, cast, open_poll, survey_body
-from tests.integration.polls.conftest import People
 from tests.integration.polls.test_receipt_cookie import PAGE, TYUMEN_OFFICIAL
 
 NONCE = "n0nce-of-the-widget-1234"

@@ -23,8 +23,8 @@ from shared.config import Settings, WitnessEndpoint, WitnessingSettings
 from shared.ledger.cosignature import WitnessKey, verified_cosignatures
 from shared.ledger.service import load_log_keys
 from tests.harness.asgi import app_client
+from tests.harness.people import People
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body
-from tests.integration.polls.conftest import People
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def people(settings: Settings) -> People:
     # Not the package's fixture, which builds a second app on the same SQLite file.
-    return People(settings.security.keys_dir)
+    return People(settings.security.keys_dir, ("polls:manage",))
 
 
 @pytest.fixture
