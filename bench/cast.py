@@ -66,8 +66,8 @@ from bench.stack_app import NOOP_PATH
 from bench.stages import IDLE, STAGES, Profile, Profiler
 from services.polls.casting.schemas import CastRequest
 from shared.db.migrate import migrate
+from shared.identity.claims import OrganisationGrant
 from shared.identity.keys import SessionKeyRing
-from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.harness.processes import free_port, start_postgres, start_redis
 

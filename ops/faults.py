@@ -54,8 +54,8 @@ from ops.localproc import (
     wait_listening,
 )
 from shared.db.migrate import migrate
+from shared.identity.claims import OrganisationGrant
 from shared.identity.keys import SessionKeyRing
-from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from shared.ledger.audit import audit_board
 from shared.ledger.merkle import leaf_hash

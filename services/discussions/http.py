@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar.params import QueryParameter
 
 from services.discussions.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from shared.identity.session import Session
+from shared.identity.claims import Session
 
 __all__ = (
     "CursorQuery",

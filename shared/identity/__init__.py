@@ -5,6 +5,7 @@ Services call :func:`identity_components` once; handlers take a ``session`` para
 the guards :func:`requires_permission` and :func:`requires_role`.
 """
 
+from shared.identity.claims import OrganisationGrant, Permission, Role, Session
 from shared.identity.components import IdentityComponents, identity_components
 from shared.identity.guards import (
     OptionalSessionDependency,
@@ -17,7 +18,6 @@ from shared.identity.guards import (
 )
 from shared.identity.person import RegistrationAddress, VerifiedPerson
 from shared.identity.provider import IdentityProvider
-from shared.identity.session import OrganisationGrant, Permission, Role, Session
 
 __all__ = (
     "IdentityComponents",

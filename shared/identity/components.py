@@ -24,6 +24,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from shared.config import Settings
 from shared.db.engine import bind_tables, create_engine, database_ping, is_sqlite
+from shared.identity.claims import Session
 from shared.identity.controllers import identity_routes
 from shared.identity.csrf import CsrfTokens
 from shared.identity.dev_provider import DevIdentityProvider
@@ -35,8 +36,7 @@ from shared.identity.provider import IdentityProvider
 from shared.identity.pseudonym import derived_secret, load_pepper
 from shared.identity.seed import seed_development
 from shared.identity.service import IdentityService
-from shared.identity.session import Session
-from shared.identity.sessions import SessionStore
+from shared.identity.session_store import SessionStore
 from shared.identity.tables import TABLES
 from shared.identity.territory import AddressResolver, TerritoryStore
 from shared.identity.territory.http import MAX_REFUSED_DAYS

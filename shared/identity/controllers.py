@@ -24,13 +24,13 @@ from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from shared.config import SIGN_IN_SERVICE, Settings
+from shared.identity.claims import OrganisationGrant
 from shared.identity.csrf import CSRF_FIELD, CSRF_HEADER
 from shared.identity.guards import SessionDependency
 from shared.identity.middleware import SESSION_COOKIE, presented_credentials, presented_token
 from shared.identity.provider import IdentityRefusedError, ProviderUnavailableError
 from shared.identity.service import IdentityService, SignedIn
-from shared.identity.session import OrganisationGrant
-from shared.identity.sessions import RefreshRefusedError
+from shared.identity.session_store import RefreshRefusedError
 from shared.identity.territory.http import territory_routes
 from shared.identity.territory.store import TerritoryStore
 from shared.web.cookies import HOST_PREFIX, cookie_name

@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from shared.identity.claims import Permission, Role
 from shared.identity.person import RegistrationAddress, VerifiedPerson
-from shared.identity.session import Permission, Role
 
 __all__ = (
     "DEV_ORGANISATIONS",

@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from shared.identity.session import Session
+from shared.identity.claims import Session
 
 __all__ = (
     "AuthFailure",

@@ -16,8 +16,8 @@ from typing import Any
 
 import msgspec
 
+from shared.identity.claims import OrganisationGrant, Permission, Role
 from shared.identity.origins import OriginError, parse_origin
-from shared.identity.session import OrganisationGrant, Permission, Role
 from shared.identity.tables import Membership, Organisation
 from shared.identity.trail import SEED_ACTOR, record_change
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.identity.claims import Role, Session
 from shared.identity.csrf import CsrfTokens
 from shared.identity.dev_provider import DevIdentityProvider
 from shared.identity.provider import IdentityProvider
 from shared.identity.pseudonym import pseudonym
 from shared.identity.registry import roles_for
-from shared.identity.session import Role, Session
-from shared.identity.sessions import SessionRecord, SessionStore
+from shared.identity.session_store import SessionRecord, SessionStore
 from shared.identity.tokens import InvalidSessionTokenError, SessionClaims, TokenService
 
 __all__ = ("IdentityService", "SignedIn")

@@ -32,8 +32,8 @@ import jwt
 import msgspec
 from cryptography.exceptions import InvalidSignature
 
+from shared.identity.claims import OrganisationGrant, Session
 from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
-from shared.identity.session import OrganisationGrant, Session
 from shared.identity.verified_tokens import VerifiedTokens
 
 __all__ = (

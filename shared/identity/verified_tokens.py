@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 
-from shared.identity.session import Session
+from shared.identity.claims import Session
 
 __all__ = ("VerifiedTokens",)
 

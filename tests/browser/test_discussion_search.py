@@ -13,8 +13,8 @@ import httpx
 from playwright.sync_api import expect
 
 from services.discussions.pages.citizen import COMMENTS_PAGE
+from shared.identity.claims import OrganisationGrant
 from shared.identity.keys import SessionKeyRing
-from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 from tests.browser.conftest import TYUMEN_OKTMO, Stack
 

@@ -10,8 +10,8 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
+from shared.identity.claims import OrganisationGrant
 from shared.identity.keys import SessionKeyRing
-from shared.identity.session import OrganisationGrant
 from shared.identity.tokens import SessionClaims, TokenService
 
 __all__ = ("KAZAN", "OTHER_TOWN", "People", "TokenMinter", "auth")

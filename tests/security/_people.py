@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from shared.identity.session import OrganisationGrant
+from shared.identity.claims import OrganisationGrant
 from shared.identity.tokens import SessionClaims
 from tests.harness.people import KAZAN, OTHER_TOWN, TokenMinter
 

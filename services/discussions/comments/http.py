@@ -24,7 +24,7 @@ from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery
 from services.discussions.pagination import Page
 from services.discussions.responses.domain import ResponsesService
 from shared.comment_period.entry import Stance
-from shared.identity.session import Session
+from shared.identity.claims import Session
 from shared.web.inert_text import inert_html
 from shared.web.openapi import problems
 from shared.web.schemas import Input

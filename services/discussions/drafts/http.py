@@ -32,8 +32,8 @@ from services.discussions.drafts.importers import (
 from services.discussions.errors import InvalidError
 from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed
 from services.discussions.pagination import Page
+from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
-from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
 from shared.web.schemas import Input
 

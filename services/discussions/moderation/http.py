@@ -19,8 +19,8 @@ from services.discussions.moderation.domain import (
     RejectReason,
 )
 from services.discussions.pagination import Page
+from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
-from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
 from shared.web.schemas import Input
 

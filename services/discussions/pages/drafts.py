@@ -32,7 +32,7 @@ from services.discussions.pages.citizen import domain_of
 from services.discussions.periods.domain import PeriodView
 from services.discussions.periods.tables import Period
 from shared.eligibility import Eligibility
-from shared.identity.session import Permission, Session
+from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import (
     current_session,
     gettext,

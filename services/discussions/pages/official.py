@@ -17,7 +17,7 @@ from services.discussions.pages._forms import refusal
 from services.discussions.pages.citizen import domain_of
 from services.discussions.periods.domain import PeriodStatus
 from services.discussions.responses.domain import Disposition
-from shared.identity.session import Permission, Session
+from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import (
     current_session,
     gettext,

@@ -24,8 +24,8 @@ from services.discussions.periods.domain import (
     for_viewer,
 )
 from shared.eligibility import Eligibility
+from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
-from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
 from shared.web.schemas import Input
 

@@ -13,8 +13,8 @@ from services.discussions.db import utcnow
 from services.discussions.http import allowed
 from services.discussions.report.domain import ReportService
 from shared.comment_period.report import render_csv, render_html
+from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
-from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
 
 __all__ = ("ReportController",)

@@ -13,8 +13,8 @@ from litestar.params import FromPath, JSONBody
 from services.discussions.db import utcnow
 from services.discussions.http import allowed
 from services.discussions.responses.domain import Disposition, ResponsesService
+from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
-from shared.identity.session import Permission, Session
 from shared.web.openapi import problems
 from shared.web.schemas import Input
 

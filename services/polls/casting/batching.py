@@ -34,7 +34,7 @@ class GateAnswer:
     was signed out, when nothing was claimed)."""
     revocation: tuple[bool, bool] | None
     """(revocation set loaded, the caster's session listed as signed out), or None if Redis
-    did not answer: what :meth:`shared.identity.sessions.SessionStore.revoked_given` takes."""
+    did not answer: what :meth:`shared.identity.session_store.SessionStore.revoked_given` takes."""
 
 
 _NO_ANSWER = GateAnswer(None, None)

@@ -38,7 +38,7 @@ from services.polls.polls.domain import ineligibility
 from services.polls.polls.store import PollRecord, PollStore
 from services.polls.service_secret import ServiceSecret
 from shared.eligibility import age_on
-from shared.identity.session import Session
+from shared.identity.claims import Session
 from shared.ledger.merkle import leaf_hash
 from shared.ledger.receipt import tracking_code
 from shared.ledger.service import IssuedReceipt, LogService
@@ -63,7 +63,8 @@ class CastResult:
 
 
 class Revocations(Protocol):
-    """Sign-out as the casting path reads it (:class:`shared.identity.sessions.SessionStore`)."""
+    """Sign-out as the casting path reads it
+    (:class:`shared.identity.session_store.SessionStore`)."""
 
     def revocation_keys(self, sid: str) -> tuple[str, str]: ...
 

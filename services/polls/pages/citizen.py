@@ -18,8 +18,8 @@ from services.polls.pages.domain import PollPagesDomain
 from services.polls.pages.widget import poll_widget_config
 from services.polls.polls.domain import ineligibility, may_manage
 from services.polls.polls.store import PollRecord
+from shared.identity.claims import Role
 from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
-from shared.identity.session import Role
 from shared.ledger.note import NoteError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, verify_receipt
 from shared.web.cookies import cookie_name, read_cookie

@@ -13,7 +13,7 @@ from services.polls.casting.domain import CastService
 from services.polls.polls.domain import PollService
 from services.polls.polls.store import PollRecord
 from services.polls.results.domain import ResultsService
-from shared.identity.session import Session
+from shared.identity.claims import Session
 from shared.ledger.service import LogService
 
 __all__ = ("PollPagesDomain",)

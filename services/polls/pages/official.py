@@ -24,11 +24,11 @@ from services.polls.polls.domain import (
     DEFAULT_ANONYMITY_BATCH,
     MANAGE,
     MIN_ANONYMITY_BATCH,
+    NewPoll,
     PollChanges,
-    PollDraft,
 )
 from services.polls.polls.store import PollRecord
-from shared.identity.session import Session
+from shared.identity.claims import Session
 from shared.web.ui.embed import embed_snippet
 from shared.web.ui.pages import (
     current_session,
@@ -217,7 +217,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                         },
                         roll_text=roll_text,
                     )
-                    draft = PollDraft(
+                    draft = NewPoll(
                         organisation=parsed.organisation,
                         title=parsed.title,
                         kind="project_vote",
@@ -236,7 +236,7 @@ def official_pages(domain: PollPagesDomain) -> type[Controller]:
                     parsed = parse_builder(fields, csv_text, roll_text)
                     record = await domain.polls.create(
                         session,
-                        PollDraft(
+                        NewPoll(
                             organisation=parsed.organisation,
                             title=parsed.title,
                             kind=parsed.kind,

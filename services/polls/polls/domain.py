@@ -19,7 +19,7 @@ from typing import Any
 from services.polls.errors import conflict, forbidden, invalid, not_found
 from services.polls.polls.store import PollRecord, PollStore
 from shared.eligibility import Eligibility, Ineligible, check_eligibility, territory_issues
-from shared.identity.session import Permission, Role, Session
+from shared.identity.claims import Permission, Role, Session
 from shared.tally.definition import (
     DefinitionError,
     FreeText,
@@ -35,8 +35,8 @@ __all__ = (
     "DEFAULT_ANONYMITY_BATCH",
     "MANAGE",
     "MIN_ANONYMITY_BATCH",
+    "NewPoll",
     "PollChanges",
-    "PollDraft",
     "PollService",
     "ineligibility",
     "may_manage",
@@ -80,7 +80,7 @@ def ineligibility(session: Session, poll: PollRecord) -> Ineligible | None:
 
 
 @dataclass(frozen=True, slots=True)
-class PollDraft:
+class NewPoll:
     organisation: str
     title: str
     kind: str
@@ -131,7 +131,7 @@ class PollService:
             "polls:manage permission."
         )
 
-    async def create(self, session: Session, draft: PollDraft) -> PollRecord:
+    async def create(self, session: Session, draft: NewPoll) -> PollRecord:
         territory = self._grant_territory(session, draft.organisation)
         poll_id = secrets.token_hex(12)
         now = _now()
@@ -232,7 +232,7 @@ class PollService:
     async def import_pabulib(
         self,
         session: Session,
-        draft: PollDraft,
+        draft: NewPoll,
         text: str,
         rule: Rule | None,
         *,
@@ -251,7 +251,7 @@ class PollService:
         definition = imported.definition
         record = await self.create(
             session,
-            PollDraft(
+            NewPoll(
                 organisation=draft.organisation,
                 title=definition.title,
                 kind="project_vote",

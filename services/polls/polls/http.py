@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from services.polls.polls.domain import PollChanges, PollDraft, PollService, may_manage
+from services.polls.polls.domain import NewPoll, PollChanges, PollService, may_manage
 from services.polls.polls.schemas import (
     CancelRequest,
     ImportedPoll,
@@ -74,7 +74,7 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
             self, session: NamedDependency[Session], data: JSONBody[ImportRequest]
         ) -> ImportedPoll:
             """Create a draft project vote from a pabulib .pb file."""
-            draft = PollDraft(
+            draft = NewPoll(
                 organisation=data.organisation,
                 title=data.title or "-",
                 kind="project_vote",
@@ -151,8 +151,8 @@ def polls_controller(polls: PollService, results: ResultsService) -> type[Contro
     return PollsController
 
 
-def _draft(data: PollCreate) -> PollDraft:
-    return PollDraft(
+def _draft(data: PollCreate) -> NewPoll:
+    return NewPoll(
         organisation=data.organisation,
         title=data.title,
         kind=data.kind,

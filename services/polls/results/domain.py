@@ -24,7 +24,7 @@ from services.polls.polls.domain import PollService, may_manage
 from services.polls.polls.store import PollRecord
 from services.polls.results.answers import AnswerBreakdown, decode_breakdown, suppressed_further
 from services.polls.results.store import AnalyticsStore
-from shared.identity.session import Role, Session
+from shared.identity.claims import Role, Session
 from shared.ledger.service import LogService
 from shared.tally.ballot import decode_entry
 from shared.tally.count import free_text_answers

@@ -8,8 +8,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from shared.identity.claims import Role
 from shared.identity.guards import current_session
-from shared.identity.session import Role
 
 __all__ = ("admins_only", "may_change_registry", "may_read_trail", "trail_readers_only")
 

@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 from shared.identity.admin.access import may_change_registry, may_read_trail
 from shared.identity.admin.views import invitation_url, organisation_views, session_minutes
+from shared.identity.claims import Permission, Session
 from shared.identity.invitations import (
     DEFAULT_INVITATION_HOURS,
     MAX_INVITATION_HOURS,
@@ -36,7 +37,6 @@ from shared.identity.registry import (
     revoke_membership,
     update_organisation,
 )
-from shared.identity.session import Permission, Session
 from shared.identity.territory.store import MunicipalityRecord, TerritoryStore
 from shared.identity.trail import MAX_TRAIL_PAGE, list_changes
 from shared.web.ui.pages import (

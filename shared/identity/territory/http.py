@@ -14,8 +14,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
+from shared.identity.claims import Role
 from shared.identity.guards import current_session
-from shared.identity.session import Role
 from shared.identity.territory.store import (
     MAX_CODES,
     MunicipalityRecord,

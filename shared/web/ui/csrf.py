@@ -13,8 +13,8 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
+from shared.identity.claims import Session
 from shared.identity.csrf import CSRF_FIELD, CSRF_HEADER, CsrfTokens
-from shared.identity.session import Session
 
 __all__ = ("CSRF_FIELD", "CSRF_HEADER", "check_csrf", "csrf_token")
 

@@ -13,7 +13,7 @@ from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
 from shared.config import SIGN_IN_SERVICE
-from shared.identity.session import Permission, Role, Session
+from shared.identity.claims import Permission, Role, Session
 from shared.web.cookies import cookie_name
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_token
 from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations

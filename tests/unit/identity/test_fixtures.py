@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.eligibility import age_on
+from shared.identity.claims import Permission, Role
 from shared.identity.fixtures import DEV_ORGANISATIONS, fixture_people
-from shared.identity.session import Permission, Role
 
 PEOPLE = fixture_people()
 

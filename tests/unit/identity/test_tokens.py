@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from shared.identity.claims import OrganisationGrant, Session
 from shared.identity.keys import SessionKeyRing
-from shared.identity.session import OrganisationGrant, Session
 from shared.identity.tokens import (
     AUDIENCE,
     ISSUER,

@@ -11,8 +11,8 @@ from typing import Any
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from shared.identity.claims import Session
 from shared.identity.csrf import CsrfTokens
-from shared.identity.session import Session
 
 TOKENS = CsrfTokens(b"k" * 32)
 STATE: dict[str, Any] = {"identity": SimpleNamespace(csrf=TOKENS)}
