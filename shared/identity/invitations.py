@@ -17,8 +17,14 @@ from typing import Any
 
 import msgspec
 
-from shared.identity.registry import MembershipRecord, RegistryError, check_grant, grant
-from shared.identity.tables import Invitation, Organisation
+from shared.identity.registry import (
+    MembershipRecord,
+    RegistryError,
+    check_grant,
+    grant,
+    organisation_id,
+)
+from shared.identity.tables import Invitation
 from shared.identity.trail import record_change
 
 __all__ = (
@@ -149,20 +155,7 @@ async def issue_invitation(
         )
     # The same checks a grant makes, now rather than when someone accepts.
     check_grant(_PLACEHOLDER_SUB, role, organisation, perms)
-    org_id: int | None = None
-    if organisation is not None:
-        found = (
-            await Organisation.select(Organisation._meta.primary_key)
-            .where(Organisation.slug == organisation)
-            .first()
-        )
-        if found is None:
-            raise RegistryError(
-                f"no organisation {organisation!r}; register it first",
-                code="no-organisation",
-                subject=organisation,
-            )
-        org_id = int(found["id"])
+    org_id = await organisation_id(organisation)
     token = secrets.token_urlsafe(24)
     now = _now().replace(microsecond=0)
     async with Invitation._meta.db.transaction():

@@ -36,6 +36,7 @@ __all__ = (
     "grant",
     "list_memberships",
     "list_organisations",
+    "organisation_id",
     "revoke",
     "revoke_membership",
     "roles_for",
@@ -309,6 +310,25 @@ async def get_membership(membership_id: int) -> MembershipRecord | None:
     return await _membership_where(Membership._meta.primary_key == membership_id)
 
 
+async def organisation_id(organisation: str | None) -> int | None:
+    """The row id of the organisation named ``organisation`` (None for none); RegistryError
+    if no such organisation is registered."""
+    if organisation is None:
+        return None
+    found = (
+        await Organisation.select(Organisation._meta.primary_key)
+        .where(Organisation.slug == organisation)
+        .first()
+    )
+    if found is None:
+        raise RegistryError(
+            f"no organisation {organisation!r}; register it first",
+            code="no-organisation",
+            subject=organisation,
+        )
+    return int(found["id"])
+
+
 async def grant(
     sub: str,
     role: str,
@@ -320,20 +340,7 @@ async def grant(
     """Grant ``role`` (replacing the permissions of an existing identical grant)."""
     perms = tuple(sorted(set(permissions)))
     check_grant(sub, role, organisation, perms)
-    org_id: int | None = None
-    if organisation is not None:
-        found = (
-            await Organisation.select(Organisation._meta.primary_key)
-            .where(Organisation.slug == organisation)
-            .first()
-        )
-        if found is None:
-            raise RegistryError(
-                f"no organisation {organisation!r}; register it first",
-                code="no-organisation",
-                subject=organisation,
-            )
-        org_id = int(found["id"])
+    org_id = await organisation_id(organisation)
     key = _key(sub, organisation, role)
     async with Membership._meta.db.transaction():
         before = await _membership_where(Membership.key == key)
