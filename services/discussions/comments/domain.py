@@ -68,13 +68,13 @@ class CommentsService:
         drafts: DraftsService,
         ledger: LogService,
         store: CommentStore | None = None,
-        responses: ResponseStore | None = None,
+        response_store: ResponseStore | None = None,
     ) -> None:
         self.periods = periods
         self.drafts = drafts
         self.ledger = ledger
         self.store = store or CommentStore()
-        self.responses = responses or ResponseStore()
+        self.response_store = response_store or ResponseStore()
 
     async def submit(
         self, period_id: str, submission: Submission, now: dt.datetime
@@ -254,7 +254,7 @@ class CommentsService:
 
     async def with_earlier_responses(self, page: Page[Listed]) -> Page[Listed]:
         """Fill in the corrected responses of the page's answered comments (one query)."""
-        earlier = await self.responses.earlier([c.id for c in page.items if c.disposition])
+        earlier = await self.response_store.earlier([c.id for c in page.items if c.disposition])
         for c in page.items:
             c.earlier_responses = earlier.get(c.id, [])
         return page

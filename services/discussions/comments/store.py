@@ -67,10 +67,17 @@ class CommentStore:
     async def insert(self, rows: Sequence[Row]) -> None:
         await Comment.insert(*[Comment(**row) for row in rows])
 
-    def _listing(self, where: Any, after: Cursor | None, limit: int, *columns: Column) -> Any:
+    def _listing(
+        self, where: Combinable, after: Cursor | None, limit: int, *columns: Column
+    ) -> Any:
+        """``columns`` of the comments ``where`` picks, in submission order (ties by id) after
+        the cursor, at most ``limit``: every list of comments is paged so."""
         query = (
-            Comment.select(*columns).where(where).order_by(Comment.submitted_at, Comment.id)
-        ).limit(limit)
+            Comment.select(*columns)
+            .where(where)
+            .order_by(Comment.submitted_at, Comment.id)
+            .limit(limit)
+        )
         if after is not None:
             query = query.where(
                 (Comment.submitted_at > after.at)

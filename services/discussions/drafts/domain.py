@@ -59,12 +59,12 @@ class DraftsService:
     def __init__(
         self,
         store: DraftStore | None = None,
-        periods: PeriodStore | None = None,
-        comments: CommentStore | None = None,
+        period_store: PeriodStore | None = None,
+        comment_store: CommentStore | None = None,
     ) -> None:
         self.store = store or DraftStore()
-        self.periods = periods or PeriodStore()
-        self.comments = comments or CommentStore()
+        self.period_store = period_store or PeriodStore()
+        self.comment_store = comment_store or CommentStore()
 
     async def _draft_row(self, draft_id: uuid.UUID) -> Row:
         row = await self.store.get(draft_id)
@@ -161,8 +161,8 @@ class DraftsService:
         rows = await self.store.versions(draft_id)
         # Every draft has its first version, so the list is never empty.
         sections = await self.store.section_counts([r["id"] for r in rows])
-        periods = await self.periods.ids_of_draft(draft_id)
-        comments = await self.comments.counts_by_version(periods) if periods else {}
+        periods = await self.period_store.ids_of_draft(draft_id)
+        comments = await self.comment_store.counts_by_version(periods) if periods else {}
         return [
             VersionView(
                 number=int(r["number"]),

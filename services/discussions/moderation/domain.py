@@ -57,24 +57,24 @@ class CommentScope:
 class ModerationService:
     def __init__(
         self,
-        comments: CommentStore | None = None,
-        periods: PeriodStore | None = None,
+        comment_store: CommentStore | None = None,
+        period_store: PeriodStore | None = None,
         outbox: OutboxStore | None = None,
     ) -> None:
-        self.comments = comments or CommentStore()
-        self.periods = periods or PeriodStore()
+        self.comment_store = comment_store or CommentStore()
+        self.period_store = period_store or PeriodStore()
         self.outbox = outbox or OutboxStore()
-        self.scope = CommentScope(self.comments, self.periods)
+        self.scope = CommentScope(self.comment_store, self.period_store)
 
     async def queue(
         self, period_id: str, *, allowed: Sequence[str], cursor: str | None, limit: int
     ) -> Page[PendingComment]:
-        period = await self.periods.get(period_id)
+        period = await self.period_store.get(period_id)
         if period is None:
             raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
         if period["organisation"] not in allowed:
             raise _not_yours("moderate")
-        rows = await self.comments.pending(period_id, decode_cursor(cursor), limit + 1)
+        rows = await self.comment_store.pending(period_id, decode_cursor(cursor), limit + 1)
         return page_of(rows, limit, PendingComment)
 
     async def decide(
@@ -95,9 +95,9 @@ class ModerationService:
         if decision is Decision.PUBLISH and reason is not None:
             raise InvalidError("no-reason", "No reason to publish", "Leave the reason empty.")
         status = "published" if decision is Decision.PUBLISH else "rejected"
-        async with self.comments.transaction():
+        async with self.comment_store.transaction():
             comment = await self.scope.comment(comment_id, allowed, "moderate")
-            changed = await self.comments.moderate(
+            changed = await self.comment_store.moderate(
                 comment_id,
                 status=status,
                 reason=reason.value if reason else "",

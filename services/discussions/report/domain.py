@@ -53,20 +53,20 @@ class ReportService:
         self,
         periods: PeriodsService,
         ledger: LogService,
-        comments: CommentStore | None = None,
-        drafts: DraftStore | None = None,
-        responses: ResponseStore | None = None,
+        comment_store: CommentStore | None = None,
+        draft_store: DraftStore | None = None,
+        response_store: ResponseStore | None = None,
         outbox: OutboxStore | None = None,
     ) -> None:
         self.periods = periods
         self.ledger = ledger
-        self.comments = comments or CommentStore()
-        self.drafts = drafts or DraftStore()
-        self.responses = responses or ResponseStore()
+        self.comment_store = comment_store or CommentStore()
+        self.draft_store = draft_store or DraftStore()
+        self.response_store = response_store or ResponseStore()
         self.outbox = outbox or OutboxStore()
 
     async def _definition(self, period: Row, annotations: tuple[Annotation, ...] = ()) -> bytes:
-        draft = await self.drafts.get(period["draft"])
+        draft = await self.draft_store.get(period["draft"])
         assert draft is not None
         return canonical_bytes(
             PeriodDefinition(
@@ -83,8 +83,8 @@ class ReportService:
         )
 
     async def _annotations(self, period_id: str) -> tuple[Annotation, ...]:
-        rows = await self.comments.for_report(period_id)
-        corrected = await self.responses.earlier([r["id"] for r in rows if r["disposition"]])
+        rows = await self.comment_store.for_report(period_id)
+        corrected = await self.response_store.earlier([r["id"] for r in rows if r["disposition"]])
         return tuple(
             sorted(
                 (annotation(r, corrected.get(r["id"], ())) for r in rows),
@@ -94,8 +94,8 @@ class ReportService:
 
     async def _turnout(self, period_id: str) -> int:
         """What the service counts apart from the log: its comments and logged ratings."""
-        comments = await self.comments.count(period_id)
-        ratings = await self.comments.count(period_id, logged_ratings=True)
+        comments = await self.comment_store.count(period_id)
+        ratings = await self.comment_store.count(period_id, logged_ratings=True)
         return comments + ratings
 
     async def publish(
@@ -115,7 +115,7 @@ class ReportService:
                 "The period is not closed",
                 f"The report is published once the period has closed (it is {period['status']}).",
             )
-        if await self.comments.has_pending(period_id):
+        if await self.comment_store.has_pending(period_id):
             raise ConflictError(
                 "moderation-incomplete",
                 "Comments await moderation",
@@ -177,7 +177,7 @@ class ReportService:
                 {
                     "period": period_id,
                     "draft": str(period["draft"]),
-                    "authors": await self.comments.authors(period_id),
+                    "authors": await self.comment_store.authors(period_id),
                 },
                 now,
             )

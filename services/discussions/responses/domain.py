@@ -37,24 +37,24 @@ class ResponsesService:
     def __init__(
         self,
         ledger: LogService,
-        comments: CommentStore | None = None,
-        periods: PeriodStore | None = None,
-        corrections: ResponseStore | None = None,
+        comment_store: CommentStore | None = None,
+        period_store: PeriodStore | None = None,
+        store: ResponseStore | None = None,
         outbox: OutboxStore | None = None,
     ) -> None:
         self.ledger = ledger
-        self.comments = comments or CommentStore()
-        self.periods = periods or PeriodStore()
-        self.corrections = corrections or ResponseStore()
+        self.comment_store = comment_store or CommentStore()
+        self.period_store = period_store or PeriodStore()
+        self.store = store or ResponseStore()
         self.outbox = outbox or OutboxStore()
-        self.scope = CommentScope(self.comments, self.periods)
+        self.scope = CommentScope(self.comment_store, self.period_store)
 
     async def _refuse_after_report(
         self, period_id: str, problem: str, title: str, detail: str
     ) -> None:
         """Share-lock the period's row (the publisher's update waits for it) and refuse once
         the report is published: the published report can take nothing more."""
-        if await self.periods.shared_status(period_id) == PeriodStatus.REPORT_PUBLISHED:
+        if await self.period_store.shared_status(period_id) == PeriodStatus.REPORT_PUBLISHED:
             raise ConflictError(problem, title, detail)
 
     async def _notify(
@@ -92,7 +92,7 @@ class ResponsesService:
     ) -> None:
         """Record the disposition once and queue the author's notification with it."""
         _check_justification(justification)
-        async with self.comments.transaction():
+        async with self.comment_store.transaction():
             comment = await self.scope.comment(comment_id, allowed, "respond")
             if comment["status"] != "published":
                 raise ConflictError(
@@ -100,7 +100,7 @@ class ResponsesService:
                     "Only published comments get a response",
                     f"The comment is {comment['status']}; moderate it first.",
                 )
-            if not await self.comments.respond(
+            if not await self.comment_store.respond(
                 comment_id,
                 disposition=disposition.value,
                 justification=justification,
@@ -124,7 +124,7 @@ class ResponsesService:
         """Replace a sent response, keeping the earlier text, until the report is published;
         the author is notified again."""
         _check_justification(justification)
-        async with self.comments.transaction():
+        async with self.comment_store.transaction():
             comment = await self.scope.comment(comment_id, allowed, "respond")
             if not comment["disposition"]:
                 raise ConflictError(
@@ -150,14 +150,14 @@ class ResponsesService:
                     "The correction changes nothing",
                     "Change the decision or its justification.",
                 )
-            await self.corrections.keep_earlier(
+            await self.store.keep_earlier(
                 comment_id,
                 disposition=comment["disposition"],
                 justification=comment["justification"],
                 responded_at=comment["responded_at"] or now,
                 corrected_at=now,
             )
-            await self.comments.respond(
+            await self.comment_store.respond(
                 comment_id,
                 disposition=disposition.value,
                 justification=justification,
@@ -186,8 +186,8 @@ class ResponsesService:
         before the report is taken (and publishing sees it) or is refused after."""
         if not 1 <= rating <= 5:
             raise InvalidError("bad-rating", "Invalid rating", "Rate from 1 to 5.")
-        async with self.comments.transaction():
-            comment = await self.comments.for_rating(comment_id)
+        async with self.comment_store.transaction():
+            comment = await self.comment_store.for_rating(comment_id)
             if comment is None:
                 raise NotFoundError(
                     "comment-not-found", "Comment not found", "Check the comment id."
@@ -214,5 +214,5 @@ class ResponsesService:
                 period=period_id, comment_hash=bytes(comment["entry_hash"]), rating=rating
             )
             logged = await self.ledger.append(period_id, entry, now)
-            if not await self.comments.rate(comment_id, rating, logged):
+            if not await self.comment_store.rate(comment_id, rating, logged):
                 raise ConflictError("already-rated", "Already rated", "A response is rated once.")

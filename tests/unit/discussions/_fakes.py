@@ -407,36 +407,44 @@ class World:
         )
 
     def drafts_service(self) -> DraftsService:
-        return DraftsService(self.drafts, self.periods, self.comments)
+        return DraftsService(
+            store=self.drafts, period_store=self.periods, comment_store=self.comments
+        )
 
     def periods_service(self) -> PeriodsService:
-        return PeriodsService(self.drafts_service(), self.ledger, self.periods)
+        return PeriodsService(self.drafts_service(), self.ledger, store=self.periods)
 
     def comments_service(self) -> CommentsService:
         return CommentsService(
             self.periods_service(),
             self.drafts_service(),
             self.ledger,
-            self.comments,
-            self.corrections,
+            store=self.comments,
+            response_store=self.corrections,
         )
 
     def moderation(self) -> ModerationService:
-        return ModerationService(self.comments, self.periods, self.outbox)
+        return ModerationService(
+            comment_store=self.comments, period_store=self.periods, outbox=self.outbox
+        )
 
     def responses(self) -> ResponsesService:
         return ResponsesService(
-            self.ledger, self.comments, self.periods, self.corrections, self.outbox
+            self.ledger,
+            comment_store=self.comments,
+            period_store=self.periods,
+            store=self.corrections,
+            outbox=self.outbox,
         )
 
     def reports(self) -> ReportService:
         return ReportService(
             self.periods_service(),
             self.ledger,
-            self.comments,
-            self.drafts,
-            self.corrections,
-            self.outbox,
+            comment_store=self.comments,
+            draft_store=self.drafts,
+            response_store=self.corrections,
+            outbox=self.outbox,
         )
 
     def add_draft(self, sections: Sequence[str] = ("p1",), organisation: str = ORG) -> uuid.UUID:
