@@ -85,15 +85,9 @@ class DraftStore:
         )
 
     async def versions(self, draft_id: uuid.UUID) -> list[Row]:
-        """The draft's versions, oldest first: id, number, note, created_at, published_by."""
-        rows = await (
-            DraftVersion.select(
-                DraftVersion.id,
-                DraftVersion.number,
-                DraftVersion.note,
-                DraftVersion.created_at,
-                DraftVersion.published_by,
-            )
+        """The draft's versions, oldest first."""
+        rows = (
+            await DraftVersion.select()
             .where(DraftVersion.draft == draft_id)
             .order_by(DraftVersion.number)
         )
@@ -135,14 +129,7 @@ class DraftStore:
     async def attachments(self, draft_id: uuid.UUID) -> list[Row]:
         """The draft's attachments without their bytes, oldest first."""
         rows = await (
-            Attachment.select(
-                Attachment.id,
-                Attachment.filename,
-                Attachment.media_type,
-                Attachment.size,
-                Attachment.sha256,
-                Attachment.removed_at,
-            )
+            Attachment.select(*Attachment.all_columns(exclude=[Attachment.content]))
             .where(Attachment.draft == draft_id)
             .order_by(Attachment.created_at)
         )

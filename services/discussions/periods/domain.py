@@ -223,14 +223,10 @@ class PeriodsService:
                     "A comment period cannot be shortened",
                     "An extension must move the end later than the current end.",
                 )
-            await self.store.extend(
-                period_id,
-                previous_end=previous,
-                new_end=new_end,
-                reason=reason,
-                decided_by=decided_by,
-                decided_at=now,
+            extension = ExtensionView(
+                previous_end=previous, new_end=new_end, reason=reason, decided_at=now
             )
+            await self.store.extend(period_id, extension, decided_by)
         return await self.get(period_id)
 
     async def extensions(self, period_id: str) -> list[ExtensionView]:

@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from services.discussions.db import is_sqlite_table, write_transaction
-from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.periods.schemas import ExtensionView, PeriodStatus
 from services.discussions.periods.tables import Period, PeriodExtension
 
 __all__ = ("PeriodStore", "Row")
@@ -46,26 +48,12 @@ class PeriodStore:
     async def extension_count(self, period_id: str) -> int:
         return int(await PeriodExtension.count().where(PeriodExtension.period == period_id))
 
-    async def extend(
-        self,
-        period_id: str,
-        *,
-        previous_end: dt.datetime,
-        new_end: dt.datetime,
-        reason: str,
-        decided_by: str,
-        decided_at: dt.datetime,
-    ) -> None:
-        """Move the end and log the extension (call inside a transaction)."""
-        await Period.update({Period.ends_at: new_end}).where(Period.id == period_id)
+    async def extend(self, period_id: str, extension: ExtensionView, decided_by: str) -> None:
+        """Move the end and log the extension with who decided it (inside a transaction)."""
+        await Period.update({Period.ends_at: extension.new_end}).where(Period.id == period_id)
         await PeriodExtension.insert(
             PeriodExtension(
-                period=period_id,
-                previous_end=previous_end,
-                new_end=new_end,
-                reason=reason,
-                decided_by=decided_by,
-                decided_at=decided_at,
+                period=period_id, decided_by=decided_by, **msgspec.structs.asdict(extension)
             )
         )
 

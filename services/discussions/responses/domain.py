@@ -20,7 +20,7 @@ from services.discussions.moderation.domain import CommentScope
 from services.discussions.outbox.store import OutboxStore
 from services.discussions.periods.schemas import PeriodStatus
 from services.discussions.periods.store import PeriodStore
-from services.discussions.responses.schemas import Disposition
+from services.discussions.responses.schemas import Disposition, EarlierResponseView
 from services.discussions.responses.store import ResponseStore
 from shared.comment_period.entry import make_rating_entry
 from shared.ledger.service import LogService
@@ -152,10 +152,12 @@ class ResponsesService:
                 )
             await self.store.keep_earlier(
                 comment_id,
-                disposition=comment["disposition"],
-                justification=comment["justification"],
-                responded_at=comment["responded_at"] or now,
-                corrected_at=now,
+                EarlierResponseView(
+                    disposition=comment["disposition"],
+                    justification=comment["justification"],
+                    responded_at=comment["responded_at"] or now,
+                    corrected_at=now,
+                ),
             )
             await self.comment_store.respond(
                 comment_id,

@@ -7,6 +7,8 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
+import msgspec
+
 from services.discussions.responses.schemas import EarlierResponseView
 from services.discussions.responses.tables import ResponseCorrection
 
@@ -14,24 +16,10 @@ __all__ = ("ResponseStore",)
 
 
 class ResponseStore:
-    async def keep_earlier(
-        self,
-        comment_id: uuid.UUID,
-        *,
-        disposition: str,
-        justification: str,
-        responded_at: dt.datetime,
-        corrected_at: dt.datetime,
-    ) -> None:
+    async def keep_earlier(self, comment_id: uuid.UUID, earlier: EarlierResponseView) -> None:
         """Keep a response's text as it read before a correction replaced it."""
         await ResponseCorrection.insert(
-            ResponseCorrection(
-                comment=comment_id,
-                disposition=disposition,
-                justification=justification,
-                responded_at=responded_at,
-                corrected_at=corrected_at,
-            )
+            ResponseCorrection(comment=comment_id, **msgspec.structs.asdict(earlier))
         )
 
     async def earlier(

@@ -22,7 +22,7 @@ from services.discussions.moderation.domain import ModerationService
 from services.discussions.outbox.store import OutboxStore
 from services.discussions.pagination import Cursor
 from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.periods.schemas import ExtensionView, PeriodStatus
 from services.discussions.periods.store import PeriodStore
 from services.discussions.report.domain import ReportService
 from services.discussions.responses.domain import ResponsesService
@@ -65,26 +65,10 @@ class FakePeriodStore(PeriodStore):
     async def extension_count(self, period_id: str) -> int:
         return sum(1 for e in self.extension_log if e["period"] == period_id)
 
-    async def extend(
-        self,
-        period_id: str,
-        *,
-        previous_end: dt.datetime,
-        new_end: dt.datetime,
-        reason: str,
-        decided_by: str,
-        decided_at: dt.datetime,
-    ) -> None:
-        self.rows[period_id]["ends_at"] = new_end
+    async def extend(self, period_id: str, extension: ExtensionView, decided_by: str) -> None:
+        self.rows[period_id]["ends_at"] = extension.new_end
         self.extension_log.append(
-            {
-                "period": period_id,
-                "previous_end": previous_end,
-                "new_end": new_end,
-                "reason": reason,
-                "decided_by": decided_by,
-                "decided_at": decided_at,
-            }
+            {"period": period_id, "decided_by": decided_by, **msgspec.structs.asdict(extension)}
         )
 
     async def extensions(self, period_id: str, limit: int) -> list[Row]:
@@ -317,23 +301,8 @@ class FakeResponseStore(ResponseStore):
     def __init__(self) -> None:
         self.kept: dict[uuid.UUID, list[EarlierResponseView]] = {}
 
-    async def keep_earlier(
-        self,
-        comment_id: uuid.UUID,
-        *,
-        disposition: str,
-        justification: str,
-        responded_at: dt.datetime,
-        corrected_at: dt.datetime,
-    ) -> None:
-        self.kept.setdefault(comment_id, []).append(
-            EarlierResponseView(
-                disposition=disposition,
-                justification=justification,
-                responded_at=responded_at,
-                corrected_at=corrected_at,
-            )
-        )
+    async def keep_earlier(self, comment_id: uuid.UUID, earlier: EarlierResponseView) -> None:
+        self.kept.setdefault(comment_id, []).append(earlier)
 
     async def earlier(
         self, comment_ids: Sequence[uuid.UUID]
