@@ -23,7 +23,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.discussions.comments.domain import PublicComment, Submission
+from services.discussions.comments.domain import Submission
+from services.discussions.comments.schemas import CommentFilters, PublicComment
 from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.drafts.importers import sections_from_markdown
@@ -149,9 +150,7 @@ async def run(url: str, total: int, batch: int, keys_dir: Path) -> None:
     cursor = None
     for _ in range(200):
         t0 = time.perf_counter()
-        page = await d.comments.published(
-            period.id, section=None, stance=None, disposition=None, cursor=cursor, limit=PAGE
-        )
+        page = await d.comments.published(period.id, CommentFilters(), cursor=cursor, limit=PAGE)
         listing.append((time.perf_counter() - t0) * 1000)
         cursor = page.next
     for _ in range(100):
@@ -160,9 +159,7 @@ async def run(url: str, total: int, batch: int, keys_dir: Path) -> None:
             await timed(
                 d.comments.published(
                     period.id,
-                    section=section,
-                    stance="object",
-                    disposition=None,
+                    CommentFilters(section=section, stance="object"),
                     cursor=None,
                     limit=PAGE,
                 )
@@ -209,9 +206,8 @@ def _search(
     stance: str | None = None,
     cursor: str | None = None,
 ) -> Awaitable[Page[PublicComment]]:
-    return d.search.search(
-        period_id, q, section=section, stance=stance, disposition=None, cursor=cursor, limit=PAGE
-    )
+    filters = CommentFilters(section=section, stance=stance)
+    return d.search.search(period_id, q, filters, cursor=cursor, limit=PAGE)
 
 
 def _submission(rng: random.Random, stance: Stance) -> Submission:

@@ -12,37 +12,33 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
 import msgspec
 
-from services.discussions.comments.tables import Comment
-from services.discussions.db import write_transaction
+from services.discussions.comments.schemas import (
+    MAX_TEXT,
+    CommentFilters,
+    MyComment,
+    PublicComment,
+    SubmittedComment,
+)
+from services.discussions.comments.store import CommentStore
 from services.discussions.drafts.domain import DraftsService
-from services.discussions.drafts.tables import Draft
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
-from services.discussions.periods.domain import PeriodsService, PeriodStatus
-from services.discussions.periods.tables import Period
-from services.discussions.responses.history import EarlierResponseView, earlier_responses
+from services.discussions.periods.domain import PeriodsService
+from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.periods.store import Row
+from services.discussions.responses.store import ResponseStore
 from shared.comment_period.entry import Stance, make_entry
 from shared.eligibility import Participant
 from shared.ledger.receipt import tracking_code
 from shared.ledger.service import LogService
 
-__all__ = (
-    "MAX_TEXT",
-    "CommentsService",
-    "MyComment",
-    "PublicComment",
-    "Submission",
-    "SubmittedComment",
-)
+__all__ = ("CommentsService", "Submission", "page_of")
 
-MAX_TEXT = 5000
-"""Longest comment text and proposed wording, in characters."""
-
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
+Listed = TypeVar("Listed", bound=PublicComment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,88 +52,29 @@ class Submission:
     """The client's Idempotency-Key: a retry with the same key returns the original receipt."""
 
 
-class SubmittedComment(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    period: str
-    tracking_code: str
-    entry_hash: str
-    """Hex leaf hash of the log entry."""
-    receipt: str
-    """Signed receipt (C2SP signed note), verifiable with /api/v1/keys."""
-    accepted_at: dt.datetime
-    status: str = "pending"
-
-
-class PublicComment(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    period: str
-    draft_version: int
-    section: str
-    stance: str
-    text: str
-    proposed_wording: str
-    submitted_at: dt.datetime
-    disposition: str
-    justification: str
-    responded_at: dt.datetime | None = None
-    """When the response (or its latest correction) was given."""
-    earlier_responses: list[EarlierResponseView] = msgspec.field(default_factory=list)
-    """Responses an official corrected, oldest first."""
-
-
-class MyComment(PublicComment, kw_only=True):
-    tracking_code: str
-    status: str
-    reject_reason: str
-    rating: int | None
-    rating_tracking_code: str | None = None
-    """Tracking code of the rating's entry in the period's log (None before ratings were
-    logged): the author can check that their rating is in the log."""
-
-
-PUBLIC_FIELDS = [
-    Comment.id,
-    Comment.period,
-    Comment.draft_version,
-    Comment.section,
-    Comment.stance,
-    Comment.text,
-    Comment.proposed_wording,
-    Comment.submitted_at,
-    Comment.disposition,
-    Comment.justification,
-]
-
-
 def page_of(rows: list[dict[str, Any]], limit: int, kind: type[Any]) -> Page[Any]:
+    """The first ``limit`` rows as ``kind``; ``next`` is set if a row was left over (callers
+    read ``limit + 1``)."""
     more = len(rows) > limit
     items = [msgspec.convert(r, kind) for r in rows[:limit]]
     nxt = encode_cursor(items[-1].submitted_at, items[-1].id) if more else None
     return Page(items=items, next=nxt)
 
 
-async def with_earlier_responses(page: Page[Any]) -> Page[Any]:
-    """Fill in the corrected responses of the page's answered comments (one query)."""
-    earlier = await earlier_responses([c.id for c in page.items if c.disposition])
-    for c in page.items:
-        c.earlier_responses = earlier.get(c.id, [])
-    return page
-
-
-def after_cursor(cursor: str | None) -> Any:
-    after = decode_cursor(cursor)
-    if after is None:
-        return None
-    return (Comment.submitted_at > after.at) | (
-        (Comment.submitted_at == after.at) & (Comment.id > after.id)
-    )
-
-
 class CommentsService:
-    def __init__(self, periods: PeriodsService, drafts: DraftsService, ledger: LogService) -> None:
+    def __init__(
+        self,
+        periods: PeriodsService,
+        drafts: DraftsService,
+        ledger: LogService,
+        store: CommentStore | None = None,
+        response_store: ResponseStore | None = None,
+    ) -> None:
         self.periods = periods
         self.drafts = drafts
         self.ledger = ledger
+        self.store = store or CommentStore()
+        self.response_store = response_store or ResponseStore()
 
     async def submit(
         self, period_id: str, submission: Submission, now: dt.datetime
@@ -160,11 +97,7 @@ class CommentsService:
             return earlier
 
     async def _earlier(self, period_id: str, key: str) -> SubmittedComment | None:
-        row = (
-            await Comment.select(Comment.id, Comment.entry_hash, Comment.submitted_at)
-            .where((Comment.period == period_id) & (Comment.idempotency_key == key))
-            .first()
-        )
+        row = await self.store.by_idempotency_key(period_id, key)
         if row is None:
             return None
         digest = bytes(row["entry_hash"])
@@ -188,7 +121,7 @@ class CommentsService:
         period = await self.periods.row(period_id)
         self._check_open(period, now)
         draft_id = uuid.UUID(str(period["draft"]))
-        draft = await Draft.select(Draft.current_version).where(Draft.id == draft_id).first()
+        draft = await self.drafts.store.get(draft_id)
         version = int(draft["current_version"]) if draft else 1
         anchors = await self.drafts.anchors(draft_id, version)
         rows = []
@@ -213,38 +146,29 @@ class CommentsService:
             )
             rows.append((s, entry, salt, uuid.uuid4()))
         hashes: list[bytes] = []
-        async with write_transaction(Comment):
-            bumped = (
-                await Period.update({Period.comment_count: Period.comment_count + len(rows)})
-                .where(
-                    (Period.id == period_id)
-                    & (Period.status == PeriodStatus.OPEN.value)
-                    & (Period.ends_at > now)
-                )
-                .returning(Period.id)
-            )
-            if not bumped:
+        async with self.store.transaction():
+            if not await self.periods.store.accept_comments(period_id, len(rows), now):
                 raise self._not_open()
             for _s, entry, _salt, _id in rows:
                 hashes.append(await self.ledger.append(period_id, entry, now))
-            await Comment.insert(
-                *[
-                    Comment(
-                        id=comment_id,
-                        period=period_id,
-                        draft_version=version,
-                        section=s.section,
-                        stance=s.stance.value,
-                        text=s.text,
-                        proposed_wording=s.proposed_wording,
-                        salt=salt,
-                        entry_hash=digest,
-                        tracking_code=tracking_code(digest),
-                        author=s.author.sub,
-                        status="pending",
-                        submitted_at=now,
-                        idempotency_key=_idempotency_hash(s),
-                    )
+            await self.store.insert(
+                [
+                    {
+                        "id": comment_id,
+                        "period": period_id,
+                        "draft_version": version,
+                        "section": s.section,
+                        "stance": s.stance.value,
+                        "text": s.text,
+                        "proposed_wording": s.proposed_wording,
+                        "salt": salt,
+                        "entry_hash": digest,
+                        "tracking_code": tracking_code(digest),
+                        "author": s.author.sub,
+                        "status": "pending",
+                        "submitted_at": now,
+                        "idempotency_key": _idempotency_hash(s),
+                    }
                     for (s, _entry, salt, comment_id), digest in zip(rows, hashes, strict=True)
                 ]
             )
@@ -271,7 +195,7 @@ class CommentsService:
             "Comments are accepted only between the announced start and end.",
         )
 
-    def _check_open(self, period: dict[str, object], now: dt.datetime) -> None:
+    def _check_open(self, period: Row, now: dt.datetime) -> None:
         starts_at = period["starts_at"]
         ends_at = period["ends_at"]
         assert isinstance(starts_at, dt.datetime)
@@ -302,60 +226,38 @@ class CommentsService:
     async def published(
         self,
         period_id: str,
+        filters: CommentFilters,
         *,
-        section: str | None,
-        stance: str | None,
-        disposition: str | None,
         cursor: str | None,
         limit: int,
     ) -> Page[PublicComment]:
-        """Published comments only, oldest first."""
+        """Published comments only, oldest first, those ``filters`` match."""
         await self.periods.row(period_id)
-        query = (
-            Comment.select(*PUBLIC_FIELDS, Comment.responded_at)
-            .where((Comment.period == period_id) & (Comment.status == "published"))
-            .order_by(Comment.submitted_at, Comment.id)
-            .limit(limit + 1)
-        )
-        if section is not None:
-            query = query.where(Comment.section == section)
-        if stance is not None:
-            query = query.where(Comment.stance == stance)
-        if disposition is not None:
-            query = query.where(Comment.disposition == disposition)
-        after = after_cursor(cursor)
-        if after is not None:
-            query = query.where(after)
-        return await with_earlier_responses(page_of(list(await query), limit, PublicComment))
+        rows = await self.store.published(period_id, filters, decode_cursor(cursor), limit + 1)
+        return await self.with_earlier_responses(page_of(rows, limit, PublicComment))
 
     async def mine(self, author: str, *, cursor: str | None, limit: int) -> Page[MyComment]:
         """The author's own comments with their status, response and rating."""
-        query = (
-            Comment.select(
-                *PUBLIC_FIELDS,
-                Comment.responded_at,
-                Comment.tracking_code,
-                Comment.status,
-                Comment.reject_reason,
-                Comment.rating,
-            )
-            .where(Comment.author == author)
-            .order_by(Comment.submitted_at, Comment.id)
-            .limit(limit + 1)
+        rows = await self.store.by_author(author, decode_cursor(cursor), limit + 1)
+        mine = await self.with_earlier_responses(page_of(rows, limit, MyComment))
+        logged = await self.store.rating_entry_hashes(
+            [c.id for c in mine.items if c.rating is not None]
         )
-        after = after_cursor(cursor)
-        if after is not None:
-            query = query.where(after)
-        mine = await with_earlier_responses(page_of(list(await query), limit, MyComment))
-        rated = [c.id for c in mine.items if c.rating is not None]
-        if rated:
-            logged = await Comment.select(Comment.id, Comment.rating_entry_hash).where(
-                Comment.id.is_in(rated) & Comment.rating_entry_hash.is_not_null()
-            )
-            codes = {r["id"]: tracking_code(bytes(r["rating_entry_hash"])) for r in logged}
-            for c in mine.items:
-                c.rating_tracking_code = codes.get(c.id)
+        for c in mine.items:
+            if c.id in logged:
+                c.rating_tracking_code = tracking_code(logged[c.id])
         return mine
+
+    async def published_counts(self, period_id: str) -> dict[str, int]:
+        """Published comments of the period by section ("" for the whole draft)."""
+        return await self.store.published_counts(period_id)
+
+    async def with_earlier_responses(self, page: Page[Listed]) -> Page[Listed]:
+        """Fill in the corrected responses of the page's answered comments (one query)."""
+        earlier = await self.response_store.earlier([c.id for c in page.items if c.disposition])
+        for c in page.items:
+            c.earlier_responses = earlier.get(c.id, [])
+        return page
 
 
 def _idempotency_hash(submission: Submission) -> str | None:

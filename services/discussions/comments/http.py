@@ -6,28 +6,26 @@ import html
 import uuid
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, MediaType, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from services.discussions.comments.domain import (
-    MAX_TEXT,
-    CommentsService,
+from services.discussions.comments.domain import CommentsService, Submission
+from services.discussions.comments.schemas import (
+    CommentFilters,
+    CommentIn,
     MyComment,
     PublicComment,
-    Submission,
+    RatingIn,
     SubmittedComment,
 )
 from services.discussions.db import utcnow
 from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery
 from services.discussions.pagination import Page
 from services.discussions.responses.domain import ResponsesService
-from shared.comment_period.entry import Stance
 from shared.identity.claims import Session
 from shared.web.inert_text import inert_html
 from shared.web.openapi import problems
-from shared.web.schemas import Input
 
 __all__ = ("CommentsController", "FilterQuery")
 
@@ -36,18 +34,6 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", max_length=200, required=False),
 ]
-
-
-class CommentIn(Input):
-    stance: Stance
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TEXT)]
-    section: Annotated[str, msgspec.Meta(max_length=64)] = ""
-    """Anchor of the section, or empty for the whole draft."""
-    proposed_wording: Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] = ""
-
-
-class RatingIn(Input):
-    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
 
 
 class CommentsController(Controller):
@@ -92,14 +78,8 @@ class CommentsController(Controller):
         limit: LimitQuery = DEFAULT_PAGE,
     ) -> Page[PublicComment]:
         """Published comments only, oldest first, filtered by section, stance, disposition."""
-        return await comments.published(
-            period_id,
-            section=section,
-            stance=stance,
-            disposition=disposition,
-            cursor=cursor,
-            limit=limit,
-        )
+        filters = CommentFilters(section, stance, disposition)
+        return await comments.published(period_id, filters, cursor=cursor, limit=limit)
 
     @get("/periods/{period_id:str}/comments.html", media_type=MediaType.HTML)
     async def published_html(
@@ -110,9 +90,7 @@ class CommentsController(Controller):
         limit: LimitQuery = DEFAULT_PAGE,
     ) -> str:
         """The published comments as an HTML fragment (for embedding); text is escaped."""
-        page = await comments.published(
-            period_id, section=None, stance=None, disposition=None, cursor=cursor, limit=limit
-        )
+        page = await comments.published(period_id, CommentFilters(), cursor=cursor, limit=limit)
         items = "".join(
             f"<li id='c-{c.id}'><p class='stance'>{html.escape(c.stance)}"
             f"{' · ' + html.escape(c.section) if c.section else ''}</p>"

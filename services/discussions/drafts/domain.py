@@ -7,13 +7,18 @@ import uuid
 from collections.abc import Sequence
 
 import msgspec
-from piccolo.query.functions.aggregate import Count
 
-from services.discussions.comments.tables import Comment
-from services.discussions.db import write_transaction
+from services.discussions.comments.store import CommentStore
 from services.discussions.drafts.files import check_file
 from services.discussions.drafts.importers import ParsedSection, check_sections
-from services.discussions.drafts.tables import Attachment, Draft, DraftVersion, Section
+from services.discussions.drafts.schemas import (
+    AttachmentView,
+    DraftDetail,
+    DraftSummary,
+    SectionView,
+    VersionView,
+)
+from services.discussions.drafts.store import DraftStore, Row
 from services.discussions.errors import (
     ConflictError,
     ForbiddenError,
@@ -22,67 +27,12 @@ from services.discussions.errors import (
     NotFoundError,
 )
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
-from services.discussions.periods.tables import Period
+from services.discussions.periods.store import PeriodStore
 
-__all__ = (
-    "MAX_VERSIONS",
-    "AttachmentView",
-    "DraftDetail",
-    "DraftSummary",
-    "DraftsService",
-    "SectionView",
-    "VersionView",
-)
+__all__ = ("MAX_VERSIONS", "DraftsService")
 
 MAX_VERSIONS = 200
 """Most versions one draft may have (a draft's version list is read in one piece)."""
-
-
-class SectionView(msgspec.Struct, kw_only=True):
-    number: str
-    anchor: str
-    heading: str
-    body: str
-
-
-class AttachmentView(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    filename: str
-    media_type: str
-    size: int
-    sha256: str
-    removed_at: dt.datetime | None = None
-    """When an official removed it: its name and hash stay listed, its bytes are gone."""
-
-
-class VersionView(msgspec.Struct, kw_only=True):
-    number: int
-    note: str
-    created_at: dt.datetime
-    sections: int
-    """How many sections this version has."""
-    comments: int
-    """Comments made on this version, in every comment period of the draft, whatever their
-    moderation (each is an entry of its period's public log, which names the version)."""
-
-
-class DraftSummary(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    organisation: str
-    title: str
-    kind: str
-    summary: str
-    official_position: str
-    current_version: int
-    created_at: dt.datetime
-
-
-class DraftDetail(DraftSummary, kw_only=True):
-    version: int
-    """The version whose sections are shown."""
-    versions: list[int]
-    sections: list[SectionView]
-    attachments: list[AttachmentView]
 
 
 def _check_text(sections: Sequence[ParsedSection], **fields: str) -> None:
@@ -97,7 +47,7 @@ def _check_text(sections: Sequence[ParsedSection], **fields: str) -> None:
             )
 
 
-def _summary(row: dict[str, object]) -> DraftSummary:
+def _summary(row: Row) -> DraftSummary:
     return msgspec.convert(
         {k: row[k] for k in DraftSummary.__struct_fields__}, DraftSummary, from_attributes=False
     )
@@ -106,13 +56,23 @@ def _summary(row: dict[str, object]) -> DraftSummary:
 class DraftsService:
     """Everything about drafts; callers pass the organisations the actor may manage."""
 
-    async def _draft_row(self, draft_id: uuid.UUID) -> dict[str, object]:
-        row = await Draft.select().where(Draft.id == draft_id).first()
+    def __init__(
+        self,
+        store: DraftStore | None = None,
+        period_store: PeriodStore | None = None,
+        comment_store: CommentStore | None = None,
+    ) -> None:
+        self.store = store or DraftStore()
+        self.period_store = period_store or PeriodStore()
+        self.comment_store = comment_store or CommentStore()
+
+    async def _draft_row(self, draft_id: uuid.UUID) -> Row:
+        row = await self.store.get(draft_id)
         if row is None:
             raise NotFoundError("draft-not-found", "Draft not found", "Check the draft id.")
-        return dict(row)
+        return row
 
-    async def owned(self, draft_id: uuid.UUID, managed: Sequence[str]) -> dict[str, object]:
+    async def owned(self, draft_id: uuid.UUID, managed: Sequence[str]) -> Row:
         row = await self._draft_row(draft_id)
         if row["organisation"] not in managed:
             raise ForbiddenError(
@@ -149,55 +109,23 @@ class DraftsService:
             official_position=official_position,
         )
         draft_id = uuid.uuid4()
-        async with write_transaction(Draft):
-            await Draft.insert(
-                Draft(
-                    id=draft_id,
-                    organisation=organisation,
-                    title=title,
-                    kind=kind,
-                    summary=summary,
-                    official_position=official_position,
-                    current_version=1,
-                    created_at=now,
-                )
+        async with self.store.transaction():
+            await self.store.insert(
+                {
+                    "id": draft_id,
+                    "organisation": organisation,
+                    "title": title,
+                    "kind": kind,
+                    "summary": summary,
+                    "official_position": official_position,
+                    "current_version": 1,
+                    "created_at": now,
+                }
             )
-            await self._insert_version(draft_id, 1, "", sections, now, by)
+            await self.store.insert_version(
+                draft_id, number=1, note="", sections=sections, now=now, by=by
+            )
         return await self.get(draft_id)
-
-    async def _insert_version(
-        self,
-        draft_id: uuid.UUID,
-        number: int,
-        note: str,
-        sections: Sequence[ParsedSection],
-        now: dt.datetime,
-        by: str,
-    ) -> None:
-        version_id = uuid.uuid4()
-        await DraftVersion.insert(
-            DraftVersion(
-                id=version_id,
-                draft=draft_id,
-                number=number,
-                note=note,
-                created_at=now,
-                published_by=by,
-            )
-        )
-        await Section.insert(
-            *[
-                Section(
-                    version=version_id,
-                    position=i,
-                    number=s.number,
-                    anchor=s.anchor,
-                    heading=s.heading,
-                    body=s.body,
-                )
-                for i, s in enumerate(sections)
-            ]
-        )
 
     async def new_version(
         self,
@@ -211,7 +139,7 @@ class DraftsService:
     ) -> DraftDetail:
         """Publish a new text; earlier versions and the comments made on them stay. ``by`` is
         the publishing official's pseudonymous subject, shown only to the draft's officials."""
-        async with write_transaction(Draft):
+        async with self.store.transaction():
             row = await self.owned(draft_id, managed)
             _check_text(sections, note=note)
             number = int(str(row["current_version"])) + 1
@@ -221,40 +149,20 @@ class DraftsService:
                     "The draft has as many versions as it may",
                     f"A draft keeps at most {MAX_VERSIONS} versions; start a new draft.",
                 )
-            await self._insert_version(draft_id, number, note, sections, now, by)
-            await Draft.update({Draft.current_version: number}).where(Draft.id == draft_id)
+            await self.store.insert_version(
+                draft_id, number=number, note=note, sections=sections, now=now, by=by
+            )
+            await self.store.set_current_version(draft_id, number)
         return await self.get(draft_id)
 
     async def versions(self, draft_id: uuid.UUID) -> list[VersionView]:
         """Every version of the draft, oldest first, with its section and comment counts."""
         await self._draft_row(draft_id)
-        rows = await (
-            DraftVersion.select(
-                DraftVersion.id, DraftVersion.number, DraftVersion.note, DraftVersion.created_at
-            )
-            .where(DraftVersion.draft == draft_id)
-            .order_by(DraftVersion.number)
-        )
+        rows = await self.store.versions(draft_id)
         # Every draft has its first version, so the list is never empty.
-        sections = {
-            str(r["version"]): int(r["n"])
-            for r in await Section.select(Section.version, Count(Section.id, alias="n"))
-            .where(Section.version.is_in([r["id"] for r in rows]))
-            .group_by(Section.version)
-        }
-        periods = [
-            str(r["id"]) for r in await Period.select(Period.id).where(Period.draft == draft_id)
-        ]
-        comments = (
-            {
-                int(r["draft_version"]): int(r["n"])
-                for r in await Comment.select(Comment.draft_version, Count(Comment.id, alias="n"))
-                .where(Comment.period.is_in(periods))
-                .group_by(Comment.draft_version)
-            }
-            if periods
-            else {}
-        )
+        sections = await self.store.section_counts([r["id"] for r in rows])
+        periods = await self.period_store.ids_of_draft(draft_id)
+        comments = await self.comment_store.counts_by_version(periods) if periods else {}
         return [
             VersionView(
                 number=int(r["number"]),
@@ -268,42 +176,25 @@ class DraftsService:
 
     async def version_publishers(self, draft_id: uuid.UUID) -> dict[int, str]:
         """Who published each version (pseudonymous subjects; for the draft's officials)."""
-        rows = await DraftVersion.select(DraftVersion.number, DraftVersion.published_by).where(
-            DraftVersion.draft == draft_id
-        )
+        rows = await self.store.versions(draft_id)
         return {int(r["number"]): str(r["published_by"]) for r in rows}
 
     async def version_id(self, draft_id: uuid.UUID, number: int) -> uuid.UUID:
-        row = (
-            await DraftVersion.select(DraftVersion.id)
-            .where((DraftVersion.draft == draft_id) & (DraftVersion.number == number))
-            .first()
-        )
-        if row is None:
+        version = await self.store.version_id(draft_id, number)
+        if version is None:
             raise NotFoundError(
                 "version-not-found", "Version not found", "Check the version number."
             )
-        return uuid.UUID(str(row["id"]))
+        return version
 
     async def anchors(self, draft_id: uuid.UUID, number: int) -> set[str]:
-        version = await self.version_id(draft_id, number)
-        rows = await Section.select(Section.anchor).where(Section.version == version)
-        return {str(r["anchor"]) for r in rows}
+        return await self.store.anchors(await self.version_id(draft_id, number))
 
     async def get(self, draft_id: uuid.UUID, version: int | None = None) -> DraftDetail:
         row = await self._draft_row(draft_id)
         number = version or int(str(row["current_version"]))
-        version_id = await self.version_id(draft_id, number)
-        sections = await (
-            Section.select(Section.number, Section.anchor, Section.heading, Section.body)
-            .where(Section.version == version_id)
-            .order_by(Section.position)
-        )
-        versions = await (
-            DraftVersion.select(DraftVersion.number)
-            .where(DraftVersion.draft == draft_id)
-            .order_by(DraftVersion.number)
-        )
+        sections = await self.store.sections(await self.version_id(draft_id, number))
+        versions = await self.store.versions(draft_id)
         return DraftDetail(
             **msgspec.structs.asdict(_summary(row)),
             version=number,
@@ -315,16 +206,12 @@ class DraftsService:
     async def page(
         self, *, organisation: str | None, cursor: str | None, limit: int
     ) -> Page[DraftSummary]:
-        query = Draft.select().order_by(Draft.created_at, Draft.id).limit(limit + 1)
-        if organisation:
-            query = query.where(Draft.organisation == organisation)
-        after = decode_cursor(cursor)
-        if after is not None:
-            query = query.where(
-                (Draft.created_at > after.at)
-                | ((Draft.created_at == after.at) & (Draft.id > after.id))
+        rows = [
+            _summary(r)
+            for r in await self.store.listing(
+                organisation=organisation, after=decode_cursor(cursor), limit=limit + 1
             )
-        rows = [_summary(dict(r)) for r in await query]
+        ]
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
@@ -342,17 +229,17 @@ class DraftsService:
         await self.owned(draft_id, managed)
         checked = check_file(filename, data)
         attachment_id = uuid.uuid4()
-        await Attachment.insert(
-            Attachment(
-                id=attachment_id,
-                draft=draft_id,
-                filename=checked.filename,
-                media_type=checked.media_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                content=data,
-                created_at=now,
-            )
+        await self.store.insert_attachment(
+            {
+                "id": attachment_id,
+                "draft": draft_id,
+                "filename": checked.filename,
+                "media_type": checked.media_type,
+                "size": checked.size,
+                "sha256": checked.sha256,
+                "content": data,
+                "created_at": now,
+            }
         )
         return AttachmentView(
             id=attachment_id,
@@ -363,28 +250,12 @@ class DraftsService:
         )
 
     async def attachments(self, draft_id: uuid.UUID) -> list[AttachmentView]:
-        rows = await (
-            Attachment.select(
-                Attachment.id,
-                Attachment.filename,
-                Attachment.media_type,
-                Attachment.size,
-                Attachment.sha256,
-                Attachment.removed_at,
-            )
-            .where(Attachment.draft == draft_id)
-            .order_by(Attachment.created_at)
-        )
-        return [msgspec.convert(r, AttachmentView) for r in rows]
+        return [msgspec.convert(r, AttachmentView) for r in await self.store.attachments(draft_id)]
 
     async def attachment_content(
         self, draft_id: uuid.UUID, attachment_id: uuid.UUID
     ) -> tuple[AttachmentView, bytes]:
-        row = (
-            await Attachment.select()
-            .where((Attachment.draft == draft_id) & (Attachment.id == attachment_id))
-            .first()
-        )
+        row = await self.store.attachment(draft_id, attachment_id)
         if row is None:
             raise NotFoundError("attachment-not-found", "Attachment not found", "Check the id.")
         if row["removed_at"] is not None:
@@ -412,22 +283,10 @@ class DraftsService:
         the time of removal. No comment period's log names attachments (their entries and the
         board's definition do not), so removing one changes nothing an audit checks; the record
         stays so that readers see what the draft carried while they commented."""
-        async with write_transaction(Attachment):
+        async with self.store.transaction():
             await self.owned(draft_id, managed)
-            removed = (
-                await Attachment.update({Attachment.removed_at: now, Attachment.content: b""})
-                .where(
-                    (Attachment.id == attachment_id)
-                    & (Attachment.draft == draft_id)
-                    & Attachment.removed_at.is_null()
-                )
-                .returning(Attachment.id)
-            )
-            if not removed:
-                exists = await Attachment.exists().where(
-                    (Attachment.id == attachment_id) & (Attachment.draft == draft_id)
-                )
-                if not exists:
+            if not await self.store.remove_attachment(draft_id, attachment_id, now):
+                if not await self.store.has_attachment(draft_id, attachment_id):
                     raise NotFoundError(
                         "attachment-not-found", "Attachment not found", "Check the id."
                     )

@@ -7,20 +7,13 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-import msgspec
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
 from services.discussions.db import utcnow
-from services.discussions.drafts.domain import (
-    AttachmentView,
-    DraftDetail,
-    DraftsService,
-    DraftSummary,
-    VersionView,
-)
+from services.discussions.drafts.domain import DraftsService
 from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
 from services.discussions.drafts.importers import (
     ParsedSection,
@@ -29,48 +22,25 @@ from services.discussions.drafts.importers import (
     sections_from_docx,
     sections_from_markdown,
 )
+from services.discussions.drafts.schemas import (
+    AttachmentView,
+    DraftDetail,
+    DraftIn,
+    DraftSummary,
+    TextIn,
+    VersionIn,
+    VersionView,
+)
 from services.discussions.errors import InvalidError
 from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed
 from services.discussions.pagination import Page
 from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
 from shared.web.openapi import problems
-from shared.web.schemas import Input
 
 __all__ = ("DraftsController",)
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Short = Annotated[str, msgspec.Meta(max_length=300)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
-Body = Annotated[str, msgspec.Meta(max_length=500_000)]
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
-
-
-class SectionIn(Input):
-    number: Annotated[str, msgspec.Meta(pattern=r"^\d+(\.\d+)*$")]
-    heading: Title
-    body: Body = ""
-    anchor: str | None = None
-    """Defaults to one derived from the number (2.1 → p2-1)."""
-
-
-class TextIn(Input):
-    """Either ``sections`` or ``markdown`` (headings open sections)."""
-
-    sections: list[SectionIn] | None = None
-    markdown: Body | None = None
-
-
-class DraftIn(TextIn, kw_only=True):
-    organisation: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    title: Title
-    kind: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    summary: LongText = ""
-    official_position: Short = ""
-
-
-class VersionIn(TextIn, kw_only=True):
-    note: LongText = ""
 
 
 @dataclass

@@ -9,99 +9,73 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from enum import StrEnum
-from typing import Any
 
-import msgspec
-
-from services.discussions.comments.domain import PUBLIC_FIELDS, after_cursor, page_of
-from services.discussions.comments.tables import Comment
-from services.discussions.db import write_transaction
+from services.discussions.comments.domain import page_of
+from services.discussions.comments.store import CommentStore, Row
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from services.discussions.outbox.domain import enqueue
-from services.discussions.pagination import Page
-from services.discussions.periods.domain import PeriodStatus
-from services.discussions.periods.tables import Period
+from services.discussions.moderation.schemas import Decision, PendingComment, RejectReason
+from services.discussions.outbox.store import OutboxStore
+from services.discussions.pagination import Page, decode_cursor
+from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.periods.store import PeriodStore
 
-__all__ = ("Decision", "ModerationService", "PendingComment", "RejectReason", "comment_in_scope")
-
-
-class RejectReason(StrEnum):
-    PROFANITY = "profanity"
-    PERSONAL_DATA = "personal_data"
-    OFF_TOPIC = "off_topic"
-    DUPLICATE = "duplicate"
-    SPAM = "spam"
+__all__ = ("CommentScope", "ModerationService")
 
 
-class Decision(StrEnum):
-    PUBLISH = "publish"
-    REJECT = "reject"
-
-
-class PendingComment(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    period: str
-    draft_version: int
-    section: str
-    stance: str
-    text: str
-    proposed_wording: str
-    submitted_at: dt.datetime
-    disposition: str
-    justification: str
-    tracking_code: str
-
-
-async def comment_in_scope(
-    comment_id: uuid.UUID, allowed: Sequence[str], permission: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The comment and its period, if the period's organisation is among ``allowed``."""
-    comment = await Comment.select().where(Comment.id == comment_id).first()
-    if comment is None:
-        raise NotFoundError("comment-not-found", "Comment not found", "Check the comment id.")
-    period = (
-        await Period.select(Period.organisation, Period.status)
-        .where(Period.id == comment["period"])
-        .first()
+def _not_yours(permission: str) -> ForbiddenError:
+    return ForbiddenError(
+        "not-your-comment-period",
+        "Not your organisation's comment period",
+        f"This needs the {permission} permission for the period's organisation.",
     )
-    assert period is not None
-    if period["organisation"] not in allowed:
-        raise ForbiddenError(
-            "not-your-comment-period",
-            "Not your organisation's comment period",
-            f"This needs the {permission} permission for the period's organisation.",
-        )
-    if period["status"] == PeriodStatus.REPORT_PUBLISHED:
-        raise ConflictError(
-            "report-published", "The report is published", "Nothing can change any more."
-        )
-    return comment, period
+
+
+class CommentScope:
+    """Finds a comment an official may act on: its period's organisation must be theirs and
+    its report not yet published."""
+
+    def __init__(self, comments: CommentStore, periods: PeriodStore) -> None:
+        self.comments = comments
+        self.periods = periods
+
+    async def comment(self, comment_id: uuid.UUID, allowed: Sequence[str], permission: str) -> Row:
+        """The comment, if its period's organisation is among ``allowed``."""
+        comment = await self.comments.get(comment_id)
+        if comment is None:
+            raise NotFoundError("comment-not-found", "Comment not found", "Check the comment id.")
+        period = await self.periods.get(str(comment["period"]))
+        assert period is not None
+        if period["organisation"] not in allowed:
+            raise _not_yours(permission)
+        if period["status"] == PeriodStatus.REPORT_PUBLISHED:
+            raise ConflictError(
+                "report-published", "The report is published", "Nothing can change any more."
+            )
+        return comment
 
 
 class ModerationService:
+    def __init__(
+        self,
+        comment_store: CommentStore | None = None,
+        period_store: PeriodStore | None = None,
+        outbox: OutboxStore | None = None,
+    ) -> None:
+        self.comment_store = comment_store or CommentStore()
+        self.period_store = period_store or PeriodStore()
+        self.outbox = outbox or OutboxStore()
+        self.scope = CommentScope(self.comment_store, self.period_store)
+
     async def queue(
         self, period_id: str, *, allowed: Sequence[str], cursor: str | None, limit: int
     ) -> Page[PendingComment]:
-        period = await Period.select(Period.organisation).where(Period.id == period_id).first()
+        period = await self.period_store.get(period_id)
         if period is None:
             raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
         if period["organisation"] not in allowed:
-            raise ForbiddenError(
-                "not-your-comment-period",
-                "Not your organisation's comment period",
-                "This needs the moderate permission for the period's organisation.",
-            )
-        query = (
-            Comment.select(*PUBLIC_FIELDS, Comment.tracking_code)
-            .where((Comment.period == period_id) & (Comment.status == "pending"))
-            .order_by(Comment.submitted_at, Comment.id)
-            .limit(limit + 1)
-        )
-        after = after_cursor(cursor)
-        if after is not None:
-            query = query.where(after)
-        return page_of(list(await query), limit, PendingComment)
+            raise _not_yours("moderate")
+        rows = await self.comment_store.pending(period_id, decode_cursor(cursor), limit + 1)
+        return page_of(rows, limit, PendingComment)
 
     async def decide(
         self,
@@ -121,19 +95,14 @@ class ModerationService:
         if decision is Decision.PUBLISH and reason is not None:
             raise InvalidError("no-reason", "No reason to publish", "Leave the reason empty.")
         status = "published" if decision is Decision.PUBLISH else "rejected"
-        async with write_transaction(Comment):
-            comment, _ = await comment_in_scope(comment_id, allowed, "moderate")
-            changed = (
-                await Comment.update(
-                    {
-                        Comment.status: status,
-                        Comment.reject_reason: reason.value if reason else "",
-                        Comment.moderator_note: note,
-                        Comment.moderated_at: now,
-                    }
-                )
-                .where((Comment.id == comment_id) & (Comment.status == "pending"))
-                .returning(Comment.id)
+        async with self.comment_store.transaction():
+            comment = await self.scope.comment(comment_id, allowed, "moderate")
+            changed = await self.comment_store.moderate(
+                comment_id,
+                status=status,
+                reason=reason.value if reason else "",
+                note=note,
+                now=now,
             )
             if not changed:
                 raise ConflictError(
@@ -141,7 +110,7 @@ class ModerationService:
                     "Already moderated",
                     f"The comment is already {comment['status']}.",
                 )
-            await enqueue(
+            await self.outbox.enqueue(
                 "comment.moderated",
                 {
                     "comment": str(comment_id),

@@ -3,42 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from services.discussions.db import utcnow
 from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed
-from services.discussions.moderation.domain import (
-    Decision,
-    ModerationService,
-    PendingComment,
-    RejectReason,
-)
+from services.discussions.moderation.domain import ModerationService
+from services.discussions.moderation.schemas import DecisionIn, DecisionOut, PendingComment
 from services.discussions.pagination import Page
 from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
 from shared.web.openapi import problems
-from shared.web.schemas import Input
 
 __all__ = ("ModerationController",)
 
 MODERATE = Permission.MODERATE.value
-
-
-class DecisionIn(Input):
-    decision: Decision
-    reason: RejectReason | None = None
-    """Required to reject: profanity, personal_data, off_topic, duplicate, spam."""
-    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-
-
-class DecisionOut(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    status: str
 
 
 class ModerationController(Controller):

@@ -3,32 +3,27 @@ decision, a response, a published report) and posted later, signed by the Standa
 scheme, to polls' notifications inbox (which holds people's preferences, addresses and in-app
 lists: see :mod:`services.polls.notifications`) and to the operator's webhook.
 
-The mechanism is :mod:`shared.outbox`; this module names the table and where messages go.
+The mechanism is :mod:`shared.outbox`; this module says where messages go, the store keeps them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from services.discussions.outbox.tables import OutboxMessage
+from services.discussions.outbox.store import OutboxStore
 from shared.lease import Lease
 from shared.outbox import OutboxDelivery, QueuedMessage
-from shared.outbox import enqueue as enqueue_in
 from shared.outbox.webhooks import WebhookSender
 
-__all__ = ("discussions_delivery", "enqueue")
-
-
-async def enqueue(topic: str, payload: dict[str, Any], now: dt.datetime) -> uuid.UUID:
-    """Record a message; call inside the transaction of the change it announces."""
-    return await enqueue_in(OutboxMessage, topic, payload, now)
+__all__ = ("discussions_delivery",)
 
 
 def discussions_delivery(
-    receivers: Sequence[WebhookSender], lease: Lease, interval_s: float
+    receivers: Sequence[WebhookSender],
+    lease: Lease,
+    interval_s: float,
+    store: OutboxStore | None = None,
 ) -> OutboxDelivery | None:
     """Delivery to every receiver in turn (polls' inbox first: citizens wait for it). A
     message is done once all have taken it; until then each attempt posts it to all again,
@@ -41,4 +36,4 @@ def discussions_delivery(
         for receiver in receivers:
             await receiver.post(message, now)
 
-    return OutboxDelivery(OutboxMessage, deliver, lease, interval_s)
+    return (store or OutboxStore()).delivery(deliver, lease, interval_s)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.discussions.comments.domain import PublicComment
+from services.discussions.comments.schemas import CommentFilters, PublicComment
 from services.discussions.deps import Discussions
 from services.discussions.errors import InvalidError
 from services.discussions.pagination import Page
-from services.discussions.responses.domain import Disposition
+from services.discussions.responses.schemas import Disposition
 from shared.comment_period.entry import Stance
 
 __all__ = ("NO_VALUE", "CommentFilter", "find_comments")
@@ -65,23 +65,11 @@ async def find_comments(
     """One page of the published comments ``shown`` matches, oldest first, after the cursor
     ``after``."""
     shown.check()
-    section, disposition = _api_value(shown.about), _api_value(shown.disposition)
-    stance = shown.stance or None
-    if shown.q:
-        return await domain.search.search(
-            period_id,
-            shown.q,
-            section=section,
-            stance=stance,
-            disposition=disposition,
-            cursor=after,
-            limit=limit,
-        )
-    return await domain.comments.published(
-        period_id,
-        section=section,
-        stance=stance,
-        disposition=disposition,
-        cursor=after,
-        limit=limit,
+    filters = CommentFilters(
+        section=_api_value(shown.about),
+        stance=shown.stance or None,
+        disposition=_api_value(shown.disposition),
     )
+    if shown.q:
+        return await domain.search.search(period_id, shown.q, filters, cursor=after, limit=limit)
+    return await domain.comments.published(period_id, filters, cursor=after, limit=limit)

@@ -15,21 +15,16 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response, Template
-from piccolo.query.functions.aggregate import Count
 
-from services.discussions.comments.domain import (
-    PublicComment,
-    Submission,
-    with_earlier_responses,
-)
-from services.discussions.comments.tables import Comment
+from services.discussions.comments.domain import Submission
+from services.discussions.comments.schemas import PublicComment
 from services.discussions.deps import Discussions
 from services.discussions.errors import DomainError
 from services.discussions.pages._comment_filter import NO_VALUE, CommentFilter, find_comments
 from services.discussions.pages.widget import comment_widget_config
 from services.discussions.pagination import MAX_LIMIT, Page
-from services.discussions.periods.domain import PeriodStatus, PeriodView
-from services.discussions.periods.tables import Period
+from services.discussions.periods.schemas import PeriodStatus, PeriodView
+from services.discussions.periods.store import PeriodStore
 from shared.comment_period.entry import Stance
 from shared.ledger.service import LogService
 from shared.web.ui.embed import embed_headers, embed_snippet
@@ -83,24 +78,9 @@ async def _published_page(
     return await find_comments(domain_of(request), period_id, shown, after, COMMENTS_PAGE)
 
 
-async def _published_counts(period_id: str) -> dict[str, int]:
-    """Published comments of the period by section ("" for the whole draft), every page's."""
-    rows = (
-        await Comment.select(Comment.section, Count(Comment.id, alias="n"))
-        .where((Comment.period == period_id) & (Comment.status == "published"))
-        .group_by(Comment.section)
-    )
-    return {str(r["section"]): int(r["n"]) for r in rows}
-
-
 async def _reported_periods(period_ids: set[str]) -> set[str]:
     """Which of these periods have their report published (their responses are rated no more)."""
-    if not period_ids:
-        return set()
-    rows = await Period.select(Period.id).where(
-        Period.id.is_in(sorted(period_ids)) & (Period.status == PeriodStatus.REPORT_PUBLISHED.value)
-    )
-    return {str(r["id"]) for r in rows}
+    return await PeriodStore().reported(period_ids)
 
 
 def citizen_pages() -> type[Controller]:
@@ -314,7 +294,7 @@ async def _discussion_page(
     draft = await domain.drafts.get(period.draft)
     search_errors: list[str] = []
     try:
-        comments = await with_earlier_responses(
+        comments = await domain.comments.with_earlier_responses(
             await _published_page(request, period_id, shown, after)
         )
     except DomainError as exc:
@@ -328,7 +308,7 @@ async def _discussion_page(
     by_section: dict[str, list[PublicComment]] = defaultdict(list)
     for comment in comments.items:
         by_section[comment.section].append(comment)
-    counts = await _published_counts(period.id)
+    counts = await domain.comments.published_counts(period.id)
     settings = ui_settings(request)
     params = shown.params()
     return page(

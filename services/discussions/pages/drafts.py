@@ -18,19 +18,18 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Response
 
-from services.discussions.drafts.domain import DraftDetail
 from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
 from services.discussions.drafts.importers import (
     ParsedSection,
     sections_from_docx,
     sections_from_markdown,
 )
+from services.discussions.drafts.schemas import DraftDetail
 from services.discussions.errors import DomainError
 from services.discussions.http import territory_of
 from services.discussions.pages._forms import form_moment, form_text, refusal
 from services.discussions.pages.citizen import domain_of
-from services.discussions.periods.domain import PeriodView
-from services.discussions.periods.tables import Period
+from services.discussions.periods.schemas import PeriodView
 from shared.eligibility import Eligibility
 from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import (
@@ -75,11 +74,10 @@ DRAFT_MESSAGES = frozenset(
 async def _periods_of(request: Request[Any, Any, Any], draft_id: uuid.UUID) -> list[PeriodView]:
     """Every period of a draft, the not yet announced ones included (the public listing
     leaves those out)."""
-    rows = (
-        await Period.select(Period.id).where(Period.draft == draft_id).order_by(Period.created_at)
-    )
     periods = domain_of(request).periods
-    return [await periods.get(str(row["id"])) for row in rows]
+    return [
+        await periods.get(period_id) for period_id in await periods.store.ids_of_draft(draft_id)
+    ]
 
 
 def draft_pages() -> type[Controller]:

@@ -10,13 +10,13 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
-from services.discussions.comments.domain import PublicComment
+from services.discussions.comments.schemas import CommentFilters, PublicComment
 from services.discussions.errors import DomainError
-from services.discussions.moderation.domain import Decision, PendingComment, RejectReason
+from services.discussions.moderation.schemas import Decision, PendingComment, RejectReason
 from services.discussions.pages._forms import refusal
 from services.discussions.pages.citizen import domain_of
-from services.discussions.periods.domain import PeriodStatus
-from services.discussions.responses.domain import Disposition
+from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.responses.schemas import Disposition
 from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import (
     current_session,
@@ -136,12 +136,7 @@ async def _queue_page(
             pending.extend((draft.title, c) for c in queue.items)
         if period.organisation in responders:
             published = await domain.comments.published(
-                period.id,
-                section=None,
-                stance=None,
-                disposition=None,
-                cursor=None,
-                limit=100,
+                period.id, CommentFilters(), cursor=None, limit=100
             )
             unanswered.extend(c for c in published.items if not c.disposition)
             if period.status != PeriodStatus.REPORT_PUBLISHED:

@@ -21,7 +21,7 @@ from services.discussions.errors import DomainError
 from services.discussions.pages._forms import form_moment, form_text, refusal
 from services.discussions.pages.citizen import domain_of
 from services.discussions.pages.drafts import owned_draft
-from services.discussions.periods.domain import MAX_REASON, MIN_REASON
+from services.discussions.periods.schemas import MAX_REASON, MIN_REASON
 from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import (
     current_session,

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from services.discussions.periods.domain import PeriodView
+from services.discussions.periods.schemas import PeriodView
 from shared.web.ui.pages import gettext, local_url, ui_settings
 from shared.web.ui.refusals import problem_message
 from shared.web.ui.widget_sign_in import SIGN_IN_TEXTS, widget_sign_in

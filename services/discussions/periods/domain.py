@@ -11,11 +11,9 @@ import json
 import secrets
 import uuid
 from collections.abc import Sequence
-from enum import StrEnum
 
 import msgspec
 
-from services.discussions.db import write_transaction
 from services.discussions.drafts.domain import DraftsService
 from services.discussions.errors import (
     ConflictError,
@@ -25,7 +23,14 @@ from services.discussions.errors import (
     UnprocessableError,
 )
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
-from services.discussions.periods.tables import Period, PeriodExtension
+from services.discussions.periods.schemas import (
+    MAX_REASON,
+    MIN_REASON,
+    ExtensionView,
+    PeriodStatus,
+    PeriodView,
+)
+from services.discussions.periods.store import PeriodStore, Row
 from shared.eligibility import (
     Eligibility,
     Ineligible,
@@ -35,73 +40,13 @@ from shared.eligibility import (
 )
 from shared.ledger.service import LogService
 
-__all__ = (
-    "MAX_EXTENSIONS",
-    "MAX_REASON",
-    "MIN_REASON",
-    "ExtensionView",
-    "PeriodStatus",
-    "PeriodView",
-    "PeriodsService",
-    "for_viewer",
-)
+__all__ = ("MAX_EXTENSIONS", "PeriodsService", "for_viewer")
 
 MAX_EXTENSIONS = 20
 """Extensions one period may have: its public log of extensions is one short, unpaged list."""
-MIN_REASON, MAX_REASON = 3, 2000
-"""Characters of an extension's reason, which the public log of extensions shows."""
 
 
-class PeriodStatus(StrEnum):
-    DRAFT = "draft"
-    ANNOUNCED = "announced"
-    OPEN = "open"
-    CLOSED = "closed"
-    REPORT_PUBLISHED = "report_published"
-
-
-class PeriodView(msgspec.Struct, kw_only=True):
-    id: str
-    draft: uuid.UUID
-    organisation: str
-    status: PeriodStatus
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    eligibility: Eligibility
-    comment_count: int
-    created_at: dt.datetime
-    opened_at: dt.datetime | None = None
-    closed_at: dt.datetime | None = None
-    report_published_at: dt.datetime | None = None
-    closed_roll: bool = False
-    """Only the people on a closed roll may comment. The roll itself (``eligibility.roll``)
-    is shown only to the officials who manage the period; everyone else gets null there."""
-
-
-class ExtensionView(msgspec.Struct, kw_only=True):
-    previous_end: dt.datetime
-    new_end: dt.datetime
-    reason: str
-    decided_at: dt.datetime
-
-
-_VIEW_FIELDS = [
-    Period.id,
-    Period.draft,
-    Period.organisation,
-    Period.status,
-    Period.starts_at,
-    Period.ends_at,
-    Period.eligibility,
-    Period.comment_count,
-    Period.created_at,
-    Period.opened_at,
-    Period.closed_at,
-    Period.report_published_at,
-]
-
-
-def _view(row: dict[str, object]) -> PeriodView:
+def _view(row: Row) -> PeriodView:
     data = dict(row)
     eligibility = msgspec.json.decode(str(data["eligibility"]), type=Eligibility)
     data["eligibility"] = eligibility
@@ -125,20 +70,23 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 class PeriodsService:
-    def __init__(self, drafts: DraftsService, ledger: LogService) -> None:
+    def __init__(
+        self, drafts: DraftsService, ledger: LogService, store: PeriodStore | None = None
+    ) -> None:
         self.drafts = drafts
         self.ledger = ledger
+        self.store = store or PeriodStore()
 
-    async def row(self, period_id: str) -> dict[str, object]:
-        row = await Period.select().where(Period.id == period_id).first()
+    async def row(self, period_id: str) -> Row:
+        row = await self.store.get(period_id)
         if row is None:
             raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
-        return dict(row)
+        return row
 
     async def get(self, period_id: str) -> PeriodView:
         return _view(await self.row(period_id))
 
-    async def _owned(self, period_id: str, managed: Sequence[str]) -> dict[str, object]:
+    async def _owned(self, period_id: str, managed: Sequence[str]) -> Row:
         row = await self.row(period_id)
         if row["organisation"] not in managed:
             raise ForbiddenError(
@@ -175,19 +123,19 @@ class PeriodsService:
                 "bad-dates", "End before start", "The end must come after the start."
             )
         period_id = "cp-" + secrets.token_hex(8)
-        await Period.insert(
-            Period(
-                id=period_id,
-                draft=draft_id,
-                organisation=draft["organisation"],
-                status=PeriodStatus.DRAFT.value,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                eligibility=msgspec.json.encode(eligibility).decode(),
-                territory=json.dumps(list(territory)),
-                comment_count=0,
-                created_at=now,
-            )
+        await self.store.insert(
+            {
+                "id": period_id,
+                "draft": draft_id,
+                "organisation": draft["organisation"],
+                "status": PeriodStatus.DRAFT.value,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "eligibility": msgspec.json.encode(eligibility).decode(),
+                "territory": json.dumps(list(territory)),
+                "comment_count": 0,
+                "created_at": now,
+            }
         )
         return await self.get(period_id)
 
@@ -206,7 +154,7 @@ class PeriodsService:
             raise InvalidError(
                 "bad-dates", "End before start", "The end must come after the start."
             )
-        async with write_transaction(Period):
+        async with self.store.transaction():
             row = await self._owned(period_id, managed)
             if row["status"] not in (PeriodStatus.DRAFT, PeriodStatus.ANNOUNCED):
                 raise ConflictError(
@@ -216,25 +164,21 @@ class PeriodsService:
                 )
             if row["status"] == PeriodStatus.ANNOUNCED and starts_at <= now:
                 raise InvalidError("start-in-past", "Start in the past", "Announce a future start.")
-            await Period.update({Period.starts_at: starts_at, Period.ends_at: ends_at}).where(
-                Period.id == period_id
-            )
+            await self.store.set_dates(period_id, starts_at, ends_at)
         return await self.get(period_id)
 
     async def announce(
         self, period_id: str, *, managed: Sequence[str], now: dt.datetime
     ) -> PeriodView:
-        async with write_transaction(Period):
+        async with self.store.transaction():
             row = await self._owned(period_id, managed)
             if row["status"] != PeriodStatus.DRAFT:
                 raise ConflictError(
                     "not-a-draft", "Already announced", "Only drafts are announced."
                 )
-            if _utc(row["ends_at"]) <= now:  # type: ignore[arg-type]
+            if _utc(row["ends_at"]) <= now:
                 raise InvalidError("end-in-past", "End in the past", "Reschedule it first.")
-            await Period.update({Period.status: PeriodStatus.ANNOUNCED.value}).where(
-                Period.id == period_id
-            )
+            await self.store.set_status(period_id, PeriodStatus.ANNOUNCED)
         return await self.get(period_id)
 
     async def extend(
@@ -257,7 +201,7 @@ class PeriodsService:
                 f"Write {MIN_REASON} to {MAX_REASON} characters: the reason is shown publicly "
                 "in the period's log of extensions.",
             )
-        async with write_transaction(Period):
+        async with self.store.transaction():
             row = await self._owned(period_id, managed)
             if row["status"] not in (PeriodStatus.ANNOUNCED, PeriodStatus.OPEN):
                 raise ConflictError(
@@ -265,8 +209,8 @@ class PeriodsService:
                     "Only an announced or open period can be extended",
                     f"The period is {row['status']}.",
                 )
-            previous = _utc(row["ends_at"])  # type: ignore[arg-type]
-            made = await PeriodExtension.count().where(PeriodExtension.period == period_id)
+            previous = _utc(row["ends_at"])
+            made = await self.store.extension_count(period_id)
             if made >= MAX_EXTENSIONS:
                 raise ConflictError(
                     "period-extension-limit",
@@ -279,32 +223,15 @@ class PeriodsService:
                     "A comment period cannot be shortened",
                     "An extension must move the end later than the current end.",
                 )
-            await Period.update({Period.ends_at: new_end}).where(Period.id == period_id)
-            await PeriodExtension.insert(
-                PeriodExtension(
-                    period=period_id,
-                    previous_end=previous,
-                    new_end=new_end,
-                    reason=reason,
-                    decided_by=decided_by,
-                    decided_at=now,
-                )
+            extension = ExtensionView(
+                previous_end=previous, new_end=new_end, reason=reason, decided_at=now
             )
+            await self.store.extend(period_id, extension, decided_by)
         return await self.get(period_id)
 
     async def extensions(self, period_id: str) -> list[ExtensionView]:
         await self.row(period_id)
-        rows = await (
-            PeriodExtension.select(
-                PeriodExtension.previous_end,
-                PeriodExtension.new_end,
-                PeriodExtension.reason,
-                PeriodExtension.decided_at,
-            )
-            .where(PeriodExtension.period == period_id)
-            .order_by(PeriodExtension.decided_at)
-            .limit(MAX_EXTENSIONS)
-        )
+        rows = await self.store.extensions(period_id, MAX_EXTENSIONS)
         return [msgspec.convert(r, ExtensionView) for r in rows]
 
     async def page(
@@ -315,65 +242,39 @@ class PeriodsService:
         cursor: str | None,
         limit: int,
     ) -> Page[PeriodView]:
-        query = Period.select(*_VIEW_FIELDS).order_by(Period.created_at).limit(limit + 1)
-        if draft_id is not None:
-            query = query.where(Period.draft == draft_id)
-        if status is not None:
-            query = query.where(Period.status == status.value)
-        query = query.where(Period.status != PeriodStatus.DRAFT.value)
         after = decode_cursor(cursor)
-        if after is not None:
-            query = query.where(Period.created_at > after.at)
-        rows = [_view(dict(r)) for r in await query]
+        rows = [
+            _view(r)
+            for r in await self.store.listing(
+                draft_id=draft_id,
+                status=status,
+                created_after=None if after is None else after.at,
+                limit=limit + 1,
+            )
+        ]
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = encode_cursor(rows[-1].created_at, uuid.UUID(int=0)) if more else None
         return Page(items=rows, next=nxt)
 
-    def eligibility_of(self, row: dict[str, object], who: Participant) -> Ineligible | None:
+    def eligibility_of(self, row: Row, who: Participant) -> Ineligible | None:
         rules = msgspec.json.decode(str(row["eligibility"]), type=Eligibility)
         territory = tuple(json.loads(str(row["territory"])))
-        opening_day = _utc(row["starts_at"]).date()  # type: ignore[arg-type]
+        opening_day = _utc(row["starts_at"]).date()
         return check_eligibility(rules, who, opening_day, territory)
 
     async def tick(self, now: dt.datetime) -> list[tuple[str, PeriodStatus]]:
         """Open and close every period whose announced time has come; returns what changed."""
         changed: list[tuple[str, PeriodStatus]] = []
-        due_open = await Period.select(Period.id).where(
-            (Period.status == PeriodStatus.ANNOUNCED.value) & (Period.starts_at <= now)
-        )
-        for row in due_open:
-            period_id = str(row["id"])
-            async with write_transaction(Period):
+        for period_id in await self.store.due_to_open(now):
+            async with self.store.transaction():
                 await self.ledger.open_log(period_id)
-                opened = (
-                    await Period.update(
-                        {Period.status: PeriodStatus.OPEN.value, Period.opened_at: now}
-                    )
-                    .where(
-                        (Period.id == period_id) & (Period.status == PeriodStatus.ANNOUNCED.value)
-                    )
-                    .returning(Period.id)
-                )
+                opened = await self.store.open(period_id, now)
             if opened:
                 changed.append((period_id, PeriodStatus.OPEN))
-        due_close = await Period.select(Period.id).where(
-            (Period.status == PeriodStatus.OPEN.value) & (Period.ends_at <= now)
-        )
-        for row in due_close:
-            period_id = str(row["id"])
-            async with write_transaction(Period):
-                closed = (
-                    await Period.update(
-                        {Period.status: PeriodStatus.CLOSED.value, Period.closed_at: now}
-                    )
-                    .where(
-                        (Period.id == period_id)
-                        & (Period.status == PeriodStatus.OPEN.value)
-                        & (Period.ends_at <= now)
-                    )
-                    .returning(Period.id)
-                )
+        for period_id in await self.store.due_to_close(now):
+            async with self.store.transaction():
+                closed = await self.store.close(period_id, now)
                 if closed:
                     await self.ledger.close_log(period_id)
             if closed:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -14,40 +12,31 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from services.discussions.db import utcnow
 from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery, allowed, territory_of
 from services.discussions.pagination import Page
-from services.discussions.periods.domain import (
-    MAX_REASON,
-    MIN_REASON,
+from services.discussions.periods.domain import PeriodsService, for_viewer
+from services.discussions.periods.schemas import (
+    ExtensionIn,
     ExtensionView,
-    PeriodsService,
+    PeriodIn,
     PeriodStatus,
     PeriodView,
-    for_viewer,
+    ScheduleIn,
 )
-from shared.eligibility import Eligibility
 from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
 from shared.web.openapi import problems
-from shared.web.schemas import Input
 
 __all__ = ("PeriodsController",)
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 
 
-class PeriodIn(Input):
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    eligibility: Eligibility = msgspec.field(default_factory=Eligibility)
+_CHANGE: dict[str, Any] = {"guards": [requires_permission(MANAGE)], "responses": problems(409)}
+"""Every change of a period's dates or state: discussions:manage, a 409 when its state refuses."""
 
 
-class ScheduleIn(Input):
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-
-
-class ExtensionIn(Input):
-    ends_at: dt.datetime
-    reason: Annotated[str, msgspec.Meta(min_length=MIN_REASON, max_length=MAX_REASON)]
+def _by(session: Session) -> dict[str, Any]:
+    """Who changes a period and when: the organisations the official manages, now."""
+    return {"managed": allowed(session, MANAGE), "now": utcnow()}
 
 
 def _managed(session: Session | None) -> tuple[str, ...]:
@@ -108,11 +97,7 @@ class PeriodsController(Controller):
         """One period; its closed roll, if any, only for its organisation's officials."""
         return for_viewer(await periods.get(period_id), _managed(optional_session))
 
-    @put(
-        "/periods/{period_id:str}/schedule",
-        guards=[requires_permission(MANAGE)],
-        responses=problems(409),
-    )
+    @put("/periods/{period_id:str}/schedule", **_CHANGE)
     async def reschedule(
         self,
         period_id: FromPath[str],
@@ -122,18 +107,10 @@ class PeriodsController(Controller):
     ) -> PeriodView:
         """Change the dates before the period opens."""
         return await periods.reschedule(
-            period_id,
-            managed=allowed(session, MANAGE),
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
-            now=utcnow(),
+            period_id, starts_at=data.starts_at, ends_at=data.ends_at, **_by(session)
         )
 
-    @post(
-        "/periods/{period_id:str}/announce",
-        guards=[requires_permission(MANAGE)],
-        responses=problems(409),
-    )
+    @post("/periods/{period_id:str}/announce", **_CHANGE)
     async def announce(
         self,
         period_id: FromPath[str],
@@ -141,13 +118,9 @@ class PeriodsController(Controller):
         periods: NamedDependency[PeriodsService],
     ) -> PeriodView:
         """Announce the period; it then opens and closes by itself at its dates."""
-        return await periods.announce(period_id, managed=allowed(session, MANAGE), now=utcnow())
+        return await periods.announce(period_id, **_by(session))
 
-    @post(
-        "/periods/{period_id:str}/extensions",
-        guards=[requires_permission(MANAGE)],
-        responses=problems(409),
-    )
+    @post("/periods/{period_id:str}/extensions", **_CHANGE)
     async def extend(
         self,
         period_id: FromPath[str],
@@ -158,11 +131,10 @@ class PeriodsController(Controller):
         """Move the end later, with a reason that is kept and shown."""
         return await periods.extend(
             period_id,
-            managed=allowed(session, MANAGE),
             new_end=data.ends_at,
             reason=data.reason,
             decided_by=session.sub,
-            now=utcnow(),
+            **_by(session),
         )
 
     @get("/periods/{period_id:str}/extensions")

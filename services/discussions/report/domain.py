@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import msgspec
 
-from services.discussions.comments.tables import Comment
-from services.discussions.db import write_transaction
-from services.discussions.drafts.tables import Draft
+from services.discussions.comments.store import CommentStore
+from services.discussions.drafts.store import DraftStore
 from services.discussions.errors import ConflictError, ForbiddenError, NotFoundError
-from services.discussions.outbox.domain import enqueue
-from services.discussions.periods.domain import PeriodsService, PeriodStatus
-from services.discussions.periods.tables import Period
-from services.discussions.responses.history import earlier_responses
+from services.discussions.outbox.store import OutboxStore
+from services.discussions.periods.domain import PeriodsService
+from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.periods.store import Row
+from services.discussions.responses.schemas import EarlierResponseView
+from services.discussions.responses.store import ResponseStore
 from shared.canonical import canonical_bytes
 from shared.comment_period.report import (
     DEFINITION_FORMAT_V2,
@@ -28,12 +30,13 @@ from shared.ledger.board import BoardCertificate
 from shared.ledger.http import LogDescription
 from shared.ledger.service import LogService, QuorumPendingError
 
-__all__ = ("PublishedReport", "ReportService")
+__all__ = ("PublishedReport", "ReportService", "annotation")
 
 LOG_KIND = "comment-period"
 
 
-class PublishedReport(msgspec.Struct, kw_only=True):
+@dataclass(frozen=True, slots=True)
+class PublishedReport:
     report: bytes
     """Canonical JSON, exactly the certified bytes."""
     certificate: str
@@ -46,16 +49,24 @@ def _iso(value: object) -> str:
 
 
 class ReportService:
-    def __init__(self, periods: PeriodsService, ledger: LogService) -> None:
+    def __init__(
+        self,
+        periods: PeriodsService,
+        ledger: LogService,
+        comment_store: CommentStore | None = None,
+        draft_store: DraftStore | None = None,
+        response_store: ResponseStore | None = None,
+        outbox: OutboxStore | None = None,
+    ) -> None:
         self.periods = periods
         self.ledger = ledger
+        self.comment_store = comment_store or CommentStore()
+        self.draft_store = draft_store or DraftStore()
+        self.response_store = response_store or ResponseStore()
+        self.outbox = outbox or OutboxStore()
 
-    async def _definition(
-        self, period: dict[str, object], annotations: tuple[Annotation, ...] = ()
-    ) -> bytes:
-        draft = (
-            await Draft.select(Draft.title, Draft.kind).where(Draft.id == period["draft"]).first()
-        )
+    async def _definition(self, period: Row, annotations: tuple[Annotation, ...] = ()) -> bytes:
+        draft = await self.draft_store.get(period["draft"])
         assert draft is not None
         return canonical_bytes(
             PeriodDefinition(
@@ -72,59 +83,20 @@ class ReportService:
         )
 
     async def _annotations(self, period_id: str) -> tuple[Annotation, ...]:
-        rows = await Comment.select(
-            Comment.id,
-            Comment.entry_hash,
-            Comment.status,
-            Comment.reject_reason,
-            Comment.text,
-            Comment.proposed_wording,
-            Comment.salt,
-            Comment.disposition,
-            Comment.justification,
-            Comment.responded_at,
-            Comment.rating,
-            Comment.rating_entry_hash,
-        ).where(Comment.period == period_id)
-        corrected = await earlier_responses([r["id"] for r in rows if r["disposition"]])
-        annotations = []
-        for r in rows:
-            published = r["status"] == "published"
-            annotations.append(
-                Annotation(
-                    entry_hash=bytes(r["entry_hash"]).hex(),
-                    status=str(r["status"]),
-                    reason=str(r["reject_reason"]),
-                    text=str(r["text"]) if published else None,
-                    proposed_wording=str(r["proposed_wording"]) if published else None,
-                    salt=bytes(r["salt"]) if published else None,
-                    disposition=str(r["disposition"]),
-                    justification=str(r["justification"]),
-                    # A logged rating is counted from its log entry; only one given before
-                    # ratings entered the log is stated here.
-                    rating=r["rating"] if r["rating_entry_hash"] is None else None,
-                    responded_at=_iso(r["responded_at"]) if r["responded_at"] else "",
-                    earlier_responses=tuple(
-                        EarlierResponse(
-                            disposition=e.disposition,
-                            justification=e.justification,
-                            responded_at=_iso(e.responded_at),
-                            corrected_at=_iso(e.corrected_at),
-                        )
-                        for e in corrected.get(r["id"], ())
-                    ),
-                )
+        rows = await self.comment_store.for_report(period_id)
+        corrected = await self.response_store.earlier([r["id"] for r in rows if r["disposition"]])
+        return tuple(
+            sorted(
+                (annotation(r, corrected.get(r["id"], ())) for r in rows),
+                key=lambda a: a.entry_hash,
             )
-        return tuple(sorted(annotations, key=lambda a: a.entry_hash))
-
-    @staticmethod
-    async def _turnout(period_id: str) -> int:
-        """What the service counts apart from the log: its comments and logged ratings."""
-        comments = await Comment.count().where(Comment.period == period_id)
-        ratings = await Comment.count().where(
-            (Comment.period == period_id) & Comment.rating_entry_hash.is_not_null()
         )
-        return int(comments) + int(ratings)
+
+    async def _turnout(self, period_id: str) -> int:
+        """What the service counts apart from the log: its comments and logged ratings."""
+        comments = await self.comment_store.count(period_id)
+        ratings = await self.comment_store.count(period_id, logged_ratings=True)
+        return comments + ratings
 
     async def publish(
         self, period_id: str, *, allowed: Sequence[str], now: dt.datetime
@@ -143,9 +115,7 @@ class ReportService:
                 "The period is not closed",
                 f"The report is published once the period has closed (it is {period['status']}).",
             )
-        if await Comment.exists().where(
-            (Comment.period == period_id) & (Comment.status == "pending")
-        ):
+        if await self.comment_store.has_pending(period_id):
             raise ConflictError(
                 "moderation-incomplete",
                 "Comments await moderation",
@@ -178,19 +148,13 @@ class ReportService:
         # Raters and correctors share-lock the period's row; once this update holds it no
         # rating or correction lands, and one that landed since the annotations were read
         # sends the publisher round again.
-        async with write_transaction(Period):
-            updated = (
-                await Period.update(
-                    {
-                        Period.status: PeriodStatus.REPORT_PUBLISHED.value,
-                        Period.definition: definition,
-                        Period.report: report,
-                        Period.certificate: certificate,
-                        Period.report_published_at: now,
-                    }
-                )
-                .where((Period.id == period_id) & (Period.status == PeriodStatus.CLOSED.value))
-                .returning(Period.id)
+        async with self.periods.store.transaction():
+            updated = await self.periods.store.publish_report(
+                period_id,
+                definition=definition,
+                report=report,
+                certificate=certificate,
+                now=now,
             )
             if not updated:
                 raise ConflictError(
@@ -208,26 +172,19 @@ class ReportService:
                     "Publish again: the report will include it.",
                 )
             # Everyone who commented is told, in the transaction that publishes.
-            authors = (
-                await Comment.select(Comment.author).where(Comment.period == period_id).distinct()
-            )
-            await enqueue(
+            await self.outbox.enqueue(
                 "period.report_published",
                 {
                     "period": period_id,
                     "draft": str(period["draft"]),
-                    "authors": sorted({str(a["author"]) for a in authors}),
+                    "authors": await self.comment_store.authors(period_id),
                 },
                 now,
             )
         return PublishedReport(report=report, certificate=certificate)
 
     async def published(self, period_id: str) -> tuple[CommentReport, PublishedReport]:
-        row = (
-            await Period.select(Period.report, Period.certificate)
-            .where(Period.id == period_id)
-            .first()
-        )
+        row = await self.periods.store.get(period_id)
         if row is None:
             raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
         if row["report"] is None:
@@ -243,7 +200,7 @@ class ReportService:
 
     async def describe(self, log_id: str) -> LogDescription | None:
         """What the board says about a period's log (for the shared log endpoints)."""
-        row = await Period.select().where(Period.id == log_id).first()
+        row = await self.periods.store.get(log_id)
         if row is None or row["status"] in (PeriodStatus.DRAFT, PeriodStatus.ANNOUNCED):
             return None
         if row["report"] is None:
@@ -253,3 +210,32 @@ class ReportService:
             definition=bytes(row["definition"]),
             certificate=BoardCertificate(str(row["certificate"]), bytes(row["report"])),
         )
+
+
+def annotation(row: Row, corrected: Sequence[EarlierResponseView]) -> Annotation:
+    """What the report says of one comment: a rejected one keeps only its reason, a published
+    one its text and the salt that opens its entry's commitment."""
+    published = row["status"] == "published"
+    return Annotation(
+        entry_hash=bytes(row["entry_hash"]).hex(),
+        status=str(row["status"]),
+        reason=str(row["reject_reason"]),
+        text=str(row["text"]) if published else None,
+        proposed_wording=str(row["proposed_wording"]) if published else None,
+        salt=bytes(row["salt"]) if published else None,
+        disposition=str(row["disposition"]),
+        justification=str(row["justification"]),
+        # A logged rating is counted from its log entry; only one given before ratings
+        # entered the log is stated here.
+        rating=row["rating"] if row["rating_entry_hash"] is None else None,
+        responded_at=_iso(row["responded_at"]) if row["responded_at"] else "",
+        earlier_responses=tuple(
+            EarlierResponse(
+                disposition=e.disposition,
+                justification=e.justification,
+                responded_at=_iso(e.responded_at),
+                corrected_at=_iso(e.corrected_at),
+            )
+            for e in corrected
+        ),
+    )

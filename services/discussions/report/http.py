@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import msgspec
 from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -12,6 +11,7 @@ from litestar.params import FromPath
 from services.discussions.db import utcnow
 from services.discussions.http import allowed
 from services.discussions.report.domain import ReportService
+from services.discussions.report.schemas import PublishedOut
 from shared.comment_period.report import render_csv, render_html
 from shared.identity.claims import Permission, Session
 from shared.identity.guards import requires_permission
@@ -20,12 +20,6 @@ from shared.web.openapi import problems
 __all__ = ("ReportController",)
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
-
-
-class PublishedOut(msgspec.Struct, kw_only=True):
-    report_sha256: str
-    certificate: str
-    """Signed note binding the report's SHA-256 to the period's final checkpoint."""
 
 
 class ReportController(Controller):

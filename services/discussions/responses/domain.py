@@ -12,43 +12,74 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from enum import StrEnum
+from typing import Any
 
-from services.discussions.comments.tables import Comment
-from services.discussions.db import is_sqlite_table, write_transaction
+from services.discussions.comments.store import CommentStore, Row
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
-from services.discussions.moderation.domain import comment_in_scope
-from services.discussions.outbox.domain import enqueue
-from services.discussions.periods.domain import PeriodStatus
-from services.discussions.periods.tables import Period
-from services.discussions.responses.tables import ResponseCorrection
+from services.discussions.moderation.domain import CommentScope
+from services.discussions.outbox.store import OutboxStore
+from services.discussions.periods.schemas import PeriodStatus
+from services.discussions.periods.store import PeriodStore
+from services.discussions.responses.schemas import Disposition, EarlierResponseView
+from services.discussions.responses.store import ResponseStore
 from shared.comment_period.entry import make_rating_entry
 from shared.ledger.service import LogService
 
-__all__ = ("Disposition", "ResponsesService")
+__all__ = ("ResponsesService",)
 
 
-class Disposition(StrEnum):
-    ACCEPTED = "accepted"
-    PARTIALLY_ACCEPTED = "partially_accepted"
-    REJECTED = "rejected"
-    NOTED = "noted"
-
-
-async def _refuse_after_report(period_id: str, problem: str, title: str, detail: str) -> None:
-    """Share-lock the period's row (the publisher's update waits for it) and refuse once the
-    report is published: the published report can take nothing more."""
-    query = Period.select(Period.status).where(Period.id == period_id)
-    if not is_sqlite_table(Period):
-        query = query.lock_rows("SHARE")
-    period = await query.first()
-    if period is not None and period["status"] == PeriodStatus.REPORT_PUBLISHED:
-        raise ConflictError(problem, title, detail)
+def _check_justification(justification: str) -> None:
+    if not justification.strip():
+        raise InvalidError("justification-required", "Justification required", "Say why.")
 
 
 class ResponsesService:
-    def __init__(self, ledger: LogService) -> None:
+    def __init__(
+        self,
+        ledger: LogService,
+        comment_store: CommentStore | None = None,
+        period_store: PeriodStore | None = None,
+        store: ResponseStore | None = None,
+        outbox: OutboxStore | None = None,
+    ) -> None:
         self.ledger = ledger
+        self.comment_store = comment_store or CommentStore()
+        self.period_store = period_store or PeriodStore()
+        self.store = store or ResponseStore()
+        self.outbox = outbox or OutboxStore()
+        self.scope = CommentScope(self.comment_store, self.period_store)
+
+    async def _refuse_after_report(
+        self, period_id: str, problem: str, title: str, detail: str
+    ) -> None:
+        """Share-lock the period's row (the publisher's update waits for it) and refuse once
+        the report is published: the published report can take nothing more."""
+        if await self.period_store.shared_status(period_id) == PeriodStatus.REPORT_PUBLISHED:
+            raise ConflictError(problem, title, detail)
+
+    async def _notify(
+        self,
+        topic: str,
+        comment: Row,
+        disposition: Disposition,
+        justification: str,
+        now: dt.datetime,
+        **earlier: Any,
+    ) -> None:
+        """Tell the comment's author about the response (inside its transaction)."""
+        await self.outbox.enqueue(
+            topic,
+            {
+                "comment": str(comment["id"]),
+                "period": comment["period"],
+                "tracking_code": comment["tracking_code"],
+                "author": comment["author"],
+                "disposition": disposition.value,
+                "justification": justification,
+                **earlier,
+            },
+            now,
+        )
 
     async def respond(
         self,
@@ -60,43 +91,26 @@ class ResponsesService:
         now: dt.datetime,
     ) -> None:
         """Record the disposition once and queue the author's notification with it."""
-        if not justification.strip():
-            raise InvalidError("justification-required", "Justification required", "Say why.")
-        async with write_transaction(Comment):
-            comment, _ = await comment_in_scope(comment_id, allowed, "respond")
+        _check_justification(justification)
+        async with self.comment_store.transaction():
+            comment = await self.scope.comment(comment_id, allowed, "respond")
             if comment["status"] != "published":
                 raise ConflictError(
                     "comment-not-published",
                     "Only published comments get a response",
                     f"The comment is {comment['status']}; moderate it first.",
                 )
-            changed = (
-                await Comment.update(
-                    {
-                        Comment.disposition: disposition.value,
-                        Comment.justification: justification,
-                        Comment.responded_at: now,
-                    }
-                )
-                .where((Comment.id == comment_id) & (Comment.disposition == ""))
-                .returning(Comment.id)
-            )
-            if not changed:
+            if not await self.comment_store.respond(
+                comment_id,
+                disposition=disposition.value,
+                justification=justification,
+                now=now,
+                first=True,
+            ):
                 raise ConflictError(
                     "already-responded", "Already answered", "Each comment is answered once."
                 )
-            await enqueue(
-                "comment.responded",
-                {
-                    "comment": str(comment_id),
-                    "period": comment["period"],
-                    "tracking_code": comment["tracking_code"],
-                    "author": comment["author"],
-                    "disposition": disposition.value,
-                    "justification": justification,
-                },
-                now,
-            )
+            await self._notify("comment.responded", comment, disposition, justification, now)
 
     async def correct(
         self,
@@ -109,19 +123,18 @@ class ResponsesService:
     ) -> None:
         """Replace a sent response, keeping the earlier text, until the report is published;
         the author is notified again."""
-        if not justification.strip():
-            raise InvalidError("justification-required", "Justification required", "Say why.")
-        async with write_transaction(Comment):
-            comment, _ = await comment_in_scope(comment_id, allowed, "respond")
+        _check_justification(justification)
+        async with self.comment_store.transaction():
+            comment = await self.scope.comment(comment_id, allowed, "respond")
             if not comment["disposition"]:
                 raise ConflictError(
                     "no-response-yet",
                     "No response to correct",
                     "Answer the comment first; a correction replaces a sent response.",
                 )
-            # comment_in_scope refused a published report already; the share lock keeps the
+            # The scope refused a published report already; the share lock keeps the
             # publisher from taking the report between that check and this correction.
-            await _refuse_after_report(
+            await self._refuse_after_report(
                 str(comment["period"]),
                 "report-published",
                 "The report is published",
@@ -137,35 +150,30 @@ class ResponsesService:
                     "The correction changes nothing",
                     "Change the decision or its justification.",
                 )
-            await ResponseCorrection.insert(
-                ResponseCorrection(
-                    comment=comment_id,
+            await self.store.keep_earlier(
+                comment_id,
+                EarlierResponseView(
                     disposition=comment["disposition"],
                     justification=comment["justification"],
                     responded_at=comment["responded_at"] or now,
                     corrected_at=now,
-                )
+                ),
             )
-            await Comment.update(
-                {
-                    Comment.disposition: disposition.value,
-                    Comment.justification: justification,
-                    Comment.responded_at: now,
-                }
-            ).where(Comment.id == comment_id)
-            await enqueue(
+            await self.comment_store.respond(
+                comment_id,
+                disposition=disposition.value,
+                justification=justification,
+                now=now,
+                first=False,
+            )
+            await self._notify(
                 "comment.response-corrected",
-                {
-                    "comment": str(comment_id),
-                    "period": comment["period"],
-                    "tracking_code": comment["tracking_code"],
-                    "author": comment["author"],
-                    "disposition": disposition.value,
-                    "justification": justification,
-                    "earlier_disposition": comment["disposition"],
-                    "earlier_justification": comment["justification"],
-                },
+                comment,
+                disposition,
+                justification,
                 now,
+                earlier_disposition=comment["disposition"],
+                earlier_justification=comment["justification"],
             )
 
     async def rate(
@@ -180,19 +188,8 @@ class ResponsesService:
         before the report is taken (and publishing sees it) or is refused after."""
         if not 1 <= rating <= 5:
             raise InvalidError("bad-rating", "Invalid rating", "Rate from 1 to 5.")
-        async with write_transaction(Comment):
-            query = Comment.select(
-                Comment.author,
-                Comment.disposition,
-                Comment.rating,
-                Comment.period,
-                Comment.entry_hash,
-            ).where(Comment.id == comment_id)
-            if not is_sqlite_table(Comment):
-                # Two ratings of one comment wait for each other here rather than both
-                # writing the same log entry.
-                query = query.lock_rows("UPDATE")
-            comment = await query.first()
+        async with self.comment_store.transaction():
+            comment = await self.comment_store.for_rating(comment_id)
             if comment is None:
                 raise NotFoundError(
                     "comment-not-found", "Comment not found", "Check the comment id."
@@ -201,7 +198,7 @@ class ResponsesService:
                 raise ForbiddenError(
                     "not-your-comment", "Not your comment", "Only its author may rate."
                 )
-            await _refuse_after_report(
+            await self._refuse_after_report(
                 str(comment["period"]),
                 "rating-after-report",
                 "The report is already published",
@@ -218,15 +215,6 @@ class ResponsesService:
             entry = make_rating_entry(
                 period=period_id, comment_hash=bytes(comment["entry_hash"]), rating=rating
             )
-            changed = (
-                await Comment.update(
-                    {
-                        Comment.rating: rating,
-                        Comment.rating_entry_hash: await self.ledger.append(period_id, entry, now),
-                    }
-                )
-                .where((Comment.id == comment_id) & Comment.rating.is_null())
-                .returning(Comment.id)
-            )
-            if not changed:
+            logged = await self.ledger.append(period_id, entry, now)
+            if not await self.comment_store.rate(comment_id, rating, logged):
                 raise ConflictError("already-rated", "Already rated", "A response is rated once.")

@@ -12,19 +12,11 @@ from __future__ import annotations
 
 import re
 
-from piccolo.columns.combination import WhereRaw
-
-from services.discussions.comments.domain import (
-    PUBLIC_FIELDS,
-    PublicComment,
-    after_cursor,
-    page_of,
-)
-from services.discussions.comments.tables import Comment
-from services.discussions.db import is_sqlite_table
+from services.discussions.comments.domain import page_of
+from services.discussions.comments.schemas import CommentFilters, PublicComment
 from services.discussions.errors import InvalidError
 from services.discussions.pagination import Page, decode_cursor
-from services.discussions.search.sqlite_page import page_rows
+from services.discussions.search.store import SearchStore
 
 __all__ = ("SearchService", "fts5_query")
 
@@ -54,39 +46,22 @@ def fts5_query(q: str) -> str:
 
 
 class SearchService:
+    def __init__(self, store: SearchStore | None = None) -> None:
+        self.store = store or SearchStore()
+
     async def search(
         self,
         period_id: str,
         q: str,
+        filters: CommentFilters,
         *,
-        section: str | None,
-        stance: str | None,
-        disposition: str | None,
         cursor: str | None,
         limit: int,
     ) -> Page[PublicComment]:
         if not _WORD.search(q):
             raise InvalidError("empty-query", "Empty search", "Type at least one word.")
-        if is_sqlite_table(Comment):
-            filters = {"section": section, "stance": stance, "disposition": disposition}
-            rows = await page_rows(
-                period_id, fts5_query(q), filters, decode_cursor(cursor), limit + 1
-            )
-            return page_of(rows, limit, PublicComment)
-        query = (
-            Comment.select(*PUBLIC_FIELDS)
-            .where((Comment.period == period_id) & (Comment.status == "published"))
-            .where(WhereRaw("search @@ websearch_to_tsquery('russian', {})", q))
-            .order_by(Comment.submitted_at, Comment.id)
-            .limit(limit + 1)
+        query = fts5_query(q) if self.store.fts5() else q
+        rows = await self.store.matching(
+            period_id, query, filters, decode_cursor(cursor), limit + 1
         )
-        if section is not None:
-            query = query.where(Comment.section == section)
-        if stance is not None:
-            query = query.where(Comment.stance == stance)
-        if disposition is not None:
-            query = query.where(Comment.disposition == disposition)
-        after = after_cursor(cursor)
-        if after is not None:
-            query = query.where(after)
-        return page_of(list(await query), limit, PublicComment)
+        return page_of(rows, limit, PublicComment)

@@ -8,8 +8,8 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from services.discussions.comments.domain import PublicComment
 from services.discussions.comments.http import FilterQuery
+from services.discussions.comments.schemas import CommentFilters, PublicComment
 from services.discussions.http import DEFAULT_PAGE, CursorQuery, LimitQuery
 from services.discussions.pagination import Page
 from services.discussions.search.domain import SearchService
@@ -34,12 +34,5 @@ class SearchController(Controller):
         limit: LimitQuery = DEFAULT_PAGE,
     ) -> Page[PublicComment]:
         """Full-text search over the period's published comments."""
-        return await search.search(
-            period_id,
-            q,
-            section=section,
-            stance=stance,
-            disposition=disposition,
-            cursor=cursor,
-            limit=limit,
-        )
+        filters = CommentFilters(section, stance, disposition)
+        return await search.search(period_id, q, filters, cursor=cursor, limit=limit)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.discussions.comments.domain import PUBLIC_FIELDS
+from services.discussions.comments.store import PUBLIC_FIELDS
 from services.discussions.comments.tables import Comment
 from services.discussions.pagination import Cursor
 from services.discussions.search.sqlite_index import SPAN, facet, millisecond
