@@ -178,9 +178,7 @@ class CitizenPages(Controller):
         polls: NamedDependency[PollService],
         ledger: NamedDependency[LogService],
     ) -> Template:
-        poll = await polls.lookup(poll_id)
-        if poll is None or poll.status == "draft":
-            raise NotFoundException()
+        poll = await _published(polls, poll_id)
         note = _read_receipt(request, poll_id)
         parsed = None
         if note is not None:
@@ -214,9 +212,7 @@ class CitizenPages(Controller):
         ledger: NamedDependency[LogService],
         code: CodeQuery = None,
     ) -> Template:
-        poll = await polls.lookup(poll_id)
-        if poll is None or poll.status == "draft":
-            raise NotFoundException()
+        poll = await _published(polls, poll_id)
         result = await check_tracking_code(ledger, poll_id, code) if code else None
         template = (
             "polls/_check_result.html" if request.headers.get("hx-request") else "polls/check.html"
@@ -308,9 +304,7 @@ class CitizenPages(Controller):
         ledger: NamedDependency[LogService],
         code: CodeQuery = None,
     ) -> Template:
-        poll = await polls.lookup(poll_id)
-        if poll is None or poll.status == "draft":
-            raise NotFoundException()
+        poll = await _published(polls, poll_id)
         headers = await embed_headers(poll.organisation)
         settings = ui_settings(request)
         # The widget checks a ballot too: in the browser against the pinned keys, with the
@@ -332,6 +326,14 @@ class CitizenPages(Controller):
             pinned=pinned_keys(ledger, poll_id, local_url(request, "/api/v1/logs")),
             receipt_note="",
         )
+
+
+async def _published(polls: PollService, poll_id: str) -> PollRecord:
+    """The poll, for pages anyone may open once it is scheduled; a draft is not found."""
+    poll = await polls.lookup(poll_id)
+    if poll is None or poll.status == "draft":
+        raise NotFoundException()
+    return poll
 
 
 def _receipt_for(

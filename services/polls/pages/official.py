@@ -224,38 +224,13 @@ class OfficialPages(Controller):
                     },
                     roll_text=roll_text,
                 )
-                draft = NewPoll(
-                    organisation=parsed.organisation,
-                    title=parsed.title,
-                    kind="project_vote",
-                    questions=(),
-                    eligibility=parsed.eligibility,
-                    opens_at=parsed.opens_at,
-                    closes_at=parsed.closes_at,
-                    description=parsed.description,
-                    show_intermediate_results=parsed.show_intermediate_results,
-                    anonymity_batch=parsed.anonymity_batch,
-                )
+                draft = NewPoll.of(parsed, kind="project_vote", questions=())
                 record, _ = await polls.import_pabulib(
                     session, draft, pb_text, None, title=parsed.title
                 )
             else:
                 parsed = parse_builder(fields, csv_text, roll_text)
-                record = await polls.create(
-                    session,
-                    NewPoll(
-                        organisation=parsed.organisation,
-                        title=parsed.title,
-                        kind=parsed.kind,
-                        questions=parsed.questions,
-                        eligibility=parsed.eligibility,
-                        opens_at=parsed.opens_at,
-                        closes_at=parsed.closes_at,
-                        description=parsed.description,
-                        show_intermediate_results=parsed.show_intermediate_results,
-                        anonymity_batch=parsed.anonymity_batch,
-                    ),
-                )
+                record = await polls.create(session, NewPoll.of(parsed))
         except BuilderError as exc:
             errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
         except PollsError as exc:

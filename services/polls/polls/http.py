@@ -69,7 +69,7 @@ class PollsController(Controller):
         polls: NamedDependency[PollService],
     ) -> PollView:
         """Create a draft poll for one of your organisations (polls:manage)."""
-        record = await polls.create(session, _draft(data))
+        record = await polls.create(session, NewPoll.of(data))
         return poll_view(record, show_roll=True)
 
     @post("/import", guards=_MANAGE, responses=problems(422))
@@ -80,18 +80,7 @@ class PollsController(Controller):
         polls: NamedDependency[PollService],
     ) -> ImportedPoll:
         """Create a draft project vote from a pabulib .pb file."""
-        draft = NewPoll(
-            organisation=data.organisation,
-            title=data.title or "-",
-            kind="project_vote",
-            questions=(),
-            eligibility=data.eligibility,
-            opens_at=data.opens_at,
-            closes_at=data.closes_at,
-            description=data.description,
-            show_intermediate_results=data.show_intermediate_results,
-            anonymity_batch=data.anonymity_batch,
-        )
+        draft = NewPoll.of(data, title=data.title or "-", kind="project_vote", questions=())
         record, votes = await polls.import_pabulib(
             session, draft, data.pb, data.rule, title=data.title
         )
@@ -164,18 +153,3 @@ class PollsController(Controller):
             media_type=MediaType.TEXT,
             headers={"Content-Disposition": f'attachment; filename="{poll_id}.pb"'},
         )
-
-
-def _draft(data: PollCreate) -> NewPoll:
-    return NewPoll(
-        organisation=data.organisation,
-        title=data.title,
-        kind=data.kind,
-        questions=data.questions,
-        eligibility=data.eligibility,
-        opens_at=data.opens_at,
-        closes_at=data.closes_at,
-        description=data.description,
-        show_intermediate_results=data.show_intermediate_results,
-        anonymity_batch=data.anonymity_batch,
-    )
