@@ -17,7 +17,7 @@ __all__ = ("state_dependencies",)
 
 def _provider(key: str, name: str) -> Provide:
     # Synchronous and not moved to a thread: reading the state is cheaper than a thread hop,
-    # and the cast handler pays it on every ballot.
+    # and every request whose handler asks for the object pays it.
     def provide(state: State) -> Any:
         return getattr(getattr(state, key), name)
 
