@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from services.discussions.comments.domain import CommentsService
@@ -16,6 +14,7 @@ from services.discussions.report.domain import ReportService
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.search.domain import SearchService
 from shared.ledger.service import LogService
+from shared.web.dependencies import state_dependencies
 
 __all__ = ("Discussions", "dependencies")
 
@@ -45,13 +44,6 @@ class Discussions:
         )
 
 
-def _provider(name: str) -> Provide:
-    def provide(state: State) -> Any:
-        return getattr(state.discussions, name)
-
-    return Provide(provide, sync_to_thread=False)
-
-
 def dependencies() -> dict[str, Provide]:
     """One dependency per domain service, named as the field (``drafts``, ``periods`` …)."""
-    return {f.name: _provider(f.name) for f in fields(Discussions)}
+    return state_dependencies("discussions", Discussions)

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from litestar import Litestar
+from litestar import Litestar, Router
 
 from services.polls.casting.batching import RedisGate
 from services.polls.casting.domain import CastService
-from services.polls.casting.http import casting_controller
+from services.polls.casting.http import CastingController
 from services.polls.casting.mixing import Mixer
 from services.polls.casting.store import CastStore
-from services.polls.logs import poll_logs_controller
+from services.polls.deps import Polls, dependencies
+from services.polls.logs import PollLogs, entries_guard
 from services.polls.notifications.components import Notifications
+from services.polls.notifications.http import InboxController, MyNotificationsController
+from services.polls.notifications.pages import NotificationPages
 from services.polls.notifications.settings import NotificationSettings, load_notification_settings
 from services.polls.pages import polls_pages
 from services.polls.polls.domain import PollService
-from services.polls.polls.http import polls_controller
+from services.polls.polls.http import PollsController
 from services.polls.polls.store import PollStore
 from services.polls.rate_limits import RULES
 from services.polls.results.domain import ResultsService
-from services.polls.results.http import results_controller
+from services.polls.results.http import ResultsController
 from services.polls.results.recording import AnswerRecorder
 from services.polls.scheduler import Scheduler
 from services.polls.service_secret import ServiceSecret
@@ -30,6 +33,7 @@ from shared.db.engine import is_sqlite
 from shared.identity import identity_components
 from shared.identity.admin import admin_handlers
 from shared.lease import Lease
+from shared.ledger.http import log_controller
 from shared.ledger.service import LogService, load_log_keys
 from shared.ledger.store import LedgerStore
 from shared.version import VERSION
@@ -75,17 +79,25 @@ def create_app(
         record_answers=AnswerRecorder(secret, poll_store).record,
         outbox=OUTBOX,
     )
-    polls = PollService(poll_store, seal_cancelled=scheduler.seal_cancelled)
-    results = ResultsService(polls, ledger)
-    casting = CastService(
-        ledger=ledger,
-        polls=poll_store,
-        store=cast_store,
-        gate=RedisGate(runtime.redis, runtime.scripts),
-        revocations=identity.sessions,
-        secret=secret,
-    )
+    poll_service = PollService(poll_store, seal_cancelled=scheduler.seal_cancelled)
     notifying = Notifications.build(settings, notifications, poll_store, secret)
+    polls = Polls(
+        polls=poll_service,
+        results=ResultsService(poll_service, ledger),
+        casting=CastService(
+            ledger=ledger,
+            polls=poll_store,
+            store=cast_store,
+            gate=RedisGate(runtime.redis, runtime.scripts),
+            revocations=identity.sessions,
+            secret=secret,
+        ),
+        ledger=ledger,
+        logs=PollLogs(ledger, poll_store),
+        in_app=notifying.in_app,
+        inbox=notifying.inbox,
+        preferences=notifying.preferences,
+    )
     return build_app(
         service="polls",
         version=VERSION,
@@ -93,11 +105,17 @@ def create_app(
         route_handlers=[
             *identity.route_handlers,
             *admin_handlers(),
-            polls_controller(polls, results),
-            casting_controller(casting),
-            results_controller(results),
-            poll_logs_controller(ledger, poll_store),
-            *notifying.controllers,
+            PollsController,
+            CastingController,
+            ResultsController,
+            # The shared log endpoints; the guard holds entries and boards back (logs.py).
+            Router(
+                "/",
+                route_handlers=[log_controller(ledger, polls.logs.describe)],
+                guards=[entries_guard],
+            ),
+            MyNotificationsController,
+            InboxController,
         ],
         readiness=[*runtime.readiness(), *identity.readiness],
         lifespan=[
@@ -118,16 +136,12 @@ def create_app(
                 enabled=settings.rate_limits,
             ),
         ],
-        dependencies=identity.dependencies,
-        plugins=[
-            polls_pages(
-                settings,
-                polls=polls,
-                results=results,
-                casting=casting,
-                ledger=ledger,
-                extra=[notifying.pages],
-            )
-        ],
-        state={"casting": casting, "scheduler": scheduler, "ledger": ledger},
+        dependencies={**identity.dependencies, **dependencies()},
+        plugins=[polls_pages(settings, extra=[NotificationPages])],
+        state={
+            "polls": polls,
+            "casting": polls.casting,
+            "scheduler": scheduler,
+            "ledger": ledger,
+        },
     )

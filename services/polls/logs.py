@@ -15,36 +15,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from services.polls.errors import conflict
 from services.polls.polls.domain import may_see_entries
-from services.polls.polls.store import PollStore
+from services.polls.polls.store import PollRecord, PollStore
+from shared.identity.claims import Session
 from shared.identity.guards import optional_session
 from shared.ledger.board import BoardCancellation, BoardCertificate
-from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.http import LogDescription
 from shared.ledger.service import LogService
 
-__all__ = ("poll_logs_controller",)
+__all__ = ("PollLogs", "entries_guard")
 
 _ENTRY_HANDLERS = frozenset({"board", "entries"})
 _NOT_PUBLISHED = frozenset({"scheduled", "open"})
 
 
-def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controller]:
-    async def lookup(log_id: str) -> LogDescription | None:
-        poll = await polls.get(log_id)
+class PollLogs:
+    """What the log endpoints and the pages are told about a poll's log."""
+
+    def __init__(self, ledger: LogService, polls: PollStore) -> None:
+        self.ledger = ledger
+        self.polls = polls
+
+    async def sealed_size(self, poll: PollRecord) -> int | None:
+        """How many ballots a cancelled poll's sealed log holds (its final checkpoint); None
+        for any other poll, and for a cancelled one that never opened or is still sealing."""
+        if poll.status != "cancelled" or not await self.ledger.closed(poll.id):
+            return None
+        return await self.ledger.size(poll.id)
+
+    async def describe(self, log_id: str) -> LogDescription | None:
+        """The board's description of a poll's log; None for a draft or an unknown id."""
+        poll = await self.polls.get(log_id)
         if poll is None or poll.status == "draft":
             return None
         certificate = None
         if poll.certificate is not None and poll.results is not None:
             certificate = BoardCertificate(poll.certificate, poll.results)
+        size = await self.sealed_size(poll)
         cancellation = None
-        if poll.status == "cancelled" and await ledger.closed(log_id):
-            size = await ledger.size(log_id)
+        if size is not None:
             cancellation = BoardCancellation(reason=poll.cancel_reason or "", size=size)
         return LogDescription(
             kind="poll",
@@ -53,13 +67,13 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
             cancellation=cancellation,
         )
 
-    async def entries_guard(
-        connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-    ) -> None:
-        if handler.handler_name not in _ENTRY_HANDLERS:
+    async def check_entries(self, session: Session | None, log_id: str) -> None:
+        """Refuse the entries and the board of a poll while they are held back, and a
+        free-text poll's to anyone but its organisation and auditors."""
+        poll = await self.polls.get(log_id)
+        if poll is None:
             return
-        poll = await polls.get(str(connection.path_params.get("log_id", "")))
-        if poll is not None and poll.status in _NOT_PUBLISHED:
+        if poll.status in _NOT_PUBLISHED:
             raise conflict(
                 "poll-still-open",
                 "Ballots not published yet",
@@ -68,26 +82,28 @@ def poll_logs_controller(ledger: LogService, polls: PollStore) -> type[Controlle
                 "proofs are public, and 'check my ballot' works with your tracking code.",
                 publishes_at=poll.closes_at.isoformat(),
             )
-        if (
-            poll is not None
-            and poll.status == "cancelled"
-            and await ledger.closed(poll.id) is False
-        ):
+        if poll.status == "cancelled" and await self.ledger.closed(poll.id) is False:
             raise conflict(
                 "poll-being-sealed",
                 "Ballots not published yet",
                 "The poll was cancelled and its log is being closed: the ballots it accepted "
                 "are published under its final checkpoint in a moment. Try again shortly.",
             )
-        if poll is not None and not may_see_entries(optional_session(connection), poll):
+        if not may_see_entries(session, poll):
             raise PermissionDeniedException(
                 detail="this poll's ballots hold free-text answers: only its organisation "
                 "and auditors may download them"
             )
 
-    base = log_controller(ledger, lookup)
 
-    class PollLogController(base):  # type: ignore[valid-type,misc]
-        guards = [entries_guard]  # noqa: RUF012 - Litestar reads it as a class attribute
-
-    return PollLogController
+async def entries_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The guard of the log endpoints: :meth:`PollLogs.check_entries` on entries and board."""
+    if handler.handler_name not in _ENTRY_HANDLERS:
+        return
+    # Guards take no dependencies: the logs come from the state create_app filled.
+    logs: PollLogs = connection.app.state.polls.logs
+    await logs.check_entries(
+        optional_session(connection), str(connection.path_params.get("log_id", ""))
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, post
-from litestar.di import NamedDependency
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from services.polls.casting.domain import CastService
@@ -14,7 +15,7 @@ from shared.identity import Session
 from shared.identity.middleware import REVOCATION_CHECKED_BY_ROUTE
 from shared.web.openapi import problems
 
-__all__ = ("casting_controller",)
+__all__ = ("CastingController",)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -22,39 +23,51 @@ IdempotencyKey = Annotated[
 ]
 
 
-def casting_controller(casting: CastService) -> type[Controller]:
-    class CastingController(Controller):
-        path = "/api/v1/polls/{poll_id:str}/ballots"
-        tags = ["ballots"]  # noqa: RUF012 - Litestar reads it as a class attribute
+def _casting_after_session(state: State, session: NamedDependency[Session]) -> CastService:
+    """The ``casting`` dependency of this route, as ``services.polls.deps`` provides it, but
+    resolved after the session, which it takes for that alone.
 
-        # The revocation check rides on the gate's Redis round trip (CastService.cast).
-        @post(
-            "/",
-            responses=problems(403, 409, 422),
-            opt={REVOCATION_CHECKED_BY_ROUTE: True},
+    Litestar resolves a handler's independent dependencies concurrently, in a task group; on
+    a ballot that group cost more than the two dependencies themselves (in-process, about
+    70 µs a request against under 10 µs for the two resolved one after the other)."""
+    casting: CastService = state.polls.casting
+    return casting
+
+
+class CastingController(Controller):
+    path = "/api/v1/polls/{poll_id:str}/ballots"
+    tags = ["ballots"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    dependencies = {  # noqa: RUF012 - Litestar reads it as a class attribute
+        "casting": Provide(_casting_after_session, sync_to_thread=False)
+    }
+
+    # The revocation check rides on the gate's Redis round trip (CastService.cast).
+    @post(
+        "/",
+        responses=problems(403, 409, 422),
+        opt={REVOCATION_CHECKED_BY_ROUTE: True},
+    )
+    async def cast_ballot(
+        self,
+        session: NamedDependency[Session],
+        poll_id: FromPath[str],
+        data: JSONBody[CastRequest],
+        casting: NamedDependency[CastService],
+        idempotency_key: IdempotencyKey = None,
+    ) -> ReceiptView:
+        """Cast your ballot; 201 with the signed receipt and tracking code.
+
+        403 not-eligible (with ``reason``), 409 poll-not-open, 409 already-voted (with the
+        original ``tracking_code``), 422 invalid-ballot (each issue's path and reason).
+        Retrying with the same Idempotency-Key returns the original receipt.
+        """
+        done = await casting.cast(session, poll_id, data.answers, idempotency_key)
+        receipt = done.receipt
+        return ReceiptView(
+            poll=poll_id,
+            tracking_code=receipt.tracking_code,
+            entry_hash=receipt.entry_hash.hex(),
+            accepted_at=receipt.accepted_at,
+            receipt=receipt.note,
+            check=f"/api/v1/logs/{poll_id}/tracking/{receipt.tracking_code}",
         )
-        async def cast_ballot(
-            self,
-            session: NamedDependency[Session],
-            poll_id: FromPath[str],
-            data: JSONBody[CastRequest],
-            idempotency_key: IdempotencyKey = None,
-        ) -> ReceiptView:
-            """Cast your ballot; 201 with the signed receipt and tracking code.
-
-            403 not-eligible (with ``reason``), 409 poll-not-open, 409 already-voted (with the
-            original ``tracking_code``), 422 invalid-ballot (each issue's path and reason).
-            Retrying with the same Idempotency-Key returns the original receipt.
-            """
-            done = await casting.cast(session, poll_id, data.answers, idempotency_key)
-            receipt = done.receipt
-            return ReceiptView(
-                poll=poll_id,
-                tracking_code=receipt.tracking_code,
-                entry_hash=receipt.entry_hash.hex(),
-                accepted_at=receipt.accepted_at,
-                receipt=receipt.note,
-                check=f"/api/v1/logs/{poll_id}/tracking/{receipt.tracking_code}",
-            )
-
-    return CastingController

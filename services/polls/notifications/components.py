@@ -7,14 +7,12 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import NamedTuple
 
-from litestar import Controller, Litestar
+from litestar import Litestar
 
 from services.polls.notifications.delivery import NotificationDelivery
-from services.polls.notifications.http import notifications_controllers
 from services.polls.notifications.in_app import InAppList
 from services.polls.notifications.inbox import NotificationInbox
 from services.polls.notifications.mailer import Mailer
-from services.polls.notifications.pages import notification_pages
 from services.polls.notifications.preferences import PreferencesService
 from services.polls.notifications.settings import NotificationSettings
 from services.polls.notifications.texts import Links
@@ -33,8 +31,9 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 class Notifications(NamedTuple):
-    controllers: list[type[Controller]]
-    pages: type[Controller]
+    in_app: InAppList
+    inbox: NotificationInbox
+    preferences: PreferencesService
     lifespan: list[Lifespan]
     delivery: OutboxDelivery
 
@@ -51,9 +50,9 @@ class Notifications(NamedTuple):
             discussions=settings.public_urls["discussions"].rstrip("/"),
         )
         key = secret.confirmation_key()
-        preferences = PreferencesService(OUTBOX, key)
-        in_app = InAppList(links)
         mailer = Mailer(options.mail) if options.mail is not None else None
+        preferences = PreferencesService(OUTBOX, key, email_enabled=mailer is not None)
+        in_app = InAppList(links)
         sender = NotificationDelivery(OUTBOX, polls, mailer, links, key)
         delivery = OutboxDelivery(
             OUTBOX, sender.deliver, Lease(LEASE, "outbox-delivery"), options.interval_s
@@ -71,8 +70,9 @@ class Notifications(NamedTuple):
             ),
         )
         return cls(
-            controllers=notifications_controllers(in_app, inbox),
-            pages=notification_pages(in_app, preferences, email_enabled=mailer is not None),
+            in_app=in_app,
+            inbox=inbox,
+            preferences=preferences,
             lifespan=[delivery.lifespan, forget],
             delivery=delivery,
         )

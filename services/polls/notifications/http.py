@@ -16,7 +16,7 @@ from shared.identity import Session
 from shared.web.openapi import problems
 from shared.web.ui.i18n import choose_language
 
-__all__ = ("MyNotifications", "NotificationView", "notifications_controllers")
+__all__ = ("InboxController", "MyNotifications", "MyNotificationsController", "NotificationView")
 
 
 class NotificationView(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,50 +36,53 @@ class MyNotifications(msgspec.Struct, frozen=True, kw_only=True):
     """The latest 50, newest first."""
 
 
-def notifications_controllers(
-    in_app: InAppList, inbox: NotificationInbox
-) -> list[type[Controller]]:
-    class MyNotificationsController(Controller):
-        path = "/api/v1/me/notifications"
-        tags = ["notifications"]  # noqa: RUF012 - Litestar reads it as a class attribute
+class MyNotificationsController(Controller):
+    path = "/api/v1/me/notifications"
+    tags = ["notifications"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-        @get("/")
-        async def mine(
-            self, request: Request[Any, Any, Any], session: NamedDependency[Session]
-        ) -> MyNotifications:
-            """My in-app notifications and how many are unread."""
-            language, _ = choose_language(request)
-            items = await in_app.latest(session.sub, language)
-            return MyNotifications(
-                unread=await in_app.unread(session.sub),
-                items=[
-                    NotificationView(
-                        id=n.id,
-                        kind=n.kind,
-                        text=n.text.subject,
-                        link=n.text.link,
-                        created_at=n.created_at,
-                        unread=n.unread,
-                    )
-                    for n in items
-                ],
-            )
+    @get("/")
+    async def mine(
+        self,
+        request: Request[Any, Any, Any],
+        session: NamedDependency[Session],
+        in_app: NamedDependency[InAppList],
+    ) -> MyNotifications:
+        """My in-app notifications and how many are unread."""
+        language, _ = choose_language(request)
+        items = await in_app.latest(session.sub, language)
+        return MyNotifications(
+            unread=await in_app.unread(session.sub),
+            items=[
+                NotificationView(
+                    id=n.id,
+                    kind=n.kind,
+                    text=n.text.subject,
+                    link=n.text.link,
+                    created_at=n.created_at,
+                    unread=n.unread,
+                )
+                for n in items
+            ],
+        )
 
-        @post("/read", status_code=204)
-        async def read_all(self, session: NamedDependency[Session]) -> None:
-            """Mark all my notifications read."""
-            await in_app.mark_all_read(session.sub, dt.datetime.now(dt.UTC))
+    @post("/read", status_code=204)
+    async def read_all(
+        self, session: NamedDependency[Session], in_app: NamedDependency[InAppList]
+    ) -> None:
+        """Mark all my notifications read."""
+        await in_app.mark_all_read(session.sub, dt.datetime.now(dt.UTC))
 
-    class InboxController(Controller):
-        path = "/internal/notifications"
-        tags = ["notifications"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-        @post("/events", status_code=204, responses=problems(400, 401))
-        async def receive(self, request: Request[Any, Any, Any]) -> None:
-            """An event of the discussions service, signed by the Standard Webhooks scheme
-            under the notifications secret; recorded once per webhook-id."""
-            body = await request.body()
-            headers = {k.lower(): v for k, v in request.headers.items()}
-            await inbox.receive(headers, body, dt.datetime.now(dt.UTC))
+class InboxController(Controller):
+    path = "/internal/notifications"
+    tags = ["notifications"]  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    return [MyNotificationsController, InboxController]
+    @post("/events", status_code=204, responses=problems(400, 401))
+    async def receive(
+        self, request: Request[Any, Any, Any], inbox: NamedDependency[NotificationInbox]
+    ) -> None:
+        """An event of the discussions service, signed by the Standard Webhooks scheme
+        under the notifications secret; recorded once per webhook-id."""
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        await inbox.receive(headers, body, dt.datetime.now(dt.UTC))

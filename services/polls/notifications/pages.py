@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Response, Template
 
@@ -23,116 +24,139 @@ from shared.web.ui.pages import (
     signed_in_form,
 )
 
-__all__ = ("notification_pages",)
+__all__ = ("NotificationPages",)
 
 TokenQuery = Annotated[str, QueryParameter(max_length=100)]
 KINDS = (Kind.RESPONSE, Kind.POLL_OPENED, Kind.RESULT)
 
 
-def notification_pages(
-    in_app: InAppList, preferences: PreferencesService, email_enabled: bool
-) -> type[Controller]:
-    class NotificationPages(Controller):
-        path = "/notifications"
-        include_in_schema = False
+class NotificationPages(Controller):
+    path = "/notifications"
+    include_in_schema = False
 
-        @get("/")
-        async def listing(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            await preferences.moved(session.sub, session.oktmo)
-            language, _ = choose_language(request)
-            items = await in_app.latest(session.sub, language)
-            return page(request, "polls/notifications.html", items=items)
+    @get("/")
+    async def listing(
+        self,
+        request: Request[Any, Any, Any],
+        in_app: NamedDependency[InAppList],
+        preferences: NamedDependency[PreferencesService],
+    ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        await preferences.moved(session.sub, session.oktmo)
+        language, _ = choose_language(request)
+        items = await in_app.latest(session.sub, language)
+        return page(request, "polls/notifications.html", items=items)
 
-        @post("/read", status_code=303)
-        async def read(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            _, session = signed_in
-            await in_app.mark_all_read(session.sub, dt.datetime.now(dt.UTC))
-            return local_redirect(request, "/notifications")
+    @post("/read", status_code=303)
+    async def read(
+        self, request: Request[Any, Any, Any], in_app: NamedDependency[InAppList]
+    ) -> Response[Any]:
+        signed_in = await signed_in_form(request)
+        if isinstance(signed_in, Redirect):
+            return signed_in
+        _, session = signed_in
+        await in_app.mark_all_read(session.sub, dt.datetime.now(dt.UTC))
+        return local_redirect(request, "/notifications")
 
-        @get("/unread")
-        async def unread(self, request: Request[Any, Any, Any]) -> Template:
-            """The header's badge: how many are unread (nothing for the signed out)."""
-            session = current_session(request)
-            count = await in_app.unread(session.sub) if session is not None else 0
-            return page(request, "polls/_unread_badge.html", count=count)
+    @get("/unread")
+    async def unread(
+        self, request: Request[Any, Any, Any], in_app: NamedDependency[InAppList]
+    ) -> Template:
+        """The header's badge: how many are unread (nothing for the signed out)."""
+        session = current_session(request)
+        count = await in_app.unread(session.sub) if session is not None else 0
+        return page(request, "polls/_unread_badge.html", count=count)
 
-        @get("/settings")
-        async def settings(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            await preferences.moved(session.sub, session.oktmo)
-            saved = request.query_params.get("saved", "")
-            return await self._settings_page(
-                request, session.sub, saved=bool(saved), queued=saved == "sent", error=""
+    @get("/settings")
+    async def settings(
+        self, request: Request[Any, Any, Any], preferences: NamedDependency[PreferencesService]
+    ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        await preferences.moved(session.sub, session.oktmo)
+        saved = request.query_params.get("saved", "")
+        return await _settings_page(
+            request,
+            preferences,
+            session.sub,
+            saved=bool(saved),
+            queued=saved == "sent",
+            error="",
+        )
+
+    @post("/settings", status_code=303)
+    async def save(
+        self, request: Request[Any, Any, Any], preferences: NamedDependency[PreferencesService]
+    ) -> Response[Any]:
+        signed_in = await signed_in_form(request)
+        if isinstance(signed_in, Redirect):
+            return signed_in
+        form, session = signed_in
+        language, _ = choose_language(request)
+        email = preferences.email_enabled
+        try:
+            queued = await preferences.save(
+                session.sub,
+                oktmo=session.oktmo,
+                language=language,
+                email_kinds=form.getall("email", []) if email else [],
+                in_app_kinds=form.getall("in_app", []),
+                address=str(form.get("address", ""))[:300] if email else "",
+                now=dt.datetime.now(dt.UTC),
             )
-
-        async def _settings_page(
-            self,
-            request: Request[Any, Any, Any],
-            sub: str,
-            *,
-            saved: bool,
-            error: str,
-            status_code: int = 200,
-            queued: bool = False,
-        ) -> Template:
-            return page(
+        except PollsError as exc:
+            return await _settings_page(
                 request,
-                "polls/notification_settings.html",
-                status_code=status_code,
-                prefs=await preferences.get(sub),
-                kinds=KINDS,
-                email_enabled=email_enabled,
-                saved=saved,
-                queued=queued,
-                error=error,
+                preferences,
+                session.sub,
+                saved=False,
+                error=exc.slug,
+                status_code=exc.status,
             )
+        return local_redirect(
+            request, "/notifications/settings?saved=" + ("sent" if queued else "1")
+        )
 
-        @post("/settings", status_code=303)
-        async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            language, _ = choose_language(request)
-            try:
-                queued = await preferences.save(
-                    session.sub,
-                    oktmo=session.oktmo,
-                    language=language,
-                    email_kinds=form.getall("email", []) if email_enabled else [],
-                    in_app_kinds=form.getall("in_app", []),
-                    address=str(form.get("address", ""))[:300] if email_enabled else "",
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except PollsError as exc:
-                return await self._settings_page(
-                    request, session.sub, saved=False, error=exc.slug, status_code=exc.status
-                )
-            return local_redirect(
-                request, "/notifications/settings?saved=" + ("sent" if queued else "1")
-            )
+    @get("/confirm")
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        preferences: NamedDependency[PreferencesService],
+        token: TokenQuery = "",
+    ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        confirmed = await preferences.confirm(session.sub, token, dt.datetime.now(dt.UTC))
+        return page(
+            request,
+            "polls/notification_confirmed.html",
+            status_code=200 if confirmed else 400,
+            confirmed=confirmed,
+        )
 
-        @get("/confirm")
-        async def confirm(
-            self, request: Request[Any, Any, Any], token: TokenQuery = ""
-        ) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            confirmed = await preferences.confirm(session.sub, token, dt.datetime.now(dt.UTC))
-            return page(
-                request,
-                "polls/notification_confirmed.html",
-                status_code=200 if confirmed else 400,
-                confirmed=confirmed,
-            )
 
-    return NotificationPages
+async def _settings_page(
+    request: Request[Any, Any, Any],
+    preferences: PreferencesService,
+    sub: str,
+    *,
+    saved: bool,
+    error: str,
+    status_code: int = 200,
+    queued: bool = False,
+) -> Template:
+    return page(
+        request,
+        "polls/notification_settings.html",
+        status_code=status_code,
+        prefs=await preferences.get(sub),
+        kinds=KINDS,
+        email_enabled=preferences.email_enabled,
+        saved=saved,
+        queued=queued,
+        error=error,
+    )

@@ -51,9 +51,13 @@ def confirmation_token(key: bytes, sub: str, address: str, nonce: str) -> str:
 
 
 class PreferencesService:
-    def __init__(self, outbox: type[Table], confirmation_key: bytes) -> None:
+    def __init__(
+        self, outbox: type[Table], confirmation_key: bytes, *, email_enabled: bool = False
+    ) -> None:
         self.outbox = outbox
         self.key = confirmation_key
+        self.email_enabled = email_enabled
+        """Whether e-mail is offered at all: only with a mail relay configured."""
 
     async def get(self, sub: str) -> Preferences:
         row = (

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath
 from litestar.response import Response
 
 from services.polls.errors import PollsError
-from services.polls.pages.domain import PollPagesDomain
-from services.polls.results.domain import MIN_K
+from services.polls.polls.domain import PollService
+from services.polls.results.domain import MIN_K, ResultsService
 from shared.tally.definition import (
     MultipleChoice,
     ProjectVote,
@@ -22,7 +23,7 @@ from shared.tally.definition import (
 )
 from shared.web.ui.pages import current_session, page
 
-__all__ = ("answers_pages",)
+__all__ = ("AnswersPages",)
 
 
 def _labels(question: Question) -> dict[str, str]:
@@ -45,49 +46,50 @@ async def _municipality_names(request: Request[Any, Any, Any], codes: set[str]) 
     return {code: record.name for code, record in found.items()}
 
 
-def answers_pages(domain: PollPagesDomain) -> type[Controller]:
-    class AnswersPages(Controller):
-        path = "/polls/{poll_id:str}/answers"
-        include_in_schema = False
+class AnswersPages(Controller):
+    path = "/polls/{poll_id:str}/answers"
+    include_in_schema = False
 
-        @get("/")
-        async def answers(
-            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
-        ) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                # Like the analytics API: for officials and auditors, never the public.
-                raise NotAuthorizedException(
-                    detail="Sign in as an official of the poll's organisation or an auditor."
-                )
-            poll = await domain.get(session, poll_id)
-            try:
-                breakdown = await domain.results.answers(session, poll_id, MIN_K)
-            except PollsError as exc:
-                if exc.slug != "answers-not-available":
-                    raise
-                return page(
-                    request,
-                    "polls/answers.html",
-                    status_code=exc.status,
-                    poll=poll,
-                    breakdown=None,
-                )
-            questions = {q.id: q for q in poll.definition.questions}
-            codes = {
-                row.key
-                for table in breakdown.tables
-                if table.dimension == "municipality"
-                for row in table.rows
-            }
+    @get("/")
+    async def answers(
+        self,
+        request: Request[Any, Any, Any],
+        poll_id: FromPath[str],
+        polls: NamedDependency[PollService],
+        results: NamedDependency[ResultsService],
+    ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            # Like the analytics API: for officials and auditors, never the public.
+            raise NotAuthorizedException(
+                detail="Sign in as an official of the poll's organisation or an auditor."
+            )
+        poll = await polls.get(session, poll_id)
+        try:
+            breakdown = await results.answers(session, poll_id, MIN_K)
+        except PollsError as exc:
+            if exc.slug != "answers-not-available":
+                raise
             return page(
                 request,
                 "polls/answers.html",
+                status_code=exc.status,
                 poll=poll,
-                breakdown=breakdown,
-                questions=questions,
-                labels={qid: _labels(q) for qid, q in questions.items()},
-                names=await _municipality_names(request, codes),
+                breakdown=None,
             )
-
-    return AnswersPages
+        questions = {q.id: q for q in poll.definition.questions}
+        codes = {
+            row.key
+            for table in breakdown.tables
+            if table.dimension == "municipality"
+            for row in table.rows
+        }
+        return page(
+            request,
+            "polls/answers.html",
+            poll=poll,
+            breakdown=breakdown,
+            questions=questions,
+            labels={qid: _labels(q) for qid, q in questions.items()},
+            names=await _municipality_names(request, codes),
+        )

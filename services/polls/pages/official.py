@@ -8,10 +8,12 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Response
 
 from services.polls.errors import PollsError, invalid
+from services.polls.logs import PollLogs
 from services.polls.pages.builder import (
     BUILDER_MESSAGES,
     BuilderError,
@@ -19,15 +21,16 @@ from services.polls.pages.builder import (
     form_of_poll,
     parse_builder,
 )
-from services.polls.pages.domain import PollPagesDomain
 from services.polls.polls.domain import (
     DEFAULT_ANONYMITY_BATCH,
     MANAGE,
     MIN_ANONYMITY_BATCH,
     NewPoll,
     PollChanges,
+    PollService,
 )
 from services.polls.polls.store import PollRecord
+from services.polls.results.domain import ResultsService
 from shared.identity.claims import Session
 from shared.web.ui.embed import embed_snippet
 from shared.web.ui.pages import (
@@ -41,7 +44,7 @@ from shared.web.ui.pages import (
 )
 from shared.web.ui.refusals import poll_issue_message, problem_message
 
-__all__ = ("official_pages",)
+__all__ = ("OfficialPages",)
 
 _MAX_UPLOAD = 2_000_000
 _TERRITORY_LISTED = 100
@@ -169,220 +172,222 @@ async def _changes(poll: PollRecord, fields: dict[str, list[str]], form: Any) ->
     )
 
 
-def official_pages(domain: PollPagesDomain) -> type[Controller]:
-    def organisations(session: Session) -> tuple[str, ...]:
-        return session.organisations_with(MANAGE)
+def _organisations(session: Session) -> tuple[str, ...]:
+    return session.organisations_with(MANAGE)
 
-    class OfficialPages(Controller):
-        path = "/manage"
-        include_in_schema = False
-        # A poll of another organisation is a 404 problem here too, never an unhandled 500.
 
-        @get("/")
-        async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            mine = organisations(session)
-            polls = await domain.polls.store.listing(mine, False) if mine else []
-            return page(request, "polls/manage.html", polls=polls, organisations=mine)
+class OfficialPages(Controller):
+    path = "/manage"
+    include_in_schema = False
+    # A poll of another organisation is a 404 problem here too, never an unhandled 500.
 
-        @get("/polls/new")
-        async def new_poll(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            return await _builder_page(
-                request, organisations=organisations(session), errors=[], form={}
-            )
+    @get("/")
+    async def desk(
+        self, request: Request[Any, Any, Any], polls: NamedDependency[PollService]
+    ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        mine = _organisations(session)
+        listed = await polls.store.listing(mine, False) if mine else []
+        return page(request, "polls/manage.html", polls=listed, organisations=mine)
 
-        @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
-        async def create(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
-            try:
-                pb_text = await _upload_text(form, "pb_file")
-                csv_text = await _upload_text(form, "projects_file")
-                roll_text = await _upload_text(form, "roll_file")
-                if pb_text:
-                    parsed = parse_builder(
-                        {
-                            **fields,
-                            "kind": ["survey"],
-                            "questions-0-kind": ["free_text"],
-                            "questions-0-text": ["-"],
-                        },
-                        roll_text=roll_text,
-                    )
-                    draft = NewPoll(
-                        organisation=parsed.organisation,
-                        title=parsed.title,
-                        kind="project_vote",
-                        questions=(),
-                        eligibility=parsed.eligibility,
-                        opens_at=parsed.opens_at,
-                        closes_at=parsed.closes_at,
-                        description=parsed.description,
-                        show_intermediate_results=parsed.show_intermediate_results,
-                        anonymity_batch=parsed.anonymity_batch,
-                    )
-                    record, _ = await domain.polls.import_pabulib(
-                        session, draft, pb_text, None, title=parsed.title
-                    )
-                else:
-                    parsed = parse_builder(fields, csv_text, roll_text)
-                    record = await domain.polls.create(
-                        session,
-                        NewPoll(
-                            organisation=parsed.organisation,
-                            title=parsed.title,
-                            kind=parsed.kind,
-                            questions=parsed.questions,
-                            eligibility=parsed.eligibility,
-                            opens_at=parsed.opens_at,
-                            closes_at=parsed.closes_at,
-                            description=parsed.description,
-                            show_intermediate_results=parsed.show_intermediate_results,
-                            anonymity_batch=parsed.anonymity_batch,
-                        ),
-                    )
-            except BuilderError as exc:
-                errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
-            except PollsError as exc:
-                # A refusal keeps its status: another organisation's poll is a 403, not a typo.
-                errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
-            else:
-                return local_redirect(request, f"/manage/polls/{record.id}")
-            return await _builder_page(
-                request,
-                status_code=status,
-                organisations=organisations(session),
-                errors=errors,
-                form=fields,
-                invalid=invalid,
-            )
+    @get("/polls/new")
+    async def new_poll(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        return await _builder_page(
+            request, organisations=_organisations(session), errors=[], form={}
+        )
 
-        @get("/polls/{poll_id:str}")
-        async def detail(
-            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
-        ) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            poll = await domain.polls.managed(session, poll_id)
-            analytics = None
-            if poll.status not in ("draft", "scheduled", "cancelled"):
-                analytics = await domain.results.analytics(session, poll_id, 10)
-            settings = ui_settings(request)
-            return page(
-                request,
-                "polls/manage_poll.html",
-                poll=poll,
-                sealed_size=await domain.sealed_size(poll),
-                analytics=analytics,
-                snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
-                errors=[],
-            )
-
-        @get("/polls/{poll_id:str}/edit")
-        async def edit_form(
-            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
-        ) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            poll = await domain.polls.managed(session, poll_id)
-            if poll.status not in ("draft", "scheduled"):
-                return local_redirect(request, f"/manage/polls/{poll_id}")
-            return await _builder_page(
-                request,
-                poll=poll,
-                organisations=(poll.organisation,),
-                errors=[],
-                form=form_of_poll(poll),
-            )
-
-        @post("/polls/{poll_id:str}/edit", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
-        async def edit(
-            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
-        ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            poll = await domain.polls.managed(session, poll_id)
-            fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
-            fields["organisation"] = [poll.organisation]
-            try:
-                await domain.polls.update(session, poll_id, await _changes(poll, fields, form))
-            except BuilderError as exc:
-                errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
-            except PollsError as exc:
-                errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
-            else:
-                return local_redirect(request, f"/manage/polls/{poll_id}")
-            return await _builder_page(
-                request,
-                status_code=status,
-                poll=poll,
-                organisations=(poll.organisation,),
-                errors=errors,
-                form=fields,
-                invalid=invalid,
-            )
-
-        @post("/polls/{poll_id:str}/schedule", status_code=303)
-        async def schedule(
-            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
-        ) -> Response[Any]:
-            return await _transition(request, poll_id, "schedule")
-
-        @post("/polls/{poll_id:str}/cancel", status_code=303)
-        async def cancel(
-            self, request: Request[Any, Any, Any], poll_id: FromPath[str]
-        ) -> Response[Any]:
-            return await _transition(request, poll_id, "cancel")
-
-    async def _transition(
-        request: Request[Any, Any, Any], poll_id: str, action: str
+    @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
+    async def create(
+        self, request: Request[Any, Any, Any], polls: NamedDependency[PollService]
     ) -> Response[Any]:
         signed_in = await signed_in_form(request)
         if isinstance(signed_in, Redirect):
             return signed_in
         form, session = signed_in
-        reason = " ".join(str(form.get("reason") or "").split())
+        fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
         try:
-            if action == "schedule":
-                await domain.polls.schedule(session, poll_id)
-            elif len(reason) < _MIN_REASON:
-                # The reason is published with the poll and on its board: never made up.
-                raise invalid(
-                    [{"path": "reason", "reason": "at least 3 characters"}],
-                    "Give the reason for cancelling: it is published with the poll.",
+            pb_text = await _upload_text(form, "pb_file")
+            csv_text = await _upload_text(form, "projects_file")
+            roll_text = await _upload_text(form, "roll_file")
+            if pb_text:
+                parsed = parse_builder(
+                    {
+                        **fields,
+                        "kind": ["survey"],
+                        "questions-0-kind": ["free_text"],
+                        "questions-0-text": ["-"],
+                    },
+                    roll_text=roll_text,
+                )
+                draft = NewPoll.of(parsed, kind="project_vote", questions=())
+                record, _ = await polls.import_pabulib(
+                    session, draft, pb_text, None, title=parsed.title
                 )
             else:
-                await domain.polls.cancel(session, poll_id, reason[:_MAX_REASON])
+                parsed = parse_builder(fields, csv_text, roll_text)
+                record = await polls.create(session, NewPoll.of(parsed))
+        except BuilderError as exc:
+            errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
         except PollsError as exc:
-            poll = await domain.polls.managed(session, poll_id)
-            return await _refused(request, poll, exc.status, _problems(request, exc))
-        return local_redirect(request, f"/manage/polls/{poll_id}")
+            # A refusal keeps its status: another organisation's poll is a 403, not a typo.
+            errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
+        else:
+            return local_redirect(request, f"/manage/polls/{record.id}")
+        return await _builder_page(
+            request,
+            status_code=status,
+            organisations=_organisations(session),
+            errors=errors,
+            form=fields,
+            invalid=invalid,
+        )
 
-    async def _refused(
-        request: Request[Any, Any, Any], poll: PollRecord, status: int, errors: list[str]
+    @get("/polls/{poll_id:str}")
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        poll_id: FromPath[str],
+        polls: NamedDependency[PollService],
+        results: NamedDependency[ResultsService],
+        logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        poll = await polls.managed(session, poll_id)
+        analytics = None
+        if poll.status not in ("draft", "scheduled", "cancelled"):
+            analytics = await results.analytics(session, poll_id, 10)
         settings = ui_settings(request)
         return page(
             request,
             "polls/manage_poll.html",
-            status_code=status,
             poll=poll,
-            sealed_size=await domain.sealed_size(poll),
-            analytics=None,
+            sealed_size=await logs.sealed_size(poll),
+            analytics=analytics,
             snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
-            errors=errors,
+            errors=[],
         )
 
-    return OfficialPages
+    @get("/polls/{poll_id:str}/edit")
+    async def edit_form(
+        self,
+        request: Request[Any, Any, Any],
+        poll_id: FromPath[str],
+        polls: NamedDependency[PollService],
+    ) -> Response[Any]:
+        session = current_session(request)
+        if session is None:
+            return Redirect(sign_in_url(request), status_code=303)
+        poll = await polls.managed(session, poll_id)
+        if poll.status not in ("draft", "scheduled"):
+            return local_redirect(request, f"/manage/polls/{poll_id}")
+        return await _builder_page(
+            request,
+            poll=poll,
+            organisations=(poll.organisation,),
+            errors=[],
+            form=form_of_poll(poll),
+        )
+
+    @post("/polls/{poll_id:str}/edit", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
+    async def edit(
+        self,
+        request: Request[Any, Any, Any],
+        poll_id: FromPath[str],
+        polls: NamedDependency[PollService],
+    ) -> Response[Any]:
+        signed_in = await signed_in_form(request)
+        if isinstance(signed_in, Redirect):
+            return signed_in
+        form, session = signed_in
+        poll = await polls.managed(session, poll_id)
+        fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
+        fields["organisation"] = [poll.organisation]
+        try:
+            await polls.update(session, poll_id, await _changes(poll, fields, form))
+        except BuilderError as exc:
+            errors, status, invalid = _translated(request, exc.problems), 422, frozenset[str]()
+        except PollsError as exc:
+            errors, status, invalid = _problems(request, exc), exc.status, _invalid_fields(exc)
+        else:
+            return local_redirect(request, f"/manage/polls/{poll_id}")
+        return await _builder_page(
+            request,
+            status_code=status,
+            poll=poll,
+            organisations=(poll.organisation,),
+            errors=errors,
+            form=fields,
+            invalid=invalid,
+        )
+
+    @post("/polls/{poll_id:str}/schedule", status_code=303)
+    async def schedule(
+        self,
+        request: Request[Any, Any, Any],
+        poll_id: FromPath[str],
+        polls: NamedDependency[PollService],
+        logs: NamedDependency[PollLogs],
+    ) -> Response[Any]:
+        return await _transition(request, polls, logs, poll_id, "schedule")
+
+    @post("/polls/{poll_id:str}/cancel", status_code=303)
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        poll_id: FromPath[str],
+        polls: NamedDependency[PollService],
+        logs: NamedDependency[PollLogs],
+    ) -> Response[Any]:
+        return await _transition(request, polls, logs, poll_id, "cancel")
+
+
+async def _transition(
+    request: Request[Any, Any, Any], polls: PollService, logs: PollLogs, poll_id: str, action: str
+) -> Response[Any]:
+    signed_in = await signed_in_form(request)
+    if isinstance(signed_in, Redirect):
+        return signed_in
+    form, session = signed_in
+    reason = " ".join(str(form.get("reason") or "").split())
+    try:
+        if action == "schedule":
+            await polls.schedule(session, poll_id)
+        elif len(reason) < _MIN_REASON:
+            # The reason is published with the poll and on its board: never made up.
+            raise invalid(
+                [{"path": "reason", "reason": "at least 3 characters"}],
+                "Give the reason for cancelling: it is published with the poll.",
+            )
+        else:
+            await polls.cancel(session, poll_id, reason[:_MAX_REASON])
+    except PollsError as exc:
+        poll = await polls.managed(session, poll_id)
+        return await _refused(request, logs, poll, exc.status, _problems(request, exc))
+    return local_redirect(request, f"/manage/polls/{poll_id}")
+
+
+async def _refused(
+    request: Request[Any, Any, Any],
+    logs: PollLogs,
+    poll: PollRecord,
+    status: int,
+    errors: list[str],
+) -> Response[Any]:
+    settings = ui_settings(request)
+    return page(
+        request,
+        "polls/manage_poll.html",
+        status_code=status,
+        poll=poll,
+        sealed_size=await logs.sealed_size(poll),
+        analytics=None,
+        snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
+        errors=errors,
+    )

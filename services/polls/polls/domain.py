@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from services.polls.errors import conflict, forbidden, invalid, not_found
@@ -92,6 +92,13 @@ class NewPoll:
     show_intermediate_results: bool = False
     anonymity_batch: int = DEFAULT_ANONYMITY_BATCH
 
+    @classmethod
+    def of(cls, source: object, **given: Any) -> NewPoll:
+        """The poll ``source`` describes in attributes of the same names (a request, the
+        builder's parsed form, a record), ``given`` in place of those it lacks or overrides."""
+        found = {f.name: getattr(source, f.name) for f in fields(cls) if f.name not in given}
+        return cls(**found, **given)
+
 
 @dataclass(frozen=True, slots=True)
 class PollChanges:
@@ -133,42 +140,22 @@ class PollService:
 
     async def create(self, session: Session, draft: NewPoll) -> PollRecord:
         territory = self._grant_territory(session, draft.organisation)
-        poll_id = secrets.token_hex(12)
-        now = _now()
         record = self._build(
-            poll_id=poll_id,
-            organisation=draft.organisation,
+            secrets.token_hex(12),
+            draft,
             territory=territory,
-            title=draft.title,
-            kind=draft.kind,
-            questions=draft.questions,
-            eligibility=draft.eligibility,
-            opens_at=draft.opens_at,
-            closes_at=draft.closes_at,
-            description=draft.description,
-            show_intermediate_results=draft.show_intermediate_results,
-            anonymity_batch=draft.anonymity_batch,
             created_by=session.sub,
-            created_at=now,
+            created_at=_now(),
         )
         await self.store.insert(record)
         return record
 
     def _build(
         self,
-        *,
         poll_id: str,
-        organisation: str,
+        draft: NewPoll,
+        *,
         territory: tuple[str, ...],
-        title: str,
-        kind: str,
-        questions: tuple[Question, ...],
-        eligibility: Eligibility,
-        opens_at: dt.datetime,
-        closes_at: dt.datetime,
-        description: str,
-        show_intermediate_results: bool,
-        anonymity_batch: int,
         created_by: str,
         created_at: dt.datetime,
         status: str = "draft",
@@ -176,18 +163,18 @@ class PollService:
         issues: list[dict[str, str]] = []
         definition = PollDefinition(
             id=poll_id,
-            kind=kind,  # type: ignore[arg-type]  # checked by the schema
-            title=title,
-            questions=questions,
+            kind=draft.kind,  # type: ignore[arg-type]  # checked by the schema
+            title=draft.title,
+            questions=draft.questions,
         )
         try:
             validate_definition(definition)
         except DefinitionError as exc:
             issues += _issues(exc)
-        for when, name in ((opens_at, "opens_at"), (closes_at, "closes_at")):
+        for when, name in ((draft.opens_at, "opens_at"), (draft.closes_at, "closes_at")):
             if when.tzinfo is None:
                 issues.append({"path": name, "reason": "give a time zone, e.g. 2026-06-01T09:00Z"})
-        if anonymity_batch < MIN_ANONYMITY_BATCH:
+        if draft.anonymity_batch < MIN_ANONYMITY_BATCH:
             issues.append(
                 {
                     "path": "anonymity_batch",
@@ -196,30 +183,30 @@ class PollService:
                     "voted can pick out their ballot; a smaller batch hides it among too few",
                 }
             )
-        elif anonymity_batch > MAX_ANONYMITY_BATCH:
+        elif draft.anonymity_batch > MAX_ANONYMITY_BATCH:
             issues.append(
                 {"path": "anonymity_batch", "reason": f"must be at most {MAX_ANONYMITY_BATCH}"}
             )
-        if not issues and opens_at >= closes_at:
+        if not issues and draft.opens_at >= draft.closes_at:
             issues.append({"path": "closes_at", "reason": "closes_at must be after opens_at"})
-        issues += territory_issues(eligibility, territory)
+        issues += territory_issues(draft.eligibility, territory)
         if issues:
             raise invalid(issues, "Correct the listed fields and send the poll again.")
         return PollRecord(
             id=poll_id,
-            organisation=organisation,
+            organisation=draft.organisation,
             organisation_territory=territory,
-            title=title,
-            description=description,
-            kind=kind,
+            title=draft.title,
+            description=draft.description,
+            kind=draft.kind,
             definition=definition,
             definition_bytes=encode_definition(definition),
-            has_free_text=any(isinstance(q, FreeText) for q in questions),
-            eligibility=eligibility,
-            opens_at=opens_at.astimezone(dt.UTC),
-            closes_at=closes_at.astimezone(dt.UTC),
-            show_intermediate_results=show_intermediate_results,
-            anonymity_batch=anonymity_batch,
+            has_free_text=any(isinstance(q, FreeText) for q in draft.questions),
+            eligibility=draft.eligibility,
+            opens_at=draft.opens_at.astimezone(dt.UTC),
+            closes_at=draft.closes_at.astimezone(dt.UTC),
+            show_intermediate_results=draft.show_intermediate_results,
+            anonymity_batch=draft.anonymity_batch,
             status=status,
             cancel_reason=None,
             created_by=created_by,
@@ -251,17 +238,11 @@ class PollService:
         definition = imported.definition
         record = await self.create(
             session,
-            NewPoll(
-                organisation=draft.organisation,
+            replace(
+                draft,
                 title=definition.title,
                 kind="project_vote",
                 questions=definition.questions,
-                eligibility=draft.eligibility,
-                opens_at=draft.opens_at,
-                closes_at=draft.closes_at,
-                description=draft.description,
-                show_intermediate_results=draft.show_intermediate_results,
-                anonymity_batch=draft.anonymity_batch,
             ),
         )
         return record, len(imported.answers)
@@ -291,20 +272,9 @@ class PollService:
                 fields=frozen,
             )
         updated = self._build(
-            poll_id=poll.id,
-            organisation=poll.organisation,
+            poll.id,
+            NewPoll.of(poll, **{"questions": poll.definition.questions, **values}),
             territory=poll.organisation_territory,
-            title=values.get("title", poll.title),
-            kind=values.get("kind", poll.kind),
-            questions=values.get("questions", poll.definition.questions),
-            eligibility=values.get("eligibility", poll.eligibility),
-            opens_at=values.get("opens_at", poll.opens_at),
-            closes_at=values.get("closes_at", poll.closes_at),
-            description=values.get("description", poll.description),
-            show_intermediate_results=values.get(
-                "show_intermediate_results", poll.show_intermediate_results
-            ),
-            anonymity_batch=values.get("anonymity_batch", poll.anonymity_batch),
             created_by=poll.created_by,
             created_at=poll.created_at,
             status=poll.status,

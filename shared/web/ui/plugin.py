@@ -7,10 +7,9 @@ A service adds its pages with one line in ``create_app``::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.plugins import InitPlugin
@@ -36,19 +35,17 @@ class UiPlugin(InitPlugin):
     """Templates (shared layout first overridden by ``templates``), ``/static/ui`` and the
     service's page handlers."""
 
-    __slots__ = ("_handlers", "_on_startup", "_settings", "_templates")
+    __slots__ = ("_handlers", "_settings", "_templates")
 
     def __init__(
         self,
         settings: UiSettings,
         templates: Sequence[Path],
         handlers: Sequence[ControllerRouterHandler],
-        on_startup: Callable[[Litestar], None] | None = None,
     ) -> None:
         self._settings = settings
         self._templates = tuple(templates)
         self._handlers = tuple(handlers)
-        self._on_startup = on_startup
 
     @classmethod
     def for_service(
@@ -57,7 +54,6 @@ class UiPlugin(InitPlugin):
         settings: Settings,
         templates: Sequence[Path],
         handlers: Sequence[ControllerRouterHandler],
-        on_startup: Callable[[Litestar], None] | None = None,
     ) -> UiPlugin:
         """The service's pages, plus the pages every service serves with sign-in (the
         operators' page of refused address codes), and on the sign-in component the end of
@@ -71,7 +67,7 @@ class UiPlugin(InitPlugin):
         common = [*territory_pages()]
         if service == SIGN_IN_SERVICE:
             common.extend(widget_sign_in_pages())
-        return cls(ui, templates, [*handlers, *common], on_startup)
+        return cls(ui, templates, [*handlers, *common])
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         environment = make_environment(self._templates)
@@ -89,6 +85,4 @@ class UiPlugin(InitPlugin):
             include_in_schema=False,
         )
         app_config.route_handlers = [*app_config.route_handlers, static, *self._handlers]
-        if self._on_startup is not None:
-            app_config.on_startup = [*app_config.on_startup, self._on_startup]
         return app_config

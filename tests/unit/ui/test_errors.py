@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.testing import TestClient
 
 from services.polls.errors import PollsError
-from services.polls.polls.domain import MAX_ANONYMITY_BATCH, PollService
+from services.polls.polls.domain import MAX_ANONYMITY_BATCH, NewPoll, PollService
 from shared.eligibility import Eligibility, check_eligibility
 from shared.tally.definition import Option, SingleChoice
 from shared.web.problems import PROBLEM_MEDIA_TYPE, ProblemError, exception_handlers
@@ -182,24 +182,26 @@ def _refused_batch(k: int) -> PollsError:
     when = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     with pytest.raises(PollsError) as refused:
         PollService()._build(
-            poll_id="p1",
-            organisation="tyumen-city",
-            territory=("71701",),
-            title="Сквер",
-            kind="survey",
-            questions=(
-                SingleChoice(
-                    id="q1",
-                    text="Да?",
-                    options=(Option(id="o1", label="Да"), Option(id="o2", label="Нет")),
+            "p1",
+            NewPoll(
+                organisation="tyumen-city",
+                title="Сквер",
+                kind="survey",
+                questions=(
+                    SingleChoice(
+                        id="q1",
+                        text="Да?",
+                        options=(Option(id="o1", label="Да"), Option(id="o2", label="Нет")),
+                    ),
                 ),
+                eligibility=Eligibility(),
+                opens_at=when,
+                closes_at=when + dt.timedelta(days=7),
+                description="",
+                show_intermediate_results=False,
+                anonymity_batch=k,
             ),
-            eligibility=Eligibility(),
-            opens_at=when,
-            closes_at=when + dt.timedelta(days=7),
-            description="",
-            show_intermediate_results=False,
-            anonymity_batch=k,
+            territory=("71701",),
             created_by="s1",
             created_at=when,
         )
