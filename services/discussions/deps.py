@@ -1,4 +1,5 @@
-"""The service's domain objects, built once in create_app and injected into controllers."""
+"""The service's domain objects and its ledger, built once in create_app and injected into
+controllers."""
 
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def _provider(name: str) -> Provide:
     return Provide(provide, sync_to_thread=False)
 
 
+def _provide_ledger(state: State) -> LogService:
+    ledger: LogService = state.ledger
+    return ledger
+
+
 def dependencies() -> dict[str, Provide]:
-    """One dependency per domain service, named as the field (``drafts``, ``periods`` …)."""
-    return {f.name: _provider(f.name) for f in fields(Discussions)}
+    """One dependency per domain service, named as the field (``drafts``, ``periods`` …),
+    and the service's log as ``ledger``."""
+    services = {f.name: _provider(f.name) for f in fields(Discussions)}
+    return {**services, "ledger": Provide(_provide_ledger, sync_to_thread=False)}

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.discussions.comments.domain import PublicComment
-from services.discussions.deps import Discussions
+from services.discussions.comments.domain import CommentsService, PublicComment
 from services.discussions.errors import InvalidError
 from services.discussions.pagination import Page
 from services.discussions.responses.domain import Disposition
+from services.discussions.search.domain import SearchService
 from shared.comment_period.entry import Stance
 
 __all__ = ("NO_VALUE", "CommentFilter", "find_comments")
@@ -60,7 +60,12 @@ def _api_value(value: str) -> str | None:
 
 
 async def find_comments(
-    domain: Discussions, period_id: str, shown: CommentFilter, after: str | None, limit: int
+    comments: CommentsService,
+    search: SearchService,
+    period_id: str,
+    shown: CommentFilter,
+    after: str | None,
+    limit: int,
 ) -> Page[PublicComment]:
     """One page of the published comments ``shown`` matches, oldest first, after the cursor
     ``after``."""
@@ -68,7 +73,7 @@ async def find_comments(
     section, disposition = _api_value(shown.about), _api_value(shown.disposition)
     stance = shown.stance or None
     if shown.q:
-        return await domain.search.search(
+        return await search.search(
             period_id,
             shown.q,
             section=section,
@@ -77,7 +82,7 @@ async def find_comments(
             cursor=after,
             limit=limit,
         )
-    return await domain.comments.published(
+    return await comments.published(
         period_id,
         section=section,
         stance=stance,
