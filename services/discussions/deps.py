@@ -1,4 +1,5 @@
-"""The service's domain objects, built once in create_app and injected into controllers."""
+"""The service's domain objects and its log service, built once in create_app and injected into
+controllers and pages."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class Discussions:
     responses: ResponsesService
     reports: ReportService
     search: SearchService
+    ledger: LogService
 
     @classmethod
     def build(cls, ledger: LogService) -> Discussions:
@@ -41,9 +43,11 @@ class Discussions:
             responses=ResponsesService(ledger),
             reports=ReportService(periods, ledger),
             search=SearchService(),
+            ledger=ledger,
         )
 
 
 def dependencies() -> dict[str, Provide]:
-    """One dependency per domain service, named as the field (``drafts``, ``periods`` …)."""
+    """One dependency per domain service, named as the field (``drafts``, ``periods`` …,
+    ``ledger``)."""
     return state_dependencies("discussions", Discussions)

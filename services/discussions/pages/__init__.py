@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.discussions.pages.citizen import citizen_pages
-from services.discussions.pages.drafts import draft_pages
-from services.discussions.pages.official import official_pages
-from services.discussions.pages.periods import period_pages
+from services.discussions.pages.citizen import CitizenPages
+from services.discussions.pages.drafts import DraftPages
+from services.discussions.pages.official import OfficialPages
+from services.discussions.pages.periods import PeriodPages
 from shared.config import Settings
 from shared.web.ui.plugin import UiPlugin
 
@@ -20,11 +20,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def discussions_pages(settings: Settings) -> UiPlugin:
-    """The plugin with every page of the discussions service (its domain services are the
-    ones ``create_app`` puts in the application state)."""
+    """The plugin with every page of the discussions service (their handlers take the domain
+    services by the dependencies ``create_app`` declares)."""
     return UiPlugin.for_service(
         "discussions",
         settings,
         [TEMPLATES],
-        [citizen_pages(), official_pages(), draft_pages(), period_pages()],
+        [CitizenPages, OfficialPages, DraftPages, PeriodPages],
     )

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.discussions.comments.domain import CommentsService
 from services.discussions.comments.schemas import CommentFilters, PublicComment
-from services.discussions.deps import Discussions
 from services.discussions.errors import InvalidError
 from services.discussions.pagination import Page
 from services.discussions.responses.schemas import Disposition
+from services.discussions.search.domain import SearchService
 from shared.comment_period.entry import Stance
 
 __all__ = ("NO_VALUE", "CommentFilter", "find_comments")
@@ -60,7 +61,12 @@ def _api_value(value: str) -> str | None:
 
 
 async def find_comments(
-    domain: Discussions, period_id: str, shown: CommentFilter, after: str | None, limit: int
+    comments: CommentsService,
+    search: SearchService,
+    period_id: str,
+    shown: CommentFilter,
+    after: str | None,
+    limit: int,
 ) -> Page[PublicComment]:
     """One page of the published comments ``shown`` matches, oldest first, after the cursor
     ``after``."""
@@ -71,5 +77,5 @@ async def find_comments(
         disposition=_api_value(shown.disposition),
     )
     if shown.q:
-        return await domain.search.search(period_id, shown.q, filters, cursor=after, limit=limit)
-    return await domain.comments.published(period_id, filters, cursor=after, limit=limit)
+        return await search.search(period_id, shown.q, filters, cursor=after, limit=limit)
+    return await comments.published(period_id, filters, cursor=after, limit=limit)

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Redirect, Response
+from litestar.response import Response
 
+from services.discussions.drafts.domain import DraftsService
 from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
 from services.discussions.drafts.importers import (
     ParsedSection,
@@ -28,20 +32,13 @@ from services.discussions.drafts.schemas import DraftDetail
 from services.discussions.errors import DomainError
 from services.discussions.http import territory_of
 from services.discussions.pages._forms import form_moment, form_text, refusal
-from services.discussions.pages.citizen import domain_of
+from services.discussions.periods.domain import PeriodsService
 from services.discussions.periods.schemas import PeriodView
 from shared.eligibility import Eligibility
 from shared.identity.claims import Permission, Session
-from shared.web.ui.pages import (
-    current_session,
-    gettext,
-    local_redirect,
-    page,
-    sign_in_url,
-    signed_in_form,
-)
+from shared.web.ui.pages import SignedForm, current_session, gettext, local_redirect, page
 
-__all__ = ("DRAFT_MESSAGES", "draft_pages", "owned_draft")
+__all__ = ("DRAFT_MESSAGES", "DraftPages", "owned_draft")
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 _MAX_TEXT = 200_000
@@ -71,221 +68,255 @@ DRAFT_MESSAGES = frozenset(
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 
 
-async def _periods_of(request: Request[Any, Any, Any], draft_id: uuid.UUID) -> list[PeriodView]:
+async def _periods_of(periods: PeriodsService, draft_id: uuid.UUID) -> list[PeriodView]:
     """Every period of a draft, the not yet announced ones included (the public listing
     leaves those out)."""
-    periods = domain_of(request).periods
     return [
         await periods.get(period_id) for period_id in await periods.store.ids_of_draft(draft_id)
     ]
 
 
-def draft_pages() -> type[Controller]:
-    class DraftPages(Controller):
-        path = "/manage"
-        include_in_schema = False
+@dataclass(frozen=True, slots=True)
+class _DraftPage:
+    """A draft's page for its managers and ``request``, drawn from the services it reads
+    (injected into the handlers as ``draft_page``, built from the injected services)."""
 
-        @get("/")
-        async def desk(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            drafts = []
-            for organisation in session.organisations_with(MANAGE):
-                listed = await domain_of(request).drafts.page(
-                    organisation=organisation, cursor=None, limit=100
-                )
-                drafts.extend(listed.items)
-            return page(
-                request,
-                "discussions/manage_drafts.html",
-                drafts=drafts,
-                organisations=session.organisations_with(MANAGE),
+    request: Request[Any, Any, Any]
+    drafts: NamedDependency[DraftsService]
+    periods: NamedDependency[PeriodsService]
+
+    async def render(
+        self,
+        draft: DraftDetail,
+        errors: list[str] | None = None,
+        values: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        session = current_session(self.request)
+        return page(
+            self.request,
+            "discussions/manage_draft.html",
+            status_code=status_code,
+            draft=draft,
+            versions=await self.drafts.versions(draft.id),
+            publishers=await self.drafts.version_publishers(draft.id),
+            me=session.sub if session else "",
+            periods=await _periods_of(self.periods, draft.id),
+            errors=errors or [],
+            values=values or {},
+        )
+
+    async def refused(
+        self, draft: DraftDetail, exc: DomainError, values: dict[str, str] | None = None
+    ) -> Response[Any]:
+        """The page with why the domain refused the form, the form's values kept."""
+        return await self.render(draft, [refusal(self.request, exc)], values, exc.status)
+
+    async def after(
+        self,
+        draft: DraftDetail,
+        action: Awaitable[object],
+        done: str,
+        values: dict[str, str] | None = None,
+    ) -> Response[Any]:
+        """Back to the draft's page saying what was ``done`` once ``action`` (the domain call,
+        not yet awaited) is; if the domain refuses it, the page with why."""
+        try:
+            await action
+        except DomainError as exc:
+            return await self.refused(draft, exc, values)
+        return local_redirect(self.request, f"/manage/drafts/{draft.id}?done={done}")
+
+
+class DraftPages(Controller):
+    path = "/manage"
+    include_in_schema = False
+    dependencies = {"draft_page": Provide(_DraftPage, sync_to_thread=False)}  # noqa: RUF012
+
+    @get("/")
+    async def desk(
+        self,
+        request: Request[Any, Any, Any],
+        signed_in: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+    ) -> Response[Any]:
+        listed = []
+        for organisation in signed_in.organisations_with(MANAGE):
+            found = await drafts.page(organisation=organisation, cursor=None, limit=100)
+            listed.extend(found.items)
+        return page(
+            request,
+            "discussions/manage_drafts.html",
+            drafts=listed,
+            organisations=signed_in.organisations_with(MANAGE),
+        )
+
+    @get("/drafts/new")
+    async def new_draft(
+        self, request: Request[Any, Any, Any], signed_in: NamedDependency[Session]
+    ) -> Response[Any]:
+        return _draft_form(request, signed_in, [], {})
+
+    @post("/drafts/new", status_code=303)
+    async def create_draft(
+        self,
+        request: Request[Any, Any, Any],
+        signed_form: NamedDependency[SignedForm],
+        drafts: NamedDependency[DraftsService],
+    ) -> Response[Any]:
+        form, session = signed_form
+        values = {
+            "organisation": form_text(form, "organisation", 64),
+            "title": form_text(form, "title", 300),
+            "kind": form_text(form, "kind", 100),
+            "summary": form_text(form, "summary", 10_000),
+            "official_position": form_text(form, "official_position", 2000),
+            "markdown": form_text(form, "markdown", _MAX_TEXT),
+        }
+        errors = [
+            gettext(request, message)
+            for key, message in (
+                ("title", _NO_TITLE),
+                ("kind", _NO_KIND),
+                ("markdown", _NO_TEXT),
             )
+            if not values[key]
+        ]
+        if errors:
+            return _draft_form(request, session, errors, values, 422)
+        try:
+            # Inside the try: a text the importer refuses is shown with the form kept.
+            sections = sections_from_markdown(values["markdown"])
+            draft = await drafts.create(
+                organisation=values["organisation"],
+                managed=session.organisations_with(MANAGE),
+                title=values["title"],
+                kind=values["kind"],
+                summary=values["summary"],
+                official_position=values["official_position"],
+                sections=sections,
+                now=dt.datetime.now(dt.UTC),
+            )
+        except DomainError as exc:
+            return _draft_form(request, session, [refusal(request, exc)], values, exc.status)
+        return local_redirect(request, f"/manage/drafts/{draft.id}")
 
-        @get("/drafts/new")
-        async def new_draft(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            return _draft_form(request, session, [], {})
+    @get("/drafts/{draft_id:uuid}")
+    async def draft(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        signed_in: NamedDependency[Session],
+        drafts: NamedDependency[DraftsService],
+        draft_page: NamedDependency[_DraftPage],
+        version: VersionQuery = None,
+    ) -> Response[Any]:
+        return await draft_page.render(await owned_draft(drafts, signed_in, draft_id, version))
 
-        @post("/drafts/new", status_code=303)
-        async def create_draft(self, request: Request[Any, Any, Any]) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            values = {
-                "organisation": form_text(form, "organisation", 64),
-                "title": form_text(form, "title", 300),
-                "kind": form_text(form, "kind", 100),
-                "summary": form_text(form, "summary", 10_000),
-                "official_position": form_text(form, "official_position", 2000),
-                "markdown": form_text(form, "markdown", _MAX_TEXT),
-            }
-            errors = [
-                gettext(request, message)
-                for key, message in (
-                    ("title", _NO_TITLE),
-                    ("kind", _NO_KIND),
-                    ("markdown", _NO_TEXT),
-                )
-                if not values[key]
-            ]
-            if errors:
-                return _draft_form(request, session, errors, values, 422)
-            try:
-                # Inside the try: a text the importer refuses is shown with the form kept.
-                sections = sections_from_markdown(values["markdown"])
-                draft = await domain_of(request).drafts.create(
-                    organisation=values["organisation"],
-                    managed=session.organisations_with(MANAGE),
-                    title=values["title"],
-                    kind=values["kind"],
-                    summary=values["summary"],
-                    official_position=values["official_position"],
-                    sections=sections,
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                return _draft_form(request, session, [refusal(request, exc)], values, exc.status)
-            return local_redirect(request, f"/manage/drafts/{draft.id}")
-
-        @get("/drafts/{draft_id:uuid}")
-        async def draft(
-            self,
-            request: Request[Any, Any, Any],
-            draft_id: FromPath[uuid.UUID],
-            version: VersionQuery = None,
-        ) -> Response[Any]:
-            session = current_session(request)
-            if session is None:
-                return Redirect(sign_in_url(request), status_code=303)
-            detail = await owned_draft(request, session, draft_id, version)
-            return await _draft_page(request, detail, [], {})
-
-        @post(
-            "/drafts/{draft_id:uuid}/versions",
-            status_code=303,
-            request_max_body_size=_UPLOAD_LIMIT,
+    @post("/drafts/{draft_id:uuid}/versions", status_code=303, request_max_body_size=_UPLOAD_LIMIT)
+    async def new_version(
+        self,
+        request: Request[Any, Any, Any],
+        draft_id: FromPath[uuid.UUID],
+        signed_form: NamedDependency[SignedForm],
+        drafts: NamedDependency[DraftsService],
+        draft_page: NamedDependency[_DraftPage],
+    ) -> Response[Any]:
+        form, session = signed_form
+        detail = await owned_draft(drafts, session, draft_id)
+        values = {
+            "note": form_text(form, "note", 20_000),
+            "markdown": form_text(form, "markdown", _MAX_TEXT),
+        }
+        try:
+            sections = await _version_text(form.get("file"), values["markdown"])
+        except DomainError as exc:
+            return await draft_page.refused(detail, exc, values)
+        if isinstance(sections, str):
+            return await draft_page.render(detail, [gettext(request, sections)], values, 422)
+        action = drafts.new_version(
+            draft_id,
+            managed=session.organisations_with(MANAGE),
+            note=values["note"],
+            sections=sections,
+            now=dt.datetime.now(dt.UTC),
+            by=session.sub,
         )
-        async def new_version(
-            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
-        ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            detail = await owned_draft(request, session, draft_id)
-            values = {
-                "note": form_text(form, "note", 20_000),
-                "markdown": form_text(form, "markdown", _MAX_TEXT),
-            }
-            try:
-                sections = await _version_text(form.get("file"), values["markdown"])
-                if isinstance(sections, str):
-                    errors = [gettext(request, sections)]
-                    return await _draft_page(request, detail, errors, values, 422)
-                await domain_of(request).drafts.new_version(
-                    draft_id,
-                    managed=session.organisations_with(MANAGE),
-                    note=values["note"],
-                    sections=sections,
-                    now=dt.datetime.now(dt.UTC),
-                    by=session.sub,
-                )
-            except DomainError as exc:
-                return await _draft_page(
-                    request, detail, [refusal(request, exc)], values, exc.status
-                )
-            return local_redirect(request, f"/manage/drafts/{draft_id}?done=version#versions")
+        return await draft_page.after(detail, action, "version#versions", values)
 
-        @post(
-            "/drafts/{draft_id:uuid}/attachments",
-            status_code=303,
-            request_max_body_size=_UPLOAD_LIMIT,
+    @post(
+        "/drafts/{draft_id:uuid}/attachments", status_code=303, request_max_body_size=_UPLOAD_LIMIT
+    )
+    async def attach(
+        self,
+        request: Request[Any, Any, Any],
+        draft_id: FromPath[uuid.UUID],
+        signed_form: NamedDependency[SignedForm],
+        drafts: NamedDependency[DraftsService],
+        draft_page: NamedDependency[_DraftPage],
+    ) -> Response[Any]:
+        form, session = signed_form
+        detail = await owned_draft(drafts, session, draft_id)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await draft_page.render(detail, [gettext(request, _NO_FILE)], {}, 422)
+        action = drafts.attach(
+            draft_id,
+            managed=session.organisations_with(MANAGE),
+            filename=upload.filename,
+            data=await upload.read(),
+            now=dt.datetime.now(dt.UTC),
         )
-        async def attach(
-            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
-        ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            detail = await owned_draft(request, session, draft_id)
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile) or not upload.filename:
-                return await _draft_page(request, detail, [gettext(request, _NO_FILE)], {}, 422)
-            try:
-                await domain_of(request).drafts.attach(
-                    draft_id,
-                    managed=session.organisations_with(MANAGE),
-                    filename=upload.filename,
-                    data=await upload.read(),
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                return await _draft_page(request, detail, [refusal(request, exc)], {}, exc.status)
-            return local_redirect(request, f"/manage/drafts/{draft_id}?done=attached#attachments")
+        return await draft_page.after(detail, action, "attached#attachments")
 
-        @post("/drafts/{draft_id:uuid}/attachments/{attachment_id:uuid}/remove", status_code=303)
-        async def remove_attachment(
-            self,
-            request: Request[Any, Any, Any],
-            draft_id: FromPath[uuid.UUID],
-            attachment_id: FromPath[uuid.UUID],
-        ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            _, session = signed_in
-            detail = await owned_draft(request, session, draft_id)
-            try:
-                await domain_of(request).drafts.remove_attachment(
-                    draft_id,
-                    attachment_id,
-                    managed=session.organisations_with(MANAGE),
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                return await _draft_page(request, detail, [refusal(request, exc)], {}, exc.status)
-            return local_redirect(request, f"/manage/drafts/{draft_id}?done=removed#attachments")
+    @post("/drafts/{draft_id:uuid}/attachments/{attachment_id:uuid}/remove", status_code=303)
+    async def remove_attachment(
+        self,
+        draft_id: FromPath[uuid.UUID],
+        attachment_id: FromPath[uuid.UUID],
+        signed_form: NamedDependency[SignedForm],
+        drafts: NamedDependency[DraftsService],
+        draft_page: NamedDependency[_DraftPage],
+    ) -> Response[Any]:
+        session = signed_form.session
+        detail = await owned_draft(drafts, session, draft_id)
+        managed = session.organisations_with(MANAGE)
+        now = dt.datetime.now(dt.UTC)
+        action = drafts.remove_attachment(draft_id, attachment_id, managed=managed, now=now)
+        return await draft_page.after(detail, action, "removed#attachments")
 
-        @post("/drafts/{draft_id:uuid}/periods", status_code=303)
-        async def create_period(
-            self, request: Request[Any, Any, Any], draft_id: FromPath[uuid.UUID]
-        ) -> Response[Any]:
-            signed_in = await signed_in_form(request)
-            if isinstance(signed_in, Redirect):
-                return signed_in
-            form, session = signed_in
-            detail = await owned_draft(request, session, draft_id)
-            values = {k: form_text(form, k, 40) for k in ("starts_at", "ends_at", "min_age")}
-            values["confirmed_only"] = "on" if form.get("confirmed_only") else ""
-            starts_at, ends_at = form_moment(values["starts_at"]), form_moment(values["ends_at"])
-            min_age = int(values["min_age"]) if values["min_age"].isdigit() else 0
-            if starts_at is None or ends_at is None:
-                errors = [gettext(request, _NO_DATES)]
-                return await _draft_page(request, detail, errors, values, 422)
-            try:
-                period = await domain_of(request).periods.create(
-                    draft_id=draft_id,
-                    managed=session.organisations_with(MANAGE),
-                    territory=territory_of(session, detail.organisation),
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    eligibility=Eligibility(
-                        min_age=min(min_age, 120), confirmed_only=bool(values["confirmed_only"])
-                    ),
-                    now=dt.datetime.now(dt.UTC),
-                )
-            except DomainError as exc:
-                errors = [refusal(request, exc)]
-                return await _draft_page(request, detail, errors, values, exc.status)
-            return local_redirect(request, f"/manage/periods/{period.id}")
-
-    return DraftPages
+    @post("/drafts/{draft_id:uuid}/periods", status_code=303)
+    async def create_period(
+        self,
+        request: Request[Any, Any, Any],
+        draft_id: FromPath[uuid.UUID],
+        signed_form: NamedDependency[SignedForm],
+        drafts: NamedDependency[DraftsService],
+        periods: NamedDependency[PeriodsService],
+        draft_page: NamedDependency[_DraftPage],
+    ) -> Response[Any]:
+        form, session = signed_form
+        detail = await owned_draft(drafts, session, draft_id)
+        values = {k: form_text(form, k, 40) for k in ("starts_at", "ends_at", "min_age")}
+        values["confirmed_only"] = "on" if form.get("confirmed_only") else ""
+        starts_at, ends_at = form_moment(values["starts_at"]), form_moment(values["ends_at"])
+        min_age = int(values["min_age"]) if values["min_age"].isdigit() else 0
+        if starts_at is None or ends_at is None:
+            return await draft_page.render(detail, [gettext(request, _NO_DATES)], values, 422)
+        try:
+            period = await periods.create(
+                draft_id=draft_id,
+                managed=session.organisations_with(MANAGE),
+                territory=territory_of(session, detail.organisation),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                eligibility=Eligibility(
+                    min_age=min(min_age, 120), confirmed_only=bool(values["confirmed_only"])
+                ),
+                now=dt.datetime.now(dt.UTC),
+            )
+        except DomainError as exc:
+            return await draft_page.refused(detail, exc, values)
+        return local_redirect(request, f"/manage/periods/{period.id}")
 
 
 def _draft_form(
@@ -306,14 +337,13 @@ def _draft_form(
 
 
 async def owned_draft(
-    request: Request[Any, Any, Any],
+    drafts: DraftsService,
     session: Session,
     draft_id: uuid.UUID,
     version: int | None = None,
 ) -> DraftDetail:
-    domain = domain_of(request)
-    await domain.drafts.owned(draft_id, session.organisations_with(MANAGE))
-    return await domain.drafts.get(draft_id, version)
+    await drafts.owned(draft_id, session.organisations_with(MANAGE))
+    return await drafts.get(draft_id, version)
 
 
 async def _version_text(upload: object, markdown: str) -> list[ParsedSection] | str:
@@ -337,26 +367,3 @@ async def _version_text(upload: object, markdown: str) -> list[ParsedSection] | 
     if markdown:
         return sections_from_markdown(markdown)
     return _NO_VERSION
-
-
-async def _draft_page(
-    request: Request[Any, Any, Any],
-    draft: DraftDetail,
-    errors: list[str],
-    values: dict[str, str],
-    status_code: int = 200,
-) -> Response[Any]:
-    drafts = domain_of(request).drafts
-    session = current_session(request)
-    return page(
-        request,
-        "discussions/manage_draft.html",
-        status_code=status_code,
-        draft=draft,
-        versions=await drafts.versions(draft.id),
-        publishers=await drafts.version_publishers(draft.id),
-        me=session.sub if session else "",
-        periods=await _periods_of(request, draft.id),
-        errors=errors,
-        values=values,
-    )

@@ -4,7 +4,7 @@ both services) added to the page's own, and the cookies that remember choices.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from litestar import Request
@@ -19,13 +19,19 @@ from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_token
 from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
 
 __all__ = (
+    "SignInRequiredError",
+    "SignedForm",
     "UiSettings",
     "current_session",
     "gettext",
     "local_redirect",
     "local_url",
     "page",
+    "sign_in_redirect",
     "sign_in_url",
+    "signed_form",
+    "signed_in",
+    "signed_in_form",
 )
 
 _YEAR_S = 365 * 24 * 3600
@@ -64,19 +70,52 @@ def current_session(request: Request[Any, Any, Any]) -> Session | None:
     return user if isinstance(user, Session) else None
 
 
-async def signed_in_form(
-    request: Request[Any, Any, Any],
-) -> tuple[FormMultiDict, Session] | Redirect:
-    """A page form after its CSRF check, with the signer's session; or the way to sign in.
+class SignInRequiredError(Exception):
+    """A page for signed-in people was asked for without a session; the pages' plugin
+    answers it with the way to sign in (:func:`sign_in_redirect`)."""
+
+
+class SignedForm(NamedTuple):
+    """A page form that passed its CSRF check, and the session of the person who sent it."""
+
+    form: FormMultiDict
+    session: Session
+
+
+def signed_in(request: Request[Any, Any, Any]) -> Session:
+    """The session of the person asking for the page; :class:`SignInRequiredError` without one."""
+    session = current_session(request)
+    if session is None:
+        raise SignInRequiredError
+    return session
+
+
+async def signed_form(request: Request[Any, Any, Any]) -> SignedForm:
+    """A page form after its CSRF check, with the signer's session; :class:`SignInRequiredError`
+    without a session.
 
     The session is looked at first: a form posted after the session ended leads to sign-in
     (a harmless redirect), not to a refusal of a token nobody could have had."""
-    session = current_session(request)
-    if session is None:
-        return Redirect(sign_in_url(request), status_code=303)
+    session = signed_in(request)
     form = await request.form()
     check_csrf(request, session, form.get(CSRF_FIELD))
-    return form, session
+    return SignedForm(form, session)
+
+
+async def signed_in_form(
+    request: Request[Any, Any, Any],
+) -> tuple[FormMultiDict, Session] | Redirect:
+    """:func:`signed_form`, or the way to sign in for a handler that answers it itself."""
+    try:
+        return await signed_form(request)
+    except SignInRequiredError:
+        return sign_in_redirect(request)
+
+
+def sign_in_redirect(request: Request[Any, Any, Any], _: object = None) -> Redirect:
+    """The 303 to sign in and come back to this page (also the handler of
+    :class:`SignInRequiredError`)."""
+    return Redirect(sign_in_url(request), status_code=303)
 
 
 def local_url(request: Request[Any, Any, Any], path: str) -> str:

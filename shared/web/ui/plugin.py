@@ -1,5 +1,10 @@
 """The pages of a service as one Litestar plugin: templates, static files and page routes.
 
+A page handler for signed-in people takes ``signed_in: NamedDependency[Session]``; one of a
+page form takes ``signed_form: NamedDependency[SignedForm]`` (the form after its CSRF check,
+and the sender's session). Without a session the request is answered, before the handler
+runs, with the way to sign in and back.
+
 A service adds its pages with one line in ``create_app``::
 
     build_app(..., plugins=[polls_pages(settings)])
@@ -12,6 +17,7 @@ from pathlib import Path
 
 from litestar.config.app import AppConfig
 from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.plugins import InitPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -21,7 +27,13 @@ from litestar.types import ControllerRouterHandler
 from shared.config import SIGN_IN_SERVICE, Settings
 from shared.identity.territory.pages import territory_pages
 from shared.web.ui.errors import with_html_errors
-from shared.web.ui.pages import UiSettings
+from shared.web.ui.pages import (
+    SignInRequiredError,
+    UiSettings,
+    sign_in_redirect,
+    signed_form,
+    signed_in,
+)
 from shared.web.ui.templating import make_environment
 from shared.web.ui.widget_sign_in import widget_sign_in_pages
 
@@ -76,7 +88,15 @@ class UiPlugin(InitPlugin):
         )
         app_config.state["ui"] = self._settings
         # A page route's error is a page; API routes keep their problem+json.
-        app_config.exception_handlers = with_html_errors(app_config.exception_handlers)
+        app_config.exception_handlers = {
+            **with_html_errors(app_config.exception_handlers),
+            SignInRequiredError: sign_in_redirect,
+        }
+        app_config.dependencies = {
+            **app_config.dependencies,
+            "signed_in": Provide(signed_in, sync_to_thread=False),
+            "signed_form": Provide(signed_form),
+        }
         static = create_static_files_router(
             STATIC_PATH,
             [STATIC_DIR],

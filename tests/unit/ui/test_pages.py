@@ -10,14 +10,16 @@ from typing import Any
 import pytest
 from litestar import Litestar, Request, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
 from litestar.testing import TestClient
 
+from shared.identity.claims import Session
 from shared.web.problems import exception_handlers
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_csp
-from shared.web.ui.pages import UiSettings, current_session, page
+from shared.web.ui.pages import SignedForm, UiSettings, current_session, page
 from shared.web.ui.plugin import UiPlugin
 from tests.unit.ui._session import STATE, TOKENS, SignedIn
 
@@ -38,6 +40,17 @@ async def form(request: Request[Any, Any, Any]) -> str:
     return "accepted"
 
 
+@get("/mine")
+async def mine(signed_in: NamedDependency[Session]) -> str:
+    return signed_in.sid
+
+
+@post("/signed", status_code=200)
+async def signed(signed_form: NamedDependency[SignedForm]) -> str:
+    form, session = signed_form
+    return f"{session.sid}:{form.get('x')}"
+
+
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
     (tmp_path / "t").mkdir()
@@ -48,7 +61,7 @@ def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
         "{% endblock %}"
     )
     settings = UiSettings("polls", "http://polls.test", "http://discussions.test", False)
-    plugin = UiPlugin(settings, [tmp_path], [hello, form])
+    plugin = UiPlugin(settings, [tmp_path], [hello, form, mine, signed])
     app = Litestar(
         plugins=[plugin],
         exception_handlers=exception_handlers,
@@ -116,6 +129,37 @@ def test_form_with_the_page_token_is_accepted(client: TestClient[Litestar]) -> N
     assert client.post("/form", data={CSRF_FIELD: token}, headers=SIGNED_IN).text == "accepted"
     header = {**SIGNED_IN, "X-CSRF-Token": token}
     assert client.post("/form", headers=header).text == "accepted"
+
+
+def test_a_page_for_the_signed_in_gets_their_session(client: TestClient[Litestar]) -> None:
+    assert client.get("/mine", headers=SIGNED_IN).text == "session-one"
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(client: TestClient[Litestar]) -> None:
+    response = client.get("/mine?lang=en", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/auth/login?next=%2Fmine%3Flang%3Den"
+
+
+def test_a_checked_form_comes_with_the_senders_session(client: TestClient[Litestar]) -> None:
+    token = TOKENS.for_session("session-one")
+    response = client.post("/signed", data={CSRF_FIELD: token, "x": "1"}, headers=SIGNED_IN)
+    assert response.text == "session-one:1"
+
+
+def test_a_form_without_its_token_reaches_no_handler(client: TestClient[Litestar]) -> None:
+    response = client.post("/signed", data={"x": "1"}, headers=SIGNED_IN)
+    assert response.status_code == 403
+    assert response.json()["type"].endswith("/csrf-refused")
+
+
+def test_a_form_sent_after_the_session_ended_leads_to_sign_in(
+    client: TestClient[Litestar],
+) -> None:
+    """Not a refusal of a token nobody could have had: the way to sign in and come back."""
+    response = client.post("/signed", data={"x": "1"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/auth/login?next=%2Fsigned"
 
 
 def test_an_anonymous_page_renders_no_token(client: TestClient[Litestar]) -> None:
