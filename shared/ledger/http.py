@@ -19,8 +19,7 @@ from litestar.response import Stream
 from shared.ledger.board import BoardCancellation, BoardCertificate
 from shared.ledger.merkle import ProofError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, tracking_code_range
-from shared.ledger.service import LogService
-from shared.ledger.store import UnknownEntryError
+from shared.ledger.service import LogService, UnknownEntryError
 from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 

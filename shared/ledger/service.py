@@ -36,7 +36,7 @@ from shared.ledger.cosignature import add_signature_lines
 from shared.ledger.integrator import Feeder, Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
-from shared.ledger.store import Head, Inclusion, LedgerStore
+from shared.ledger.store import Head, Inclusion, LedgerStore, UnknownEntryError
 from shared.ledger.tables import LedgerTables
 from shared.ledger.witnessing import Cosigner, Witness
 from shared.metrics import (
@@ -49,7 +49,13 @@ from shared.metrics import (
 )
 from shared.periodic import background_lifespan
 
-__all__ = ("IssuedReceipt", "LogService", "QuorumPendingError", "load_log_keys")
+__all__ = (
+    "IssuedReceipt",
+    "LogService",
+    "QuorumPendingError",
+    "UnknownEntryError",
+    "load_log_keys",
+)
 
 _ISSUED_MAX = 200_000
 
@@ -233,10 +239,7 @@ class LogService:
         entries. Call only once the log is closed; :class:`QuorumPendingError` means "try
         again later"."""
         await self.integrate_now(log_id, drained=True)
-        head = await self.store.head(log_id)
-        latest = await self.store.latest_checkpoint(log_id)
-        if latest is None or latest[0] != head.size:
-            await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
+        head = await self._checkpoint_head(log_id, now)
         await self.await_quorum(log_id, head.size, quorum_wait_s)
         checkpoint = Checkpoint(self.origin(log_id), head.size, head.root)
         certificate = TallyCertificate.for_results(
@@ -360,7 +363,8 @@ class LogService:
     async def inclusion(
         self, log_id: str, entry_hash: bytes, tree_size: int | None = None
     ) -> Inclusion:
-        """Where the entry sits in the tree and its proof (at ``tree_size``, else the head)."""
+        """Where the entry sits in the tree and its proof (at ``tree_size``, else the head);
+        raises :class:`UnknownEntryError` for an entry not (yet) in that tree."""
         return await self.store.inclusion(log_id, entry_hash, tree_size)
 
     async def find_by_hash_range(self, log_id: str, low: bytes, high: bytes) -> list[bytes]:
@@ -369,11 +373,14 @@ class LogService:
     async def checkpoint_final(self, log_id: str, now: dt.datetime) -> int:
         """Sign a checkpoint of everything integrated unless the latest already covers it;
         the log's size. For a log ended early (a cancelled poll)."""
+        return (await self._checkpoint_head(log_id, now)).size
+
+    async def _checkpoint_head(self, log_id: str, now: dt.datetime) -> Head:
         head = await self.store.head(log_id)
         latest = await self.store.latest_checkpoint(log_id)
         if latest is None or latest[0] != head.size:
             await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
-        return head.size
+        return head
 
     @property
     def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
