@@ -49,9 +49,9 @@ class Held:
 class Feeder(Protocol):
     """Holds accepted entries back from the logs until they may be published."""
 
-    async def feed(self) -> dict[str, list[bytes]]:
-        """Hand over what is ready as pending log entries; returns their leaf hashes per log.
-        Called once per round, only by the lease holder."""
+    async def feed(self) -> None:
+        """Hand over what is ready as pending log entries. Called once per round, only by
+        the lease holder."""
         ...  # pragma: no cover - protocol
 
     async def waiting(self, log_id: str) -> int:

@@ -67,14 +67,13 @@ class Mixer:
         self._sqlite = ledger.on_sqlite
         self._random = secrets.SystemRandom()
 
-    async def feed(self) -> dict[str, list[bytes]]:
+    async def feed(self) -> None:
         rows = await PooledBallot.raw(
             "SELECT b.poll_id AS poll_id, COUNT(*) AS n, p.anonymity_batch AS k, "
             "p.status AS status FROM ballot_pool b JOIN poll p ON p.id = b.poll_id "
             "GROUP BY b.poll_id, p.anonymity_batch, p.status"
         )
         POOLED_BALLOTS.labels(self._service).set(sum(int(r["n"]) for r in rows))
-        moved: dict[str, list[bytes]] = {}
         for row in rows:
             status = str(row["status"])
             if status not in _MIXING and status not in _FLUSHING:
@@ -84,10 +83,7 @@ class Mixer:
                 continue
             if await self._ledger.has_pending(str(row["poll_id"])):
                 continue  # one batch at a time: the last one gets its own checkpoint first
-            hashes = await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
-            if hashes:
-                moved[str(row["poll_id"])] = hashes
-        return moved
+            await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
 
     async def waiting(self, log_id: str) -> int:
         return int(await PooledBallot.count().where(PooledBallot.poll_id == log_id))
