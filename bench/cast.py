@@ -84,17 +84,8 @@ QUESTIONS = [
     {"kind": "scale", "id": "happy", "text": "How happy are you?", "min": 1, "max": 5},
 ]
 
-_LUA = """
-local tokens = {}
-local counter = 0
-local thread_id = 0
-local threads = %(threads)d
-local delay_ms = %(delay_ms)f
-local path = "%(path)s"
-local body = '%(body)s'
-
-local all_threads = {}
-
+# Both scripts number their threads and report how many tokens the busiest one used.
+_LUA_THREADS = """\
 function setup(thread)
   thread:set("tid", counter)
   counter = counter + 1
@@ -109,7 +100,23 @@ function done(summary, latency, requests)
   end
   io.write(string.format("tokens used: %%d\\n", highest + 1))
 end
+"""
 
+_LUA = (
+    """
+local tokens = {}
+local counter = 0
+local thread_id = 0
+local threads = %(threads)d
+local delay_ms = %(delay_ms)f
+local path = "%(path)s"
+local body = '%(body)s'
+
+local all_threads = {}
+
+"""
+    + _LUA_THREADS
+    + """
 function init(args)
   thread_id = tid
   for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
@@ -129,9 +136,11 @@ function delay()
   return delay_ms
 end
 """
+)
 
 
-_CITIZEN_LUA = """
+_CITIZEN_LUA = (
+    """
 local tokens = {}
 local counter = 0
 local threads = %(threads)d
@@ -140,21 +149,9 @@ local cast = "%(path)s"
 local body = '%(body)s'
 local all_threads = {}
 
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-  all_threads[#all_threads + 1] = thread
-end
-
-function done(summary, latency, requests)
-  local highest = 0
-  for _, thread in ipairs(all_threads) do
-    local n = thread:get("n")
-    if n > highest then highest = n end
-  end
-  io.write(string.format("tokens used: %%d\\n", highest + 1))
-end
-
+"""
+    + _LUA_THREADS
+    + """
 function init(args)
   for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
   n = tid
@@ -181,6 +178,7 @@ function request()
   return wrk.format("GET", poll .. "/check", {["Cookie"] = "vmeste_session=" .. token})
 end
 """
+)
 
 
 @post("/bare", sync_to_thread=False)

@@ -37,7 +37,6 @@ from shared.db.engine import bind_tables, create_engine
 from shared.db.migrate import migrate
 from shared.ledger.http import LogDescription, log_controller
 from shared.ledger.service import LogService, load_log_keys
-from shared.ledger.store import LedgerStore
 from shared.web.app import build_app
 
 __all__ = ("main",)
@@ -72,16 +71,16 @@ async def run(url: str, sizes: Sequence[int], requests: int, keys_dir: Path) -> 
     bind_tables(TABLES, engine)
     await engine.start_connection_pool(min_size=1, max_size=4)  # type: ignore[no-untyped-call,call-arg]
     try:
-        ledger = LogService(
-            LedgerStore(LEDGER, engine), load_log_keys(keys_dir, "polls"), "bench/polls", LEASE
+        ledger = LogService.create(
+            LEDGER, engine, load_log_keys(keys_dir, "polls"), "bench/polls", LEASE
         )
         receipts = []
         for _ in range(ENTRIES):
-            async with ledger.store.transaction():
+            async with ledger.transaction():
                 digest = await ledger.append(LOG_ID, os.urandom(40), _TS)
             receipts.append(ledger.issue_receipt(LOG_ID, digest, _TS))
         await ledger.integrate_now(LOG_ID)
-        latest = await ledger.store.latest_checkpoint(LOG_ID)
+        latest = await ledger.latest_checkpoint(LOG_ID)
         assert latest is not None, "the log was integrated"
         real_size = latest[0]
 

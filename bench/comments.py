@@ -35,7 +35,6 @@ from shared.db.engine import bind_tables, create_engine, is_sqlite
 from shared.db.migrate import migrate
 from shared.eligibility import Eligibility
 from shared.ledger.service import LogService, load_log_keys
-from shared.ledger.store import LedgerStore
 
 TARGET_MS = 50.0
 PAGE = 50
@@ -99,8 +98,8 @@ async def run(url: str, total: int, batch: int, keys_dir: Path) -> None:
         await engine.start_connection_pool(min_size=1, max_size=4)  # type: ignore[no-untyped-call,call-arg]
     else:
         await engine.run_ddl("PRAGMA journal_mode=WAL")
-    ledger = LogService(
-        LedgerStore(LEDGER, engine), load_log_keys(keys_dir, "discussions"), "bench/d", LEASE
+    ledger = LogService.create(
+        LEDGER, engine, load_log_keys(keys_dir, "discussions"), "bench/d", LEASE
     )
     d = Discussions.build(ledger)
     now = dt.datetime.now(dt.UTC)

@@ -58,6 +58,8 @@ from shared.identity.claims import OrganisationGrant
 from shared.identity.keys import SessionKeyRing
 from shared.identity.tokens import SessionClaims, TokenService
 from shared.ledger.audit import audit_board
+from shared.ledger.checkpoint import parse_checkpoint
+from shared.ledger.cosignature import note_parts
 from shared.ledger.merkle import leaf_hash
 
 __all__ = (
@@ -474,7 +476,8 @@ async def _board(
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.TransportError):
             note = await client.get(f"/api/v1/logs/{log_id}/checkpoint")
-            size = int(note.text.split("\n")[1]) if note.status_code == 200 else -1
+            ok = note.status_code == 200
+            size = parse_checkpoint(note_parts(note.text)[0]).size if ok else -1
             if size != seen:
                 seen, stable_since = size, time.monotonic()
             elif size >= at_least and time.monotonic() - stable_since > 1.5:

@@ -31,6 +31,7 @@ __all__ = (
     "database_url",
     "get_settings",
     "load_settings",
+    "positive_setting",
 )
 
 SERVICES = ("polls", "discussions", "identity")
@@ -55,6 +56,23 @@ class MissingSettingError(RuntimeError):
     def __init__(self, name: str, why: str) -> None:
         super().__init__(f"environment variable {name}: {why}")
         self.name = name
+
+
+def positive_setting(
+    environ: Mapping[str, str], name: str, default: float, *, what: str = "a number"
+) -> float:
+    """The positive number ``environ[name]``, ``default`` when unset or empty; ``what`` says
+    what it must be when it is not a number."""
+    raw = environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise MissingSettingError(name, f"must be {what}, got {raw!r}") from None
+    if value <= 0:
+        raise MissingSettingError(name, "must be positive")
+    return value
 
 
 def _read(name: str, default: str | None = None, environ: Mapping[str, str] = os.environ) -> str:

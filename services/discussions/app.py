@@ -24,9 +24,8 @@ from services.discussions.tables import LEASE, LEDGER, TABLES
 from shared.config import MissingSettingError, Settings, get_settings
 from shared.identity.components import identity_components
 from shared.lease import Lease
-from shared.ledger.http import log_controller
+from shared.ledger.http import LogController, log_dependencies
 from shared.ledger.service import LogService, load_log_keys
-from shared.ledger.store import LedgerStore
 from shared.outbox.webhooks import WebhookSender, parse_secret
 from shared.version import VERSION
 from shared.web.app import build_app
@@ -71,8 +70,9 @@ def create_app(
     options = options or load_discussions_settings()
     runtime, lifespan = runtime_lifespan("discussions", settings, TABLES)
     host = urlsplit(settings.public_urls["discussions"]).netloc
-    ledger = LogService(
-        LedgerStore(LEDGER, runtime.engine),
+    ledger = LogService.create(
+        LEDGER,
+        runtime.engine,
         load_log_keys(settings.security.keys_dir, "discussions"),
         f"{host}/discussions",
         LEASE,
@@ -104,7 +104,7 @@ def create_app(
             ResponsesController,
             SearchController,
             ReportController,
-            log_controller(ledger, discussions.reports.describe),
+            LogController,
         ],
         readiness=[*runtime.readiness(), *identity.readiness],
         lifespan=[
@@ -115,7 +115,11 @@ def create_app(
             scheduler.lifespan,
             *([outbox.lifespan] if outbox is not None else []),
         ],
-        dependencies={**identity.dependencies, **dependencies()},
+        dependencies={
+            **identity.dependencies,
+            **dependencies(),
+            **log_dependencies(ledger, discussions.reports.describe),
+        },
         middleware=[
             *identity.middleware,
             RateLimitMiddleware(

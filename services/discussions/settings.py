@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.config import MissingSettingError
-from shared.outbox.webhooks import parse_secret
+from shared.config import MissingSettingError, positive_setting
+from shared.outbox.webhooks import secret_setting
 
 __all__ = ("DiscussionsSettings", "load_discussions_settings")
 
@@ -36,46 +36,30 @@ class DiscussionsSettings:
     keys made on first start), verify in production, where issuing is refused."""
 
 
-def _float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise MissingSettingError(name, f"must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise MissingSettingError(name, "must be positive")
-    return value
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    return positive_setting(environ, name, default, what="a number of seconds")
+
+
+def _receiver(
+    environ: Mapping[str, str], url_name: str, secret_name: str
+) -> tuple[str | None, str | None]:
+    """An http(s) URL events are posted to and the secret they are signed with, which it
+    requires; neither when the URL is unset."""
+    url = environ.get(url_name) or None
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise MissingSettingError(url_name, "must be an http(s) URL")
+    if url is not None and not environ.get(secret_name):
+        raise MissingSettingError(secret_name, f"required with {url_name}")
+    return url, secret_setting(environ, secret_name)
 
 
 def load_discussions_settings(environ: Mapping[str, str] = os.environ) -> DiscussionsSettings:
-    url = environ.get("VMESTE_DISCUSSIONS_WEBHOOK_URL") or None
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise MissingSettingError("VMESTE_DISCUSSIONS_WEBHOOK_URL", "must be an http(s) URL")
-    secret = environ.get("VMESTE_DISCUSSIONS_WEBHOOK_SECRET") or None
-    if url is not None and secret is None:
-        raise MissingSettingError(
-            "VMESTE_DISCUSSIONS_WEBHOOK_SECRET", "required with VMESTE_DISCUSSIONS_WEBHOOK_URL"
-        )
-    if secret is not None:
-        try:
-            parse_secret(secret)
-        except ValueError as exc:
-            raise MissingSettingError("VMESTE_DISCUSSIONS_WEBHOOK_SECRET", str(exc)) from None
-    notify_url = environ.get("VMESTE_DISCUSSIONS_NOTIFY_URL") or None
-    if notify_url is not None and not notify_url.startswith(("http://", "https://")):
-        raise MissingSettingError("VMESTE_DISCUSSIONS_NOTIFY_URL", "must be an http(s) URL")
-    notify_secret = environ.get("VMESTE_NOTIFICATIONS_SECRET") or None
-    if notify_url is not None and notify_secret is None:
-        raise MissingSettingError(
-            "VMESTE_NOTIFICATIONS_SECRET", "required with VMESTE_DISCUSSIONS_NOTIFY_URL"
-        )
-    if notify_secret is not None:
-        try:
-            parse_secret(notify_secret)
-        except ValueError as exc:
-            raise MissingSettingError("VMESTE_NOTIFICATIONS_SECRET", str(exc)) from None
+    url, secret = _receiver(
+        environ, "VMESTE_DISCUSSIONS_WEBHOOK_URL", "VMESTE_DISCUSSIONS_WEBHOOK_SECRET"
+    )
+    notify_url, notify_secret = _receiver(
+        environ, "VMESTE_DISCUSSIONS_NOTIFY_URL", "VMESTE_NOTIFICATIONS_SECRET"
+    )
     sessions = environ.get("VMESTE_DISCUSSIONS_SESSIONS", "")
     if sessions not in ("", "issue", "verify"):
         raise MissingSettingError(
@@ -86,7 +70,7 @@ def load_discussions_settings(environ: Mapping[str, str] = os.environ) -> Discus
         webhook_secret=secret,
         notify_url=notify_url,
         notify_secret=notify_secret,
-        scheduler_interval_s=_float(environ, "VMESTE_DISCUSSIONS_SCHEDULER_INTERVAL_S", 1.0),
-        outbox_interval_s=_float(environ, "VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S", 1.0),
+        scheduler_interval_s=_seconds(environ, "VMESTE_DISCUSSIONS_SCHEDULER_INTERVAL_S", 1.0),
+        outbox_interval_s=_seconds(environ, "VMESTE_DISCUSSIONS_OUTBOX_INTERVAL_S", 1.0),
         issues_sessions=None if not sessions else sessions == "issue",
     )

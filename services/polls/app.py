@@ -35,7 +35,6 @@ from shared.identity.admin import admin_handlers
 from shared.lease import Lease
 from shared.ledger.http import log_controller
 from shared.ledger.service import LogService, load_log_keys
-from shared.ledger.store import LedgerStore
 from shared.version import VERSION
 from shared.web.app import build_app
 from shared.web.ratelimit import RateLimitMiddleware
@@ -58,14 +57,13 @@ def create_app(
     runtime, lifespan = runtime_lifespan("polls", settings, TABLES)
     keys_dir = settings.security.keys_dir
     secret = ServiceSecret.load_or_create(keys_dir)
-    ledger_store = LedgerStore(LEDGER, runtime.engine)
-    mixer = Mixer(ledger_store, secret)
-    ledger = LogService(
-        ledger_store,
+    ledger = LogService.create(
+        LEDGER,
+        runtime.engine,
         load_log_keys(keys_dir, "polls"),
         log_origin_prefix(settings),
         LEASE,
-        feeder=mixer,
+        feeder=lambda logs: Mixer(logs, secret),
         witnessing=settings.witnessing,
     )
     poll_store = PollStore()

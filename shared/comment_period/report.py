@@ -157,26 +157,14 @@ class CommentReportV1(msgspec.Struct, frozen=True, kw_only=True):
     """Two decimals, "" when nobody rated; integers above are exact."""
 
 
-class CommentReport(msgspec.Struct, frozen=True, kw_only=True):
-    """The report, version 2 (reads version 1 too, with the new members at their defaults)."""
+class CommentReport(CommentReportV1, frozen=True, kw_only=True):
+    """The report, version 2 (reads version 1 too, with the new members at their defaults).
+
+    A redefined member keeps its place in the encoding: version 1's members in their order,
+    then the new ones."""
 
     format: str = REPORT_FORMAT_V2
-    period: str
-    draft: str
-    organisation: str
-    title: str
-    kind: str
-    starts_at: str
-    ends_at: str
-    log_size: int
     comments: tuple[ReportComment, ...]
-    by_section: dict[str, int]
-    by_stance: dict[str, int]
-    by_disposition: dict[str, int]
-    ratings: int
-    rating_sum: int
-    average_rating: str
-    """Two decimals, "" when nobody rated; integers above are exact."""
     comment_entries: int = 0
     rating_entries: int = 0
     """Ratings the log holds (the rest of ``ratings`` predate logged ratings)."""

@@ -8,9 +8,8 @@ both) can live in one process.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -34,27 +33,32 @@ async def _abandon(transaction: Any, release: Any) -> None:
         transaction.engine.current_transaction.reset(transaction.context)
 
 
+async def _exit(
+    transaction: Any,
+    parent_exit: Callable[..., Awaitable[Any]],
+    release: Callable[[], Awaitable[Any]],
+    exc_info: tuple[Any, ...],
+) -> bool:
+    """piccolo's ``__aexit__`` (``parent_exit``) of the outermost transaction, abandoning it if
+    that raises; a nested one only reports whether its block raised."""
+    if transaction._parent:
+        return exc_info[1] is None
+    try:
+        return bool(await parent_exit(*exc_info))
+    except BaseException:
+        await _abandon(transaction, release)
+        raise
+
+
 class _PostgresTransaction(PostgresTransaction):
-    async def __aexit__(
-        self,
-        exception_type: type[BaseException] | None,
-        exception: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> bool:
-        if self._parent:
-            return exception is None
-        try:
-            return bool(await super().__aexit__(exception_type, exception, traceback))
-        except BaseException:
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return await _exit(self, super().__aexit__, self._release, exc_info)
 
-            async def release() -> None:
-                if self.engine.pool:
-                    await self.engine.pool.release(self.connection)
-                else:
-                    await self.connection.close()
-
-            await _abandon(self, release)
-            raise
+    async def _release(self) -> None:
+        if self.engine.pool:
+            await self.engine.pool.release(self.connection)
+        else:
+            await self.connection.close()
 
 
 class _PostgresEngine(PostgresEngine):
@@ -63,19 +67,11 @@ class _PostgresEngine(PostgresEngine):
 
 
 class _SQLiteTransaction(SQLiteTransaction):
-    async def __aexit__(
-        self,
-        exception_type: type[BaseException] | None,
-        exception: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> bool:
-        if self._parent:
-            return exception is None
-        try:
-            return bool(await super().__aexit__(exception_type, exception, traceback))
-        except BaseException:
-            await _abandon(self, self.connection.close)
-            raise
+    async def __aexit__(self, *exc_info: Any) -> bool:
+        return await _exit(self, super().__aexit__, self._release, exc_info)
+
+    async def _release(self) -> None:
+        await self.connection.close()
 
 
 class _SQLiteEngine(SQLiteEngine):

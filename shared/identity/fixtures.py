@@ -129,6 +129,12 @@ def fixture_people(today: dt.date | None = None) -> tuple[FixturePerson, ...]:
             memberships=memberships,
         )
 
+    def staff(
+        key: str, name: str, note: str, age: int, town: str, membership: FixtureMembership
+    ) -> FixturePerson:
+        """A trusted account with one membership."""
+        return person(key, name, note, trusted=True, age=age, town=town, memberships=(membership,))
+
     official = Role.OFFICIAL
     return (
         person(
@@ -175,53 +181,44 @@ def fixture_people(today: dt.date | None = None) -> tuple[FixturePerson, ...]:
         person(
             "elder-ishim", "Пётр Соколов", "житель (citizen)", trusted=True, age=90, town="ishim"
         ),
-        person(
+        staff(
             "official-tyumen",
             "Елена Волкова",
             "должностное лицо (official)",
-            trusted=True,
-            age=45,
-            town="tyumen",
-            memberships=(FixtureMembership(official, "tyumen-city", _ALL),),
+            45,
+            "tyumen",
+            FixtureMembership(official, "tyumen-city", _ALL),
         ),
-        person(
+        staff(
             "moderator-tyumen",
             "Наталья Лебедева",
             "модератор (moderator)",
-            trusted=True,
-            age=38,
-            town="tyumen",
-            memberships=(
-                FixtureMembership(
-                    official, "tyumen-city", (Permission.MODERATE, Permission.RESPOND)
-                ),
-            ),
+            38,
+            "tyumen",
+            FixtureMembership(official, "tyumen-city", (Permission.MODERATE, Permission.RESPOND)),
         ),
-        person(
+        staff(
             "official-tobolsk",
             "Сергей Морозов",
             "должностное лицо (official)",
-            trusted=True,
-            age=41,
-            town="tobolsk",
-            memberships=(FixtureMembership(official, "tobolsk-city", _ALL),),
+            41,
+            "tobolsk",
+            FixtureMembership(official, "tobolsk-city", _ALL),
         ),
-        person(
+        staff(
             "auditor",
             "Алексей Новиков",
             "аудитор (auditor)",
-            trusted=True,
-            age=60,
-            town="ishim",
-            memberships=(FixtureMembership(Role.AUDITOR),),
+            60,
+            "ishim",
+            FixtureMembership(Role.AUDITOR),
         ),
-        person(
+        staff(
             "admin",
             "Татьяна Козлова",
             "администратор платформы (admin)",
-            trusted=True,
-            age=50,
-            town="tyumen",
-            memberships=(FixtureMembership(Role.ADMIN),),
+            50,
+            "tyumen",
+            FixtureMembership(Role.ADMIN),
         ),
     )

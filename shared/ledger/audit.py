@@ -32,6 +32,7 @@ from shared.ledger.board import (
     BoardEntries,
     BoardFormatError,
     BoardHeader,
+    BoardRecord,
     read_board,
 )
 from shared.ledger.certificate import TallyCertificate, verify_certificate
@@ -388,17 +389,10 @@ def _audit(
     seen: Iterable[SeenCheckpoint],
 ) -> AuditReport:
     findings: list[Finding] = []
-
-    def fail(code: str, message: str, **where: int | None) -> None:
-        findings.append(Finding(severity="error", code=code, message=message, **where))
-
+    fail = _failing(findings)
     # One guarded iterator for both loops below: abandoning a generator that delegates with
     # ``yield from`` would close the board reader underneath it.
-    raw = read_board(lines)
-    first = next(raw, None)
-    if first is None or not isinstance(first[1], BoardHeader):
-        raise BoardFormatError(1, "the first record must be the board header")
-    header = first[1]
+    header, raw = _opened(lines)
     records = _guarded(raw, fail)
     if header.format != BOARD_FORMAT:
         raise BoardFormatError(1, f"format {header.format!r}, this verifier reads {BOARD_FORMAT}")
@@ -560,6 +554,24 @@ def _check_cancellation(
         )
     if certificate is not None:
         fail("cancellation-certificate", "a cancelled log carries a tally certificate")
+
+
+def _failing(findings: list[Finding]) -> Fail:
+    """A :data:`Fail` that adds an error to ``findings``."""
+
+    def fail(code: str, message: str, **where: int | None) -> None:
+        findings.append(Finding(severity="error", code=code, message=message, **where))
+
+    return fail
+
+
+def _opened(lines: Iterable[bytes]) -> tuple[BoardHeader, Iterator[tuple[int, BoardRecord]]]:
+    """The board's header and a reader of the records after it."""
+    records = read_board(lines)
+    first = next(records, None)
+    if first is None or not isinstance(first[1], BoardHeader):
+        raise BoardFormatError(1, "the first record must be the board header")
+    return first[1], records
 
 
 def _guarded(records: Iterable[tuple[int, object]], fail: Fail) -> Iterator[tuple[int, object]]:
@@ -823,15 +835,8 @@ def _check_receipt(
     seen: Iterable[SeenCheckpoint],
 ) -> ReceiptCheck:
     findings: list[Finding] = []
-
-    def fail(code: str, message: str, **where: int | None) -> None:
-        findings.append(Finding(severity="error", code=code, message=message, **where))
-
-    records = read_board(lines)
-    first = next(records, None)
-    if first is None or not isinstance(first[1], BoardHeader):
-        raise BoardFormatError(1, "the first record must be the board header")
-    header = first[1]
+    fail = _failing(findings)
+    header, records = _opened(lines)
     keys, _ = _keys(header, trusted_keys, findings)
     receipt: Receipt | None = None
     try:

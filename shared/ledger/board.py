@@ -24,7 +24,8 @@ gets a new ``format`` string.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import BinaryIO
 
 import msgspec
@@ -41,6 +42,8 @@ __all__ = (
     "BoardHeader",
     "BoardRecord",
     "read_board",
+    "stream_board",
+    "thin_checkpoints",
     "write_board",
 )
 
@@ -103,6 +106,21 @@ _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(BoardRecord)
 
 
+def _opening(
+    header: BoardHeader, checkpoints: Iterable[str], certificate: BoardCertificate | None
+) -> Iterator[bytes]:
+    """The lines before the entries: header, checkpoints, certificate."""
+    yield _ENCODER.encode(header) + b"\n"
+    for note in checkpoints:
+        yield _ENCODER.encode(BoardCheckpoint(note)) + b"\n"
+    if certificate is not None:
+        yield _ENCODER.encode(certificate) + b"\n"
+
+
+def _entries_line(start: int, entries: list[bytes]) -> bytes:
+    return _ENCODER.encode(BoardEntries(start, entries)) + b"\n"
+
+
 def write_board(
     out: BinaryIO,
     header: BoardHeader,
@@ -121,25 +139,56 @@ def write_board(
     if not 0 < chunk <= MAX_CHUNK:
         raise ValueError(f"chunk must be 1..{MAX_CHUNK}")
     write = out.write
-    write(_ENCODER.encode(header) + b"\n")
-    for note in checkpoints:
-        write(_ENCODER.encode(BoardCheckpoint(note)) + b"\n")
-    if certificate is not None:
-        write(_ENCODER.encode(certificate) + b"\n")
+    for line in _opening(header, checkpoints, certificate):
+        write(line)
     written = 0
     batch: list[bytes] = []
     for entry in entries:
         batch.append(entry)
         if len(batch) == chunk:
-            write(_ENCODER.encode(BoardEntries(written, batch)) + b"\n")
+            write(_entries_line(written, batch))
             written += len(batch)
             batch = []
     if batch:
-        write(_ENCODER.encode(BoardEntries(written, batch)) + b"\n")
+        write(_entries_line(written, batch))
         written += len(batch)
     if written != header.size:
         raise ValueError(f"board header says {header.size} entries, {written} were given")
     return written
+
+
+async def stream_board(
+    header: BoardHeader,
+    checkpoints: Iterable[str],
+    certificate: BoardCertificate | None,
+    read: Callable[[int, int], Awaitable[list[bytes]]],
+) -> AsyncIterator[bytes]:
+    """The board's lines, the entries read as they are sent: ``read(start, end)`` gives those
+    with indices in ``[start, end)``, :data:`DEFAULT_CHUNK` at a time, up to ``header.size``.
+    The same bytes as :func:`write_board` with its default chunk."""
+    for line in _opening(header, checkpoints, certificate):
+        yield line
+    for start in range(0, header.size, DEFAULT_CHUNK):
+        yield _entries_line(start, await read(start, min(start + DEFAULT_CHUNK, header.size)))
+
+
+def thin_checkpoints(rows: list[tuple[int, str, dt.datetime]]) -> list[str]:
+    """Of ``(size, note, signed at)`` rows, the notes the board keeps: the last checkpoint of
+    every minute, plus the final one.
+
+    A log checkpointed every second for days would put hundreds of thousands of signatures
+    on the board; one a minute keeps the audit fast while still tying the board to the
+    history every observer saw. Any other checkpoint can be checked against the board with
+    a consistency proof.
+    """
+    kept: list[str] = []
+    for n, (_, note, signed_at) in enumerate(rows):
+        last = n + 1 == len(rows)
+        if last or signed_at.replace(second=0, microsecond=0) != rows[n + 1][2].replace(
+            second=0, microsecond=0
+        ):
+            kept.append(note)
+    return kept
 
 
 def read_board(lines: Iterable[bytes]) -> Iterator[tuple[int, BoardRecord]]:

@@ -7,33 +7,31 @@ supplies a lookup that says whether a log id exists and what goes into its board
 from __future__ import annotations
 
 import base64
-import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, MediaType, get
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from shared.ledger.board import (
-    DEFAULT_CHUNK,
-    BoardCancellation,
-    BoardCertificate,
-    BoardCheckpoint,
-    BoardEntries,
-    BoardHeader,
-)
-from shared.ledger.cosignature import add_signature_lines
+from shared.ledger.board import BoardCancellation, BoardCertificate
 from shared.ledger.merkle import ProofError
 from shared.ledger.receipt import ReceiptError, normalize_tracking_code, tracking_code_range
-from shared.ledger.service import LogService
-from shared.ledger.store import UnknownEntryError
+from shared.ledger.service import LogService, UnknownEntryError
 from shared.web.openapi import problems
 from shared.web.problems import ProblemError
 
-__all__ = ("LogDescription", "LogLookup", "log_controller", "thin_checkpoints")
+__all__ = (
+    "LogController",
+    "LogDescription",
+    "LogLookup",
+    "log_controller",
+    "log_dependencies",
+)
 
+_PATH = "/api/v1/logs"
 _PAGE_MAX = 1000
 _SIZE_MAX = 2**62
 """Bound on tree sizes and leaf indices a caller may name: a larger integer would overflow the
@@ -106,24 +104,6 @@ class VerifierKeys(msgspec.Struct, kw_only=True):
     """How many of those witnesses must cosign a checkpoint for it to be trusted."""
 
 
-def thin_checkpoints(rows: list[tuple[int, str, dt.datetime]]) -> list[str]:
-    """The last checkpoint of every minute, plus the final one.
-
-    A log checkpointed every second for days would put hundreds of thousands of signatures
-    on the board; one a minute keeps the audit fast while still tying the board to the
-    history every observer saw. Any other checkpoint can be checked against the board with
-    a consistency proof.
-    """
-    kept: list[str] = []
-    for n, (_, note, signed_at) in enumerate(rows):
-        last = n + 1 == len(rows)
-        if last or signed_at.replace(second=0, microsecond=0) != rows[n + 1][2].replace(
-            second=0, microsecond=0
-        ):
-            kept.append(note)
-    return kept
-
-
 def _b64(items: list[bytes]) -> list[str]:
     return [base64.b64encode(i).decode() for i in items]
 
@@ -132,187 +112,194 @@ def _not_found(what: str) -> ProblemError:
     return ProblemError(404, "not-found", "Not found", what)
 
 
-def log_controller(
-    ledger: LogService, lookup: LogLookup, path: str = "/api/v1/logs"
-) -> type[Controller]:
-    """A controller with every log endpoint, bound to one service's logs."""
+async def _described(describe_log: LogLookup, log_id: str) -> LogDescription:
+    description = await describe_log(log_id)
+    if description is None:
+        raise _not_found(f"There is no log {log_id!r}. Check the poll or period id.")
+    return description
 
-    async def described(log_id: str) -> LogDescription:
-        description = await lookup(log_id)
-        if description is None:
-            raise _not_found(f"There is no log {log_id!r}. Check the poll or period id.")
-        return description
 
-    async def checkpoint_note(log_id: str, size: int | None = None) -> tuple[int, str]:
-        """The latest checkpoint, or the one of ``size``, with its witnesses' cosignatures
-        (two indexed reads, however long the log's history)."""
-        if size is None:
-            latest = await ledger.store.latest_checkpoint(log_id)
-            if latest is not None:
-                return latest[0], await ledger.cosigned(log_id, *latest)
-        else:
-            note = await ledger.store.checkpoint_of_size(log_id, size)
-            if note is not None:
-                return size, await ledger.cosigned(log_id, size, note)
+async def _checkpoint_note(ledger: LogService, log_id: str, size: int | None) -> tuple[int, str]:
+    found = await ledger.cosigned_checkpoint(log_id, size)
+    if found is None:
         raise _not_found(
             "No signed checkpoint of that size yet. Comment periods are checkpointed within "
             "seconds; a poll's ballots enter its log in mixed batches."
         )
+    return found
 
-    async def inclusion(log_id: str, entry_hash: bytes, tree_size: int | None) -> InclusionProof:
-        size, note = await checkpoint_note(log_id, tree_size)
+
+async def _inclusion(
+    ledger: LogService, log_id: str, entry_hash: bytes, tree_size: int | None
+) -> InclusionProof:
+    size, note = await _checkpoint_note(ledger, log_id, tree_size)
+    try:
+        proof = await ledger.inclusion(log_id, entry_hash, size)
+    except UnknownEntryError as exc:
+        raise _not_found(f"{exc}. If you were just given a receipt, retry in a second.") from None
+    return InclusionProof(
+        leaf_index=proof.leaf_index,
+        tree_size=proof.tree_size,
+        proof=_b64(proof.proof),
+        checkpoint=note,
+    )
+
+
+class LogController(Controller):
+    """Every log endpoint. The app provides two dependencies (:func:`log_dependencies`):
+    ``ledger``, the service's :class:`LogService`, and ``describe_log``, its
+    :data:`LogLookup`."""
+
+    tags = ["logs"]  # noqa: RUF012 - Litestar reads it as a class attribute
+
+    @get(f"{_PATH}/{{log_id:str}}/checkpoint", media_type=MediaType.TEXT)
+    async def latest_checkpoint(
+        self,
+        log_id: FromPath[str],
+        ledger: NamedDependency[LogService],
+        describe_log: NamedDependency[LogLookup],
+    ) -> str:
+        """The latest signed checkpoint (C2SP signed note)."""
+        await _described(describe_log, log_id)
+        return (await _checkpoint_note(ledger, log_id, None))[1]
+
+    @get(f"{_PATH}/{{log_id:str}}/inclusion")
+    async def inclusion_proof(
+        self,
+        log_id: FromPath[str],
+        entry_hash: Annotated[str, QueryParameter(pattern=r"^[0-9a-f]{64}$")],
+        ledger: NamedDependency[LogService],
+        describe_log: NamedDependency[LogLookup],
+        tree_size: Annotated[int | None, QueryParameter(ge=1, le=_SIZE_MAX)] = None,
+    ) -> InclusionProof:
+        """Inclusion proof of an entry (by its hex leaf hash) in a signed checkpoint."""
+        await _described(describe_log, log_id)
+        return await _inclusion(ledger, log_id, bytes.fromhex(entry_hash), tree_size)
+
+    @get(f"{_PATH}/{{log_id:str}}/consistency")
+    async def consistency_proof(
+        self,
+        log_id: FromPath[str],
+        first: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)],
+        second: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)],
+        ledger: NamedDependency[LogService],
+        describe_log: NamedDependency[LogLookup],
+    ) -> ConsistencyProof:
+        """Proof that the log at size ``second`` extends the log at size ``first``."""
+        await _described(describe_log, log_id)
         try:
-            proof = await ledger.store.inclusion(log_id, entry_hash, size)
-        except UnknownEntryError as exc:
-            raise _not_found(
-                f"{exc}. If you were just given a receipt, retry in a second."
+            proof = await ledger.consistency(log_id, first, second)
+        except ProofError as exc:
+            raise ProblemError(400, "bad-sizes", "Invalid sizes", str(exc)) from None
+        return ConsistencyProof(first=first, second=second, proof=_b64(proof))
+
+    # 409: a service may hold entries back until they are published (polls: until the
+    # poll closes, see services/polls/logs.py).
+    @get(f"{_PATH}/{{log_id:str}}/entries", responses=problems(409))
+    async def entries(
+        self,
+        log_id: FromPath[str],
+        ledger: NamedDependency[LogService],
+        describe_log: NamedDependency[LogLookup],
+        start: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=_PAGE_MAX)] = _PAGE_MAX,
+    ) -> EntriesPage:
+        """Integrated entries by leaf index, one page at a time."""
+        await _described(describe_log, log_id)
+        size = await ledger.size(log_id)
+        end = min(start + limit, size)
+        page = await ledger.entries(log_id, end, start=start) if start < size else []
+        return EntriesPage(start=start, entries=_b64(page), next=end if end < size else None)
+
+    @get(f"{_PATH}/{{log_id:str}}/tracking/{{code:str}}")
+    async def track(
+        self,
+        log_id: FromPath[str],
+        code: FromPath[str],
+        ledger: NamedDependency[LogService],
+        describe_log: NamedDependency[LogLookup],
+    ) -> TrackingResult:
+        """Check my ballot: find the entry with this tracking code and prove it is in."""
+        await _described(describe_log, log_id)
+        try:
+            canonical = normalize_tracking_code(code)
+            low, high = tracking_code_range(canonical)
+        except ReceiptError as exc:
+            raise ProblemError(
+                400, "bad-tracking-code", "Invalid tracking code", str(exc)
             ) from None
-        return InclusionProof(
-            leaf_index=proof.leaf_index,
-            tree_size=proof.tree_size,
-            proof=_b64(proof.proof),
-            checkpoint=note,
-        )
-
-    class LogController(Controller):
-        tags = ["logs"]  # noqa: RUF012 - Litestar reads it as a class attribute
-
-        @get(f"{path}/{{log_id:str}}/checkpoint", media_type=MediaType.TEXT)
-        async def latest_checkpoint(self, log_id: FromPath[str]) -> str:
-            """The latest signed checkpoint (C2SP signed note)."""
-            await described(log_id)
-            return (await checkpoint_note(log_id))[1]
-
-        @get(f"{path}/{{log_id:str}}/inclusion")
-        async def inclusion_proof(
-            self,
-            log_id: FromPath[str],
-            entry_hash: Annotated[str, QueryParameter(pattern=r"^[0-9a-f]{64}$")],
-            tree_size: Annotated[int | None, QueryParameter(ge=1, le=_SIZE_MAX)] = None,
-        ) -> InclusionProof:
-            """Inclusion proof of an entry (by its hex leaf hash) in a signed checkpoint."""
-            await described(log_id)
-            return await inclusion(log_id, bytes.fromhex(entry_hash), tree_size)
-
-        @get(f"{path}/{{log_id:str}}/consistency")
-        async def consistency_proof(
-            self,
-            log_id: FromPath[str],
-            first: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)],
-            second: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)],
-        ) -> ConsistencyProof:
-            """Proof that the log at size ``second`` extends the log at size ``first``."""
-            await described(log_id)
-            try:
-                proof = await ledger.store.consistency(log_id, first, second)
-            except ProofError as exc:
-                raise ProblemError(400, "bad-sizes", "Invalid sizes", str(exc)) from None
-            return ConsistencyProof(first=first, second=second, proof=_b64(proof))
-
-        # 409: a service may hold entries back until they are published (polls: until the
-        # poll closes, see services/polls/logs.py).
-        @get(f"{path}/{{log_id:str}}/entries", responses=problems(409))
-        async def entries(
-            self,
-            log_id: FromPath[str],
-            start: Annotated[int, QueryParameter(ge=0, le=_SIZE_MAX)] = 0,
-            limit: Annotated[int, QueryParameter(ge=1, le=_PAGE_MAX)] = _PAGE_MAX,
-        ) -> EntriesPage:
-            """Integrated entries by leaf index, one page at a time."""
-            await described(log_id)
-            size = (await ledger.store.head(log_id)).size
-            end = min(start + limit, size)
-            page = await ledger.store.entries(log_id, start, end) if start < size else []
-            return EntriesPage(start=start, entries=_b64(page), next=end if end < size else None)
-
-        @get(f"{path}/{{log_id:str}}/tracking/{{code:str}}")
-        async def track(self, log_id: FromPath[str], code: FromPath[str]) -> TrackingResult:
-            """Check my ballot: find the entry with this tracking code and prove it is in."""
-            await described(log_id)
-            try:
-                canonical = normalize_tracking_code(code)
-                low, high = tracking_code_range(canonical)
-            except ReceiptError as exc:
-                raise ProblemError(
-                    400, "bad-tracking-code", "Invalid tracking code", str(exc)
-                ) from None
-            found = await ledger.store.find_by_hash_range(log_id, low, high)
-            if not found:
-                held = await ledger.feeder.find(log_id, canonical) if ledger.feeder else None
-                if held is not None:
-                    return TrackingResult(
-                        tracking_code=canonical,
-                        entry_hash=None,
-                        status="pooled",
-                        pool=PoolState(waiting=held.waiting, batch=held.batch),
-                    )
-                raise _not_found("No entry has this tracking code in this log.")
-            entry_hash = found[0]
-            try:
-                proof = await inclusion(log_id, entry_hash, None)
-            except ProblemError:
+        found = await ledger.find_by_hash_range(log_id, low, high)
+        if not found:
+            held = await ledger.feeder.find(log_id, canonical) if ledger.feeder else None
+            if held is not None:
                 return TrackingResult(
-                    tracking_code=canonical, entry_hash=entry_hash.hex(), status="accepted"
+                    tracking_code=canonical,
+                    entry_hash=None,
+                    status="pooled",
+                    pool=PoolState(waiting=held.waiting, batch=held.batch),
                 )
+            raise _not_found("No entry has this tracking code in this log.")
+        entry_hash = found[0]
+        try:
+            proof = await _inclusion(ledger, log_id, entry_hash, None)
+        except ProblemError:
             return TrackingResult(
-                tracking_code=canonical,
-                entry_hash=entry_hash.hex(),
-                status="included",
-                inclusion=proof,
+                tracking_code=canonical, entry_hash=entry_hash.hex(), status="accepted"
             )
-
-        @get(
-            f"{path}/{{log_id:str}}/board",
-            media_type="application/x-ndjson",
-            responses=problems(409),
+        return TrackingResult(
+            tracking_code=canonical,
+            entry_hash=entry_hash.hex(),
+            status="included",
+            inclusion=proof,
         )
-        async def board(self, log_id: FromPath[str]) -> Stream:
-            """The whole board as one JSON Lines download for `vmeste audit verify`."""
-            description = await described(log_id)
-            rows = await ledger.store.checkpoint_rows(log_id)
-            kept = set(thin_checkpoints(rows))
-            cosigned = await ledger.store.cosignatures_by_size(log_id)
-            notes = [
-                add_signature_lines(note, cosigned[size]) if size in cosigned else note
-                for size, note, _ in rows
-                if note in kept
-            ]
-            size = max((row[0] for row in rows if row[1] in kept), default=0)
 
-            async def lines() -> AsyncIterator[bytes]:
-                header = BoardHeader(
-                    origin=ledger.origin(log_id),
-                    log_kind=description.kind,
-                    size=size,
-                    verifier_keys=ledger.verifier_keys(),
-                    definition=description.definition,
-                    cancellation=description.cancellation,
-                )
-                yield msgspec.json.encode(header) + b"\n"
-                for note in notes:
-                    yield msgspec.json.encode(BoardCheckpoint(note)) + b"\n"
-                if description.certificate is not None:
-                    yield msgspec.json.encode(description.certificate) + b"\n"
-                for start in range(0, size, DEFAULT_CHUNK):
-                    end = min(start + DEFAULT_CHUNK, size)
-                    chunk = await ledger.store.entries(log_id, start, end)
-                    yield msgspec.json.encode(BoardEntries(start, chunk)) + b"\n"
+    @get(
+        f"{_PATH}/{{log_id:str}}/board", media_type="application/x-ndjson", responses=problems(409)
+    )
+    async def board(
+        self,
+        log_id: FromPath[str],
+        ledger: NamedDependency[LogService],
+        describe_log: NamedDependency[LogLookup],
+    ) -> Stream:
+        """The whole board as one JSON Lines download for `vmeste audit verify`."""
+        description = await _described(describe_log, log_id)
+        lines = await ledger.board(
+            log_id,
+            kind=description.kind,
+            definition=description.definition,
+            certificate=description.certificate,
+            cancellation=description.cancellation,
+        )
+        filename = f"board-{log_id}.jsonl"
+        return Stream(
+            lines,
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
-            filename = f"board-{log_id}.jsonl"
-            return Stream(
-                lines(),
-                media_type="application/x-ndjson",
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-            )
+    @get("/api/v1/keys")
+    async def keys(self, ledger: NamedDependency[LogService]) -> VerifierKeys:
+        """Public keys that verify every receipt, checkpoint and tally certificate, and
+        the witnesses whose cosignatures a checkpoint needs (and how many)."""
+        return VerifierKeys(
+            keys=list(ledger.verifier_keys()),
+            witnesses=[str(w.key) for w in ledger.witnesses],
+            quorum=ledger.quorum,
+        )
 
-        @get("/api/v1/keys")
-        async def keys(self) -> VerifierKeys:
-            """Public keys that verify every receipt, checkpoint and tally certificate, and
-            the witnesses whose cosignatures a checkpoint needs (and how many)."""
-            return VerifierKeys(
-                keys=list(ledger.verifier_keys()),
-                witnesses=[str(w.key) for w in ledger.witnesses],
-                quorum=ledger.quorum,
-            )
 
-    return LogController
+def log_dependencies(ledger: LogService, describe_log: LogLookup) -> dict[str, Provide]:
+    """What :class:`LogController` is given: the service's logs and what it says of each."""
+    return {
+        "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
+        "describe_log": Provide(lambda: describe_log, use_cache=True, sync_to_thread=False),
+    }
+
+
+def log_controller(ledger: LogService, lookup: LogLookup) -> type[LogController]:
+    """:class:`LogController` with its dependencies bound, for an app that provides them no
+    other way."""
+    return type(
+        "LogController", (LogController,), {"dependencies": log_dependencies(ledger, lookup)}
+    )

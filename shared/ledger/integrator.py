@@ -29,9 +29,9 @@ CheckpointSigner = Callable[[str, Head], str]
 MAX_BATCH = 50_000
 """Entries one round integrates per log: 100,000 a second at two rounds a second."""
 
-RoundObserver = Callable[[float, list[tuple[str, Head]], int], None]
+RoundObserver = Callable[[float, list[tuple[str, Head]], list[bytes]], None]
 """Told after each round of the lease holder: when it started (monotonic), the checkpoints
-it signed, and how many entries it integrated."""
+it signed, and the leaf hashes of the entries it integrated."""
 
 _log = structlog.get_logger("vmeste.integrator")
 
@@ -49,9 +49,9 @@ class Held:
 class Feeder(Protocol):
     """Holds accepted entries back from the logs until they may be published."""
 
-    async def feed(self) -> dict[str, list[bytes]]:
-        """Hand over what is ready as pending log entries; returns their leaf hashes per log.
-        Called once per round, only by the lease holder."""
+    async def feed(self) -> None:
+        """Hand over what is ready as pending log entries. Called once per round, only by
+        the lease holder."""
         ...  # pragma: no cover - protocol
 
     async def waiting(self, log_id: str) -> int:
@@ -80,8 +80,6 @@ class Integrator:
         self.observe = observe
         self.feeder = feeder
         self.holding = False
-        self.fed: dict[str, list[bytes]] = {}
-        """What the feeder handed over in the latest round (leaf hashes per log)."""
 
     async def run_once(self) -> list[tuple[str, Head]]:
         """One round: integrate every log with pending entries, if this replica holds the
@@ -90,19 +88,20 @@ class Integrator:
         if not self.holding:
             return []
         started = time.monotonic()
-        self.fed = await self.feeder.feed() if self.feeder is not None else {}
+        if self.feeder is not None:
+            await self.feeder.feed()
         advanced: list[tuple[str, Head]] = []
-        integrated = 0
+        integrated: list[bytes] = []
         for log_id in await self.store.pending_logs():
-            before = (await self.store.head(log_id)).size
             # One batch and one checkpoint per log and round: under a steady stream a round
             # that chased every new arrival would never get to sign.
-            head = await self.store.integrate(log_id, max_batch=MAX_BATCH)
-            if head is not None:
+            batch = await self.store.integrate_batch(log_id, max_batch=MAX_BATCH)
+            if batch is not None:
+                head, leaves = batch
                 note = self.sign(log_id, head)
                 await self.store.save_checkpoint(log_id, head, note, dt.datetime.now(dt.UTC))
                 advanced.append((log_id, head))
-                integrated += head.size - before
+                integrated += leaves
         if self.observe is not None:
             self.observe(started, advanced, integrated)
         return advanced

@@ -112,6 +112,29 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def _key_data(kind: str, name: str, hex_id: str, b64: str) -> bytes:
+    """The checked name, hex key id and key data of a ``kind`` ("verifier", "signer") key
+    string; returns the data (algorithm byte first)."""
+    if not is_valid_key_name(name):
+        raise KeyFormatError(f"invalid key name {name!r}: empty, or has a space or '+'")
+    if len(hex_id) != 8 or any(c not in "0123456789abcdefABCDEF" for c in hex_id):
+        raise KeyFormatError(f"key id {hex_id!r} is not 8 hex digits")
+    try:
+        raw = _b64decode(b64)
+    except ValueError as exc:
+        raise KeyFormatError(f"{kind} key data: {exc}") from None
+    if not raw:
+        raise KeyFormatError(f"{kind} key data is empty")
+    if raw[0] != ALG_ED25519:
+        raise KeyFormatError(f"unknown {kind} algorithm {raw[0]}, want 1 (Ed25519)")
+    return raw
+
+
+def _check_key_id(hex_id: str, computed: int) -> None:
+    if computed != int(hex_id, 16):
+        raise KeyFormatError(f"key id {hex_id} does not match the key (computed {computed:08x})")
+
+
 @dataclass(frozen=True, slots=True)
 class Verifier:
     """A public key that can check signatures under one key name."""
@@ -136,23 +159,9 @@ class Verifier:
         if len(parts) != 3:
             raise KeyFormatError("verifier key must be <name>+<hex key id>+<base64 key>")
         name, hex_id, b64 = parts
-        if not is_valid_key_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}: empty, or has a space or '+'")
-        if len(hex_id) != 8 or any(c not in "0123456789abcdefABCDEF" for c in hex_id):
-            raise KeyFormatError(f"key id {hex_id!r} is not 8 hex digits")
-        try:
-            raw = _b64decode(b64)
-        except ValueError as exc:
-            raise KeyFormatError(f"verifier key data: {exc}") from None
-        if not raw:
-            raise KeyFormatError("verifier key data is empty")
-        if raw[0] != ALG_ED25519:
-            raise KeyFormatError(f"unknown verifier algorithm {raw[0]}, want 1 (Ed25519)")
+        raw = _key_data("verifier", name, hex_id, b64)
         verifier = cls.from_public_key(name, raw[1:])
-        if verifier.key_id != int(hex_id, 16):
-            raise KeyFormatError(
-                f"key id {hex_id} does not match the key (computed {verifier.key_id:08x})"
-            )
+        _check_key_id(hex_id, verifier.key_id)
         return verifier
 
     def __str__(self) -> str:
@@ -195,25 +204,11 @@ class Signer:
         if len(parts) != 5 or parts[0] != "PRIVATE" or parts[1] != "KEY":
             raise KeyFormatError("signer key must be PRIVATE+KEY+<name>+<hex key id>+<base64 key>")
         _, _, name, hex_id, b64 = parts
-        if not is_valid_key_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}: empty, or has a space or '+'")
-        if len(hex_id) != 8 or any(c not in "0123456789abcdefABCDEF" for c in hex_id):
-            raise KeyFormatError(f"key id {hex_id!r} is not 8 hex digits")
-        try:
-            raw = _b64decode(b64)
-        except ValueError as exc:
-            raise KeyFormatError(f"signer key data: {exc}") from None
-        if not raw:
-            raise KeyFormatError("signer key data is empty")
-        if raw[0] != ALG_ED25519:
-            raise KeyFormatError(f"unknown signer algorithm {raw[0]}, want 1 (Ed25519)")
+        raw = _key_data("signer", name, hex_id, b64)
         if len(raw) != 33:
             raise KeyFormatError(f"Ed25519 seed has {len(raw) - 1} bytes, want 32")
         signer = cls.from_private_key(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        if signer.key_id != int(hex_id, 16):
-            raise KeyFormatError(
-                f"key id {hex_id} does not match the key (computed {signer.key_id:08x})"
-            )
+        _check_key_id(hex_id, signer.key_id)
         return signer
 
     def __str__(self) -> str:

@@ -11,24 +11,33 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from piccolo.engine.base import Engine
 
 from shared.config import WitnessingSettings
 from shared.lease import Lease
+from shared.ledger.board import (
+    BoardCancellation,
+    BoardCertificate,
+    BoardHeader,
+    stream_board,
+    thin_checkpoints,
+)
 from shared.ledger.certificate import TallyCertificate, issue_certificate
 from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
 from shared.ledger.cosignature import add_signature_lines
-from shared.ledger.integrator import MAX_BATCH, Feeder, Integrator
+from shared.ledger.integrator import Feeder, Integrator
 from shared.ledger.keys import KeyRing
 from shared.ledger.receipt import Receipt, issue_receipt
-from shared.ledger.store import Head, Inclusion, LedgerStore
+from shared.ledger.store import Head, Inclusion, LedgerStore, UnknownEntryError
+from shared.ledger.tables import LedgerTables
 from shared.ledger.witnessing import Cosigner, Witness
 from shared.metrics import (
     CHECKPOINT_SIZE,
@@ -40,7 +49,13 @@ from shared.metrics import (
 )
 from shared.periodic import background_lifespan
 
-__all__ = ("IssuedReceipt", "LogService", "QuorumPendingError", "load_log_keys")
+__all__ = (
+    "IssuedReceipt",
+    "LogService",
+    "QuorumPendingError",
+    "UnknownEntryError",
+    "load_log_keys",
+)
 
 _ISSUED_MAX = 200_000
 
@@ -76,7 +91,10 @@ class IssuedReceipt:
 
 
 class LogService:
-    """Every log of one service: ``origin_prefix/<log id>`` names each log publicly."""
+    """Every log of one service: ``origin_prefix/<log id>`` names each log publicly.
+
+    Services build it with :meth:`create`; the store it wraps is this package's own.
+    """
 
     def __init__(
         self,
@@ -105,19 +123,51 @@ class LogService:
         self.witnesses = [Witness.of(w) for w in witnessing.witnesses]
         self.quorum = witnessing.quorum
         self.cosigner = Cosigner(store, self.witnesses, Lease(lease_table, "ledger-cosigner"))
-        # Monotonic issue times of this replica's recent receipts, per log, oldest first:
-        # the integrator, when it runs here, reports how long they waited for a checkpoint.
-        self._waiting: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=100_000))
-        # With a feeder, entries reach the log out of receipt order: issue times by entry hash
-        # (only in this process's memory, bounded; the oldest are forgotten first).
+        # Monotonic issue times of this replica's recent receipts by entry hash (only in this
+        # process's memory, bounded; the oldest are forgotten first): the integrator, when it
+        # runs here, reports how long each waited for a checkpoint. By hash, not in receipt
+        # order, because a feeder lets entries reach the log in mixed batches.
         self._issued: OrderedDict[bytes, float] = OrderedDict()
+
+    @classmethod
+    def create(
+        cls,
+        tables: LedgerTables,
+        engine: Engine,  # type: ignore[type-arg]
+        keys: KeyRing,
+        origin_prefix: str,
+        lease_table: Any,
+        *,
+        feeder: Callable[[LogService], Feeder] | None = None,
+        witnessing: WitnessingSettings | None = None,
+    ) -> LogService:
+        """The logs kept in ``tables`` of the service's database; ``feeder``, if given, makes
+        the service's feeder from the built logs (it appends through them)."""
+        ledger = cls(
+            LedgerStore(tables, engine), keys, origin_prefix, lease_table, witnessing=witnessing
+        )
+        if feeder is not None:
+            ledger.feeder = ledger.integrator.feeder = feeder(ledger)
+        return ledger
 
     def origin(self, log_id: str) -> str:
         return f"{self.origin_prefix}/{log_id}"
 
     async def append(self, log_id: str, entry: bytes, now: dt.datetime) -> bytes:
-        """Store an entry; call inside the transaction that records the acceptance."""
+        """Store an entry; call inside the transaction that records the acceptance. Returns
+        its leaf hash."""
         return await self.store.add_entry(log_id, entry, now)
+
+    async def append_hashed(
+        self, log_id: str, entries: Sequence[tuple[bytes, bytes]], now: dt.datetime
+    ) -> None:
+        """Store ``(leaf hash, entry bytes)`` pairs whose hashes the caller already computed
+        (one statement; inside the caller's transaction, if any)."""
+        await self.store.insert_entries([(log_id, digest, entry, now) for digest, entry in entries])
+
+    async def has_pending(self, log_id: str) -> bool:
+        """Whether entries of the log wait for the integrator."""
+        return await self.store.has_pending(log_id)
 
     def issue_receipt(
         self, log_id: str, entry_hash: bytes, accepted_at: dt.datetime
@@ -125,40 +175,27 @@ class LogService:
         """The signed receipt; issue it only after the entry's transaction committed."""
         receipt = Receipt(self.origin(log_id), entry_hash, accepted_at)
         note = issue_receipt(receipt, self.keys.active)
-        if self.feeder is None:
-            self._waiting[log_id].append(time.monotonic())
-        else:
-            self._issued[entry_hash] = time.monotonic()
-            if len(self._issued) > _ISSUED_MAX:
-                self._issued.popitem(last=False)
+        self._issued[entry_hash] = time.monotonic()
+        if len(self._issued) > _ISSUED_MAX:
+            self._issued.popitem(last=False)
         RECEIPTS.labels(self.service).inc()
         return IssuedReceipt(note, receipt.tracking_code, entry_hash, accepted_at)
 
     def _observe_round(
-        self, started: float, advanced: list[tuple[str, Head]], integrated: int
+        self, started: float, advanced: list[tuple[str, Head]], integrated: list[bytes]
     ) -> None:
         now = time.monotonic()
         INTEGRATOR_LAST_ROUND.labels(self.service).set_to_current_time()
         INTEGRATOR_ROUND_SECONDS.labels(self.service).observe(now - started)
-        INTEGRATOR_PENDING.labels(self.service).set(integrated)
+        INTEGRATOR_PENDING.labels(self.service).set(len(integrated))
+        # The round's checkpoints cover every entry it integrated: their receipts' wait ends.
         delay = RECEIPT_TO_CHECKPOINT_SECONDS.labels(self.service)
-        if self.feeder is not None:
-            # Everything fed this round was integrated this round (one batch per log, far
-            # under MAX_BATCH), so its receipts' wait ends now.
-            for hashes in self.integrator.fed.values():
-                for entry_hash in hashes:
-                    issued = self._issued.pop(entry_hash, None)
-                    if issued is not None:
-                        delay.observe(now - issued)
+        for entry_hash in integrated:
+            issued = self._issued.pop(entry_hash, None)
+            if issued is not None:
+                delay.observe(now - issued)
         for log_id, head in advanced:
             CHECKPOINT_SIZE.labels(self.service, log_id).set(head.size)
-            if self.feeder is not None or integrated >= MAX_BATCH:
-                continue  # a backlog: this round may have left some earlier receipts behind
-            # Receipts issued before the round began were committed before it began, so this
-            # round integrated them all.
-            waiting = self._waiting.get(log_id)
-            while waiting and waiting[0] < started:
-                delay.observe(now - waiting.popleft())
 
     def sign_checkpoint(self, log_id: str, head: Head) -> str:
         return sign_checkpoint(
@@ -202,10 +239,7 @@ class LogService:
         entries. Call only once the log is closed; :class:`QuorumPendingError` means "try
         again later"."""
         await self.integrate_now(log_id, drained=True)
-        head = await self.store.head(log_id)
-        latest = await self.store.latest_checkpoint(log_id)
-        if latest is None or latest[0] != head.size:
-            await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
+        head = await self._checkpoint_head(log_id, now)
         await self.await_quorum(log_id, head.size, quorum_wait_s)
         checkpoint = Checkpoint(self.origin(log_id), head.size, head.root)
         certificate = TallyCertificate.for_results(
@@ -258,23 +292,79 @@ class LogService:
         """How many entries the log's tree holds (integrated, not pending)."""
         return (await self.store.head(log_id)).size
 
-    async def entries(self, log_id: str, size: int | None = None) -> list[bytes]:
-        """The log's first ``size`` entries (all integrated ones by default), read in chunks
-        so a large log never makes one huge query."""
+    async def entries(self, log_id: str, size: int | None = None, *, start: int = 0) -> list[bytes]:
+        """The log's entries from index ``start`` up to ``size`` (all integrated ones by
+        default), read in chunks so a large log never makes one huge query."""
         end = await self.size(log_id) if size is None else size
         entries: list[bytes] = []
-        for start in range(0, end, _READ_CHUNK):
-            entries += await self.store.entries(log_id, start, min(start + _READ_CHUNK, end))
+        for first in range(start, end, _READ_CHUNK):
+            entries += await self.store.entries(log_id, first, min(first + _READ_CHUNK, end))
         return entries
 
     async def latest_checkpoint(self, log_id: str) -> tuple[int, str] | None:
         """The size and signed note of the log's latest checkpoint, if any."""
         return await self.store.latest_checkpoint(log_id)
 
+    async def cosigned_checkpoint(
+        self, log_id: str, size: int | None = None
+    ) -> tuple[int, str] | None:
+        """The latest checkpoint, or the one of ``size``, with its witnesses' cosignatures
+        (two indexed reads, however long the log's history); ``None`` if there is none."""
+        if size is None:
+            latest = await self.store.latest_checkpoint(log_id)
+            if latest is None:
+                return None
+            size, note = latest
+        else:
+            found = await self.store.checkpoint_of_size(log_id, size)
+            if found is None:
+                return None
+            note = found
+        return size, await self.cosigned(log_id, size, note)
+
+    async def consistency(self, log_id: str, first: int, second: int) -> list[bytes]:
+        """Proof that the log at size ``second`` extends it at size ``first``; raises
+        :class:`~shared.ledger.merkle.ProofError` for sizes it cannot prove."""
+        return await self.store.consistency(log_id, first, second)
+
+    async def board(
+        self,
+        log_id: str,
+        *,
+        kind: str,
+        definition: bytes = b"",
+        certificate: BoardCertificate | None = None,
+        cancellation: BoardCancellation | None = None,
+    ) -> AsyncIterator[bytes]:
+        """The log's board (:mod:`.board`) as lines: its checkpoints, thinned to one a minute
+        with their cosignatures, read now; its entries read as the lines are sent."""
+        rows = await self.store.checkpoint_rows(log_id)
+        kept = set(thin_checkpoints(rows))
+        cosigned = await self.store.cosignatures_by_size(log_id)
+        notes = [
+            add_signature_lines(note, cosigned[size]) if size in cosigned else note
+            for size, note, _ in rows
+            if note in kept
+        ]
+        header = BoardHeader(
+            origin=self.origin(log_id),
+            log_kind=kind,
+            size=max((size for size, note, _ in rows if note in kept), default=0),
+            verifier_keys=self.verifier_keys(),
+            definition=definition,
+            cancellation=cancellation,
+        )
+
+        async def read(start: int, end: int) -> list[bytes]:
+            return await self.store.entries(log_id, start, end)
+
+        return stream_board(header, notes, certificate, read)
+
     async def inclusion(
         self, log_id: str, entry_hash: bytes, tree_size: int | None = None
     ) -> Inclusion:
-        """Where the entry sits in the tree and its proof (at ``tree_size``, else the head)."""
+        """Where the entry sits in the tree and its proof (at ``tree_size``, else the head);
+        raises :class:`UnknownEntryError` for an entry not (yet) in that tree."""
         return await self.store.inclusion(log_id, entry_hash, tree_size)
 
     async def find_by_hash_range(self, log_id: str, low: bytes, high: bytes) -> list[bytes]:
@@ -283,11 +373,14 @@ class LogService:
     async def checkpoint_final(self, log_id: str, now: dt.datetime) -> int:
         """Sign a checkpoint of everything integrated unless the latest already covers it;
         the log's size. For a log ended early (a cancelled poll)."""
+        return (await self._checkpoint_head(log_id, now)).size
+
+    async def _checkpoint_head(self, log_id: str, now: dt.datetime) -> Head:
         head = await self.store.head(log_id)
         latest = await self.store.latest_checkpoint(log_id)
         if latest is None or latest[0] != head.size:
             await self.store.save_checkpoint(log_id, head, self.sign_checkpoint(log_id, head), now)
-        return head.size
+        return head
 
     @property
     def lifespan(self) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:

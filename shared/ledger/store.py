@@ -99,25 +99,38 @@ class LedgerStore:
         statement text does not depend on the batch size (arrays through ``unnest``), so the
         driver prepares it once per connection.
         """
-        if not entries:
-            return []
-        ids = [uuid.uuid4() for _ in entries]
         digests = [leaf_hash(entry) for _, entry, _ in entries]
-        minutes = [_minute(now) for _, _, now in entries]
+        await self.insert_entries(
+            [
+                (log_id, digest, entry, now)
+                for (log_id, entry, now), digest in zip(entries, digests, strict=True)
+            ]
+        )
+        return digests
+
+    async def insert_entries(
+        self, entries: Sequence[tuple[str, bytes, bytes, dt.datetime]]
+    ) -> None:
+        """:meth:`add_entries` of ``(log id, leaf hash, entry bytes, accepted at)`` whose
+        leaf hashes the caller computed already."""
+        if not entries:
+            return
+        ids = [uuid.uuid4() for _ in entries]
+        minutes = [_minute(now) for _, _, _, now in entries]
         if not self._sqlite:
             await self.t.entry.raw(
                 _INSERT_ARRAYS,
                 ids,
-                [log_id for log_id, _, _ in entries],
-                digests,
-                [entry for _, entry, _ in entries],
+                [log_id for log_id, _, _, _ in entries],
+                [digest for _, digest, _, _ in entries],
+                [entry for _, _, entry, _ in entries],
                 minutes,
             )
-            return digests
+            return
         rows = [
             (row_id, log_id, digest, entry, minute)
-            for row_id, (log_id, entry, _), digest, minute in zip(
-                ids, entries, digests, minutes, strict=True
+            for row_id, (log_id, digest, entry, _), minute in zip(
+                ids, entries, minutes, strict=True
             )
         ]
         for start in range(0, len(rows), _SQLITE_ROWS):
@@ -127,7 +140,6 @@ class LedgerStore:
                 f"INSERT INTO {_ENTRY_COLUMNS} VALUES {values}",  # noqa: S608 - only placeholders
                 *(value for row in part for value in row),
             )
-        return digests
 
     async def open_log(self, log_id: str) -> None:
         """Create the log's head row (idempotent)."""
@@ -172,6 +184,13 @@ class LedgerStore:
         Returns the new head, or None if nothing was pending. A compare-and-set on the
         head makes a second, stale integrator fail instead of forking the tree.
         """
+        integrated = await self.integrate_batch(log_id, max_batch)
+        return integrated[0] if integrated is not None else None
+
+    async def integrate_batch(
+        self, log_id: str, max_batch: int = 5000
+    ) -> tuple[Head, list[bytes]] | None:
+        """:meth:`integrate`, also returning the leaf hashes it integrated, in index order."""
         async with self.transaction():
             pending = await self.t.entry.raw(
                 "SELECT entry_hash FROM log_entry WHERE log_id = {} AND leaf_index IS NULL "
@@ -195,7 +214,7 @@ class LedgerStore:
             )
             if not updated:
                 raise RuntimeError(f"log {log_id}: head moved during integration; retry")
-            return Head(size=new_size, root=root)
+            return Head(size=new_size, root=root), leaves
 
     async def _assign_indices(self, leaves: list[bytes], first: int) -> None:
         if self._sqlite:

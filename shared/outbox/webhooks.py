@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from shared.config import MissingSettingError
 from shared.outbox.delivery import DeliveryFailedError, QueuedMessage
 
 __all__ = (
@@ -29,6 +30,7 @@ __all__ = (
     "WebhookSender",
     "generate_secret",
     "parse_secret",
+    "secret_setting",
     "sign",
     "signed_headers",
     "verify",
@@ -41,6 +43,17 @@ TOLERANCE = dt.timedelta(minutes=5)
 class InvalidWebhookError(Exception):
     """The message is not to be trusted: missing header, stale timestamp or no matching
     signature. The text says which, for the receiver's log."""
+
+
+def secret_setting(environ: Mapping[str, str], name: str) -> str | None:
+    """The ``whsec_`` secret ``environ[name]``, checked; None when unset or empty."""
+    secret = environ.get(name) or None
+    if secret is not None:
+        try:
+            parse_secret(secret)
+        except ValueError as exc:
+            raise MissingSettingError(name, str(exc)) from None
+    return secret
 
 
 def parse_secret(text: str) -> bytes:

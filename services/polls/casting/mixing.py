@@ -32,7 +32,7 @@ from services.polls.casting.tables import PooledBallot
 from services.polls.service_secret import ServiceSecret
 from shared.ledger.integrator import MAX_BATCH, Held
 from shared.ledger.merkle import leaf_hash
-from shared.ledger.store import LedgerStore
+from shared.ledger.service import LogService
 from shared.metrics import POOLED_BALLOTS
 
 __all__ = ("Mixer", "batch_size")
@@ -60,21 +60,20 @@ def batch_size(pooled: int, k: int, *, closing: bool) -> int:
 class Mixer:
     """The polls' :class:`~shared.ledger.integrator.Feeder`."""
 
-    def __init__(self, store: LedgerStore, secret: ServiceSecret, *, service: str = "polls"):
-        self._store = store
+    def __init__(self, ledger: LogService, secret: ServiceSecret, *, service: str = "polls"):
+        self._ledger = ledger
         self._secret = secret
         self._service = service
-        self._sqlite = store.on_sqlite
+        self._sqlite = ledger.on_sqlite
         self._random = secrets.SystemRandom()
 
-    async def feed(self) -> dict[str, list[bytes]]:
+    async def feed(self) -> None:
         rows = await PooledBallot.raw(
             "SELECT b.poll_id AS poll_id, COUNT(*) AS n, p.anonymity_batch AS k, "
             "p.status AS status FROM ballot_pool b JOIN poll p ON p.id = b.poll_id "
             "GROUP BY b.poll_id, p.anonymity_batch, p.status"
         )
         POOLED_BALLOTS.labels(self._service).set(sum(int(r["n"]) for r in rows))
-        moved: dict[str, list[bytes]] = {}
         for row in rows:
             status = str(row["status"])
             if status not in _MIXING and status not in _FLUSHING:
@@ -82,12 +81,9 @@ class Mixer:
             closing = status in _FLUSHING
             if batch_size(int(row["n"]), int(row["k"]), closing=closing) == 0:
                 continue
-            if await self._store.has_pending(str(row["poll_id"])):
+            if await self._ledger.has_pending(str(row["poll_id"])):
                 continue  # one batch at a time: the last one gets its own checkpoint first
-            hashes = await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
-            if hashes:
-                moved[str(row["poll_id"])] = hashes
-        return moved
+            await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
 
     async def waiting(self, log_id: str) -> int:
         return int(await PooledBallot.count().where(PooledBallot.poll_id == log_id))
@@ -116,7 +112,7 @@ class Mixer:
     async def mix(self, poll_id: str, k: int, *, closing: bool) -> list[bytes]:
         """Move one batch of the poll's pool into its log (one transaction); returns the leaf
         hashes moved, in log order."""
-        async with self._store.transaction():
+        async with self._ledger.transaction():
             if not self._sqlite:
                 await PooledBallot.raw(
                     "SELECT pg_advisory_xact_lock(hashtext({}))", f"ballot-pool:{poll_id}"
@@ -132,15 +128,16 @@ class Mixer:
                 return []
             chosen = self._random.sample(ids, take)
             taken = await self._take(chosen)
-            entries = sorted(
-                (
+            hashed = sorted(
+                (leaf_hash(entry), entry)
+                for entry in (
                     open_pooled(self._secret, poll_id, _uuid(row_id), sealed)
                     for row_id, sealed in taken
-                ),
-                key=leaf_hash,
+                )
             )
             minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-            return await self._store.add_entries([(poll_id, entry, minute) for entry in entries])
+            await self._ledger.append_hashed(poll_id, hashed, minute)
+            return [digest for digest, _ in hashed]
 
     async def _take(self, ids: Sequence[object]) -> list[tuple[object, bytes]]:
         """Delete these pool rows, returning (id, sealed) of those this transaction deleted."""

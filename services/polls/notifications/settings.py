@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.config import MissingSettingError
-from shared.outbox.webhooks import parse_secret
+from shared.config import MissingSettingError, positive_setting
+from shared.outbox.webhooks import secret_setting
 
 __all__ = ("MailSettings", "NotificationSettings", "load_notification_settings")
 
@@ -43,19 +43,6 @@ class NotificationSettings:
     """How often the outbox is drained (VMESTE_POLLS_OUTBOX_INTERVAL_S)."""
 
 
-def _positive(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise MissingSettingError(name, f"must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise MissingSettingError(name, "must be positive")
-    return value
-
-
 def _mail(environ: Mapping[str, str]) -> MailSettings | None:
     host = environ.get("VMESTE_SMTP_HOST", "")
     if not host:
@@ -73,7 +60,7 @@ def _mail(environ: Mapping[str, str]) -> MailSettings | None:
     default_port = {"starttls": 587, "tls": 465, "none": 25}[tls]
     return MailSettings(
         host=host,
-        port=int(_positive(environ, "VMESTE_SMTP_PORT", default_port)),
+        port=int(positive_setting(environ, "VMESTE_SMTP_PORT", default_port)),
         sender=sender,
         tls=tls,  # type: ignore[arg-type]
         username=username,
@@ -82,14 +69,8 @@ def _mail(environ: Mapping[str, str]) -> MailSettings | None:
 
 
 def load_notification_settings(environ: Mapping[str, str] = os.environ) -> NotificationSettings:
-    secret = environ.get("VMESTE_NOTIFICATIONS_SECRET") or None
-    if secret is not None:
-        try:
-            parse_secret(secret)
-        except ValueError as exc:
-            raise MissingSettingError("VMESTE_NOTIFICATIONS_SECRET", str(exc)) from None
     return NotificationSettings(
         mail=_mail(environ),
-        inbox_secret=secret,
-        interval_s=_positive(environ, "VMESTE_POLLS_OUTBOX_INTERVAL_S", 1.0),
+        inbox_secret=secret_setting(environ, "VMESTE_NOTIFICATIONS_SECRET"),
+        interval_s=positive_setting(environ, "VMESTE_POLLS_OUTBOX_INTERVAL_S", 1.0),
     )

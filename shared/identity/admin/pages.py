@@ -4,8 +4,8 @@ the page where an invited person accepts a link."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, Protocol
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
@@ -21,6 +21,7 @@ from shared.identity.invitations import (
     DEFAULT_INVITATION_HOURS,
     MAX_INVITATION_HOURS,
     InvitationError,
+    InvitationRecord,
     accept_invitation,
     find_invitation,
     issue_invitation,
@@ -28,6 +29,7 @@ from shared.identity.invitations import (
     withdraw_invitation,
 )
 from shared.identity.registry import (
+    MembershipRecord,
     RegistryError,
     create_organisation,
     get_organisation,
@@ -130,6 +132,29 @@ async def _admin_form(
     if not may_change_registry(signed[1].roles):
         raise PermissionDeniedException(detail="this needs the admin role")
     return signed
+
+
+class _OfOrganisation(Protocol):
+    @property
+    def organisation(self) -> str | None: ...
+
+
+async def _ended(
+    request: Request[Any, Any, Any],
+    end: Callable[[FormMultiDict, str], Awaitable[_OfOrganisation | None]],
+    missing: str,
+    done: str,
+) -> Response[Any]:
+    """An admin form that ends one record: ``end(form, actor)`` gives it, or None (404,
+    ``missing``); back to its organisation's page, saying ``done``."""
+    signed = await _admin_form(request)
+    if isinstance(signed, Redirect):
+        return signed
+    form, session = signed
+    record = await end(form, session.sub)
+    if record is None:
+        raise NotFoundException(detail=missing)
+    return local_redirect(request, _back(record.organisation, done))
 
 
 def _lines(text: str) -> list[str]:
@@ -313,16 +338,13 @@ async def grant_page(request: Request[Any, Any, Any]) -> Response[Any]:
 async def revoke_page(
     request: Request[Any, Any, Any], membership_id: FromPath[int]
 ) -> Response[Any]:
-    signed = await _admin_form(request)
-    if isinstance(signed, Redirect):
-        return signed
-    form, session = signed
-    record = await revoke_membership(membership_id, actor=session.sub)
-    if record is None:
-        raise NotFoundException(detail=f"no membership {membership_id}")
-    if form.get("end_sessions"):
-        await request.app.state.identity.sign_out_everywhere(record.sub)
-    return local_redirect(request, _back(record.organisation, "revoked"))
+    async def revoke(form: FormMultiDict, actor: str) -> MembershipRecord | None:
+        record = await revoke_membership(membership_id, actor=actor)
+        if record is not None and form.get("end_sessions"):
+            await request.app.state.identity.sign_out_everywhere(record.sub)
+        return record
+
+    return await _ended(request, revoke, f"no membership {membership_id}", "revoked")
 
 
 @post("/admin/invitations", include_in_schema=False)
@@ -356,14 +378,10 @@ async def invite_page(request: Request[Any, Any, Any]) -> Response[Any]:
 async def withdraw_page(
     request: Request[Any, Any, Any], invitation_id: FromPath[int]
 ) -> Response[Any]:
-    signed = await _admin_form(request)
-    if isinstance(signed, Redirect):
-        return signed
-    _, session = signed
-    record = await withdraw_invitation(invitation_id, actor=session.sub)
-    if record is None:
-        raise NotFoundException(detail=f"no unused invitation {invitation_id}")
-    return local_redirect(request, _back(record.organisation, "withdrawn"))
+    async def withdraw(_: FormMultiDict, actor: str) -> InvitationRecord | None:
+        return await withdraw_invitation(invitation_id, actor=actor)
+
+    return await _ended(request, withdraw, f"no unused invitation {invitation_id}", "withdrawn")
 
 
 @get("/admin/trail", include_in_schema=False)

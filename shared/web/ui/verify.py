@@ -23,8 +23,7 @@ from shared.ledger.receipt import (
     normalize_tracking_code,
     tracking_code_range,
 )
-from shared.ledger.service import LogService
-from shared.ledger.store import UnknownEntryError
+from shared.ledger.service import LogService, UnknownEntryError
 
 __all__ = ("EntryCheck", "check_tracking_code", "pinned_keys")
 

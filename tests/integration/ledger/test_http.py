@@ -15,8 +15,9 @@ from prometheus_client import REGISTRY
 from services.polls.tables import LEASE
 from shared.config import load_settings
 from shared.ledger.audit import audit_board, check_receipt
+from shared.ledger.board import thin_checkpoints
 from shared.ledger.checkpoint import open_checkpoint
-from shared.ledger.http import LogDescription, log_controller, thin_checkpoints
+from shared.ledger.http import LogDescription, log_controller
 from shared.ledger.merkle import verify_inclusion
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
