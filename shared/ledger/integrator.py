@@ -80,10 +80,19 @@ class Integrator:
         self.observe = observe
         self.feeder = feeder
         self.holding = False
+        # The lease keeps other replicas out, not this one's own callers: the background loop
+        # and integrate_now (a close, a cancel, a report) would otherwise build the same tree
+        # nodes at once and one of them fail on their unique index.
+        self._round = asyncio.Lock()
 
     async def run_once(self) -> list[tuple[str, Head]]:
         """One round: integrate every log with pending entries, if this replica holds the
-        lease. Returns the (log, new head) pairs it checkpointed."""
+        lease. Returns the (log, new head) pairs it checkpointed. Rounds of one replica run
+        one at a time."""
+        async with self._round:
+            return await self._round_once()
+
+    async def _round_once(self) -> list[tuple[str, Head]]:
         self.holding = await self.lease.acquire()
         if not self.holding:
             return []

@@ -196,3 +196,28 @@ async def test_lease_passes_on_after_expiry_or_release(
     await b.release()
     assert await a.acquire()
     assert await a.current_holder() == a.holder
+
+
+async def test_rounds_called_at_once_in_one_replica_build_one_tree(
+    store: LedgerStore, lease_table: object
+) -> None:
+    # The background loop and integrate_now (a close, a cancel, a report) call run_once of
+    # the same integrator at the same time; both hold the lease, so only the integrator
+    # itself can keep them from building the same nodes twice.
+    signed: list[int] = []
+
+    def sign(log_id: str, head: Head) -> str:
+        signed.append(head.size)
+        return f"note {log_id} {head.size}"
+
+    integrator = Integrator(store, Lease(lease_table, "integrator", ttl_s=30), sign)  # type: ignore[arg-type]
+    entries: list[bytes] = []
+    for _ in range(8):
+        entries += await _add(store, "poll-m", 5)
+        await asyncio.gather(*(integrator.run_once() for _ in range(3)))
+    head = await store.head("poll-m")
+    assert head.size == len(entries)
+    in_order = await store.entries("poll-m", 0, head.size)
+    assert sorted(in_order) == sorted(entries)
+    assert head.root == root_from_leaf_hashes(leaf_hash(e) for e in in_order)
+    assert signed == sorted(set(signed)), "every checkpoint signed once, sizes only growing"
