@@ -35,7 +35,7 @@ from services.polls.tables import LEASE, LEDGER, TABLES
 from shared.config import load_settings
 from shared.db.engine import bind_tables, create_engine
 from shared.db.migrate import migrate
-from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.http import LogController, LogDescription, log_dependencies
 from shared.ledger.service import LogService, load_log_keys
 from shared.web.app import build_app
 
@@ -92,7 +92,8 @@ async def run(url: str, sizes: Sequence[int], requests: int, keys_dir: Path) -> 
             service="polls",
             version="0",
             settings=settings,
-            route_handlers=[log_controller(ledger, lookup)],
+            route_handlers=[LogController],
+            dependencies=log_dependencies(ledger, lookup),
         )
         base = f"/api/v1/logs/{LOG_ID}"
         middle = receipts[ENTRIES // 2]

@@ -33,7 +33,7 @@ from shared.db.engine import is_sqlite
 from shared.identity import identity_components
 from shared.identity.admin import admin_handlers
 from shared.lease import Lease
-from shared.ledger.http import log_controller
+from shared.ledger.http import LogController, log_dependencies
 from shared.ledger.service import LogService, load_log_keys
 from shared.version import VERSION
 from shared.web.app import build_app
@@ -109,8 +109,9 @@ def create_app(
             # The shared log endpoints; the guard holds entries and boards back (logs.py).
             Router(
                 "/",
-                route_handlers=[log_controller(ledger, polls.logs.describe)],
+                route_handlers=[LogController],
                 guards=[entries_guard],
+                dependencies=log_dependencies(ledger, polls.logs.describe),
             ),
             MyNotificationsController,
             InboxController,

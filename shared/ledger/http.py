@@ -27,7 +27,6 @@ __all__ = (
     "LogController",
     "LogDescription",
     "LogLookup",
-    "log_controller",
     "log_dependencies",
 )
 
@@ -295,11 +294,3 @@ def log_dependencies(ledger: LogService, describe_log: LogLookup) -> dict[str, P
         "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
         "describe_log": Provide(lambda: describe_log, use_cache=True, sync_to_thread=False),
     }
-
-
-def log_controller(ledger: LogService, lookup: LogLookup) -> type[LogController]:
-    """:class:`LogController` with its dependencies bound, for an app that provides them no
-    other way."""
-    return type(
-        "LogController", (LogController,), {"dependencies": log_dependencies(ledger, lookup)}
-    )

@@ -25,7 +25,7 @@ from shared.ledger.board import BoardCertificate
 from shared.ledger.certificate import TallyCertificate, issue_certificate
 from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
 from shared.ledger.cosignature import WitnessSigner, add_signature_lines, note_parts
-from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.http import LogController, LogDescription, log_dependencies
 from shared.ledger.service import IssuedReceipt, LogService, load_log_keys
 from shared.ledger.store import LedgerStore
 from shared.web.app import build_app
@@ -52,7 +52,8 @@ def _app(ledger: LogService, description: LogDescription | None = None) -> Lites
         service="polls",
         version="0",
         settings=settings,
-        route_handlers=[log_controller(ledger, lookup)],
+        route_handlers=[LogController],
+        dependencies=log_dependencies(ledger, lookup),
     )
 
 

@@ -17,7 +17,7 @@ from shared.config import load_settings
 from shared.ledger.audit import audit_board, check_receipt
 from shared.ledger.board import thin_checkpoints
 from shared.ledger.checkpoint import open_checkpoint
-from shared.ledger.http import LogDescription, log_controller
+from shared.ledger.http import LogController, LogDescription, log_dependencies
 from shared.ledger.merkle import verify_inclusion
 from shared.ledger.note import Verifier
 from shared.ledger.receipt import verify_receipt
@@ -44,7 +44,8 @@ def app(ledger: LogService) -> Litestar:
         service="polls",
         version="0",
         settings=settings,
-        route_handlers=[log_controller(ledger, lookup)],
+        route_handlers=[LogController],
+        dependencies=log_dependencies(ledger, lookup),
     )
 
 
