@@ -22,6 +22,8 @@ __all__ = ("Discussions", "dependencies")
 
 @dataclass(frozen=True, slots=True)
 class Discussions:
+    """Every domain service of discussions, one dependency each, and its log service."""
+
     drafts: DraftsService
     periods: PeriodsService
     comments: CommentsService
@@ -30,6 +32,7 @@ class Discussions:
     reports: ReportService
     search: SearchService
     ledger: LogService
+    """Every comment period's log: receipts, checkpoints, proofs and boards."""
 
     @classmethod
     def build(cls, ledger: LogService) -> Discussions:

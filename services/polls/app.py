@@ -92,9 +92,6 @@ def create_app(
         ),
         ledger=ledger,
         logs=PollLogs(ledger, poll_store),
-        in_app=notifying.in_app,
-        inbox=notifying.inbox,
-        preferences=notifying.preferences,
     )
     return build_app(
         service="polls",
@@ -139,6 +136,7 @@ def create_app(
         plugins=[polls_pages(settings, extra=[NotificationPages])],
         state={
             "polls": polls,
+            "notifications": notifying.services,
             "casting": polls.casting,
             "scheduler": scheduler,
             "ledger": ledger,

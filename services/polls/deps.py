@@ -8,9 +8,7 @@ from litestar.di import Provide
 
 from services.polls.casting.domain import CastService
 from services.polls.logs import PollLogs
-from services.polls.notifications.in_app import InAppList
-from services.polls.notifications.inbox import NotificationInbox
-from services.polls.notifications.preferences import PreferencesService
+from services.polls.notifications.components import NotificationServices
 from services.polls.polls.domain import PollService
 from services.polls.results.domain import ResultsService
 from shared.ledger.service import LogService
@@ -25,12 +23,15 @@ class Polls:
     results: ResultsService
     casting: CastService
     ledger: LogService
+    """Every poll's log: receipts, checkpoints, proofs and boards."""
     logs: PollLogs
-    in_app: InAppList
-    inbox: NotificationInbox
-    preferences: PreferencesService
+    """What each poll's board holds and when its entries may be read (services/polls/logs.py)."""
 
 
 def dependencies() -> dict[str, Provide]:
-    """One dependency per domain service, named as the field (``polls``, ``casting`` …)."""
-    return state_dependencies("polls", Polls)
+    """One dependency per domain service, named as the field (``polls``, ``casting`` …),
+    and the notifications' (``in_app``, ``inbox``, ``preferences``)."""
+    return {
+        **state_dependencies("polls", Polls),
+        **state_dependencies("notifications", NotificationServices),
+    }

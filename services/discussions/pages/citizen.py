@@ -36,7 +36,7 @@ from shared.ledger.service import LogService
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.pages import SignedForm, gettext, local_redirect, page, ui_settings
 from shared.web.ui.refusals import problem_message
-from shared.web.ui.verify import check_tracking_code
+from shared.web.ui.verify import check_page
 
 __all__ = ("CitizenPages",)
 
@@ -266,13 +266,7 @@ class CitizenPages(Controller):
         code: TextQuery = None,
     ) -> Template:
         period = await _period(periods, period_id)
-        result = await check_tracking_code(ledger, period_id, code) if code else None
-        template = (
-            "discussions/_check_result.html"
-            if request.headers.get("hx-request")
-            else "discussions/check.html"
-        )
-        return page(request, template, period=period, code=code or "", result=result)
+        return await check_page(request, ledger, period_id, code, "discussions", period=period)
 
     @get("/audit")
     async def audit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from litestar import Litestar
@@ -25,15 +26,22 @@ from shared.outbox import OutboxDelivery
 from shared.outbox.webhooks import parse_secret
 from shared.periodic import background_lifespan, run_periodically
 
-__all__ = ("Notifications",)
+__all__ = ("NotificationServices", "Notifications")
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
-class Notifications(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class NotificationServices:
+    """What the notification pages and endpoints are given, one dependency each."""
+
     in_app: InAppList
     inbox: NotificationInbox
     preferences: PreferencesService
+
+
+class Notifications(NamedTuple):
+    services: NotificationServices
     lifespan: list[Lifespan]
     delivery: OutboxDelivery
 
@@ -70,9 +78,7 @@ class Notifications(NamedTuple):
             ),
         )
         return cls(
-            in_app=in_app,
-            inbox=inbox,
-            preferences=preferences,
+            services=NotificationServices(in_app=in_app, inbox=inbox, preferences=preferences),
             lifespan=[delivery.lifespan, forget],
             delivery=delivery,
         )

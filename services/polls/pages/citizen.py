@@ -38,7 +38,7 @@ from shared.web.ui.pages import (
     ui_settings,
 )
 from shared.web.ui.refusals import issue_message, problem_message
-from shared.web.ui.verify import check_tracking_code, pinned_keys
+from shared.web.ui.verify import check_page, check_tracking_code, pinned_keys
 
 __all__ = ("PUBLIC_LIST_LIMIT", "CitizenPages")
 
@@ -212,17 +212,13 @@ class CitizenPages(Controller):
         ledger: NamedDependency[LogService],
         code: CodeQuery = None,
     ) -> Template:
-        poll = await _published(polls, poll_id)
-        result = await check_tracking_code(ledger, poll_id, code) if code else None
-        template = (
-            "polls/_check_result.html" if request.headers.get("hx-request") else "polls/check.html"
-        )
-        return page(
+        return await check_page(
             request,
-            template,
-            poll=poll,
-            code=code or "",
-            result=result,
+            ledger,
+            poll_id,
+            code,
+            "polls",
+            poll=await _published(polls, poll_id),
             pinned=pinned_keys(ledger, poll_id, local_url(request, "/api/v1/logs")),
             receipt_note=_receipt_for(request, ledger, poll_id, code),
         )

@@ -14,6 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
+from shared.identity import registry
 from shared.identity.admin.access import may_change_registry, may_read_trail
 from shared.identity.admin.views import invitation_url, organisation_views, session_minutes
 from shared.identity.claims import Permission, Session
@@ -27,17 +28,6 @@ from shared.identity.invitations import (
     issue_invitation,
     list_invitations,
     withdraw_invitation,
-)
-from shared.identity.registry import (
-    MembershipRecord,
-    RegistryError,
-    create_organisation,
-    get_organisation,
-    grant,
-    list_memberships,
-    list_organisations,
-    revoke_membership,
-    update_organisation,
 )
 from shared.identity.territory.store import MunicipalityRecord, TerritoryStore
 from shared.identity.trail import MAX_TRAIL_PAGE, list_changes
@@ -180,13 +170,13 @@ async def _home(
     status_code: int = 200,
     q: str | None = None,
 ) -> Response[Any]:
-    found = await organisation_views(_store(request), await list_organisations())
+    found = await organisation_views(_store(request), await registry.list_organisations())
     return page(
         request,
         "ui/admin_home.html",
         status_code=status_code,
         organisations=found,
-        platform=await list_memberships(platform=True),
+        platform=await registry.list_memberships(platform=True),
         invitations=await list_invitations(platform=True),
         labels=_labels(request),
         errors=list(errors),
@@ -218,14 +208,14 @@ async def create_page(request: Request[Any, Any, Any]) -> Response[Any]:
     form, session = signed
     fields = {k: str(form.get(k, "")) for k in ("slug", "name", "territory", "embed_origins")}
     try:
-        record = await create_organisation(
+        record = await registry.create_organisation(
             fields["slug"].strip(),
             fields["name"],
             _lines(fields["territory"]),
             _lines(fields["embed_origins"]),
             actor=session.sub,
         )
-    except RegistryError as exc:
+    except registry.RegistryError as exc:
         error = _refusal(request, exc.code, exc.subject if exc.code == "bad-origin" else "")
         return await _home(request, errors=[error], form=fields, status_code=422)
     return local_redirect(request, f"/admin/organisations/{record.slug}")
@@ -240,7 +230,7 @@ async def _organisation_page(
     status_code: int = 200,
     q: str | None = None,
 ) -> Response[Any]:
-    record = await get_organisation(slug)
+    record = await registry.get_organisation(slug)
     if record is None:
         raise NotFoundException(detail=f"no organisation {slug!r}")
     [view] = await organisation_views(_store(request), [record])
@@ -249,7 +239,7 @@ async def _organisation_page(
         "ui/admin_organisation.html",
         status_code=status_code,
         organisation=view,
-        members=await list_memberships(organisation=slug),
+        members=await registry.list_memberships(organisation=slug),
         invitations=(await list_invitations(slug))[:_LIST_LIMIT],
         permissions=_PERMISSIONS,
         labels=_labels(request),
@@ -286,14 +276,14 @@ async def edit_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Res
     form, session = signed
     fields = {k: str(form.get(k, "")) for k in ("name", "territory", "embed_origins")}
     try:
-        record = await update_organisation(
+        record = await registry.update_organisation(
             slug,
             fields["name"],
             _lines(fields["territory"]),
             _lines(fields["embed_origins"]),
             actor=session.sub,
         )
-    except RegistryError as exc:
+    except registry.RegistryError as exc:
         error = _refusal(request, exc.code, exc.subject if exc.code == "bad-origin" else "")
         return await _organisation_page(request, slug, errors=[error], form=fields, status_code=422)
     if record is None:
@@ -309,7 +299,7 @@ def _back(organisation: str | None, note: str) -> str:
 async def _refused_grant(
     request: Request[Any, Any, Any], organisation: str | None, error: str
 ) -> Response[Any]:
-    if organisation and await get_organisation(organisation) is not None:
+    if organisation and await registry.get_organisation(organisation) is not None:
         return await _organisation_page(request, organisation, errors=[error], status_code=422)
     return await _home(request, errors=[error], status_code=422)
 
@@ -322,14 +312,14 @@ async def grant_page(request: Request[Any, Any, Any]) -> Response[Any]:
     form, session = signed
     organisation = str(form.get("organisation", "")).strip() or None
     try:
-        await grant(
+        await registry.grant(
             str(form.get("sub", "")).strip().lower(),
             str(form.get("role", "")),
             organisation,
             [str(p) for p in form.getall("permissions", [])],
             actor=session.sub,
         )
-    except RegistryError as exc:
+    except registry.RegistryError as exc:
         return await _refused_grant(request, organisation, _refusal(request, exc.code))
     return local_redirect(request, _back(organisation, "granted"))
 
@@ -338,8 +328,8 @@ async def grant_page(request: Request[Any, Any, Any]) -> Response[Any]:
 async def revoke_page(
     request: Request[Any, Any, Any], membership_id: FromPath[int]
 ) -> Response[Any]:
-    async def revoke(form: FormMultiDict, actor: str) -> MembershipRecord | None:
-        record = await revoke_membership(membership_id, actor=actor)
+    async def revoke(form: FormMultiDict, actor: str) -> registry.MembershipRecord | None:
+        record = await registry.revoke_membership(membership_id, actor=actor)
         if record is not None and form.get("end_sessions"):
             await request.app.state.identity.sign_out_everywhere(record.sub)
         return record
@@ -363,7 +353,7 @@ async def invite_page(request: Request[Any, Any, Any]) -> Response[Any]:
             hours=int(hours_text) if hours_text.isdigit() else 0,
             actor=session.sub,
         )
-    except RegistryError as exc:
+    except registry.RegistryError as exc:
         return await _refused_grant(request, organisation, _refusal(request, exc.code))
     return page(
         request,

@@ -15,6 +15,9 @@ import base64
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from litestar import Request
+from litestar.response import Template
+
 from shared.ledger.checkpoint import open_checkpoint
 from shared.ledger.merkle import ProofError, verify_inclusion
 from shared.ledger.note import NoteError
@@ -24,6 +27,7 @@ from shared.ledger.receipt import (
     tracking_code_range,
 )
 from shared.ledger.service import LogService, UnknownEntryError
+from shared.web.ui.pages import page
 
 __all__ = ("EntryCheck", "check_tracking_code", "pinned_keys")
 
@@ -106,3 +110,19 @@ def pinned_keys(ledger: LogService, log_id: str, api: str = "/api/v1/logs") -> d
         "origin": ledger.origin(log_id),
         "log": f"{api}/{log_id}",
     }
+
+
+async def check_page(
+    request: Request[Any, Any, Any],
+    ledger: LogService,
+    log_id: str,
+    code: str | None,
+    folder: str,
+    **context: Any,
+) -> Template:
+    """The "check my receipt" page of a log (``{folder}/check.html``), or only its result
+    (``{folder}/_check_result.html``) for an htmx request, with the code's check if given."""
+    result = await check_tracking_code(ledger, log_id, code) if code else None
+    partial = bool(request.headers.get("hx-request"))
+    template = f"{folder}/_check_result.html" if partial else f"{folder}/check.html"
+    return page(request, template, code=code or "", result=result, **context)
