@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import os
 import uuid
@@ -323,3 +324,23 @@ async def test_a_signed_out_session_cannot_cast_while_redis_is_down(
         finally:
             redis_server.restart()
         assert await Participation.count().where(Participation.poll_id == poll_id) == 1
+
+
+async def test_a_batch_committing_while_its_poll_closes_waits_and_writes_nothing(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id = await open_poll(client, people.official(), survey_body())
+        engine = app.state.ledger.store.engine
+        store = CastStore(app.state.ledger, PollStore(), lock_polls=not is_sqlite(engine))
+        outside = contextvars.copy_context()  # the batch must not join the close's transaction
+        batch = [_pending(app, poll_id, voter)[0] for voter in ("a", "b")]
+        async with app.state.ledger.transaction():
+            assert await PollStore().transition(poll_id, ["open"], "closed")
+            writing = asyncio.get_running_loop().create_task(store.write(batch), context=outside)
+            await asyncio.sleep(0.3)
+            # The closing transaction holds the poll: the batch waits for it to end.
+            assert not writing.done()
+        assert await writing == [WriteOutcome.POLL_NOT_OPEN] * 2
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 0
+        assert await _ballots(poll_id, app) == []
