@@ -72,6 +72,7 @@ class Integrator:
         interval_s: float = 0.25,
         observe: RoundObserver | None = None,
         feeder: Feeder | None = None,
+        busy_interval_s: float = 0.05,
     ) -> None:
         self.store = store
         self.lease = lease
@@ -79,6 +80,7 @@ class Integrator:
         self.interval_s = interval_s
         self.observe = observe
         self.feeder = feeder
+        self.busy_interval_s = min(busy_interval_s, interval_s)
         self.holding = False
         self.fed: dict[str, list[bytes]] = {}
         """What the feeder handed over in the latest round (leaf hashes per log)."""
@@ -110,8 +112,21 @@ class Integrator:
     async def run(self, stop: asyncio.Event) -> None:
         """Integrate until ``stop`` is set, surviving database hiccups; releases the lease."""
         await run_periodically(
-            self.run_once, self.interval_s, stop, "integration round", self._release
+            self.run_once,
+            self.interval_s,
+            stop,
+            "integration round",
+            self._release,
+            pause=self._pause,
         )
+
+    def _pause(self) -> float:
+        # A round whose feeder handed over a batch may have left another one ready (a pool
+        # under load holds far more than its batch): the next round comes after
+        # ``busy_interval_s`` rather than the full interval, so ballots do not wait a whole
+        # interval per batch. The feeder's own rule decides whether a batch is ready, so a
+        # quiet pool falls back to the interval after one short round.
+        return self.busy_interval_s if self.holding and self.fed else self.interval_s
 
     async def _release(self) -> None:
         if self.holding:
