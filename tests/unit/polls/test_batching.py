@@ -52,27 +52,25 @@ class _Clock:
             linger.arrived()
 
 
-def test_an_idle_service_commits_a_lone_cast_at_once() -> None:
-    clock = _Clock()
-    linger = AdaptiveLinger(0.002, clock)
+def test_the_first_cast_ever_is_committed_at_once() -> None:
+    linger = AdaptiveLinger(0.002, _Clock())
     linger.arrived()
-    assert linger.delay() == 0.0  # the first cast ever: nothing known, nothing awaited
-    clock.arrivals(linger, 5.0, 3)
-    assert linger.delay() == 0.0
+    assert linger.delay() == 0.0  # nothing known of the arrivals, nothing awaited
 
 
-def test_under_load_a_commit_waits_about_two_arrival_gaps() -> None:
+@pytest.mark.parametrize(
+    ("gap_s", "delay_s"),
+    [
+        (5.0, 0.0),  # idle: a lone cast goes at once
+        (0.0004, 0.0008),  # under load: about two arrival gaps
+        (0.0015, 0.002),  # never more than the bound
+    ],
+)
+def test_the_wait_follows_the_arrival_gap_within_its_bound(gap_s: float, delay_s: float) -> None:
     clock = _Clock()
     linger = AdaptiveLinger(0.002, clock)
-    clock.arrivals(linger, 0.0004, 50)
-    assert linger.delay() == pytest.approx(0.0008)
-
-
-def test_the_wait_never_exceeds_its_bound() -> None:
-    clock = _Clock()
-    linger = AdaptiveLinger(0.002, clock)
-    clock.arrivals(linger, 0.0015, 50)
-    assert linger.delay() == 0.002
+    clock.arrivals(linger, gap_s, 50)
+    assert linger.delay() == pytest.approx(delay_s)
 
 
 def test_a_quiet_spell_after_load_stops_the_lingering_within_a_few_arrivals() -> None:
@@ -119,7 +117,7 @@ async def test_a_busy_committer_lingers_so_later_items_join() -> None:
     first = asyncio.ensure_future(committer.submit(100))
     await asyncio.sleep(0.005)  # arrives while the first one lingers
     second = asyncio.ensure_future(committer.submit(101))
-    assert await asyncio.gather(first, second) == [100, 101]
+    assert list(await asyncio.gather(first, second)) == [100, 101]
     assert calls == [[100, 101]]
 
 
