@@ -82,6 +82,7 @@ class Integrator:
         self.feeder = feeder
         self.busy_interval_s = min(busy_interval_s, interval_s)
         self.holding = False
+        self._round_s = 0.0
         self.fed: dict[str, list[bytes]] = {}
         """What the feeder handed over in the latest round (leaf hashes per log)."""
 
@@ -107,6 +108,7 @@ class Integrator:
                 integrated += head.size - before
         if self.observe is not None:
             self.observe(started, advanced, integrated)
+        self._round_s = time.monotonic() - started
         return advanced
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -122,11 +124,14 @@ class Integrator:
 
     def _pause(self) -> float:
         # A round whose feeder handed over a batch may have left another one ready (a pool
-        # under load holds far more than its batch): the next round comes after
-        # ``busy_interval_s`` rather than the full interval, so ballots do not wait a whole
-        # interval per batch. The feeder's own rule decides whether a batch is ready, so a
-        # quiet pool falls back to the interval after one short round.
-        return self.busy_interval_s if self.holding and self.fed else self.interval_s
+        # under load holds far more than its batch): the next round comes sooner than the
+        # full interval, so ballots do not wait a whole interval per batch. Never sooner than
+        # ``busy_interval_s`` nor than the last round took, so rounds take at most about half
+        # of the replica's time away from serving. The feeder's own rule decides whether a
+        # batch is ready, so a quiet pool falls back to the interval after one short round.
+        if not (self.holding and self.fed):
+            return self.interval_s
+        return min(self.interval_s, max(self.busy_interval_s, self._round_s))
 
     async def _release(self) -> None:
         if self.holding:
