@@ -80,9 +80,8 @@ class Integrator:
         self.interval_s = interval_s
         self.observe = observe
         self.feeder = feeder
-        self.busy_interval_s = min(busy_interval_s, interval_s)
+        self._busy_interval_s = min(busy_interval_s, interval_s)
         self.holding = False
-        self._round_s = 0.0
         self.fed: dict[str, list[bytes]] = {}
         """What the feeder handed over in the latest round (leaf hashes per log)."""
 
@@ -108,31 +107,50 @@ class Integrator:
                 integrated += head.size - before
         if self.observe is not None:
             self.observe(started, advanced, integrated)
-        self._round_s = time.monotonic() - started
         return advanced
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Integrate until ``stop`` is set, surviving database hiccups; releases the lease."""
-        await run_periodically(
-            self.run_once,
-            self.interval_s,
-            stop,
-            "integration round",
-            self._release,
-            pause=self._pause,
-        )
+        """Integrate until ``stop`` is set, surviving database hiccups; releases the lease.
 
-    def _pause(self) -> float:
-        # A round whose feeder handed over a batch may have left another one ready (a pool
-        # under load holds far more than its batch): the next round comes sooner than the
-        # full interval, so ballots do not wait a whole interval per batch. Never sooner than
-        # ``busy_interval_s`` nor than the last round took, so rounds take at most about half
-        # of the replica's time away from serving. The feeder's own rule decides whether a
-        # batch is ready, so a quiet pool falls back to the interval after one short round.
-        if not (self.holding and self.fed):
-            return self.interval_s
-        return min(self.interval_s, max(self.busy_interval_s, self._round_s))
+        With a feeder, a round that checkpointed what the feeder handed over is followed
+        sooner than ``interval_s`` (:class:`_BusyRounds`)."""
+        busy = _BusyRounds(self, busy_interval_s=self._busy_interval_s)
+        await run_periodically(
+            busy.round, self.interval_s, stop, "integration round", self._release, pause=busy.pause
+        )
 
     async def _release(self) -> None:
         if self.holding:
             await self.lease.release()
+
+
+class _BusyRounds:
+    """The pace of an integrator's rounds while its feeder has batches ready.
+
+    A feeder holds entries back and hands over one batch a round (the polls' mixer: a random
+    half of a pool of at least 2k), so under load a pool holds far more than one batch and a
+    ballot waits a number of rounds: at one round per interval that is seconds. A round that
+    checkpointed something while a feeder is set is followed after ``busy_interval_s``
+    instead, and never sooner than that round took, so rounds take at most about half of the
+    lease holder's time away from serving; the feeder's own rule still decides what is
+    ready, so a quiet pool falls back to the interval after one short round.
+    """
+
+    def __init__(self, integrator: Integrator, *, busy_interval_s: float) -> None:
+        self._integrator = integrator
+        self._busy_interval_s = busy_interval_s
+        self._busy = False
+        self._took_s = 0.0
+
+    async def round(self) -> None:
+        self._busy = False
+        started = time.monotonic()
+        advanced = await self._integrator.run_once()
+        self._took_s = time.monotonic() - started
+        self._busy = bool(advanced) and self._integrator.feeder is not None
+
+    def pause(self) -> float:
+        interval = self._integrator.interval_s
+        if not self._busy:
+            return interval
+        return min(interval, max(self._busy_interval_s, self._took_s))
