@@ -81,22 +81,22 @@ class Integrator:
         self.observe = observe
         self.feeder = feeder
         self._busy_interval_s = min(busy_interval_s, interval_s)
-        self._one_round = asyncio.Lock()
         self.holding = False
+        # The lease keeps other replicas out, not this one's own callers: the background loop
+        # and integrate_now (a close, a cancel, a report) would otherwise build the same tree
+        # nodes at once and one of them fail on their unique index.
+        self._round = asyncio.Lock()
         self.fed: dict[str, list[bytes]] = {}
         """What the feeder handed over in the latest round (leaf hashes per log)."""
 
     async def run_once(self) -> list[tuple[str, Head]]:
         """One round: integrate every log with pending entries, if this replica holds the
-        lease. Returns the (log, new head) pairs it checkpointed.
+        lease. Returns the (log, new head) pairs it checkpointed. Rounds of one replica run
+        one at a time."""
+        async with self._round:
+            return await self._round_once()
 
-        Rounds of one replica never overlap: a round asked for meanwhile (``integrate_now``
-        while the background round runs) waits for it, rather than integrating the same
-        entries at the same time and failing on the tree nodes the other just wrote."""
-        async with self._one_round:
-            return await self._round()
-
-    async def _round(self) -> list[tuple[str, Head]]:
+    async def _round_once(self) -> list[tuple[str, Head]]:
         self.holding = await self.lease.acquire()
         if not self.holding:
             return []

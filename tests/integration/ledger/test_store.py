@@ -183,22 +183,6 @@ async def test_only_the_lease_holder_integrates(store: LedgerStore, lease_table:
     assert await store.latest_checkpoint("poll-l") == (6, "note poll-l 6")
 
 
-async def test_lease_passes_on_after_expiry_or_release(
-    lease_table: object, store: LedgerStore
-) -> None:
-    a = Lease(lease_table, "x", ttl_s=0.3)  # type: ignore[arg-type]
-    b = Lease(lease_table, "x", ttl_s=0.3)  # type: ignore[arg-type]
-    assert await a.acquire()
-    assert not await b.acquire()
-    assert await a.acquire()  # renewal by the holder
-    await asyncio.sleep(0.4)
-    assert await b.acquire()
-    assert not await a.acquire()
-    await b.release()
-    assert await a.acquire()
-    assert await a.current_holder() == a.holder
-
-
 class _Batches:
     """A feeder with ``ready`` batches of entries waiting, then nothing."""
 
@@ -255,3 +239,19 @@ async def test_rounds_follow_each_other_while_the_feeder_has_batches_then_keep_t
     finally:
         stop.set()
         await running
+
+
+async def test_lease_passes_on_after_expiry_or_release(
+    lease_table: object, store: LedgerStore
+) -> None:
+    a = Lease(lease_table, "x", ttl_s=0.3)  # type: ignore[arg-type]
+    b = Lease(lease_table, "x", ttl_s=0.3)  # type: ignore[arg-type]
+    assert await a.acquire()
+    assert not await b.acquire()
+    assert await a.acquire()  # renewal by the holder
+    await asyncio.sleep(0.4)
+    assert await b.acquire()
+    assert not await a.acquire()
+    await b.release()
+    assert await a.acquire()
+    assert await a.current_holder() == a.holder
