@@ -27,9 +27,12 @@ async def run_periodically(
     stop: asyncio.Event,
     what: str,
     on_exit: Callable[[], Awaitable[None]] | None = None,
+    *,
+    pause: Callable[[], float] | None = None,
 ) -> None:
     """Call ``step`` every ``interval_s`` until ``stop`` is set, then ``on_exit`` (e.g. release
-    a lease so a peer takes over at once)."""
+    a lease so a peer takes over at once). ``pause``, if given, says how long to wait after
+    each step instead (a loop that found work may come back sooner)."""
     try:
         while not stop.is_set():
             try:
@@ -40,7 +43,7 @@ async def run_periodically(
                 else:
                     _log.exception(f"{what} failed")
             with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+                await asyncio.wait_for(stop.wait(), interval_s if pause is None else pause())
     finally:
         if on_exit is not None:
             await on_exit()

@@ -72,6 +72,7 @@ class Integrator:
         interval_s: float = 0.25,
         observe: RoundObserver | None = None,
         feeder: Feeder | None = None,
+        busy_interval_s: float = 0.05,
     ) -> None:
         self.store = store
         self.lease = lease
@@ -79,6 +80,7 @@ class Integrator:
         self.interval_s = interval_s
         self.observe = observe
         self.feeder = feeder
+        self._busy_interval_s = min(busy_interval_s, interval_s)
         self.holding = False
         # The lease keeps other replicas out, not this one's own callers: the background loop
         # and integrate_now (a close, a cancel, a report) would otherwise build the same tree
@@ -116,11 +118,47 @@ class Integrator:
         return advanced
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Integrate until ``stop`` is set, surviving database hiccups; releases the lease."""
+        """Integrate until ``stop`` is set, surviving database hiccups; releases the lease.
+
+        With a feeder, a round that checkpointed what the feeder handed over is followed
+        sooner than ``interval_s`` (:class:`_BusyRounds`)."""
+        busy = _BusyRounds(self, busy_interval_s=self._busy_interval_s)
         await run_periodically(
-            self.run_once, self.interval_s, stop, "integration round", self._release
+            busy.round, self.interval_s, stop, "integration round", self._release, pause=busy.pause
         )
 
     async def _release(self) -> None:
         if self.holding:
             await self.lease.release()
+
+
+class _BusyRounds:
+    """The pace of an integrator's rounds while its feeder has batches ready.
+
+    A feeder holds entries back and hands over one batch a round (the polls' mixer: a random
+    half of a pool of at least 2k), so under load a pool holds far more than one batch and a
+    ballot waits a number of rounds: at one round per interval that is seconds. A round that
+    checkpointed something while a feeder is set is followed after ``busy_interval_s``
+    instead, and never sooner than that round took, so rounds take at most about half of the
+    lease holder's time away from serving; the feeder's own rule still decides what is
+    ready, so a quiet pool falls back to the interval after one short round.
+    """
+
+    def __init__(self, integrator: Integrator, *, busy_interval_s: float) -> None:
+        self._integrator = integrator
+        self._busy_interval_s = busy_interval_s
+        self._busy = False
+        self._took_s = 0.0
+
+    async def round(self) -> None:
+        self._busy = False
+        started = time.monotonic()
+        advanced = await self._integrator.run_once()
+        self._took_s = time.monotonic() - started
+        self._busy = bool(advanced) and self._integrator.feeder is not None
+
+    def pause(self) -> float:
+        interval = self._integrator.interval_s
+        if not self._busy:
+            return interval
+        return min(interval, max(self._busy_interval_s, self._took_s))

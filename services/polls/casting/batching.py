@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from shared.redis import Scripts
 
-__all__ = ("GateAnswer", "GroupCommitter", "RedisGate")
+__all__ = ("AdaptiveLinger", "GateAnswer", "GroupCommitter", "RedisGate")
 
 _log = structlog.get_logger("vmeste.polls.casting")
 
@@ -113,11 +113,51 @@ class RedisGate:
             self._drain = None
 
 
+class AdaptiveLinger:
+    """How long a commit waits for the casts right behind it: about two arrival gaps.
+
+    The mean gap between arrivals is a moving average; lingering is worth it only while more
+    casts are expected within ``max_s``, so an idle service (a long gap pulls the average far
+    above ``max_s``) commits a lone cast at once, and a busy one waits about long enough for
+    two more to join, never more than ``max_s``.
+    """
+
+    _WEIGHT = 0.2
+    """Share of the newest gap in the average: a burst after a quiet spell is seen within a
+    few arrivals."""
+    _GAPS = 2.0
+
+    def __init__(self, max_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._max_s = max_s
+        self._clock = clock
+        self._last: float | None = None
+        self._mean_gap = float("inf")
+
+    def arrived(self) -> None:
+        now = self._clock()
+        if self._last is not None:
+            gap = now - self._last
+            if self._mean_gap == float("inf"):
+                self._mean_gap = gap
+            else:
+                self._mean_gap += self._WEIGHT * (gap - self._mean_gap)
+        self._last = now
+
+    def delay(self) -> float:
+        """Seconds to wait before committing what is pending (0: commit now)."""
+        if self._mean_gap >= self._max_s:
+            return 0.0
+        return min(self._max_s, self._GAPS * self._mean_gap)
+
+
 class GroupCommitter(Generic[Item, Outcome]):
     """Collects concurrent items and hands them to ``write`` in one call (one transaction).
 
     ``write`` returns one outcome per item, in order. If it raises, each item of the batch is
     written alone, so one bad item (or a deadlock between batches) fails only itself.
+    A commit starting after a pause lingers up to ``linger_s`` (:class:`AdaptiveLinger`) so
+    that the casts just behind it join; while commits follow each other, the ones that
+    arrive during a commit go together in the next.
     """
 
     def __init__(
@@ -126,16 +166,18 @@ class GroupCommitter(Generic[Item, Outcome]):
         *,
         max_batch: int = 256,
         linger_s: float = 0.002,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._write = write
         self._max_batch = max_batch
-        self._linger_s = linger_s
+        self._linger = AdaptiveLinger(linger_s, clock)
         self._pending: list[tuple[Item, asyncio.Future[Outcome]]] = []
         self._drain: asyncio.Task[None] | None = None
         self.batches = 0
 
     async def submit(self, item: Item) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._linger.arrived()
         self._pending.append((item, future))
         if self._drain is None:
             self._drain = asyncio.create_task(self._run(), name="group-commit")
@@ -143,9 +185,10 @@ class GroupCommitter(Generic[Item, Outcome]):
 
     async def _run(self) -> None:
         try:
-            if self._linger_s:
-                # Let the casts that are a few ms behind this one join its commit.
-                await asyncio.sleep(self._linger_s)
+            linger = self._linger.delay()
+            if linger:
+                # Let the casts that are expected right behind this one join its commit.
+                await asyncio.sleep(linger)
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+from typing import Any
 
 import pytest
 
@@ -180,6 +181,64 @@ async def test_only_the_lease_holder_integrates(store: LedgerStore, lease_table:
     assert signed == [("poll-l", 4), ("poll-l", 6)]
     assert await store.checkpoints("poll-l") == ["note poll-l 4", "note poll-l 6"]
     assert await store.latest_checkpoint("poll-l") == (6, "note poll-l 6")
+
+
+class _Batches:
+    """A feeder with ``ready`` batches of entries waiting, then nothing."""
+
+    def __init__(self, store: LedgerStore, ready: int) -> None:
+        self.store = store
+        self.ready = ready
+        self.rounds = 0
+        self.found_nothing = asyncio.Event()
+
+    async def feed(self) -> Any:  # the leaf hashes handed over, for an integrator that reads them
+        self.rounds += 1
+        if self.ready == 0:
+            self.found_nothing.set()
+            return {}
+        self.ready -= 1
+        entries = [os.urandom(24) for _ in range(3)]
+        async with self.store.transaction():
+            hashes = await self.store.add_entries([("poll-f", e, NOW) for e in entries])
+        return {"poll-f": hashes}
+
+    async def waiting(self, log_id: str) -> int:
+        return 0
+
+    async def find(self, log_id: str, tracking_code: str) -> None:
+        return None
+
+
+async def test_rounds_follow_each_other_while_the_feeder_has_batches_then_keep_the_interval(
+    store: LedgerStore, lease_table: object
+) -> None:
+    feeder = _Batches(store, ready=3)
+    integrator = Integrator(
+        store,
+        Lease(lease_table, "integrator", ttl_s=30),  # type: ignore[arg-type]
+        lambda log_id, head: f"note {log_id} {head.size}",
+        interval_s=30.0,
+        feeder=feeder,
+        busy_interval_s=0.01,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(integrator.run(stop))
+    try:
+        # Three batches, each checkpointed in its round, and one round that finds nothing,
+        # all far within one interval.
+        await asyncio.wait_for(feeder.found_nothing.wait(), 10)
+        assert feeder.rounds == 4
+        assert await store.checkpoints("poll-f") == [
+            "note poll-f 3",
+            "note poll-f 6",
+            "note poll-f 9",
+        ]
+        await asyncio.sleep(0.5)
+        assert feeder.rounds == 4  # nothing ready: back to the interval
+    finally:
+        stop.set()
+        await running
 
 
 async def test_lease_passes_on_after_expiry_or_release(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import os
 import uuid
 
+import httpx
 from litestar import Litestar
 
 from services.polls.casting.pooling import seal_pooled
@@ -232,13 +234,20 @@ def _pending(app: Litestar, poll_id: str, tag: str) -> tuple[PendingCast, bytes]
     ), entry
 
 
+async def _open_poll_and_store(
+    client: httpx.AsyncClient, app: Litestar, people: People
+) -> tuple[str, CastStore]:
+    """An open poll and a cast store of its app that writes straight to the database."""
+    poll_id = await open_poll(client, people.official(), survey_body())
+    engine = app.state.ledger.store.engine
+    return poll_id, CastStore(app.state.ledger, PollStore(), lock_polls=not is_sqlite(engine))
+
+
 async def test_a_batch_with_repeated_voters_writes_the_others_and_refuses_the_repeats(
     app: Litestar, people: People
 ) -> None:
     async with app_client(app) as client:
-        poll_id = await open_poll(client, people.official(), survey_body())
-        engine = app.state.ledger.store.engine
-        store = CastStore(app.state.ledger, PollStore(), lock_polls=not is_sqlite(engine))
+        poll_id, store = await _open_poll_and_store(client, app, people)
         earlier, earlier_entry = _pending(app, poll_id, "earlier")
         assert await store.write([earlier]) == [WriteOutcome.ACCEPTED]
         made = [
@@ -323,3 +332,21 @@ async def test_a_signed_out_session_cannot_cast_while_redis_is_down(
         finally:
             redis_server.restart()
         assert await Participation.count().where(Participation.poll_id == poll_id) == 1
+
+
+async def test_a_batch_committing_while_its_poll_closes_waits_and_writes_nothing(
+    app: Litestar, people: People
+) -> None:
+    async with app_client(app) as client:
+        poll_id, store = await _open_poll_and_store(client, app, people)
+        outside = contextvars.copy_context()  # the batch must not join the close's transaction
+        batch = [_pending(app, poll_id, voter)[0] for voter in ("a", "b")]
+        async with app.state.ledger.transaction():
+            assert await PollStore().transition(poll_id, ["open"], "closed")
+            writing = asyncio.get_running_loop().create_task(store.write(batch), context=outside)
+            await asyncio.sleep(0.3)
+            # The closing transaction holds the poll: the batch waits for it to end.
+            assert not writing.done()
+        assert await writing == [WriteOutcome.POLL_NOT_OPEN] * 2
+        assert await Participation.count().where(Participation.poll_id == poll_id) == 0
+        assert await _ballots(poll_id, app) == []
