@@ -91,7 +91,7 @@ def create_app(
             secret=secret,
         ),
         ledger=ledger,
-        logs=PollLogs(ledger, poll_store),
+        poll_logs=PollLogs(ledger, poll_store),
     )
     return build_app(
         service="polls",
@@ -108,7 +108,7 @@ def create_app(
                 "/",
                 route_handlers=[LogController],
                 guards=[entries_guard],
-                dependencies=log_dependencies(ledger, polls.logs.describe),
+                dependencies=log_dependencies(ledger, polls.poll_logs.describe),
             ),
             MyNotificationsController,
             InboxController,

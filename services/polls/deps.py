@@ -24,7 +24,7 @@ class Polls:
     casting: CastService
     ledger: LogService
     """Every poll's log: receipts, checkpoints, proofs and boards."""
-    logs: PollLogs
+    poll_logs: PollLogs
     """What each poll's board holds and when its entries may be read (services/polls/logs.py)."""
 
 

@@ -103,7 +103,7 @@ async def entries_guard(
     if handler.handler_name not in _ENTRY_HANDLERS:
         return
     # Guards take no dependencies: the logs come from the state create_app filled.
-    logs: PollLogs = connection.app.state.polls.logs
-    await logs.check_entries(
+    poll_logs: PollLogs = connection.app.state.polls.poll_logs
+    await poll_logs.check_entries(
         optional_session(connection), str(connection.path_params.get("log_id", ""))
     )

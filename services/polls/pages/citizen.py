@@ -107,7 +107,7 @@ class CitizenPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
-        logs: NamedDependency[PollLogs],
+        poll_logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
         session = current_session(request)
         if session is None:
@@ -118,7 +118,7 @@ class CitizenPages(Controller):
             request,
             "polls/poll.html",
             poll=poll,
-            sealed_size=await logs.sealed_size(poll),
+            sealed_size=await poll_logs.sealed_size(poll),
             questions=poll.definition.questions,
             kind_of=kind_of,
             refusal=refusal,
@@ -277,16 +277,13 @@ class CitizenPages(Controller):
         ledger: NamedDependency[LogService],
     ) -> Template:
         listed = await polls.store.listing((), True, limit=PUBLIC_LIST_LIMIT)
-        logs = []
-        for poll in listed:
-            latest = await ledger.latest_checkpoint(poll.id)
-            logs.append((poll, latest))
+        boards = [(poll, await ledger.latest_checkpoint(poll.id)) for poll in listed]
         session = current_session(request)
         auditor = session is not None and session.has_role(Role.AUDITOR.value)
         return page(
             request,
             "polls/audit.html",
-            logs=logs,
+            logs=boards,
             keys=ledger.verifier_keys(),
             auditor=auditor,
         )

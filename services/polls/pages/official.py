@@ -254,7 +254,7 @@ class OfficialPages(Controller):
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
         results: NamedDependency[ResultsService],
-        logs: NamedDependency[PollLogs],
+        poll_logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
         session = current_session(request)
         if session is None:
@@ -268,7 +268,7 @@ class OfficialPages(Controller):
             request,
             "polls/manage_poll.html",
             poll=poll,
-            sealed_size=await logs.sealed_size(poll),
+            sealed_size=await poll_logs.sealed_size(poll),
             analytics=analytics,
             snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
             errors=[],
@@ -333,9 +333,9 @@ class OfficialPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
-        logs: NamedDependency[PollLogs],
+        poll_logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
-        return await _transition(request, polls, logs, poll_id, "schedule")
+        return await _transition(request, polls, poll_logs, poll_id, "schedule")
 
     @post("/polls/{poll_id:str}/cancel", status_code=303)
     async def cancel(
@@ -343,13 +343,17 @@ class OfficialPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
-        logs: NamedDependency[PollLogs],
+        poll_logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
-        return await _transition(request, polls, logs, poll_id, "cancel")
+        return await _transition(request, polls, poll_logs, poll_id, "cancel")
 
 
 async def _transition(
-    request: Request[Any, Any, Any], polls: PollService, logs: PollLogs, poll_id: str, action: str
+    request: Request[Any, Any, Any],
+    polls: PollService,
+    poll_logs: PollLogs,
+    poll_id: str,
+    action: str,
 ) -> Response[Any]:
     signed_in = await signed_in_form(request)
     if isinstance(signed_in, Redirect):
@@ -369,13 +373,13 @@ async def _transition(
             await polls.cancel(session, poll_id, reason[:_MAX_REASON])
     except PollsError as exc:
         poll = await polls.managed(session, poll_id)
-        return await _refused(request, logs, poll, exc.status, _problems(request, exc))
+        return await _refused(request, poll_logs, poll, exc.status, _problems(request, exc))
     return local_redirect(request, f"/manage/polls/{poll_id}")
 
 
 async def _refused(
     request: Request[Any, Any, Any],
-    logs: PollLogs,
+    poll_logs: PollLogs,
     poll: PollRecord,
     status: int,
     errors: list[str],
@@ -386,7 +390,7 @@ async def _refused(
         "polls/manage_poll.html",
         status_code=status,
         poll=poll,
-        sealed_size=await logs.sealed_size(poll),
+        sealed_size=await poll_logs.sealed_size(poll),
         analytics=None,
         snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
         errors=errors,
