@@ -3,7 +3,7 @@
     uv run python -m bench.audit --n 1000000
 
 Builds a board (signed checkpoints every ``--checkpoint-every`` entries and a tally
-certificate) in a temporary file, times :func:`shared.ledger.audit.audit_board` on it, then, in
+certificate) in a temporary file, times :func:`shared.log.audit.audit_board` on it, then, in
 the same process, times a plain ``hashlib.sha256`` loop over the same 2N−1 node inputs (N leaf
 inputs ``0x00 ‖ entry`` and N−1 interior node inputs ``0x01 ‖ left ‖ right``). Peak memory is
 the process's peak RSS when the audit ends (before the baseline's inputs are built), so it
@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.ledger.audit import audit_board
-from shared.ledger.board import BoardCertificate, BoardHeader, write_board
-from shared.ledger.certificate import TallyCertificate, issue_certificate
-from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
-from shared.ledger.merkle import CompactRange, leaf_hash
-from shared.ledger.note import Signer
+from shared.log.audit import audit_board
+from shared.log.board import BoardCertificate, BoardHeader, write_board
+from shared.log.certificate import TallyCertificate, issue_certificate
+from shared.log.checkpoint import Checkpoint, sign_checkpoint
+from shared.log.merkle import CompactRange, leaf_hash
+from shared.log.note import Signer
 
 __all__ = ("main",)
 
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratio = audit_s / hash_s
     print(f"sha256 loop over 2N-1 inputs:    {hash_s:6.2f} s")
     print(
-        f"audit verify (ledger):           {audit_s:6.2f} s   ratio {ratio:4.2f}  "
+        f"audit verify (logs):           {audit_s:6.2f} s   ratio {ratio:4.2f}  "
         f"target <= {TARGET_RATIO}"
     )
     print(

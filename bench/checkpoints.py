@@ -31,12 +31,12 @@ from pathlib import Path
 
 import httpx
 
-from services.polls.tables import LEASE, LEDGER, TABLES
+from services.polls.tables import LEASE, LOG_TABLES, TABLES
 from shared.config import load_settings
 from shared.db.engine import bind_tables, create_engine
 from shared.db.migrate import migrate
-from shared.ledger.http import LogController, LogDescription, log_dependencies
-from shared.ledger.service import LogService, load_log_keys
+from shared.log.http import LogController, LogDescription, log_dependencies
+from shared.log.service import LogService, load_log_keys
 from shared.web.app import build_app
 
 __all__ = ("main",)
@@ -71,16 +71,16 @@ async def run(url: str, sizes: Sequence[int], requests: int, keys_dir: Path) -> 
     bind_tables(TABLES, engine)
     await engine.start_connection_pool(min_size=1, max_size=4)  # type: ignore[no-untyped-call,call-arg]
     try:
-        ledger = LogService.create(
-            LEDGER, engine, load_log_keys(keys_dir, "polls"), "bench/polls", LEASE
+        logs = LogService.create(
+            LOG_TABLES, engine, load_log_keys(keys_dir, "polls"), "bench/polls", LEASE
         )
         receipts = []
         for _ in range(ENTRIES):
-            async with ledger.transaction():
-                digest = await ledger.append(LOG_ID, os.urandom(40), _TS)
-            receipts.append(ledger.issue_receipt(LOG_ID, digest, _TS))
-        await ledger.integrate_now(LOG_ID)
-        latest = await ledger.latest_checkpoint(LOG_ID)
+            async with logs.transaction():
+                digest = await logs.append(LOG_ID, os.urandom(40), _TS)
+            receipts.append(logs.issue_receipt(LOG_ID, digest, _TS))
+        await logs.integrate_now(LOG_ID)
+        latest = await logs.latest_checkpoint(LOG_ID)
         assert latest is not None, "the log was integrated"
         real_size = latest[0]
 
@@ -93,7 +93,7 @@ async def run(url: str, sizes: Sequence[int], requests: int, keys_dir: Path) -> 
             version="0",
             settings=settings,
             route_handlers=[LogController],
-            dependencies=log_dependencies(ledger, lookup),
+            dependencies=log_dependencies(logs, lookup),
         )
         base = f"/api/v1/logs/{LOG_ID}"
         middle = receipts[ENTRIES // 2]
@@ -124,7 +124,7 @@ async def run(url: str, sizes: Sequence[int], requests: int, keys_dir: Path) -> 
                     f"FROM generate_series({rows}, {target - 1}) AS g"
                 )
                 await engine.run_ddl("ANALYZE log_checkpoint")
-                c = LEDGER.checkpoint
+                c = LOG_TABLES.checkpoint
                 rows = await c.count().where(c.log_id == LOG_ID)
                 line = []
                 for name, path in endpoints.items():

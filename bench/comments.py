@@ -29,12 +29,12 @@ from services.discussions.comments.tables import Comment
 from services.discussions.deps import Discussions
 from services.discussions.drafts.importers import sections_from_markdown
 from services.discussions.pagination import Page
-from services.discussions.tables import LEASE, LEDGER, TABLES
+from services.discussions.tables import LEASE, LOG_TABLES, TABLES
 from shared.comment_period.entry import Stance
 from shared.db.engine import bind_tables, create_engine, is_sqlite
 from shared.db.migrate import migrate
 from shared.eligibility import Eligibility
-from shared.ledger.service import LogService, load_log_keys
+from shared.log.service import LogService, load_log_keys
 
 TARGET_MS = 50.0
 PAGE = 50
@@ -98,10 +98,10 @@ async def run(url: str, total: int, batch: int, keys_dir: Path) -> None:
         await engine.start_connection_pool(min_size=1, max_size=4)  # type: ignore[no-untyped-call,call-arg]
     else:
         await engine.run_ddl("PRAGMA journal_mode=WAL")
-    ledger = LogService.create(
-        LEDGER, engine, load_log_keys(keys_dir, "discussions"), "bench/d", LEASE
+    logs = LogService.create(
+        LOG_TABLES, engine, load_log_keys(keys_dir, "discussions"), "bench/d", LEASE
     )
-    d = Discussions.build(ledger)
+    d = Discussions.build(logs)
     now = dt.datetime.now(dt.UTC)
     draft = await d.drafts.create(
         organisation="kazan",

@@ -37,7 +37,7 @@ _SPECIFIC = (
     ("eligibility", r"ineligibility|shared/eligibility"),
     ("voter tag", r"service_secret\.py"),
     ("Redis gate", r"RedisGate|shared/redis\.py"),
-    ("receipt signing", r"shared/ledger/receipt|issue_receipt|shared/ledger/note"),
+    ("receipt signing", r"shared/log/receipt|issue_receipt|shared/log/note"),
     (
         "pool/group commit",
         r"GroupCommitter|casting/store\.py|casting/pooling\.py|casting/sealing\.py",
@@ -45,7 +45,7 @@ _SPECIFIC = (
     ("validation (body + answers)", r"shared/tally/|litestar/_kwargs|litestar/_signature"),
     ("cast (other domain code)", r"services/polls/casting/"),
     ("response", r"litestar/response/|litestar/serialization|cast_ballot"),
-    ("background (mixer, log, scheduler)", r"casting/mixing|shared/ledger/|scheduler\.py"),
+    ("background (mixer, log, scheduler)", r"casting/mixing|shared/log/|scheduler\.py"),
 )
 _GENERIC = (
     ("metrics (Prometheus)", r"litestar/plugins/prometheus|shared/web/metrics"),

@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from shared.comment_period.report import report_from_board
-from shared.ledger.audit import (
+from shared.log.audit import (
     AuditReport,
     Finding,
     SeenCheckpoint,
@@ -39,9 +39,9 @@ from shared.ledger.audit import (
     audit_board,
     check_receipt,
 )
-from shared.ledger.board import BoardFormatError, BoardHeader
-from shared.ledger.cosignature import WitnessKey
-from shared.ledger.note import NoteError, Verifier
+from shared.log.board import BoardFormatError, BoardHeader
+from shared.log.cosignature import WitnessKey
+from shared.log.note import NoteError, Verifier
 from shared.tally.results import recompute_from_board
 
 __all__ = ("EXIT_SELF_CONSISTENT_ONLY", "audit_app")

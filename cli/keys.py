@@ -16,7 +16,7 @@ import typer
 from ops.keys import LOG_SERVICES, ensure_keys
 from shared.config import MissingSettingError
 from shared.identity.keys import export_public_keys, rotate_session_key
-from shared.ledger.service import load_log_keys
+from shared.log.service import load_log_keys
 
 __all__ = ("keys_app",)
 

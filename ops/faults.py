@@ -57,10 +57,10 @@ from shared.db.migrate import migrate
 from shared.identity.claims import OrganisationGrant
 from shared.identity.keys import SessionKeyRing
 from shared.identity.tokens import SessionClaims, TokenService
-from shared.ledger.audit import audit_board
-from shared.ledger.checkpoint import parse_checkpoint
-from shared.ledger.cosignature import note_parts
-from shared.ledger.merkle import leaf_hash
+from shared.log.audit import audit_board
+from shared.log.checkpoint import parse_checkpoint
+from shared.log.cosignature import note_parts
+from shared.log.merkle import leaf_hash
 
 __all__ = (
     "FAULTS",

@@ -11,7 +11,7 @@ from pathlib import Path
 from services.discussions.site_secret import load_site_secret
 from shared.identity.keys import SessionKeyRing
 from shared.identity.pseudonym import load_pepper
-from shared.ledger.service import load_log_keys
+from shared.log.service import load_log_keys
 
 __all__ = ("LOG_SERVICES", "ensure_keys")
 

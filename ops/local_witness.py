@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from ops.localproc import granian_command
 from shared.db.migrate import migrate
-from shared.ledger.cosignature import WitnessSigner
-from shared.ledger.service import load_log_keys
+from shared.log.cosignature import WitnessSigner
+from shared.log.service import load_log_keys
 from shared.secret_files import secret_once
 
 __all__ = ("LocalWitness", "prepare_witness", "witnesses_env")

@@ -215,8 +215,8 @@ def database_url(service: str, environ: Mapping[str, str] = os.environ) -> str:
 
 
 def _witnessing(environ: Mapping[str, str]) -> WitnessingSettings:
-    from shared.ledger.cosignature import WitnessKey  # the settings module stays light
-    from shared.ledger.note import KeyFormatError
+    from shared.log.cosignature import WitnessKey  # the settings module stays light
+    from shared.log.note import KeyFormatError
 
     raw = environ.get("VMESTE_WITNESSES", "") or "[]"
     try:

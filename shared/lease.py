@@ -1,6 +1,6 @@
 """A named lease in the service's own database: one holder at a time across all replicas.
 
-Used for the ledger integrator and the scheduler. The database, not Redis, holds it, because
+Used for the logs integrator and the scheduler. The database, not Redis, holds it, because
 both must keep working while Redis is down. A holder renews well within the time to live; if
 it dies, another replica takes over once the lease expires (seconds, not minutes).
 """

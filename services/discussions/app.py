@@ -6,26 +6,26 @@ from urllib.parse import urlsplit
 
 from litestar import Litestar
 
+from services.discussions.comment_periods.http import CommentPeriodsController
+from services.discussions.comment_periods.scheduler import CommentPeriodScheduler
 from services.discussions.comments.http import CommentsController
 from services.discussions.deps import Discussions, dependencies
 from services.discussions.drafts.http import DraftsController
 from services.discussions.moderation.http import ModerationController
 from services.discussions.outbox.domain import discussions_delivery
 from services.discussions.pages import discussions_pages
-from services.discussions.periods.http import PeriodsController
-from services.discussions.periods.scheduler import PeriodScheduler
 from services.discussions.rate_limits import RULES
 from services.discussions.report.http import ReportController
 from services.discussions.responses.http import ResponsesController
 from services.discussions.search.http import SearchController
 from services.discussions.settings import DiscussionsSettings, load_discussions_settings
 from services.discussions.site_secret import load_site_secret
-from services.discussions.tables import LEASE, LEDGER, TABLES
+from services.discussions.tables import LEASE, LOG_TABLES, TABLES
 from shared.config import MissingSettingError, Settings, get_settings
 from shared.identity.components import identity_components
 from shared.lease import Lease
-from shared.ledger.http import LogController, log_dependencies
-from shared.ledger.service import LogService, load_log_keys
+from shared.log.http import LogController, log_dependencies
+from shared.log.service import LogService, load_log_keys
 from shared.outbox.webhooks import WebhookSender, parse_secret
 from shared.version import VERSION
 from shared.web.app import build_app
@@ -70,16 +70,16 @@ def create_app(
     options = options or load_discussions_settings()
     runtime, lifespan = runtime_lifespan("discussions", settings, TABLES)
     host = urlsplit(settings.public_urls["discussions"]).netloc
-    ledger = LogService.create(
-        LEDGER,
+    logs = LogService.create(
+        LOG_TABLES,
         runtime.engine,
         load_log_keys(settings.security.keys_dir, "discussions"),
         f"{host}/discussions",
         LEASE,
         witnessing=settings.witnessing,
     )
-    discussions = Discussions.build(ledger)
-    scheduler = PeriodScheduler(
+    discussions = Discussions.build(logs)
+    scheduler = CommentPeriodScheduler(
         discussions.periods, Lease(LEASE, "period-scheduler"), options.scheduler_interval_s
     )
     outbox = discussions_delivery(
@@ -98,7 +98,7 @@ def create_app(
         route_handlers=[
             *identity.route_handlers,
             DraftsController,
-            PeriodsController,
+            CommentPeriodsController,
             CommentsController,
             ModerationController,
             ResponsesController,
@@ -110,15 +110,15 @@ def create_app(
         lifespan=[
             lifespan,
             *identity.lifespan,
-            ledger.lifespan,
-            ledger.cosigner_lifespan,
+            logs.lifespan,
+            logs.cosigner_lifespan,
             scheduler.lifespan,
             *([outbox.lifespan] if outbox is not None else []),
         ],
         dependencies={
             **identity.dependencies,
             **dependencies(),
-            **log_dependencies(ledger, discussions.reports.describe),
+            **log_dependencies(logs, discussions.reports.describe),
         },
         middleware=[
             *identity.middleware,
@@ -131,5 +131,5 @@ def create_app(
             ),
         ],
         plugins=[discussions_pages(settings)],
-        state={"discussions": discussions, "ledger": ledger},
+        state={"discussions": discussions, "logs": logs},
     )

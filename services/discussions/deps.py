@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from litestar.di import Provide
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
 from services.discussions.comments.domain import CommentsService
 from services.discussions.drafts.domain import DraftsService
 from services.discussions.moderation.domain import ModerationService
-from services.discussions.periods.domain import PeriodsService
 from services.discussions.report.domain import ReportService
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.search.domain import SearchService
-from shared.ledger.service import LogService
+from shared.log.service import LogService
 from shared.web.dependencies import state_dependencies
 
 __all__ = ("Discussions", "dependencies")
@@ -25,32 +25,32 @@ class Discussions:
     """Every domain service of discussions, one dependency each, and its log service."""
 
     drafts: DraftsService
-    periods: PeriodsService
+    periods: CommentPeriodsService
     comments: CommentsService
     moderation: ModerationService
     responses: ResponsesService
     reports: ReportService
     search: SearchService
-    ledger: LogService
+    logs: LogService
     """Every comment period's log: receipts, checkpoints, proofs and boards."""
 
     @classmethod
-    def build(cls, ledger: LogService) -> Discussions:
+    def build(cls, logs: LogService) -> Discussions:
         drafts = DraftsService()
-        periods = PeriodsService(drafts, ledger)
+        periods = CommentPeriodsService(drafts, logs)
         return cls(
             drafts=drafts,
             periods=periods,
-            comments=CommentsService(periods, drafts, ledger),
+            comments=CommentsService(periods, drafts, logs),
             moderation=ModerationService(),
-            responses=ResponsesService(ledger),
-            reports=ReportService(periods, ledger),
+            responses=ResponsesService(logs),
+            reports=ReportService(periods, logs),
             search=SearchService(),
-            ledger=ledger,
+            logs=logs,
         )
 
 
 def dependencies() -> dict[str, Provide]:
     """One dependency per domain service, named as the field (``drafts``, ``periods`` …,
-    ``ledger``)."""
+    ``logs``)."""
     return state_dependencies("discussions", Discussions)

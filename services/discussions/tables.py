@@ -2,26 +2,26 @@
 
 from piccolo.table import Table
 
+from services.discussions.comment_periods.tables import CommentPeriod, CommentPeriodExtension
 from services.discussions.comments.tables import Comment
 from services.discussions.drafts.tables import Attachment, Draft, DraftVersion, Section
 from services.discussions.outbox.tables import OutboxMessage
-from services.discussions.periods.tables import Period, PeriodExtension
 from services.discussions.responses.tables import ResponseCorrection
 from shared.lease import make_lease_table
-from shared.ledger.tables import make_ledger_tables
+from shared.log.tables import make_log_tables
 
-LEDGER = make_ledger_tables()
+LOG_TABLES = make_log_tables()
 LEASE = make_lease_table()
 
 TABLES: tuple[type[Table], ...] = (
-    *LEDGER.all(),
+    *LOG_TABLES.all(),
     LEASE,
     Draft,
     DraftVersion,
     Section,
     Attachment,
-    Period,
-    PeriodExtension,
+    CommentPeriod,
+    CommentPeriodExtension,
     Comment,
     ResponseCorrection,
     OutboxMessage,

@@ -27,14 +27,14 @@ from services.polls.results.http import ResultsController
 from services.polls.results.recording import AnswerRecorder
 from services.polls.scheduler import Scheduler
 from services.polls.service_secret import ServiceSecret
-from services.polls.tables import LEASE, LEDGER, OUTBOX, TABLES
+from services.polls.tables import LEASE, LOG_TABLES, OUTBOX, TABLES
 from shared.config import Settings, get_settings
 from shared.db.engine import is_sqlite
 from shared.identity import identity_components
 from shared.identity.admin import admin_handlers
 from shared.lease import Lease
-from shared.ledger.http import LogController, log_dependencies
-from shared.ledger.service import LogService, load_log_keys
+from shared.log.http import LogController, log_dependencies
+from shared.log.service import LogService, load_log_keys
 from shared.version import VERSION
 from shared.web.app import build_app
 from shared.web.ratelimit import RateLimitMiddleware
@@ -57,8 +57,8 @@ def create_app(
     runtime, lifespan = runtime_lifespan("polls", settings, TABLES)
     keys_dir = settings.security.keys_dir
     secret = ServiceSecret.load_or_create(keys_dir)
-    ledger = LogService.create(
-        LEDGER,
+    logs = LogService.create(
+        LOG_TABLES,
         runtime.engine,
         load_log_keys(keys_dir, "polls"),
         log_origin_prefix(settings),
@@ -67,11 +67,11 @@ def create_app(
         witnessing=settings.witnessing,
     )
     poll_store = PollStore()
-    cast_store = CastStore(ledger, poll_store, lock_polls=not is_sqlite(runtime.engine))
+    cast_store = CastStore(logs, poll_store, lock_polls=not is_sqlite(runtime.engine))
     identity = identity_components(settings, service="polls")
     scheduler = Scheduler(
         poll_store,
-        ledger,
+        logs,
         Lease(LEASE, "poll-scheduler"),
         forget_receipts=cast_store.forget_receipts,
         record_answers=AnswerRecorder(secret, poll_store).record,
@@ -81,17 +81,17 @@ def create_app(
     notifying = Notifications.build(settings, notifications, poll_store, secret)
     polls = Polls(
         polls=poll_service,
-        results=ResultsService(poll_service, ledger),
+        results=ResultsService(poll_service, logs),
         casting=CastService(
-            ledger=ledger,
+            logs=logs,
             polls=poll_store,
             store=cast_store,
             gate=RedisGate(runtime.redis, runtime.scripts),
             revocations=identity.sessions,
             secret=secret,
         ),
-        ledger=ledger,
-        poll_logs=PollLogs(ledger, poll_store),
+        logs=logs,
+        poll_logs=PollLogs(logs, poll_store),
     )
     return build_app(
         service="polls",
@@ -108,7 +108,7 @@ def create_app(
                 "/",
                 route_handlers=[LogController],
                 guards=[entries_guard],
-                dependencies=log_dependencies(ledger, polls.poll_logs.describe),
+                dependencies=log_dependencies(logs, polls.poll_logs.describe),
             ),
             MyNotificationsController,
             InboxController,
@@ -117,8 +117,8 @@ def create_app(
         lifespan=[
             lifespan,
             *identity.lifespan,
-            ledger.lifespan,
-            ledger.cosigner_lifespan,
+            logs.lifespan,
+            logs.cosigner_lifespan,
             scheduler.lifespan,
             *notifying.lifespan,
         ],
@@ -139,6 +139,6 @@ def create_app(
             "notifications": notifying.services,
             "casting": polls.casting,
             "scheduler": scheduler,
-            "ledger": ledger,
+            "logs": logs,
         },
     )

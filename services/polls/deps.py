@@ -11,7 +11,7 @@ from services.polls.logs import PollLogs
 from services.polls.notifications.components import NotificationServices
 from services.polls.polls.domain import PollService
 from services.polls.results.domain import ResultsService
-from shared.ledger.service import LogService
+from shared.log.service import LogService
 from shared.web.dependencies import state_dependencies
 
 __all__ = ("Polls", "dependencies")
@@ -22,7 +22,7 @@ class Polls:
     polls: PollService
     results: ResultsService
     casting: CastService
-    ledger: LogService
+    logs: LogService
     """Every poll's log: receipts, checkpoints, proofs and boards."""
     poll_logs: PollLogs
     """What each poll's board holds and when its entries may be read (services/polls/logs.py)."""

@@ -24,9 +24,9 @@ from services.polls.polls.domain import may_see_entries
 from services.polls.polls.store import PollRecord, PollStore
 from shared.identity.claims import Session
 from shared.identity.guards import optional_session
-from shared.ledger.board import BoardCancellation, BoardCertificate
-from shared.ledger.http import LogDescription
-from shared.ledger.service import LogService
+from shared.log.board import BoardCancellation, BoardCertificate
+from shared.log.http import LogDescription
+from shared.log.service import LogService
 
 __all__ = ("PollLogs", "entries_guard")
 
@@ -37,16 +37,16 @@ _NOT_PUBLISHED = frozenset({"scheduled", "open"})
 class PollLogs:
     """What the log endpoints and the pages are told about a poll's log."""
 
-    def __init__(self, ledger: LogService, polls: PollStore) -> None:
-        self.ledger = ledger
+    def __init__(self, logs: LogService, polls: PollStore) -> None:
+        self.logs = logs
         self.polls = polls
 
     async def sealed_size(self, poll: PollRecord) -> int | None:
         """How many ballots a cancelled poll's sealed log holds (its final checkpoint); None
         for any other poll, and for a cancelled one that never opened or is still sealing."""
-        if poll.status != "cancelled" or not await self.ledger.closed(poll.id):
+        if poll.status != "cancelled" or not await self.logs.closed(poll.id):
             return None
-        return await self.ledger.size(poll.id)
+        return await self.logs.size(poll.id)
 
     async def describe(self, log_id: str) -> LogDescription | None:
         """The board's description of a poll's log; None for a draft or an unknown id."""
@@ -82,7 +82,7 @@ class PollLogs:
                 "proofs are public, and 'check my ballot' works with your tracking code.",
                 publishes_at=poll.closes_at.isoformat(),
             )
-        if poll.status == "cancelled" and await self.ledger.closed(poll.id) is False:
+        if poll.status == "cancelled" and await self.logs.closed(poll.id) is False:
             raise conflict(
                 "poll-being-sealed",
                 "Ballots not published yet",

@@ -40,7 +40,7 @@ from services.polls.polls.store import PollRecord, PollStore, Status
 from services.polls.polls.tables import Poll
 from shared.db.transactions import write_transaction
 from shared.lease import Lease
-from shared.ledger.service import LogService, QuorumPendingError
+from shared.log.service import LogService, QuorumPendingError
 from shared.outbox import enqueue
 from shared.periodic import background_lifespan, run_periodically
 from shared.tally.results import recompute_from_board
@@ -55,7 +55,7 @@ class Scheduler:
     def __init__(
         self,
         polls: PollStore,
-        ledger: LogService,
+        logs: LogService,
         lease: Lease,
         interval_s: float = 0.25,
         *,
@@ -65,7 +65,7 @@ class Scheduler:
     ) -> None:
         self.polls = polls
         self.outbox = outbox
-        self.ledger = ledger
+        self.logs = logs
         self.forget_receipts = forget_receipts
         self.record_answers = record_answers
         self.lease = lease
@@ -78,7 +78,7 @@ class Scheduler:
             return
         now = now or dt.datetime.now(dt.UTC)
         for poll_id in await self.polls.due_to_open(now):
-            await self.ledger.open_log(poll_id)
+            await self.logs.open_log(poll_id)
             if await self._transition(poll_id, ["scheduled"], "open", "poll.opened", now):
                 _log.info("poll opened", poll=poll_id)
         for poll_id in await self.polls.due_to_close(now):
@@ -90,15 +90,15 @@ class Scheduler:
         poll = await self.polls.get(poll_id)
         if poll is None or poll.status != "closed":
             return
-        await self.ledger.close_log(poll_id)
+        await self.logs.close_log(poll_id)
         # Everything still pooled goes in now, as the last mixed batch (casting.mixing).
-        await self.ledger.integrate_now(poll_id, drained=True)
-        entries = await self.ledger.entries(poll_id)
+        await self.logs.integrate_now(poll_id, drained=True)
+        entries = await self.logs.entries(poll_id)
         size = len(entries)
         results = recompute_from_board(poll.definition_bytes, entries)
         try:
             # A short wait: the loop must go on opening and closing the other polls.
-            certificate = await self.ledger.certify(
+            certificate = await self.logs.certify(
                 poll_id,
                 results,
                 dt.datetime.now(dt.UTC),
@@ -135,7 +135,7 @@ class Scheduler:
     async def _finish_seals(self, now: dt.datetime) -> None:
         """Seal the cancelled polls whose cancelling request left the seal unfinished (it
         died, or timed out waiting for the integrator); the request seals its poll itself."""
-        open_logs = await self.ledger.open_logs()
+        open_logs = await self.logs.open_logs()
         if not open_logs:
             return
         statuses = await self.polls.open_statuses(open_logs, lock=False)
@@ -154,16 +154,16 @@ class Scheduler:
         if (
             poll is None
             or poll.status != "cancelled"
-            or await self.ledger.closed(poll_id) is not False
+            or await self.logs.closed(poll_id) is not False
         ):
             return
         # The status is no longer "open", so no ballot can join the pool any more and the
         # mixer flushes what is left of it, as at a close (casting.mixing).
-        await self.ledger.integrate_now(poll_id, drained=True)
-        size = await self.ledger.checkpoint_final(poll_id, dt.datetime.now(dt.UTC))
+        await self.logs.integrate_now(poll_id, drained=True)
+        size = await self.logs.checkpoint_final(poll_id, dt.datetime.now(dt.UTC))
         if self.forget_receipts is not None:
             await self.forget_receipts(poll_id)
-        await self.ledger.close_log(poll_id)
+        await self.logs.close_log(poll_id)
         _log.info("cancelled poll sealed", poll=poll_id, ballots=size)
 
     async def _transition(

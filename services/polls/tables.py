@@ -6,17 +6,17 @@ from services.polls.casting.tables import Participation, PooledBallot
 from services.polls.notifications.tables import Notification, NotificationPreferences
 from services.polls.polls.tables import Poll
 from shared.lease import make_lease_table
-from shared.ledger.tables import make_ledger_tables
+from shared.log.tables import make_log_tables
 from shared.outbox import make_outbox_table
 
-__all__ = ("LEASE", "LEDGER", "OUTBOX", "TABLES")
+__all__ = ("LEASE", "LOG_TABLES", "OUTBOX", "TABLES")
 
-LEDGER = make_ledger_tables()
+LOG_TABLES = make_log_tables()
 LEASE = make_lease_table()
 OUTBOX = make_outbox_table()
 
 TABLES: tuple[type[Table], ...] = (
-    *LEDGER.all(),
+    *LOG_TABLES.all(),
     LEASE,
     OUTBOX,
     Poll,

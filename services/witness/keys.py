@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from shared.config import MissingSettingError
-from shared.ledger.cosignature import WitnessSigner
-from shared.ledger.note import KeyFormatError, is_valid_key_name
+from shared.log.cosignature import WitnessSigner
+from shared.log.note import KeyFormatError, is_valid_key_name
 from shared.secret_files import secret_once
 
 __all__ = ("KEY_FILE", "load_witness_signer")

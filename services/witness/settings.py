@@ -21,7 +21,7 @@ import msgspec
 
 from services.witness.cosigning.domain import FollowedLog
 from shared.config import WITNESS, MissingSettingError, database_url
-from shared.ledger.note import NoteError, Verifier
+from shared.log.note import NoteError, Verifier
 
 __all__ = (
     "DEFAULT_NAME",

@@ -36,7 +36,7 @@ import msgspec
 
 from shared.canonical import canonical_bytes
 from shared.comment_period.entry import CommentEntry, RatingEntry, is_rating, opens
-from shared.ledger.merkle import leaf_hash
+from shared.log.merkle import leaf_hash
 
 __all__ = (
     "DEFINITION_FORMAT",
@@ -44,10 +44,10 @@ __all__ = (
     "REPORT_FORMAT",
     "REPORT_FORMAT_V2",
     "Annotation",
+    "CommentPeriodDefinition",
     "CommentReport",
     "CommentReportV1",
     "EarlierResponse",
-    "PeriodDefinition",
     "ReportComment",
     "ReportCommentV1",
     "ReportError",
@@ -95,7 +95,7 @@ class Annotation(msgspec.Struct, frozen=True, kw_only=True):
     """Definition v2: the responses this one corrected, oldest first."""
 
 
-class PeriodDefinition(msgspec.Struct, frozen=True, kw_only=True):
+class CommentPeriodDefinition(msgspec.Struct, frozen=True, kw_only=True):
     format: str = DEFINITION_FORMAT
     period: str
     draft: str
@@ -183,7 +183,7 @@ def _average(total: int, count: int) -> str:
     return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
-def _annotations_by_hash(d: PeriodDefinition) -> dict[str, Annotation]:
+def _annotations_by_hash(d: CommentPeriodDefinition) -> dict[str, Annotation]:
     annotations: dict[str, Annotation] = {}
     for a in d.annotations:
         if a.entry_hash in annotations:
@@ -193,7 +193,7 @@ def _annotations_by_hash(d: PeriodDefinition) -> dict[str, Annotation]:
 
 
 def _comment(
-    index: int, raw: bytes, d: PeriodDefinition, annotations: dict[str, Annotation], v2: bool
+    index: int, raw: bytes, d: CommentPeriodDefinition, annotations: dict[str, Annotation], v2: bool
 ) -> ReportComment:
     entry = msgspec.json.decode(raw, type=CommentEntry)
     if entry.period != d.period:
@@ -234,7 +234,7 @@ def _comment(
 
 
 def _check_rating(
-    index: int, rating: RatingEntry, d: PeriodDefinition, comment: ReportComment | None
+    index: int, rating: RatingEntry, d: CommentPeriodDefinition, comment: ReportComment | None
 ) -> None:
     """A rating entry must rate an answered comment of the period's log, once, 1 to 5."""
     if rating.period != d.period:
@@ -255,7 +255,7 @@ def report_from_board(definition: bytes, entries: Sequence[bytes]) -> bytes:
     A version 2 definition gives a version 2 report, whose ratings are the log's rating
     entries; any other gives the version 1 report, byte for byte as before, and refuses
     rating entries."""
-    d = msgspec.json.decode(definition, type=PeriodDefinition)
+    d = msgspec.json.decode(definition, type=CommentPeriodDefinition)
     v2 = d.format == DEFINITION_FORMAT_V2
     annotations = _annotations_by_hash(d)
     comments: list[ReportComment] = []

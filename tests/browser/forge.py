@@ -3,7 +3,7 @@
 The tree maths here is the textbook recursion of RFC 6962 §2.1 (MTH, PATH, SUBPROOF), and the
 notes are signed with bare Ed25519 in the C2SP formats (key id = SHA-256(name ‖ "\n" ‖ alg ‖
 key)[:4], 0x01 for a log key, 0x04 for a witness's cosignature/v1), all written apart from
-``shared.ledger`` so that the browser's verifier is checked against an independent
+``shared.log`` so that the browser's verifier is checked against an independent
 construction, not against the code it mirrors.
 """
 

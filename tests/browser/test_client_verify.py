@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from shared.ledger.service import load_log_keys
+from shared.log.service import load_log_keys
 from tests.browser import forge
 from tests.browser.conftest import Stack, api_post, open_poll, sign_in
 

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from playwright.sync_api import expect
 
-from shared.ledger.board import BoardHeader
+from shared.log.board import BoardHeader
 from tests.browser.conftest import Stack, api_post, open_poll, sign_in
 from tests.integration.identity import gar_extract
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from shared.ledger.receipt import tracking_code
+from shared.log.receipt import tracking_code
 from tests.browser import forge
 from tests.browser.forge import Key
-from tests.unit.ledger._support import load_vectors
+from tests.unit.log._support import load_vectors
 
 STATIC = Path(__file__).resolve().parents[2] / "shared" / "web" / "ui" / "static"
 ORIGIN = "verify.test/polls/p1"

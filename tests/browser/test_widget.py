@@ -12,8 +12,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from shared.ledger.note import Verifier
-from shared.ledger.receipt import verify_receipt
+from shared.log.note import Verifier
+from shared.log.receipt import verify_receipt
 from tests.browser.conftest import Stack, open_poll, sign_in
 from tests.browser.test_period_actions import _period
 from tests.browser.test_voting import SURVEY

@@ -16,10 +16,10 @@ import threading
 import time
 from typing import Any
 
-from shared.ledger.checkpoint import parse_checkpoint
-from shared.ledger.cosignature import WitnessSigner, note_parts
-from shared.ledger.merkle import ProofError, verify_consistency
-from shared.ledger.note import NoteError
+from shared.log.checkpoint import parse_checkpoint
+from shared.log.cosignature import WitnessSigner, note_parts
+from shared.log.merkle import ProofError, verify_consistency
+from shared.log.note import NoteError
 
 __all__ = ("TestWitness",)
 

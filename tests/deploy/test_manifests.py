@@ -29,8 +29,8 @@ from services.polls.app import log_origin_prefix
 from services.witness.keys import KEY_FILE
 from services.witness.settings import WitnessSettings, load_witness_settings
 from shared.config import Settings, load_settings
-from shared.ledger.cosignature import WitnessKey, WitnessSigner
-from shared.ledger.note import NoteError, Signer
+from shared.log.cosignature import WitnessKey, WitnessSigner
+from shared.log.note import NoteError, Signer
 
 Manifest = dict[str, Any]
 

@@ -28,8 +28,8 @@ from ops.localproc import (
     wait_listening,
 )
 from shared.db.migrate import migrate
-from shared.ledger.audit import audit_board
-from shared.ledger.merkle import leaf_hash
+from shared.log.audit import audit_board
+from shared.log.merkle import leaf_hash
 from shared.tally.results import recompute_from_board
 from tests.harness.people import People
 from tests.integration.polls._support import (

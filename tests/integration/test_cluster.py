@@ -17,8 +17,8 @@ import msgspec
 import pytest
 
 from ops.cluster import Cluster, Replica
-from shared.ledger.audit import audit_board
-from shared.ledger.merkle import leaf_hash
+from shared.log.audit import audit_board
+from shared.log.merkle import leaf_hash
 from shared.tally.results import recompute_from_board
 from tests.harness.people import People
 from tests.integration.polls._support import (

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from cli.main import app as cli
 from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.tokens import SessionClaims, TokenService
-from shared.ledger.note import Verifier
-from shared.ledger.receipt import Receipt, issue_receipt, verify_receipt
-from shared.ledger.service import load_log_keys
+from shared.log.note import Verifier
+from shared.log.receipt import Receipt, issue_receipt, verify_receipt
+from shared.log.service import load_log_keys
 
 
 def _files(folder: Path) -> dict[Path, bytes]:

@@ -27,8 +27,8 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from services.discussions.app import create_app as create_discussions
+from services.discussions.comment_periods.domain import MAX_EXTENSIONS
 from services.discussions.drafts.domain import MAX_VERSIONS
-from services.discussions.periods.domain import MAX_EXTENSIONS
 from services.discussions.settings import DiscussionsSettings
 from services.polls.app import create_app as create_polls
 from services.polls.pages.citizen import PUBLIC_LIST_LIMIT

@@ -39,8 +39,8 @@ from litestar import Litestar
 
 from services.polls.app import create_app
 from shared.config import Settings
-from shared.ledger.merkle import leaf_hash
-from shared.ledger.receipt import tracking_code
+from shared.log.merkle import leaf_hash
+from shared.log.receipt import tracking_code
 from shared.tally.ballot import decode_entry
 from tests.harness.asgi import app_client
 from tests.harness.logs import captured_logs

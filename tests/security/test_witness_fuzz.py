@@ -24,7 +24,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.python import asgi
 
 from services.witness.cosigning.domain import FollowedLog
-from shared.ledger.note import Signer
+from shared.log.note import Signer
 from tests.conftest import DatabaseFactory
 from tests.integration.witness._support import PREFIX, TestLog, witness_app
 

@@ -16,6 +16,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
+from services.discussions.comment_periods.store import Row
 from services.discussions.comments.schemas import (
     MAX_TEXT,
     CommentFilters,
@@ -27,14 +30,11 @@ from services.discussions.comments.store import CommentStore
 from services.discussions.drafts.domain import DraftsService
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import PeriodStatus
-from services.discussions.periods.store import Row
 from services.discussions.responses.store import ResponseStore
 from shared.comment_period.entry import Stance, make_entry
 from shared.eligibility import Participant
-from shared.ledger.receipt import tracking_code
-from shared.ledger.service import LogService
+from shared.log.receipt import tracking_code
+from shared.log.service import LogService
 
 __all__ = ("CommentsService", "Submission", "page_of")
 
@@ -64,15 +64,15 @@ def page_of(rows: list[dict[str, Any]], limit: int, kind: type[Any]) -> Page[Any
 class CommentsService:
     def __init__(
         self,
-        periods: PeriodsService,
+        periods: CommentPeriodsService,
         drafts: DraftsService,
-        ledger: LogService,
+        logs: LogService,
         store: CommentStore | None = None,
         response_store: ResponseStore | None = None,
     ) -> None:
         self.periods = periods
         self.drafts = drafts
-        self.ledger = ledger
+        self.logs = logs
         self.store = store or CommentStore()
         self.response_store = response_store or ResponseStore()
 
@@ -104,7 +104,7 @@ class CommentsService:
         accepted = row["submitted_at"]
         if accepted.tzinfo is None:
             accepted = accepted.replace(tzinfo=dt.UTC)
-        issued = self.ledger.issue_receipt(period_id, digest, accepted)
+        issued = self.logs.issue_receipt(period_id, digest, accepted)
         return SubmittedComment(
             id=row["id"],
             period=period_id,
@@ -150,7 +150,7 @@ class CommentsService:
             if not await self.periods.store.accept_comments(period_id, len(rows), now):
                 raise self._not_open()
             for _s, entry, _salt, _id in rows:
-                hashes.append(await self.ledger.append(period_id, entry, now))
+                hashes.append(await self.logs.append(period_id, entry, now))
             await self.store.insert(
                 [
                     {
@@ -174,7 +174,7 @@ class CommentsService:
             )
         submitted = []
         for (_s, _entry, _salt, comment_id), digest in zip(rows, hashes, strict=True):
-            issued = self.ledger.issue_receipt(period_id, digest, now)
+            issued = self.logs.issue_receipt(period_id, digest, now)
             submitted.append(
                 SubmittedComment(
                     id=comment_id,
@@ -200,7 +200,7 @@ class CommentsService:
         ends_at = period["ends_at"]
         assert isinstance(starts_at, dt.datetime)
         assert isinstance(ends_at, dt.datetime)
-        if period["status"] != PeriodStatus.OPEN or not starts_at <= now < ends_at:
+        if period["status"] != CommentPeriodStatus.OPEN or not starts_at <= now < ends_at:
             raise self._not_open()
 
     @staticmethod

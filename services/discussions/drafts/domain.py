@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from services.discussions.comment_periods.store import CommentPeriodStore
 from services.discussions.comments.store import CommentStore
 from services.discussions.drafts.files import check_file
 from services.discussions.drafts.importers import ParsedSection, check_sections
@@ -27,7 +28,6 @@ from services.discussions.errors import (
     NotFoundError,
 )
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
-from services.discussions.periods.store import PeriodStore
 
 __all__ = ("MAX_VERSIONS", "DraftsService")
 
@@ -59,11 +59,11 @@ class DraftsService:
     def __init__(
         self,
         store: DraftStore | None = None,
-        period_store: PeriodStore | None = None,
+        period_store: CommentPeriodStore | None = None,
         comment_store: CommentStore | None = None,
     ) -> None:
         self.store = store or DraftStore()
-        self.period_store = period_store or PeriodStore()
+        self.period_store = period_store or CommentPeriodStore()
         self.comment_store = comment_store or CommentStore()
 
     async def _draft_row(self, draft_id: uuid.UUID) -> Row:

@@ -10,14 +10,14 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
+from services.discussions.comment_periods.store import CommentPeriodStore
 from services.discussions.comments.domain import page_of
 from services.discussions.comments.store import CommentStore, Row
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from services.discussions.moderation.schemas import Decision, PendingComment, RejectReason
 from services.discussions.outbox.store import OutboxStore
 from services.discussions.pagination import Page, decode_cursor
-from services.discussions.periods.schemas import PeriodStatus
-from services.discussions.periods.store import PeriodStore
 
 __all__ = ("CommentScope", "ModerationService")
 
@@ -34,7 +34,7 @@ class CommentScope:
     """Finds a comment an official may act on: its period's organisation must be theirs and
     its report not yet published."""
 
-    def __init__(self, comments: CommentStore, periods: PeriodStore) -> None:
+    def __init__(self, comments: CommentStore, periods: CommentPeriodStore) -> None:
         self.comments = comments
         self.periods = periods
 
@@ -47,7 +47,7 @@ class CommentScope:
         assert period is not None
         if period["organisation"] not in allowed:
             raise _not_yours(permission)
-        if period["status"] == PeriodStatus.REPORT_PUBLISHED:
+        if period["status"] == CommentPeriodStatus.REPORT_PUBLISHED:
             raise ConflictError(
                 "report-published", "The report is published", "Nothing can change any more."
             )
@@ -58,11 +58,11 @@ class ModerationService:
     def __init__(
         self,
         comment_store: CommentStore | None = None,
-        period_store: PeriodStore | None = None,
+        period_store: CommentPeriodStore | None = None,
         outbox: OutboxStore | None = None,
     ) -> None:
         self.comment_store = comment_store or CommentStore()
-        self.period_store = period_store or PeriodStore()
+        self.period_store = period_store or CommentPeriodStore()
         self.outbox = outbox or OutboxStore()
         self.scope = CommentScope(self.comment_store, self.period_store)
 

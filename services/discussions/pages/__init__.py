@@ -10,7 +10,7 @@ from pathlib import Path
 from services.discussions.pages.citizen import CitizenPages
 from services.discussions.pages.drafts import DraftPages
 from services.discussions.pages.official import OfficialPages
-from services.discussions.pages.periods import PeriodPages
+from services.discussions.pages.periods import CommentPeriodPages
 from shared.config import Settings
 from shared.web.ui.plugin import UiPlugin
 
@@ -26,5 +26,5 @@ def discussions_pages(settings: Settings) -> UiPlugin:
         "discussions",
         settings,
         [TEMPLATES],
-        [CitizenPages, OfficialPages, DraftPages, PeriodPages],
+        [CitizenPages, OfficialPages, DraftPages, CommentPeriodPages],
     )

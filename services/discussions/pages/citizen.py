@@ -18,6 +18,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Response, Template
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import CommentPeriodStatus, CommentPeriodView
 from services.discussions.comments.domain import CommentsService, Submission
 from services.discussions.comments.schemas import PublicComment
 from services.discussions.drafts.domain import DraftsService
@@ -26,13 +28,11 @@ from services.discussions.pages._comment_filter import NO_VALUE, CommentFilter, 
 from services.discussions.pages._forms import refusal
 from services.discussions.pages.widget import comment_widget_config
 from services.discussions.pagination import MAX_LIMIT, Page
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import PeriodStatus, PeriodView
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.search.domain import SearchService
 from shared.comment_period.entry import Stance
 from shared.identity.claims import Session
-from shared.ledger.service import LogService
+from shared.log.service import LogService
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.pages import SignedForm, gettext, local_redirect, page, ui_settings
 from shared.web.ui.refusals import problem_message
@@ -49,7 +49,7 @@ SearchQuery = Annotated[str | None, QueryParameter(max_length=200)]
 _COMMENT_FIELDS = ("section", "stance", "text", "proposed_wording")
 
 
-async def _period(periods: PeriodsService, period_id: str) -> PeriodView:
+async def _period(periods: CommentPeriodsService, period_id: str) -> CommentPeriodView:
     try:
         period = await periods.get(period_id)
     except DomainError as exc:
@@ -66,7 +66,7 @@ class _DiscussionPage:
 
     request: Request[Any, Any, Any]
     drafts: NamedDependency[DraftsService]
-    periods: NamedDependency[PeriodsService]
+    periods: NamedDependency[CommentPeriodsService]
     comments: NamedDependency[CommentsService]
     search: NamedDependency[SearchService]
 
@@ -144,7 +144,7 @@ class CitizenPages(Controller):
         self,
         request: Request[Any, Any, Any],
         drafts: NamedDependency[DraftsService],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
     ) -> Template:
         listed = (
             await periods.page(draft_id=None, status=None, cursor=None, limit=_LIST_LIMIT)
@@ -220,7 +220,7 @@ class CitizenPages(Controller):
         request: Request[Any, Any, Any],
         signed_in: NamedDependency[Session],
         comments: NamedDependency[CommentsService],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
         sent: TextQuery = None,
         rating: TextQuery = None,
     ) -> Response[Any]:
@@ -261,29 +261,29 @@ class CitizenPages(Controller):
         self,
         request: Request[Any, Any, Any],
         period_id: FromPath[str],
-        periods: NamedDependency[PeriodsService],
-        ledger: NamedDependency[LogService],
+        periods: NamedDependency[CommentPeriodsService],
+        logs: NamedDependency[LogService],
         code: TextQuery = None,
     ) -> Template:
         period = await _period(periods, period_id)
-        return await check_page(request, ledger, period_id, code, "discussions", period=period)
+        return await check_page(request, logs, period_id, code, "discussions", period=period)
 
     @get("/audit")
     async def audit(
         self,
         request: Request[Any, Any, Any],
         drafts: NamedDependency[DraftsService],
-        periods: NamedDependency[PeriodsService],
-        ledger: NamedDependency[LogService],
+        periods: NamedDependency[CommentPeriodsService],
+        logs: NamedDependency[LogService],
     ) -> Template:
         listed = (
             await periods.page(draft_id=None, status=None, cursor=None, limit=_LIST_LIMIT)
         ).items
-        logs = [
-            (period, await drafts.get(period.draft), await ledger.latest_checkpoint(period.id))
+        boards = [
+            (period, await drafts.get(period.draft), await logs.latest_checkpoint(period.id))
             for period in listed
         ]
-        return page(request, "discussions/audit.html", logs=logs, keys=ledger.verifier_keys())
+        return page(request, "discussions/audit.html", logs=boards, keys=logs.verifier_keys())
 
     @get("/embed/drafts/{draft_id:uuid}")
     async def embed(
@@ -291,7 +291,7 @@ class CitizenPages(Controller):
         request: Request[Any, Any, Any],
         draft_id: FromPath[uuid.UUID],
         drafts: NamedDependency[DraftsService],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
     ) -> Template:
         try:
             draft = await drafts.get(draft_id)
@@ -302,7 +302,7 @@ class CitizenPages(Controller):
             raise NotFoundException()
         settings = ui_settings(request)
         period = listed[-1]
-        open_now = period.status == PeriodStatus.OPEN
+        open_now = period.status == CommentPeriodStatus.OPEN
         return page(
             request,
             "discussions/embed.html",

@@ -21,6 +21,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Response
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import CommentPeriodView
 from services.discussions.drafts.domain import DraftsService
 from services.discussions.drafts.files import MAX_ATTACHMENT_BYTES, check_file
 from services.discussions.drafts.importers import (
@@ -32,8 +34,6 @@ from services.discussions.drafts.schemas import DraftDetail
 from services.discussions.errors import DomainError
 from services.discussions.http import territory_of
 from services.discussions.pages._forms import form_moment, form_text, refusal
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import PeriodView
 from shared.eligibility import Eligibility
 from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import SignedForm, current_session, gettext, local_redirect, page
@@ -68,7 +68,9 @@ DRAFT_MESSAGES = frozenset(
 """Every msgid used from Python here (the catalogue test checks both catalogues hold them)."""
 
 
-async def _periods_of(periods: PeriodsService, draft_id: uuid.UUID) -> list[PeriodView]:
+async def _periods_of(
+    periods: CommentPeriodsService, draft_id: uuid.UUID
+) -> list[CommentPeriodView]:
     """Every period of a draft, the not yet announced ones included (the public listing
     leaves those out)."""
     return [
@@ -83,7 +85,7 @@ class _DraftPage:
 
     request: Request[Any, Any, Any]
     drafts: NamedDependency[DraftsService]
-    periods: NamedDependency[PeriodsService]
+    periods: NamedDependency[CommentPeriodsService]
 
     async def render(
         self,
@@ -291,7 +293,7 @@ class DraftPages(Controller):
         draft_id: FromPath[uuid.UUID],
         signed_form: NamedDependency[SignedForm],
         drafts: NamedDependency[DraftsService],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
         draft_page: NamedDependency[_DraftPage],
     ) -> Response[Any]:
         form, session = signed_form

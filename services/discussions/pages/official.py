@@ -12,6 +12,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Response
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
 from services.discussions.comments.domain import CommentsService
 from services.discussions.comments.schemas import CommentFilters, PublicComment
 from services.discussions.drafts.domain import DraftsService
@@ -19,8 +21,6 @@ from services.discussions.errors import DomainError
 from services.discussions.moderation.domain import ModerationService
 from services.discussions.moderation.schemas import Decision, PendingComment, RejectReason
 from services.discussions.pages._forms import refusal
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import PeriodStatus
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.responses.schemas import Disposition
 from shared.identity.claims import Permission, Session
@@ -42,7 +42,7 @@ class _QueuePage:
 
     request: Request[Any, Any, Any]
     drafts: NamedDependency[DraftsService]
-    periods: NamedDependency[PeriodsService]
+    periods: NamedDependency[CommentPeriodsService]
     moderation: NamedDependency[ModerationService]
     comments: NamedDependency[CommentsService]
 
@@ -72,7 +72,7 @@ class _QueuePage:
                     period.id, CommentFilters(), cursor=None, limit=100
                 )
                 unanswered.extend(c for c in published.items if not c.disposition)
-                if period.status != PeriodStatus.REPORT_PUBLISHED:
+                if period.status != CommentPeriodStatus.REPORT_PUBLISHED:
                     answered.extend(c for c in published.items if c.disposition)
         return page(
             self.request,

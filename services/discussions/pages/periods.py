@@ -20,17 +20,17 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Response
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import MAX_REASON, MIN_REASON
 from services.discussions.drafts.domain import DraftsService
 from services.discussions.errors import DomainError
 from services.discussions.pages._forms import form_moment, form_text, refusal
 from services.discussions.pages.drafts import owned_draft
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import MAX_REASON, MIN_REASON
 from services.discussions.report.domain import ReportService
 from shared.identity.claims import Permission, Session
 from shared.web.ui.pages import SignedForm, gettext, local_redirect, page
 
-__all__ = ("PERIOD_MESSAGES", "PeriodPages")
+__all__ = ("PERIOD_MESSAGES", "CommentPeriodPages")
 
 MANAGE = Permission.DISCUSSIONS_MANAGE.value
 _NO_END = "Give the new end of the discussion."
@@ -50,7 +50,7 @@ class _PeriodPage:
 
     request: Request[Any, Any, Any]
     period_id: FromPath[str]
-    periods: NamedDependency[PeriodsService]
+    periods: NamedDependency[CommentPeriodsService]
     drafts: NamedDependency[DraftsService]
 
     async def render(
@@ -94,7 +94,7 @@ class _PeriodPage:
         return local_redirect(self.request, f"/manage/periods/{self.period_id}{anchor}")
 
 
-class PeriodPages(Controller):
+class CommentPeriodPages(Controller):
     path = "/manage/periods/{period_id:str}"
     include_in_schema = False
     dependencies = {"period_page": Provide(_PeriodPage, sync_to_thread=False)}  # noqa: RUF012
@@ -110,7 +110,7 @@ class PeriodPages(Controller):
         self,
         period_id: FromPath[str],
         signed_form: NamedDependency[SignedForm],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
         period_page: NamedDependency[_PeriodPage],
     ) -> Response[Any]:
         session = signed_form.session
@@ -123,7 +123,7 @@ class PeriodPages(Controller):
         request: Request[Any, Any, Any],
         period_id: FromPath[str],
         signed_form: NamedDependency[SignedForm],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
         period_page: NamedDependency[_PeriodPage],
     ) -> Response[Any]:
         """New dates while the period has not opened (afterwards only an extension)."""
@@ -147,7 +147,7 @@ class PeriodPages(Controller):
         request: Request[Any, Any, Any],
         period_id: FromPath[str],
         signed_form: NamedDependency[SignedForm],
-        periods: NamedDependency[PeriodsService],
+        periods: NamedDependency[CommentPeriodsService],
         period_page: NamedDependency[_PeriodPage],
     ) -> Response[Any]:
         form, session = signed_form

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from services.discussions.periods.schemas import PeriodView
+from services.discussions.comment_periods.schemas import CommentPeriodView
 from shared.web.ui.pages import ui_settings
 from shared.web.ui.widget import Widget
 
@@ -35,7 +35,9 @@ WIDGET_MESSAGES = _WIDGET.messages
 """The msgids the widget's texts use (the catalogue test checks both catalogues hold them)."""
 
 
-def comment_widget_config(request: Request[Any, Any, Any], period: PeriodView) -> dict[str, Any]:
+def comment_widget_config(
+    request: Request[Any, Any, Any], period: CommentPeriodView
+) -> dict[str, Any]:
     # The full check page, in a new tab: it is not a widget and may not be framed.
     check_url = f"{ui_settings(request).url_of('discussions')}/discussions/{period.id}/check"
     submit_path = f"/api/v1/periods/{period.id}/comments"

@@ -3,7 +3,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-from shared.ledger.tables import INDEXES
+from shared.log.tables import INDEXES
 
 ID = "2026-11-25T14:20:00:000000"
 VERSION = "1.38.0"

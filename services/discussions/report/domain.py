@@ -8,27 +8,27 @@ from dataclasses import dataclass
 
 import msgspec
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
+from services.discussions.comment_periods.store import Row
 from services.discussions.comments.store import CommentStore
 from services.discussions.drafts.store import DraftStore
 from services.discussions.errors import ConflictError, ForbiddenError, NotFoundError
 from services.discussions.outbox.store import OutboxStore
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import PeriodStatus
-from services.discussions.periods.store import Row
 from services.discussions.responses.schemas import EarlierResponseView
 from services.discussions.responses.store import ResponseStore
 from shared.canonical import canonical_bytes
 from shared.comment_period.report import (
     DEFINITION_FORMAT_V2,
     Annotation,
+    CommentPeriodDefinition,
     CommentReport,
     EarlierResponse,
-    PeriodDefinition,
     report_from_board,
 )
-from shared.ledger.board import BoardCertificate
-from shared.ledger.http import LogDescription
-from shared.ledger.service import LogService, QuorumPendingError
+from shared.log.board import BoardCertificate
+from shared.log.http import LogDescription
+from shared.log.service import LogService, QuorumPendingError
 
 __all__ = ("PublishedReport", "ReportService", "annotation")
 
@@ -51,15 +51,15 @@ def _iso(value: object) -> str:
 class ReportService:
     def __init__(
         self,
-        periods: PeriodsService,
-        ledger: LogService,
+        periods: CommentPeriodsService,
+        logs: LogService,
         comment_store: CommentStore | None = None,
         draft_store: DraftStore | None = None,
         response_store: ResponseStore | None = None,
         outbox: OutboxStore | None = None,
     ) -> None:
         self.periods = periods
-        self.ledger = ledger
+        self.logs = logs
         self.comment_store = comment_store or CommentStore()
         self.draft_store = draft_store or DraftStore()
         self.response_store = response_store or ResponseStore()
@@ -69,7 +69,7 @@ class ReportService:
         draft = await self.draft_store.get(period["draft"])
         assert draft is not None
         return canonical_bytes(
-            PeriodDefinition(
+            CommentPeriodDefinition(
                 format=DEFINITION_FORMAT_V2,
                 period=str(period["id"]),
                 draft=str(period["draft"]),
@@ -109,7 +109,7 @@ class ReportService:
                 "Not your organisation's comment period",
                 "This needs discussions:manage for the period's organisation.",
             )
-        if period["status"] != PeriodStatus.CLOSED:
+        if period["status"] != CommentPeriodStatus.CLOSED:
             raise ConflictError(
                 "period-not-closed",
                 "The period is not closed",
@@ -124,13 +124,13 @@ class ReportService:
         # Counted before the entries are read: a rating committed in between makes the count
         # taken again at the end differ, and publishing goes round again.
         turnout = await self._turnout(period_id)
-        await self.ledger.integrate_now(period_id)
-        entries = await self.ledger.entries(period_id)
+        await self.logs.integrate_now(period_id)
+        entries = await self.logs.entries(period_id)
         annotations = await self._annotations(period_id)
         definition = await self._definition(period, annotations)
         report = report_from_board(definition, entries)
         try:
-            certificate = await self.ledger.certify(
+            certificate = await self.logs.certify(
                 period_id,
                 report,
                 now,
@@ -201,7 +201,10 @@ class ReportService:
     async def describe(self, log_id: str) -> LogDescription | None:
         """What the board says about a period's log (for the shared log endpoints)."""
         row = await self.periods.store.get(log_id)
-        if row is None or row["status"] in (PeriodStatus.DRAFT, PeriodStatus.ANNOUNCED):
+        if row is None or row["status"] in (
+            CommentPeriodStatus.DRAFT,
+            CommentPeriodStatus.ANNOUNCED,
+        ):
             return None
         if row["report"] is None:
             return LogDescription(kind=LOG_KIND, definition=await self._definition(row))

@@ -14,16 +14,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
+from services.discussions.comment_periods.store import CommentPeriodStore
 from services.discussions.comments.store import CommentStore, Row
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from services.discussions.moderation.domain import CommentScope
 from services.discussions.outbox.store import OutboxStore
-from services.discussions.periods.schemas import PeriodStatus
-from services.discussions.periods.store import PeriodStore
 from services.discussions.responses.schemas import Disposition, EarlierResponseView
 from services.discussions.responses.store import ResponseStore
 from shared.comment_period.entry import make_rating_entry
-from shared.ledger.service import LogService
+from shared.log.service import LogService
 
 __all__ = ("ResponsesService",)
 
@@ -36,15 +36,15 @@ def _check_justification(justification: str) -> None:
 class ResponsesService:
     def __init__(
         self,
-        ledger: LogService,
+        logs: LogService,
         comment_store: CommentStore | None = None,
-        period_store: PeriodStore | None = None,
+        period_store: CommentPeriodStore | None = None,
         store: ResponseStore | None = None,
         outbox: OutboxStore | None = None,
     ) -> None:
-        self.ledger = ledger
+        self.logs = logs
         self.comment_store = comment_store or CommentStore()
-        self.period_store = period_store or PeriodStore()
+        self.period_store = period_store or CommentPeriodStore()
         self.store = store or ResponseStore()
         self.outbox = outbox or OutboxStore()
         self.scope = CommentScope(self.comment_store, self.period_store)
@@ -54,7 +54,7 @@ class ResponsesService:
     ) -> None:
         """Share-lock the period's row (the publisher's update waits for it) and refuse once
         the report is published: the published report can take nothing more."""
-        if await self.period_store.shared_status(period_id) == PeriodStatus.REPORT_PUBLISHED:
+        if await self.period_store.shared_status(period_id) == CommentPeriodStatus.REPORT_PUBLISHED:
             raise ConflictError(problem, title, detail)
 
     async def _notify(
@@ -215,6 +215,6 @@ class ResponsesService:
             entry = make_rating_entry(
                 period=period_id, comment_hash=bytes(comment["entry_hash"]), rating=rating
             )
-            logged = await self.ledger.append(period_id, entry, now)
+            logged = await self.logs.append(period_id, entry, now)
             if not await self.comment_store.rate(comment_id, rating, logged):
                 raise ConflictError("already-rated", "Already rated", "A response is rated once.")

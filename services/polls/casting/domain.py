@@ -39,9 +39,9 @@ from services.polls.polls.store import PollRecord, PollStore
 from services.polls.service_secret import ServiceSecret
 from shared.eligibility import age_on
 from shared.identity.claims import Session
-from shared.ledger.merkle import leaf_hash
-from shared.ledger.receipt import tracking_code
-from shared.ledger.service import IssuedReceipt, LogService
+from shared.log.merkle import leaf_hash
+from shared.log.receipt import tracking_code
+from shared.log.service import IssuedReceipt, LogService
 from shared.tally.ballot import BallotError, encode_entry, make_entry
 
 __all__ = ("CastResult", "CastService", "Revocations", "age_band", "signed_out")
@@ -95,7 +95,7 @@ class CastService:
     def __init__(
         self,
         *,
-        ledger: LogService,
+        logs: LogService,
         polls: PollStore,
         store: CastStore,
         gate: RedisGate,
@@ -104,7 +104,7 @@ class CastService:
         poll_cache_s: float = 1.0,
         linger_s: float = 0.002,
     ) -> None:
-        self._ledger = ledger
+        self._logs = logs
         self._polls = polls
         self._store = store
         self._gate = gate
@@ -233,7 +233,7 @@ class CastService:
             self._cache.pop(poll_id, None)
             await self._gate.release(gate_key)
             raise poll_not_open((await self._polls.get(poll_id)) or poll)
-        receipt = self._ledger.issue_receipt(poll_id, digest, accepted_at)
+        receipt = self._logs.issue_receipt(poll_id, digest, accepted_at)
         return CastResult(receipt=receipt)
 
     async def _earlier(
@@ -245,7 +245,7 @@ class CastService:
         if sealed is None:
             return None
         original = open_seal(self.secret, poll_id, tag, sealed)
-        receipt = self._ledger.issue_receipt(poll_id, original.entry_hash, original.accepted_at)
+        receipt = self._logs.issue_receipt(poll_id, original.entry_hash, original.accepted_at)
         if idempotency_key is not None and original.idempotency_key == idempotency_key:
             return CastResult(receipt=receipt)
         raise conflict(

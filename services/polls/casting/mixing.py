@@ -30,9 +30,9 @@ from collections.abc import Sequence
 from services.polls.casting.pooling import code_lookup, open_pooled
 from services.polls.casting.tables import PooledBallot
 from services.polls.service_secret import ServiceSecret
-from shared.ledger.integrator import MAX_BATCH, Held
-from shared.ledger.merkle import leaf_hash
-from shared.ledger.service import LogService
+from shared.log.integrator import MAX_BATCH, Held
+from shared.log.merkle import leaf_hash
+from shared.log.service import LogService
 from shared.metrics import POOLED_BALLOTS
 
 __all__ = ("Mixer", "batch_size")
@@ -58,13 +58,13 @@ def batch_size(pooled: int, k: int, *, closing: bool) -> int:
 
 
 class Mixer:
-    """The polls' :class:`~shared.ledger.integrator.Feeder`."""
+    """The polls' :class:`~shared.log.integrator.Feeder`."""
 
-    def __init__(self, ledger: LogService, secret: ServiceSecret, *, service: str = "polls"):
-        self._ledger = ledger
+    def __init__(self, logs: LogService, secret: ServiceSecret, *, service: str = "polls"):
+        self._logs = logs
         self._secret = secret
         self._service = service
-        self._sqlite = ledger.on_sqlite
+        self._sqlite = logs.on_sqlite
         self._random = secrets.SystemRandom()
 
     async def feed(self) -> None:
@@ -81,7 +81,7 @@ class Mixer:
             closing = status in _FLUSHING
             if batch_size(int(row["n"]), int(row["k"]), closing=closing) == 0:
                 continue
-            if await self._ledger.has_pending(str(row["poll_id"])):
+            if await self._logs.has_pending(str(row["poll_id"])):
                 continue  # one batch at a time: the last one gets its own checkpoint first
             await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
 
@@ -112,7 +112,7 @@ class Mixer:
     async def mix(self, poll_id: str, k: int, *, closing: bool) -> list[bytes]:
         """Move one batch of the poll's pool into its log (one transaction); returns the leaf
         hashes moved, in log order."""
-        async with self._ledger.transaction():
+        async with self._logs.transaction():
             if not self._sqlite:
                 await PooledBallot.raw(
                     "SELECT pg_advisory_xact_lock(hashtext({}))", f"ballot-pool:{poll_id}"
@@ -136,7 +136,7 @@ class Mixer:
                 )
             )
             minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-            await self._ledger.append_hashed(poll_id, hashed, minute)
+            await self._logs.append_hashed(poll_id, hashed, minute)
             return [digest for digest, _ in hashed]
 
     async def _take(self, ids: Sequence[object]) -> list[tuple[object, bytes]]:

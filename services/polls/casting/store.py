@@ -15,7 +15,7 @@ from enum import Enum
 
 from services.polls.casting.tables import Participation, PooledBallot
 from services.polls.polls.store import PollStore
-from shared.ledger.service import LogService
+from shared.log.service import LogService
 
 __all__ = ("CastStore", "PendingCast", "WriteOutcome")
 
@@ -90,11 +90,11 @@ _WRITE_ONE_STATEMENT = (
 
 
 class CastStore:
-    def __init__(self, ledger: LogService, polls: PollStore, *, lock_polls: bool) -> None:
-        self._ledger = ledger
+    def __init__(self, logs: LogService, polls: PollStore, *, lock_polls: bool) -> None:
+        self._logs = logs
         self._polls = polls
         self._lock_polls = lock_polls
-        self._sqlite = ledger.on_sqlite
+        self._sqlite = logs.on_sqlite
         self._write_statement = _WRITE_ONE_STATEMENT % (" FOR SHARE" if lock_polls else "")
 
     async def write(self, casts: Sequence[PendingCast]) -> list[WriteOutcome]:
@@ -154,7 +154,7 @@ class CastStore:
     ) -> tuple[set[str], set[int]]:
         """The status read, the participation rows and the pool rows: three statements in
         one (immediate, so already write-locked) transaction."""
-        async with self._ledger.transaction():
+        async with self._logs.transaction():
             statuses = await self._polls.open_statuses(
                 sorted({c.poll_id for c in casts}), lock=self._lock_polls
             )

@@ -23,9 +23,9 @@ from services.polls.polls.store import PollRecord
 from services.polls.results.domain import ResultsService
 from shared.identity.claims import Role
 from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
-from shared.ledger.note import NoteError
-from shared.ledger.receipt import ReceiptError, normalize_tracking_code, verify_receipt
-from shared.ledger.service import LogService
+from shared.log.note import NoteError
+from shared.log.receipt import ReceiptError, normalize_tracking_code, verify_receipt
+from shared.log.service import LogService
 from shared.web.cookies import cookie_name, read_cookie
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.pages import (
@@ -176,16 +176,14 @@ class CitizenPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
-        ledger: NamedDependency[LogService],
+        logs: NamedDependency[LogService],
     ) -> Template:
         poll = await _published(polls, poll_id)
         note = _read_receipt(request, poll_id)
         parsed = None
         if note is not None:
             try:
-                parsed, _ = verify_receipt(
-                    note, ledger.keys.verifiers(), origin=ledger.origin(poll_id)
-                )
+                parsed, _ = verify_receipt(note, logs.keys.verifiers(), origin=logs.origin(poll_id))
             except ReceiptError:
                 note = None
         return page(request, "polls/receipt.html", poll=poll, note=note, receipt=parsed)
@@ -209,18 +207,18 @@ class CitizenPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
-        ledger: NamedDependency[LogService],
+        logs: NamedDependency[LogService],
         code: CodeQuery = None,
     ) -> Template:
         return await check_page(
             request,
-            ledger,
+            logs,
             poll_id,
             code,
             "polls",
             poll=await _published(polls, poll_id),
-            pinned=pinned_keys(ledger, poll_id, local_url(request, "/api/v1/logs")),
-            receipt_note=_receipt_for(request, ledger, poll_id, code),
+            pinned=pinned_keys(logs, poll_id, local_url(request, "/api/v1/logs")),
+            receipt_note=_receipt_for(request, logs, poll_id, code),
         )
 
     @get("/polls/{poll_id:str}/results")
@@ -274,17 +272,17 @@ class CitizenPages(Controller):
         self,
         request: Request[Any, Any, Any],
         polls: NamedDependency[PollService],
-        ledger: NamedDependency[LogService],
+        logs: NamedDependency[LogService],
     ) -> Template:
         listed = await polls.store.listing((), True, limit=PUBLIC_LIST_LIMIT)
-        boards = [(poll, await ledger.latest_checkpoint(poll.id)) for poll in listed]
+        boards = [(poll, await logs.latest_checkpoint(poll.id)) for poll in listed]
         session = current_session(request)
         auditor = session is not None and session.has_role(Role.AUDITOR.value)
         return page(
             request,
             "polls/audit.html",
             logs=boards,
-            keys=ledger.verifier_keys(),
+            keys=logs.verifier_keys(),
             auditor=auditor,
         )
 
@@ -294,7 +292,7 @@ class CitizenPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
-        ledger: NamedDependency[LogService],
+        logs: NamedDependency[LogService],
         code: CodeQuery = None,
     ) -> Template:
         poll = await _published(polls, poll_id)
@@ -302,7 +300,7 @@ class CitizenPages(Controller):
         settings = ui_settings(request)
         # The widget checks a ballot too: in the browser against the pinned keys, with the
         # server's check as the fallback without JavaScript.
-        result = await check_tracking_code(ledger, poll_id, code) if code else None
+        result = await check_tracking_code(logs, poll_id, code) if code else None
         return page(
             request,
             "polls/embed.html",
@@ -316,7 +314,7 @@ class CitizenPages(Controller):
             snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
             code=code or "",
             result=result,
-            pinned=pinned_keys(ledger, poll_id, local_url(request, "/api/v1/logs")),
+            pinned=pinned_keys(logs, poll_id, local_url(request, "/api/v1/logs")),
             receipt_note="",
         )
 
@@ -330,7 +328,7 @@ async def _published(polls: PollService, poll_id: str) -> PollRecord:
 
 
 def _receipt_for(
-    request: Request[Any, Any, Any], ledger: LogService, poll_id: str, code: str | None
+    request: Request[Any, Any, Any], logs: LogService, poll_id: str, code: str | None
 ) -> str:
     """This browser's receipt for the poll, for the check page to verify in the browser, if
     it is the ballot being checked (a citizen may check a code someone else gave them)."""
@@ -338,7 +336,7 @@ def _receipt_for(
     if note is None:
         return ""
     try:
-        parsed, _ = verify_receipt(note, ledger.keys.verifiers(), origin=ledger.origin(poll_id))
+        parsed, _ = verify_receipt(note, logs.keys.verifiers(), origin=logs.origin(poll_id))
         if code and normalize_tracking_code(code) != parsed.tracking_code:
             return ""
     except NoteError:  # a receipt error, or one the keys no longer verify

@@ -3,7 +3,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-from shared.ledger.tables import COSIGNATURE_INDEX
+from shared.log.tables import COSIGNATURE_INDEX
 
 ID = "2026-11-27T06:03:00:000000"
 VERSION = "1.38.0"

@@ -25,7 +25,7 @@ from services.polls.polls.store import PollRecord
 from services.polls.results.answers import AnswerBreakdown, decode_breakdown, suppressed_further
 from services.polls.results.store import AnalyticsStore
 from shared.identity.claims import Role, Session
-from shared.ledger.service import LogService
+from shared.log.service import LogService
 from shared.tally.ballot import decode_entry
 from shared.tally.count import free_text_answers
 from shared.tally.pabulib import PabulibError, export_pb
@@ -83,13 +83,13 @@ class ResultsService:
     def __init__(
         self,
         polls: PollService,
-        ledger: LogService,
+        logs: LogService,
         analytics: AnalyticsStore | None = None,
         *,
         live_cache_s: float = 2.0,
     ) -> None:
         self._polls = polls
-        self._ledger = ledger
+        self._logs = logs
         self._analytics = analytics or AnalyticsStore()
         self._live_cache_s = live_cache_s
         self._live: dict[str, tuple[int, float, Results]] = {}
@@ -98,7 +98,7 @@ class ResultsService:
         self._exports: OrderedDict[str, str | PabulibError] = OrderedDict()
 
     async def _entries(self, poll_id: str, size: int | None = None) -> list[bytes]:
-        return await self._ledger.entries(poll_id, size)
+        return await self._logs.entries(poll_id, size)
 
     async def results(self, session: Session | None, poll_id: str) -> PollResults:
         poll = await self._polls.get(session, poll_id)
@@ -120,7 +120,7 @@ class ResultsService:
         now = time.monotonic()
         cached = self._live.get(poll_id)
         if cached is None or now - cached[1] >= self._live_cache_s:
-            size = await self._ledger.size(poll_id)
+            size = await self._logs.size(poll_id)
             if cached is None or cached[0] != size:
                 data = recompute_from_board(
                     poll.definition_bytes, await self._entries(poll_id, size)

@@ -11,7 +11,7 @@ from services.polls.results.answers import Voter, count_answers, encode_breakdow
 from services.polls.results.domain import MIN_K
 from services.polls.results.store import AnalyticsStore
 from services.polls.service_secret import ServiceSecret
-from shared.ledger.merkle import leaf_hash
+from shared.log.merkle import leaf_hash
 from shared.tally.ballot import decode_entry
 
 __all__ = ("AnswerRecorder",)

@@ -31,10 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from services.witness.cosigning.store import CosignedRecord, EvidenceRecord, WitnessStore
-from shared.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint, parse_checkpoint
-from shared.ledger.cosignature import WitnessKey, WitnessSigner, add_signature_lines
-from shared.ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, verify_consistency
-from shared.ledger.note import MalformedNoteError, Note, NoteError, Verifier
+from shared.log.checkpoint import Checkpoint, CheckpointError, open_checkpoint, parse_checkpoint
+from shared.log.cosignature import WitnessKey, WitnessSigner, add_signature_lines
+from shared.log.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, verify_consistency
+from shared.log.note import MalformedNoteError, Note, NoteError, Verifier
 
 __all__ = (
     "MAX_PROOF_LINES",

@@ -18,15 +18,15 @@ from typing import Any, Literal
 from litestar import Request
 from litestar.response import Template
 
-from shared.ledger.checkpoint import open_checkpoint
-from shared.ledger.merkle import ProofError, verify_inclusion
-from shared.ledger.note import NoteError
-from shared.ledger.receipt import (
+from shared.log.checkpoint import open_checkpoint
+from shared.log.merkle import ProofError, verify_inclusion
+from shared.log.note import NoteError
+from shared.log.receipt import (
     ReceiptError,
     normalize_tracking_code,
     tracking_code_range,
 )
-from shared.ledger.service import LogService, UnknownEntryError
+from shared.log.service import LogService, UnknownEntryError
 from shared.web.ui.pages import page
 
 __all__ = ("EntryCheck", "check_tracking_code", "pinned_keys")
@@ -52,27 +52,27 @@ class EntryCheck:
     """For a pooled ballot: the poll's anonymity batch k."""
 
 
-async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> EntryCheck:
+async def check_tracking_code(logs: LogService, log_id: str, code: str) -> EntryCheck:
     """Look the code up in ``log_id`` and verify its inclusion in the latest checkpoint."""
     try:
         canonical = normalize_tracking_code(code)
         low, high = tracking_code_range(canonical)
     except ReceiptError as exc:
         return EntryCheck("invalid_code", code, problem=str(exc))
-    found = await ledger.find_by_hash_range(log_id, low, high)
+    found = await logs.find_by_hash_range(log_id, low, high)
     if not found:
-        held = await ledger.feeder.find(log_id, canonical) if ledger.feeder else None
+        held = await logs.feeder.find(log_id, canonical) if logs.feeder else None
         if held is not None:
             return EntryCheck("pooled", canonical, waiting=held.waiting, batch=held.batch)
         return EntryCheck("not_found", canonical)
     entry_hash = found[0]
-    keys = ledger.verifier_keys()
-    latest = await ledger.latest_checkpoint(log_id)
+    keys = logs.verifier_keys()
+    latest = await logs.latest_checkpoint(log_id)
     if latest is None:
         return EntryCheck("pending", canonical, entry_hash.hex(), keys=keys)
     size, note = latest
     try:
-        proof = await ledger.inclusion(log_id, entry_hash, size)
+        proof = await logs.inclusion(log_id, entry_hash, size)
     except UnknownEntryError:
         return EntryCheck("pending", canonical, entry_hash.hex(), checkpoint=note, keys=keys)
     hashes = tuple(base64.b64encode(h).decode() for h in proof.proof)
@@ -87,7 +87,7 @@ async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> Ent
         keys=keys,
     )
     try:
-        checkpoint, _ = open_checkpoint(note, ledger.keys.verifiers(), origin=ledger.origin(log_id))
+        checkpoint, _ = open_checkpoint(note, logs.keys.verifiers(), origin=logs.origin(log_id))
         verify_inclusion(
             proof.leaf_index, checkpoint.size, entry_hash, proof.proof, checkpoint.root
         )
@@ -96,7 +96,7 @@ async def check_tracking_code(ledger: LogService, log_id: str, code: str) -> Ent
     return replace(shown, root=base64.b64encode(checkpoint.root).decode())
 
 
-def pinned_keys(ledger: LogService, log_id: str, api: str = "/api/v1/logs") -> dict[str, Any]:
+def pinned_keys(logs: LogService, log_id: str, api: str = "/api/v1/logs") -> dict[str, Any]:
     """What a page pins for the browser's own check of an entry of ``log_id``: the content of
     ``GET /api/v1/keys`` (log keys, witness keys, quorum), the log's origin and its API path.
 
@@ -104,17 +104,17 @@ def pinned_keys(ledger: LogService, log_id: str, api: str = "/api/v1/logs") -> d
     make the browser trust them.
     """
     return {
-        "keys": list(ledger.verifier_keys()),
-        "witnesses": [str(w.key) for w in ledger.witnesses],
-        "quorum": ledger.quorum,
-        "origin": ledger.origin(log_id),
+        "keys": list(logs.verifier_keys()),
+        "witnesses": [str(w.key) for w in logs.witnesses],
+        "quorum": logs.quorum,
+        "origin": logs.origin(log_id),
         "log": f"{api}/{log_id}",
     }
 
 
 async def check_page(
     request: Request[Any, Any, Any],
-    ledger: LogService,
+    logs: LogService,
     log_id: str,
     code: str | None,
     folder: str,
@@ -122,7 +122,7 @@ async def check_page(
 ) -> Template:
     """The "check my receipt" page of a log (``{folder}/check.html``), or only its result
     (``{folder}/_check_result.html``) for an htmx request, with the code's check if given."""
-    result = await check_tracking_code(ledger, log_id, code) if code else None
+    result = await check_tracking_code(logs, log_id, code) if code else None
     partial = bool(request.headers.get("hx-request"))
     template = f"{folder}/_check_result.html" if partial else f"{folder}/check.html"
     return page(request, template, code=code or "", result=result, **context)

@@ -12,10 +12,10 @@ import msgspec
 from litestar import Litestar
 
 from shared.comment_period.report import CommentReport, report_from_board
-from shared.ledger.audit import audit_board
-from shared.ledger.certificate import verify_certificate
-from shared.ledger.note import Verifier
-from shared.ledger.receipt import verify_receipt
+from shared.log.audit import audit_board
+from shared.log.certificate import verify_certificate
+from shared.log.note import Verifier
+from shared.log.receipt import verify_receipt
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._support import (

@@ -7,7 +7,7 @@ import datetime as dt
 
 from litestar import Litestar
 
-from services.discussions.periods.domain import MAX_EXTENSIONS
+from services.discussions.comment_periods.domain import MAX_EXTENSIONS
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._support import (

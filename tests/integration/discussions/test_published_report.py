@@ -171,7 +171,7 @@ async def test_a_rating_given_while_the_report_is_made_sends_publishing_round_ag
         await wait_status(client, period_id, "closed", within=15)
 
         discussions = app.state.discussions
-        certify = discussions.reports.ledger.certify
+        certify = discussions.reports.logs.certify
         rated: list[bool] = []
 
         async def certify_while_the_author_rates(*args: Any, **kwargs: Any) -> str:
@@ -183,7 +183,7 @@ async def test_a_rating_given_while_the_report_is_made_sends_publishing_round_ag
                 rated.append(True)
             return certificate
 
-        monkeypatch.setattr(discussions.reports.ledger, "certify", certify_while_the_author_rates)
+        monkeypatch.setattr(discussions.reports.logs, "certify", certify_while_the_author_rates)
         url = f"/api/v1/periods/{period_id}/report"
         first = await client.post(url, headers=official)
         assert first.status_code == 409, first.text

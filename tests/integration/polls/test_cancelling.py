@@ -16,9 +16,9 @@ from litestar import Litestar
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from shared.ledger.audit import audit_board, check_receipt
-from shared.ledger.board import BoardCheckpoint, BoardEntries, BoardHeader, read_board
-from shared.ledger.merkle import leaf_hash
+from shared.log.audit import audit_board, check_receipt
+from shared.log.board import BoardCheckpoint, BoardEntries, BoardHeader, read_board
+from shared.log.merkle import leaf_hash
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE, send_form
@@ -147,9 +147,9 @@ async def test_draft_and_scheduled_polls_are_cancelled_without_a_log(
             assert response.json()["status"] == "cancelled"
             assert response.json()["cancel_reason"] == "Not needed"
             assert (await client.get(f"/api/v1/logs/{poll_id}/checkpoint")).status_code == 404
-        ledger = app.state["ledger"]
-        assert await ledger.store.closed(draft) is None
-        assert await ledger.store.closed(scheduled) is None
+        logs = app.state["logs"]
+        assert await logs.store.closed(draft) is None
+        assert await logs.store.closed(scheduled) is None
 
 
 async def test_the_manage_page_cancels_an_open_poll_only_with_a_reason_and_shows_the_final_size(
@@ -202,7 +202,7 @@ async def test_a_seal_the_cancelling_request_left_unfinished_is_finished_by_the_
         for _ in range(4):
             assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
         scheduler = app.state["scheduler"]
-        ledger = app.state["ledger"]
+        logs = app.state["logs"]
         # The request changed the status and died before it sealed the log.
         assert await scheduler.polls.transition(
             poll_id, ["open"], "cancelled", cancel_reason="Died midway"
@@ -211,10 +211,10 @@ async def test_a_seal_the_cancelling_request_left_unfinished_is_finished_by_the_
         assert pending.status_code == 409
         assert pending.json()["type"].endswith("poll-being-sealed")
         await scheduler.run_once(dt.datetime.now(dt.UTC))
-        assert await ledger.store.closed(poll_id) is False  # the request may still finish it
+        assert await logs.store.closed(poll_id) is False  # the request may still finish it
         await scheduler.run_once(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2))
-        assert await ledger.store.closed(poll_id) is True
-        latest = await ledger.store.latest_checkpoint(poll_id)
+        assert await logs.store.closed(poll_id) is True
+        latest = await logs.store.latest_checkpoint(poll_id)
         assert latest is not None
         assert latest[0] == 4
         board = (await client.get(f"/api/v1/logs/{poll_id}/board")).content

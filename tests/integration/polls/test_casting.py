@@ -16,9 +16,9 @@ from services.polls.casting.store import CastStore, PendingCast, WriteOutcome
 from services.polls.casting.tables import Participation
 from services.polls.polls.store import PollStore
 from shared.db.engine import is_sqlite
-from shared.ledger.merkle import leaf_hash
-from shared.ledger.note import Verifier
-from shared.ledger.receipt import verify_receipt
+from shared.log.merkle import leaf_hash
+from shared.log.note import Verifier
+from shared.log.receipt import verify_receipt
 from shared.tally.ballot import decode_entry
 from tests.harness.asgi import app_client
 from tests.harness.ballots import accepted_ballots
@@ -239,8 +239,8 @@ async def _open_poll_and_store(
 ) -> tuple[str, CastStore]:
     """An open poll and a cast store of its app that writes straight to the database."""
     poll_id = await open_poll(client, people.official(), survey_body())
-    engine = app.state.ledger.store.engine
-    return poll_id, CastStore(app.state.ledger, PollStore(), lock_polls=not is_sqlite(engine))
+    engine = app.state.logs.store.engine
+    return poll_id, CastStore(app.state.logs, PollStore(), lock_polls=not is_sqlite(engine))
 
 
 async def test_a_batch_with_repeated_voters_writes_the_others_and_refuses_the_repeats(
@@ -341,7 +341,7 @@ async def test_a_batch_committing_while_its_poll_closes_waits_and_writes_nothing
         poll_id, store = await _open_poll_and_store(client, app, people)
         outside = contextvars.copy_context()  # the batch must not join the close's transaction
         batch = [_pending(app, poll_id, voter)[0] for voter in ("a", "b")]
-        async with app.state.ledger.transaction():
+        async with app.state.logs.transaction():
             assert await PollStore().transition(poll_id, ["open"], "closed")
             writing = asyncio.get_running_loop().create_task(store.write(batch), context=outside)
             await asyncio.sleep(0.3)

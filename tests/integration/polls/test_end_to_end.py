@@ -7,7 +7,7 @@ import io
 
 from litestar import Litestar
 
-from shared.ledger.audit import audit_board
+from shared.log.audit import audit_board
 from shared.tally.results import recompute_from_board
 from tests.harness.asgi import app_client
 from tests.harness.people import People

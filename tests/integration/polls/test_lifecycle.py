@@ -7,8 +7,8 @@ import base64
 import msgspec
 from litestar import Litestar
 
-from shared.ledger.certificate import verify_certificate
-from shared.ledger.note import Verifier
+from shared.log.certificate import verify_certificate
+from shared.log.note import Verifier
 from shared.tally.results import Results, results_bytes
 from tests.harness.asgi import app_client
 from tests.harness.people import OTHER_TOWN, People

@@ -13,8 +13,8 @@ import httpx
 
 from services.polls.app import create_app
 from shared.config import Settings
-from shared.ledger.note import Verifier
-from shared.ledger.receipt import verify_receipt
+from shared.log.note import Verifier
+from shared.log.receipt import verify_receipt
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.harness.sign_in import sign_in

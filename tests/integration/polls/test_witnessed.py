@@ -20,8 +20,8 @@ from ops.local_witness import LocalWitness, prepare_witness
 from ops.localproc import free_port, wait_listening
 from services.polls.app import create_app
 from shared.config import Settings, WitnessEndpoint, WitnessingSettings
-from shared.ledger.cosignature import WitnessKey, verified_cosignatures
-from shared.ledger.service import load_log_keys
+from shared.log.cosignature import WitnessKey, verified_cosignatures
+from shared.log.service import load_log_keys
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.polls._support import GOOD_ANSWERS, cast, open_poll, survey_body

@@ -16,9 +16,9 @@ from litestar import Litestar
 from services.witness.app import create_app
 from services.witness.cosigning.domain import FollowedLog
 from services.witness.settings import WitnessSettings
-from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
-from shared.ledger.merkle import NodeID, consistency_plan, leaf_hash, root_from_leaf_hashes
-from shared.ledger.note import Signer
+from shared.log.checkpoint import Checkpoint, sign_checkpoint
+from shared.log.merkle import NodeID, consistency_plan, leaf_hash, root_from_leaf_hashes
+from shared.log.note import Signer
 
 __all__ = (
     "PREFIX",
@@ -39,7 +39,7 @@ WitnessFactory = Callable[[], Litestar]
 @dataclass
 class TestLog:
     """A log of ``origin`` whose entries the test appends and whose checkpoints ``signer``
-    signs; proofs come from shared.ledger.merkle's plan over the test's own leaves."""
+    signs; proofs come from shared.log.merkle's plan over the test's own leaves."""
 
     origin: str
     signer: Signer

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.witness.cosigning.domain import FollowedLog
-from shared.ledger.note import Signer
+from shared.log.note import Signer
 from tests.conftest import DatabaseFactory
 from tests.integration.witness._support import PREFIX, TestLog, WitnessFactory, witness_app
 

@@ -9,10 +9,10 @@ import time
 import httpx
 import pytest
 
-from shared.ledger.checkpoint import Checkpoint, sign_checkpoint
-from shared.ledger.cosignature import WitnessKey, note_parts, verified_cosignatures
-from shared.ledger.merkle import EMPTY_ROOT
-from shared.ledger.note import Signer, open_note
+from shared.log.checkpoint import Checkpoint, sign_checkpoint
+from shared.log.cosignature import WitnessKey, note_parts, verified_cosignatures
+from shared.log.merkle import EMPTY_ROOT
+from shared.log.note import Signer, open_note
 from tests.harness.asgi import app_client
 from tests.integration.witness._support import (
     PREFIX,

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from services.witness.cosigning.domain import FollowedLog
-from shared.ledger.cosignature import WitnessKey
-from shared.ledger.note import Signer
+from shared.log.cosignature import WitnessKey
+from shared.log.note import Signer
 from tests.harness.processes import PostgresProcess, free_port
 from tests.integration.witness._support import PREFIX, TestLog, check_cosignature, logs_json
 

@@ -10,7 +10,7 @@ import httpx
 from litestar import Litestar
 
 from services.witness.cosigning.store import CosignedRecord, WitnessStore
-from shared.ledger.note import Signer
+from shared.log.note import Signer
 from tests.harness.asgi import app_client
 from tests.integration.witness._support import PREFIX, TestLog, WitnessFactory
 

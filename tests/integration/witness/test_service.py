@@ -7,8 +7,8 @@ from pathlib import Path
 
 from services.witness.cosigning.domain import FollowedLog
 from services.witness.keys import KEY_FILE
-from shared.ledger.cosignature import WitnessKey, verified_cosignatures
-from shared.ledger.note import Signer, open_note
+from shared.log.cosignature import WitnessKey, verified_cosignatures
+from shared.log.note import Signer, open_note
 from tests.harness.asgi import app_client
 from tests.integration.witness._support import PREFIX, TestLog, WitnessFactory, witness_app
 

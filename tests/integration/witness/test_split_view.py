@@ -8,9 +8,9 @@ import base64
 
 import httpx
 
-from shared.ledger.checkpoint import open_checkpoint
-from shared.ledger.cosignature import WitnessKey, verified_cosignatures
-from shared.ledger.note import open_note
+from shared.log.checkpoint import open_checkpoint
+from shared.log.cosignature import WitnessKey, verified_cosignatures
+from shared.log.note import open_note
 from tests.harness.asgi import app_client
 from tests.integration.witness._support import (
     TestLog,

@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the discussions stores and the ledger, so the domain's rules run
+"""In-memory stand-ins for the discussions stores and the logs, so the domain's rules run
 without a database. Each keeps rows as the real store returns them (columns by name)."""
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from typing import Any
 
 import msgspec
 
+from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.schemas import CommentPeriodStatus, ExtensionView
+from services.discussions.comment_periods.store import CommentPeriodStore
 from services.discussions.comments.domain import CommentsService
 from services.discussions.comments.schemas import CommentFilters
 from services.discussions.comments.store import CommentStore, Row
@@ -21,16 +24,13 @@ from services.discussions.drafts.store import DraftStore
 from services.discussions.moderation.domain import ModerationService
 from services.discussions.outbox.store import OutboxStore
 from services.discussions.pagination import Cursor
-from services.discussions.periods.domain import PeriodsService
-from services.discussions.periods.schemas import ExtensionView, PeriodStatus
-from services.discussions.periods.store import PeriodStore
 from services.discussions.report.domain import ReportService
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.responses.schemas import EarlierResponseView
 from services.discussions.responses.store import ResponseStore
 from shared.identity.claims import Session
-from shared.ledger.receipt import tracking_code
-from shared.ledger.service import IssuedReceipt, LogService
+from shared.log.receipt import tracking_code
+from shared.log.service import IssuedReceipt, LogService
 from tests.unit.ui._session import session_of
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -41,7 +41,7 @@ def _no_transaction() -> Any:
     return contextlib.nullcontext()
 
 
-class FakePeriodStore(PeriodStore):
+class FakePeriodStore(CommentPeriodStore):
     def __init__(self) -> None:
         self.rows: dict[str, Row] = {}
         self.extension_log: list[Row] = []
@@ -59,7 +59,7 @@ class FakePeriodStore(PeriodStore):
     async def set_dates(self, period_id: str, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
         self.rows[period_id].update(starts_at=starts_at, ends_at=ends_at)
 
-    async def set_status(self, period_id: str, status: PeriodStatus) -> None:
+    async def set_status(self, period_id: str, status: CommentPeriodStatus) -> None:
         self.rows[period_id]["status"] = status.value
 
     async def extension_count(self, period_id: str) -> int:
@@ -82,12 +82,12 @@ class FakePeriodStore(PeriodStore):
         return {
             k
             for k, r in self.rows.items()
-            if k in wanted and r["status"] == PeriodStatus.REPORT_PUBLISHED
+            if k in wanted and r["status"] == CommentPeriodStatus.REPORT_PUBLISHED
         }
 
     async def accept_comments(self, period_id: str, count: int, now: dt.datetime) -> bool:
         row = self.rows[period_id]
-        if row["status"] != PeriodStatus.OPEN or row["ends_at"] <= now:
+        if row["status"] != CommentPeriodStatus.OPEN or row["ends_at"] <= now:
             return False
         row["comment_count"] += count
         return True
@@ -100,28 +100,28 @@ class FakePeriodStore(PeriodStore):
         return [
             k
             for k, r in self.rows.items()
-            if r["status"] == PeriodStatus.ANNOUNCED and r["starts_at"] <= now
+            if r["status"] == CommentPeriodStatus.ANNOUNCED and r["starts_at"] <= now
         ]
 
     async def due_to_close(self, now: dt.datetime) -> list[str]:
         return [
             k
             for k, r in self.rows.items()
-            if r["status"] == PeriodStatus.OPEN and r["ends_at"] <= now
+            if r["status"] == CommentPeriodStatus.OPEN and r["ends_at"] <= now
         ]
 
     async def open(self, period_id: str, now: dt.datetime) -> bool:
         row = self.rows[period_id]
-        if row["status"] != PeriodStatus.ANNOUNCED:
+        if row["status"] != CommentPeriodStatus.ANNOUNCED:
             return False
-        row.update(status=PeriodStatus.OPEN.value, opened_at=now)
+        row.update(status=CommentPeriodStatus.OPEN.value, opened_at=now)
         return True
 
     async def close(self, period_id: str, now: dt.datetime) -> bool:
         row = self.rows[period_id]
-        if row["status"] != PeriodStatus.OPEN or row["ends_at"] > now:
+        if row["status"] != CommentPeriodStatus.OPEN or row["ends_at"] > now:
             return False
-        row.update(status=PeriodStatus.CLOSED.value, closed_at=now)
+        row.update(status=CommentPeriodStatus.CLOSED.value, closed_at=now)
         return True
 
     async def publish_report(
@@ -134,10 +134,10 @@ class FakePeriodStore(PeriodStore):
         now: dt.datetime,
     ) -> bool:
         row = self.rows[period_id]
-        if row["status"] != PeriodStatus.CLOSED:
+        if row["status"] != CommentPeriodStatus.CLOSED:
             return False
         row.update(
-            status=PeriodStatus.REPORT_PUBLISHED.value,
+            status=CommentPeriodStatus.REPORT_PUBLISHED.value,
             definition=definition,
             report=report,
             certificate=certificate,
@@ -319,8 +319,8 @@ class FakeOutboxStore(OutboxStore):
         return uuid.uuid4()
 
 
-class FakeLedger(LogService):
-    """Records what the domain asks of the ledger; entry hashes are numbered."""
+class FakeLogs(LogService):
+    """Records what the domain asks of the logs; entry hashes are numbered."""
 
     def __init__(self) -> None:
         self.appended: list[tuple[str, bytes]] = []
@@ -362,7 +362,7 @@ class World:
     comments: FakeCommentStore
     corrections: FakeResponseStore
     outbox: FakeOutboxStore
-    ledger: FakeLedger
+    logs: FakeLogs
 
     @classmethod
     def empty(cls) -> World:
@@ -372,7 +372,7 @@ class World:
             FakeCommentStore(),
             FakeResponseStore(),
             FakeOutboxStore(),
-            FakeLedger(),
+            FakeLogs(),
         )
 
     def drafts_service(self) -> DraftsService:
@@ -380,14 +380,14 @@ class World:
             store=self.drafts, period_store=self.periods, comment_store=self.comments
         )
 
-    def periods_service(self) -> PeriodsService:
-        return PeriodsService(self.drafts_service(), self.ledger, store=self.periods)
+    def periods_service(self) -> CommentPeriodsService:
+        return CommentPeriodsService(self.drafts_service(), self.logs, store=self.periods)
 
     def comments_service(self) -> CommentsService:
         return CommentsService(
             self.periods_service(),
             self.drafts_service(),
-            self.ledger,
+            self.logs,
             store=self.comments,
             response_store=self.corrections,
         )
@@ -399,7 +399,7 @@ class World:
 
     def responses(self) -> ResponsesService:
         return ResponsesService(
-            self.ledger,
+            self.logs,
             comment_store=self.comments,
             period_store=self.periods,
             store=self.corrections,
@@ -409,7 +409,7 @@ class World:
     def reports(self) -> ReportService:
         return ReportService(
             self.periods_service(),
-            self.ledger,
+            self.logs,
             comment_store=self.comments,
             draft_store=self.drafts,
             response_store=self.corrections,
@@ -433,7 +433,7 @@ class World:
 
     def add_period(
         self,
-        status: PeriodStatus,
+        status: CommentPeriodStatus,
         *,
         starts_at: dt.datetime = NOW - dt.timedelta(days=1),
         ends_at: dt.datetime = NOW + dt.timedelta(days=10),

@@ -8,9 +8,9 @@ import datetime as dt
 import msgspec
 import pytest
 
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
 from services.discussions.comments.domain import Submission
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError
-from services.discussions.periods.schemas import PeriodStatus
 from shared.comment_period.entry import Stance
 from shared.eligibility import Eligibility
 from tests.unit.discussions._fakes import NOW, World, person
@@ -28,9 +28,9 @@ def _submission(**changes: object) -> Submission:
 
 async def test_an_accepted_comment_enters_the_log_and_waits_for_moderation() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN)
+    period_id = world.add_period(CommentPeriodStatus.OPEN)
     [receipt] = await world.comments_service().submit_many(period_id, [_submission()], NOW)
-    [(log_id, _entry)] = world.ledger.appended
+    [(log_id, _entry)] = world.logs.appended
     assert log_id == period_id
     row = world.comments.rows[receipt.id]
     assert (row["status"], row["section"], row["author"]) == ("pending", "p1", "citizen-1")
@@ -42,20 +42,20 @@ async def test_an_accepted_comment_enters_the_log_and_waits_for_moderation() -> 
 @pytest.mark.parametrize(
     ("status", "ends_at"),
     [
-        (PeriodStatus.ANNOUNCED, NOW + dt.timedelta(days=1)),
-        (PeriodStatus.CLOSED, NOW - dt.timedelta(days=1)),
-        (PeriodStatus.OPEN, NOW),
+        (CommentPeriodStatus.ANNOUNCED, NOW + dt.timedelta(days=1)),
+        (CommentPeriodStatus.CLOSED, NOW - dt.timedelta(days=1)),
+        (CommentPeriodStatus.OPEN, NOW),
     ],
 )
 async def test_a_period_takes_comments_only_while_open(
-    status: PeriodStatus, ends_at: dt.datetime
+    status: CommentPeriodStatus, ends_at: dt.datetime
 ) -> None:
     world = World.empty()
     period_id = world.add_period(status, ends_at=ends_at)
     with pytest.raises(ConflictError) as refused:
         await world.comments_service().submit(period_id, _submission(), NOW)
     assert refused.value.slug == "period-not-open"
-    assert world.ledger.appended == []
+    assert world.logs.appended == []
     assert world.comments.rows == {}
 
 
@@ -72,17 +72,17 @@ async def test_a_comment_must_name_a_real_section_and_say_something(
     changes: dict[str, object], slug: str
 ) -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN)
+    period_id = world.add_period(CommentPeriodStatus.OPEN)
     with pytest.raises(InvalidError) as refused:
         await world.comments_service().submit(period_id, _submission(**changes), NOW)
     assert refused.value.slug == slug
-    assert world.ledger.appended == []
+    assert world.logs.appended == []
 
 
 async def test_a_closed_roll_takes_comments_only_from_the_people_on_it() -> None:
     world = World.empty()
     roll = msgspec.json.encode(Eligibility(roll=("citizen-2",))).decode()
-    period_id = world.add_period(PeriodStatus.OPEN, eligibility=roll)
+    period_id = world.add_period(CommentPeriodStatus.OPEN, eligibility=roll)
     with pytest.raises(ForbiddenError) as refused:
         await world.comments_service().submit(period_id, _submission(), NOW)
     assert refused.value.slug == "not-eligible"
@@ -94,7 +94,7 @@ async def test_a_closed_roll_takes_comments_only_from_the_people_on_it() -> None
 
 async def test_a_retry_with_the_same_key_returns_the_first_receipt() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN)
+    period_id = world.add_period(CommentPeriodStatus.OPEN)
     comments = world.comments_service()
     first = await comments.submit(period_id, _submission(idempotency_key="k-1"), NOW)
     again = await comments.submit(

@@ -17,15 +17,15 @@ from shared.comment_period.report import (
     REPORT_FORMAT,
     REPORT_FORMAT_V2,
     Annotation,
+    CommentPeriodDefinition,
     CommentReport,
     EarlierResponse,
-    PeriodDefinition,
     ReportError,
     render_csv,
     render_html,
     report_from_board,
 )
-from shared.ledger.merkle import leaf_hash
+from shared.log.merkle import leaf_hash
 
 PERIOD = "cp-1"
 
@@ -92,7 +92,7 @@ def _comment(text: str) -> tuple[bytes, Annotation]:
 
 def _definition(annotations: list[Annotation]) -> bytes:
     return canonical_bytes(
-        PeriodDefinition(
+        CommentPeriodDefinition(
             format=DEFINITION_FORMAT_V2,
             period=PERIOD,
             draft="d",

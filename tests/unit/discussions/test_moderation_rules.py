@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import pytest
 
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError
 from services.discussions.moderation.schemas import Decision, RejectReason
-from services.discussions.periods.schemas import PeriodStatus
 from tests.unit.discussions._fakes import NOW, ORG, World
 
 
@@ -27,7 +27,7 @@ async def _decide(
     )
 
 
-def _pending(world: World, status: PeriodStatus = PeriodStatus.OPEN) -> uuid.UUID:
+def _pending(world: World, status: CommentPeriodStatus = CommentPeriodStatus.OPEN) -> uuid.UUID:
     return world.add_comment(world.add_period(status), status="pending", author="citizen-7")
 
 
@@ -88,7 +88,7 @@ async def test_only_the_periods_organisation_moderates_it() -> None:
 
 async def test_nothing_is_moderated_once_the_report_is_published() -> None:
     world = World.empty()
-    comment_id = _pending(world, PeriodStatus.REPORT_PUBLISHED)
+    comment_id = _pending(world, CommentPeriodStatus.REPORT_PUBLISHED)
     with pytest.raises(ConflictError) as refused:
         await _decide(world, comment_id, Decision.PUBLISH)
     assert refused.value.slug == "report-published"

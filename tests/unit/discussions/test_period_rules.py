@@ -8,21 +8,21 @@ from typing import Any
 import msgspec
 import pytest
 
+from services.discussions.comment_periods.domain import MAX_EXTENSIONS, for_viewer
+from services.discussions.comment_periods.schemas import CommentPeriodStatus, CommentPeriodView
 from services.discussions.errors import (
     ConflictError,
     ForbiddenError,
     InvalidError,
     UnprocessableError,
 )
-from services.discussions.periods.domain import MAX_EXTENSIONS, for_viewer
-from services.discussions.periods.schemas import PeriodStatus, PeriodView
 from shared.eligibility import Eligibility
 from tests.unit.discussions._fakes import NOW, ORG, World
 
 DAY = dt.timedelta(days=1)
 
 
-async def _create(world: World, **changes: Any) -> PeriodView:
+async def _create(world: World, **changes: Any) -> CommentPeriodView:
     """A period of a fresh draft, created by one of its organisation's officials."""
     asked: dict[str, Any] = {
         "draft_id": world.add_draft(),
@@ -38,7 +38,7 @@ async def _create(world: World, **changes: Any) -> PeriodView:
 
 async def _extend(
     world: World, period_id: str, new_end: dt.datetime, reason: str = "why"
-) -> PeriodView:
+) -> CommentPeriodView:
     return await world.periods_service().extend(
         period_id, managed=[ORG], new_end=new_end, reason=reason, decided_by="official-1", now=NOW
     )
@@ -46,7 +46,7 @@ async def _extend(
 
 async def test_a_new_period_is_a_draft_of_the_drafts_organisation() -> None:
     view = await _create(World.empty())
-    assert view.status is PeriodStatus.DRAFT
+    assert view.status is CommentPeriodStatus.DRAFT
     assert view.organisation == ORG
     assert view.eligibility.territory == ("45",)
 
@@ -78,7 +78,7 @@ async def test_a_period_needs_zoned_dates_ending_after_they_start(
 
 async def test_only_the_organisations_officials_change_its_period() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.DRAFT, starts_at=NOW + DAY)
+    period_id = world.add_period(CommentPeriodStatus.DRAFT, starts_at=NOW + DAY)
     with pytest.raises(ForbiddenError) as refused:
         await world.periods_service().announce(period_id, managed=["other"], now=NOW)
     assert refused.value.slug == "not-your-period"
@@ -88,11 +88,13 @@ async def test_only_the_organisations_officials_change_its_period() -> None:
 async def test_announcing_takes_a_draft_whose_end_is_ahead() -> None:
     world = World.empty()
     periods = world.periods_service()
-    ended = world.add_period(PeriodStatus.DRAFT, starts_at=NOW - 3 * DAY, ends_at=NOW - DAY)
+    ended = world.add_period(CommentPeriodStatus.DRAFT, starts_at=NOW - 3 * DAY, ends_at=NOW - DAY)
     with pytest.raises(InvalidError, match="end-in-past"):
         await periods.announce(ended, managed=[ORG], now=NOW)
-    ready = world.add_period(PeriodStatus.DRAFT, starts_at=NOW + DAY)
-    assert (await periods.announce(ready, managed=[ORG], now=NOW)).status is PeriodStatus.ANNOUNCED
+    ready = world.add_period(CommentPeriodStatus.DRAFT, starts_at=NOW + DAY)
+    assert (
+        await periods.announce(ready, managed=[ORG], now=NOW)
+    ).status is CommentPeriodStatus.ANNOUNCED
     with pytest.raises(ConflictError) as again:
         await periods.announce(ready, managed=[ORG], now=NOW)
     assert again.value.slug == "not-a-draft"
@@ -100,7 +102,7 @@ async def test_announcing_takes_a_draft_whose_end_is_ahead() -> None:
 
 async def test_an_open_period_keeps_its_dates() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN)
+    period_id = world.add_period(CommentPeriodStatus.OPEN)
     with pytest.raises(ConflictError) as refused:
         await world.periods_service().reschedule(
             period_id, managed=[ORG], starts_at=NOW + DAY, ends_at=NOW + 9 * DAY, now=NOW
@@ -111,7 +113,7 @@ async def test_an_open_period_keeps_its_dates() -> None:
 async def test_an_announced_period_is_rescheduled_only_to_a_future_start() -> None:
     world = World.empty()
     periods = world.periods_service()
-    period_id = world.add_period(PeriodStatus.ANNOUNCED, starts_at=NOW + DAY)
+    period_id = world.add_period(CommentPeriodStatus.ANNOUNCED, starts_at=NOW + DAY)
     with pytest.raises(InvalidError, match="start-in-past"):
         await periods.reschedule(
             period_id, managed=[ORG], starts_at=NOW - DAY, ends_at=NOW + 9 * DAY, now=NOW
@@ -124,7 +126,7 @@ async def test_an_announced_period_is_rescheduled_only_to_a_future_start() -> No
 
 async def test_an_extension_moves_the_end_later_and_logs_who_and_why() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN, ends_at=NOW + DAY)
+    period_id = world.add_period(CommentPeriodStatus.OPEN, ends_at=NOW + DAY)
     extended = await _extend(world, period_id, NOW + 8 * DAY, "  Много обращений  ")
     assert extended.ends_at == NOW + 8 * DAY
     [logged] = await world.periods_service().extensions(period_id)
@@ -139,7 +141,7 @@ async def test_an_extension_moves_the_end_later_and_logs_who_and_why() -> None:
 @pytest.mark.parametrize("new_end", [NOW + DAY, NOW + DAY / 2, NOW - DAY])
 async def test_a_period_is_never_shortened(new_end: dt.datetime) -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN, ends_at=NOW + DAY)
+    period_id = world.add_period(CommentPeriodStatus.OPEN, ends_at=NOW + DAY)
     with pytest.raises(ConflictError) as refused:
         await _extend(world, period_id, new_end)
     assert refused.value.slug == "period-cannot-shorten"
@@ -148,7 +150,7 @@ async def test_a_period_is_never_shortened(new_end: dt.datetime) -> None:
 
 async def test_an_extension_needs_a_reason_to_show() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN)
+    period_id = world.add_period(CommentPeriodStatus.OPEN)
     with pytest.raises(InvalidError) as refused:
         await _extend(world, period_id, NOW + 30 * DAY, " а ")
     assert refused.value.slug == "bad-reason"
@@ -156,7 +158,7 @@ async def test_an_extension_needs_a_reason_to_show() -> None:
 
 async def test_a_closed_period_is_not_extended() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.CLOSED, ends_at=NOW - DAY)
+    period_id = world.add_period(CommentPeriodStatus.CLOSED, ends_at=NOW - DAY)
     with pytest.raises(ConflictError) as refused:
         await _extend(world, period_id, NOW + DAY)
     assert refused.value.slug == "period-not-running"
@@ -164,7 +166,7 @@ async def test_a_closed_period_is_not_extended() -> None:
 
 async def test_extensions_stop_at_the_limit() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.OPEN, ends_at=NOW + DAY)
+    period_id = world.add_period(CommentPeriodStatus.OPEN, ends_at=NOW + DAY)
     for n in range(MAX_EXTENSIONS):
         await _extend(world, period_id, NOW + (n + 2) * DAY)
     with pytest.raises(ConflictError) as refused:
@@ -174,13 +176,13 @@ async def test_extensions_stop_at_the_limit() -> None:
 
 async def test_the_clock_opens_and_closes_periods_at_their_times_with_their_logs() -> None:
     world = World.empty()
-    due = world.add_period(PeriodStatus.ANNOUNCED, starts_at=NOW - DAY)
-    later = world.add_period(PeriodStatus.ANNOUNCED, starts_at=NOW + DAY)
-    ending = world.add_period(PeriodStatus.OPEN, ends_at=NOW)
-    running = world.add_period(PeriodStatus.OPEN, ends_at=NOW + DAY)
+    due = world.add_period(CommentPeriodStatus.ANNOUNCED, starts_at=NOW - DAY)
+    later = world.add_period(CommentPeriodStatus.ANNOUNCED, starts_at=NOW + DAY)
+    ending = world.add_period(CommentPeriodStatus.OPEN, ends_at=NOW)
+    running = world.add_period(CommentPeriodStatus.OPEN, ends_at=NOW + DAY)
     changed = await world.periods_service().tick(NOW)
-    assert changed == [(due, PeriodStatus.OPEN), (ending, PeriodStatus.CLOSED)]
-    assert (world.ledger.opened, world.ledger.closed_logs) == ([due], [ending])
+    assert changed == [(due, CommentPeriodStatus.OPEN), (ending, CommentPeriodStatus.CLOSED)]
+    assert (world.logs.opened, world.logs.closed_logs) == ([due], [ending])
     statuses = {k: r["status"] for k, r in world.periods.rows.items()}
     assert statuses[later] == "announced"
     assert statuses[running] == "open"
@@ -189,7 +191,9 @@ async def test_the_clock_opens_and_closes_periods_at_their_times_with_their_logs
 async def test_a_closed_roll_is_shown_only_to_the_periods_officials() -> None:
     world = World.empty()
     roll = Eligibility(roll=("citizen-1", "citizen-2"))
-    period_id = world.add_period(PeriodStatus.OPEN, eligibility=msgspec.json.encode(roll).decode())
+    period_id = world.add_period(
+        CommentPeriodStatus.OPEN, eligibility=msgspec.json.encode(roll).decode()
+    )
     view = await world.periods_service().get(period_id)
     assert view.closed_roll
     assert for_viewer(view, [ORG]).eligibility.roll == ("citizen-1", "citizen-2")

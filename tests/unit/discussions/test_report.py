@@ -12,14 +12,14 @@ from shared.canonical import canonical_bytes
 from shared.comment_period.entry import Stance, make_entry
 from shared.comment_period.report import (
     Annotation,
+    CommentPeriodDefinition,
     CommentReport,
-    PeriodDefinition,
     ReportError,
     render_csv,
     render_html,
     report_from_board,
 )
-from shared.ledger.merkle import leaf_hash
+from shared.log.merkle import leaf_hash
 
 PERIOD = "cp-1"
 
@@ -39,7 +39,7 @@ def _entry(text: str, section: str = "p1") -> tuple[bytes, bytes, str]:
 
 def _definition(annotations: list[Annotation]) -> bytes:
     return canonical_bytes(
-        PeriodDefinition(
+        CommentPeriodDefinition(
             period=PERIOD,
             draft="d",
             organisation="kazan",

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
 from services.discussions.errors import ConflictError, ForbiddenError, NotFoundError
-from services.discussions.periods.schemas import PeriodStatus
 from services.discussions.report.domain import annotation
 from services.discussions.responses.schemas import EarlierResponseView
 from tests.unit.discussions._fakes import NOW, ORG, World
@@ -16,7 +16,7 @@ from tests.unit.discussions._fakes import NOW, ORG, World
 
 async def test_a_rejected_comment_is_reported_by_its_reason_without_its_words() -> None:
     world = World.empty()
-    comment_id = world.add_comment(world.add_period(PeriodStatus.CLOSED), status="rejected")
+    comment_id = world.add_comment(world.add_period(CommentPeriodStatus.CLOSED), status="rejected")
     row = world.comments.rows[comment_id]
     row["reject_reason"] = "profanity"
     said = annotation(row, [])
@@ -28,7 +28,7 @@ async def test_a_rejected_comment_is_reported_by_its_reason_without_its_words() 
 async def test_a_published_comment_is_reported_with_its_opening_and_earlier_responses() -> None:
     world = World.empty()
     comment_id = world.add_comment(
-        world.add_period(PeriodStatus.CLOSED), disposition="accepted", justification="Да"
+        world.add_period(CommentPeriodStatus.CLOSED), disposition="accepted", justification="Да"
     )
     row = world.comments.rows[comment_id]
     earlier = EarlierResponseView(
@@ -46,7 +46,7 @@ async def test_a_published_comment_is_reported_with_its_opening_and_earlier_resp
 
 async def test_a_rating_is_stated_only_when_the_log_does_not_hold_it() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.CLOSED)
+    period_id = world.add_period(CommentPeriodStatus.CLOSED)
     before_logging = world.comments.rows[world.add_comment(period_id, disposition="noted")]
     before_logging["rating"] = 3
     logged = world.comments.rows[world.add_comment(period_id, disposition="noted")]
@@ -58,13 +58,13 @@ async def test_a_rating_is_stated_only_when_the_log_does_not_hold_it() -> None:
 @pytest.mark.parametrize(
     ("status", "pending", "allowed", "error", "slug"),
     [
-        (PeriodStatus.OPEN, False, [ORG], ConflictError, "period-not-closed"),
-        (PeriodStatus.CLOSED, True, [ORG], ConflictError, "moderation-incomplete"),
-        (PeriodStatus.CLOSED, False, ["other"], ForbiddenError, "not-your-period"),
+        (CommentPeriodStatus.OPEN, False, [ORG], ConflictError, "period-not-closed"),
+        (CommentPeriodStatus.CLOSED, True, [ORG], ConflictError, "moderation-incomplete"),
+        (CommentPeriodStatus.CLOSED, False, ["other"], ForbiddenError, "not-your-period"),
     ],
 )
 async def test_a_report_waits_for_the_close_and_the_end_of_moderation(
-    status: PeriodStatus,
+    status: CommentPeriodStatus,
     pending: bool,
     allowed: list[str],
     error: type[Exception],
@@ -82,7 +82,7 @@ async def test_a_report_waits_for_the_close_and_the_end_of_moderation(
 
 async def test_no_report_is_read_before_it_is_published() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.CLOSED)
+    period_id = world.add_period(CommentPeriodStatus.CLOSED)
     world.periods.rows[period_id].update(report=None, certificate=None)
     with pytest.raises(NotFoundError) as refused:
         await world.reports().published(period_id)
@@ -91,10 +91,10 @@ async def test_no_report_is_read_before_it_is_published() -> None:
 
 async def test_a_periods_log_is_described_only_once_it_has_opened() -> None:
     world = World.empty()
-    announced = world.add_period(PeriodStatus.ANNOUNCED)
+    announced = world.add_period(CommentPeriodStatus.ANNOUNCED)
     assert await world.reports().describe(announced) is None
     assert await world.reports().describe("cp-missing") is None
-    running = world.add_period(PeriodStatus.OPEN)
+    running = world.add_period(CommentPeriodStatus.OPEN)
     world.periods.rows[running]["report"] = None
     described = await world.reports().describe(running)
     assert described is not None

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
 from services.discussions.errors import ConflictError, ForbiddenError, InvalidError
-from services.discussions.periods.schemas import PeriodStatus
 from services.discussions.responses.schemas import Disposition
 from tests.unit.discussions._fakes import NOW, ORG, World
 
@@ -32,7 +32,7 @@ async def _correct(
 
 async def test_only_a_published_comment_is_answered() -> None:
     world = World.empty()
-    comment_id = world.add_comment(world.add_period(PeriodStatus.OPEN), status="rejected")
+    comment_id = world.add_comment(world.add_period(CommentPeriodStatus.OPEN), status="rejected")
     with pytest.raises(ConflictError) as refused:
         await _respond(world, comment_id, Disposition.NOTED, "Учтено")
     assert refused.value.slug == "comment-not-published"
@@ -40,7 +40,7 @@ async def test_only_a_published_comment_is_answered() -> None:
 
 async def test_a_response_needs_a_justification() -> None:
     world = World.empty()
-    comment_id = world.add_comment(world.add_period(PeriodStatus.CLOSED))
+    comment_id = world.add_comment(world.add_period(CommentPeriodStatus.CLOSED))
     with pytest.raises(InvalidError) as refused:
         await _respond(world, comment_id, Disposition.NOTED, "  ")
     assert refused.value.slug == "justification-required"
@@ -48,7 +48,7 @@ async def test_a_response_needs_a_justification() -> None:
 
 async def test_a_comment_is_answered_once_and_its_author_told() -> None:
     world = World.empty()
-    comment_id = world.add_comment(world.add_period(PeriodStatus.CLOSED), author="citizen-3")
+    comment_id = world.add_comment(world.add_period(CommentPeriodStatus.CLOSED), author="citizen-3")
     await _respond(world, comment_id, Disposition.ACCEPTED, "Расширим")
     with pytest.raises(ConflictError) as refused:
         await _respond(world, comment_id, Disposition.REJECTED, "Передумали")
@@ -66,7 +66,7 @@ async def test_a_comment_is_answered_once_and_its_author_told() -> None:
 async def test_a_correction_keeps_the_earlier_response_and_tells_the_author_both() -> None:
     world = World.empty()
     comment_id = world.add_comment(
-        world.add_period(PeriodStatus.CLOSED),
+        world.add_period(CommentPeriodStatus.CLOSED),
         disposition="noted",
         justification="Принято к сведению",
     )
@@ -87,7 +87,7 @@ async def test_a_correction_keeps_the_earlier_response_and_tells_the_author_both
 
 async def test_a_correction_must_change_something_and_needs_a_response_to_correct() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.CLOSED)
+    period_id = world.add_period(CommentPeriodStatus.CLOSED)
     unanswered = world.add_comment(period_id)
     answered = world.add_comment(period_id, disposition="noted", justification="Учтено")
     with pytest.raises(ConflictError) as nothing:
@@ -102,7 +102,9 @@ async def test_a_correction_must_change_something_and_needs_a_response_to_correc
 async def test_a_published_report_keeps_its_responses() -> None:
     world = World.empty()
     comment_id = world.add_comment(
-        world.add_period(PeriodStatus.REPORT_PUBLISHED), disposition="noted", justification="Учтено"
+        world.add_period(CommentPeriodStatus.REPORT_PUBLISHED),
+        disposition="noted",
+        justification="Учтено",
     )
     with pytest.raises(ConflictError) as refused:
         await _correct(world, comment_id, Disposition.ACCEPTED, "Да")
@@ -111,11 +113,11 @@ async def test_a_published_report_keeps_its_responses() -> None:
 
 async def test_the_author_rates_an_answered_comment_once_into_the_log() -> None:
     world = World.empty()
-    period_id = world.add_period(PeriodStatus.CLOSED)
+    period_id = world.add_period(CommentPeriodStatus.CLOSED)
     comment_id = world.add_comment(period_id, disposition="accepted", justification="Да")
     responses = world.responses()
     await responses.rate(comment_id, author="citizen-1", rating=4, now=NOW)
-    [(log_id, _entry)] = world.ledger.appended
+    [(log_id, _entry)] = world.logs.appended
     assert log_id == period_id
     row = world.comments.rows[comment_id]
     assert row["rating"] == 4
@@ -123,27 +125,34 @@ async def test_the_author_rates_an_answered_comment_once_into_the_log() -> None:
     with pytest.raises(ConflictError) as again:
         await responses.rate(comment_id, author="citizen-1", rating=5, now=NOW)
     assert again.value.slug == "already-rated"
-    assert len(world.ledger.appended) == 1
+    assert len(world.logs.appended) == 1
 
 
 @pytest.mark.parametrize(
     ("status", "disposition", "author", "rating", "error", "slug"),
     [
-        (PeriodStatus.CLOSED, "accepted", "citizen-2", 4, ForbiddenError, "not-your-comment"),
-        (PeriodStatus.CLOSED, "", "citizen-1", 4, ConflictError, "no-response-yet"),
         (
-            PeriodStatus.REPORT_PUBLISHED,
+            CommentPeriodStatus.CLOSED,
+            "accepted",
+            "citizen-2",
+            4,
+            ForbiddenError,
+            "not-your-comment",
+        ),
+        (CommentPeriodStatus.CLOSED, "", "citizen-1", 4, ConflictError, "no-response-yet"),
+        (
+            CommentPeriodStatus.REPORT_PUBLISHED,
             "accepted",
             "citizen-1",
             4,
             ConflictError,
             "rating-after-report",
         ),
-        (PeriodStatus.CLOSED, "accepted", "citizen-1", 6, InvalidError, "bad-rating"),
+        (CommentPeriodStatus.CLOSED, "accepted", "citizen-1", 6, InvalidError, "bad-rating"),
     ],
 )
 async def test_a_rating_is_refused_when_the_rules_say_so(
-    status: PeriodStatus,
+    status: CommentPeriodStatus,
     disposition: str,
     author: str,
     rating: int,
@@ -159,4 +168,4 @@ async def test_a_rating_is_refused_when_the_rules_say_so(
             comment_id, author=author, rating=rating, now=NOW + dt.timedelta(hours=1)
         )
     assert getattr(refused.value, "slug", None) == slug
-    assert world.ledger.appended == []
+    assert world.logs.appended == []

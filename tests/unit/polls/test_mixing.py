@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.polls.casting.mixing import batch_size
-from shared.ledger.integrator import MAX_BATCH
+from shared.log.integrator import MAX_BATCH
 
 
 def test_nothing_moves_until_the_pool_holds_twice_k() -> None:

@@ -11,8 +11,8 @@ from services.witness.cosigning.domain import FollowedLog, Witness
 from services.witness.keys import KEY_FILE, load_witness_signer
 from services.witness.settings import load_witness_settings
 from shared.config import MissingSettingError
-from shared.ledger.cosignature import WitnessSigner
-from shared.ledger.note import Signer
+from shared.log.cosignature import WitnessSigner
+from shared.log.note import Signer
 
 POLLS = Signer.generate("vmeste-polls")
 OTHER = Signer.generate("vmeste-polls-2")

@@ -1,7 +1,7 @@
 // Vmeste: the citizen's browser checks its own ballot (or comment) without trusting the server.
 //
 // An ES module without dependencies: WebCrypto for SHA-256 and Ed25519, BigInt for tree sizes.
-// It reads the formats documented in shared/ledger/README.md:
+// It reads the formats documented in shared/log/README.md:
 //
 // * C2SP signed notes (https://c2sp.org/signed-note): text, a blank line, then lines
 //   "— <key name> <base64(4-byte key id ‖ signature)>"; a log key's id is
@@ -12,7 +12,7 @@
 //   Ed25519 signature of "cosignature/v1\ntime T\n" + checkpoint body;
 // * Vmeste receipts: a signed note "vmeste/receipt/v1\norigin\nentry hash hex\naccepted at\n";
 // * RFC 9162 inclusion and consistency proofs: verifyInclusion and verifyConsistency are an
-//   exact port of shared/ledger/merkle.py (itself a port of transparency-dev/merkle verify.go).
+//   exact port of shared/log/merkle.py (itself a port of transparency-dev/merkle verify.go).
 //
 // verifyEntry() runs every check of "check my ballot" and returns one verdict per check; it
 // touches neither the page nor the network directly (it is given fetch and storage), so the
@@ -102,7 +102,7 @@ function hex8(n) {
   return n.toString(16).padStart(8, "0");
 }
 
-// --- Merkle proofs: port of shared/ledger/merkle.py ----------------------------------------
+// --- Merkle proofs: port of shared/log/merkle.py ----------------------------------------
 
 export async function leafHash(entry) {
   return sha256(concat(Uint8Array.of(0), entry));

@@ -1,1 +1,0 @@
-"""Unit tests of shared.ledger, one module per ledger module."""

@@ -1,0 +1,1 @@
+"""Unit tests of shared.log, one module per logs module."""
