@@ -31,8 +31,9 @@ requests/s ÷ bare POST/s ≥ 0.5.
 
 Ballots wait sealed in the pool and enter the log in mixed batches (a random half of the pool
 once it holds 2k, k = 20): the run also prints how long receipts waited for their inclusion in
-a signed checkpoint (p50/p99, from the services' histogram; a ballot waits a geometric number
-of integrator rounds, so the target is p99 ≤ 5 s) and the pool's size over the run (sampled
+a signed checkpoint (p50/p99, from the services' histogram, over every phase of the run;
+target p99 ≤ 2 s: a ballot waits a geometric number of mixing rounds, so the tail is what the
+pooling costs) and the pool's size over the run (sampled
 from ``vmeste_pooled_ballots`` every half second).
 Each figure is printed next to its target with PASS or FAIL. On a shared machine,
 ``--rounds N`` repeats (1), (2), (5) and (6) N times (casts with fresh voters), and reports
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import os
 import re
 import secrets
@@ -379,7 +381,10 @@ def _report(args: argparse.Namespace, m: Measured) -> None:
     citizen_ratio = m.citizen.requests_per_s / bare.requests_per_s
     errors = sum(f.errors + p.errors for f, p in m.rounds) + m.citizen.errors
     print(f"load generator: wrk, 2 threads, {args.connections} connections, {args.duration} s")
-    print(f"granian: {WORKERS} workers, asgi; PostgreSQL + Redis local")
+    loop = os.environ.get("GRANIAN_LOOP", "auto")
+    if loop == "auto":  # granian's choice: uvloop when it is installed (it is a dependency)
+        loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    print(f"granian: {WORKERS} workers, asgi, {loop} event loop; PostgreSQL + Redis local")
     if args.rounds > 1:
         print(
             f"best of {args.rounds} rounds (shared, noisy machine): casts/s of each round "
@@ -429,6 +434,10 @@ def _report(args: argparse.Namespace, m: Measured) -> None:
     print("TARGET", _verdict(all(ok for _, _, ok in checks)))
 
 
+INCLUSION_P99_S = 2.0
+"""Receipt to inclusion in a signed checkpoint, p99 under load (the issue's target)."""
+
+
 def _checkpoint_delays(exposition: str) -> list[tuple[float, float]]:
     """Cumulative (bucket upper bound, count) of the receipt-to-checkpoint histogram."""
     buckets = []
@@ -447,13 +456,13 @@ def _quantile(buckets: list[tuple[float, float]], q: float) -> float:
 
 def _report_delays(buckets: list[tuple[float, float]]) -> None:
     if not buckets or buckets[-1][1] == 0:
-        print("receipt-to-inclusion: no samples  (target p99 <= 5 s)  FAIL")
+        print(f"receipt-to-inclusion: no samples  (target p99 <= {INCLUSION_P99_S:g} s)  FAIL")
         return
     p50, p99 = _quantile(buckets, 0.5), _quantile(buckets, 0.99)
     print(
         f"receipt-to-inclusion ({buckets[-1][1]:.0f} receipts mixed in so far, histogram "
-        f"bucket bounds): p50 <= {p50:g} s, p99 <= {p99:g} s   (target p99 <= 5 s)  "
-        f"{_verdict(p99 <= 5)}"
+        f"bucket bounds): p50 <= {p50:g} s, p99 <= {p99:g} s   "
+        f"(target p99 <= {INCLUSION_P99_S:g} s)  {_verdict(p99 <= INCLUSION_P99_S)}"
     )
 
 
