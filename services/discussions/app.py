@@ -131,5 +131,5 @@ def create_app(
             ),
         ],
         plugins=[discussions_pages(settings)],
-        state={"discussions": discussions, "logs": logs},
+        state={"discussions": discussions},
     )

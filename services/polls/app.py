@@ -137,8 +137,6 @@ def create_app(
         state={
             "polls": polls,
             "notifications": notifying.services,
-            "casting": polls.casting,
             "scheduler": scheduler,
-            "logs": logs,
         },
     )

@@ -9,7 +9,7 @@ __all__ = ("accepted_ballots", "pooled_ballots")
 
 async def pooled_ballots(app: Litestar, poll_id: str) -> list[bytes]:
     """The poll's ballots waiting in the pool, unsealed with the service's secret."""
-    return list(await app.state.logs.feeder.pooled_entries(poll_id))
+    return list(await app.state.polls.logs.feeder.pooled_entries(poll_id))
 
 
 async def accepted_ballots(app: Litestar, poll_id: str) -> list[bytes]:
@@ -18,7 +18,7 @@ async def accepted_ballots(app: Litestar, poll_id: str) -> list[bytes]:
     Both tables are read in one snapshot: the mixer may move a batch from the pool into the
     log at any moment, and two separate reads could see that batch in neither.
     """
-    logs = app.state.logs
+    logs = app.state.polls.logs
     async with logs.store.transaction():
         if not logs.store.on_sqlite:
             await logs.store.t.entry.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -480,7 +480,7 @@ async def _vote(
         await dump_at(0)
         dumps.sort(key=lambda d: d.start)
         board_text = (await client.get(f"/api/v1/logs/{poll_id}/board")).text
-        tags = {app.state.casting.secret.voter_tag(poll_id, c.sub) for c in casts}
+        tags = {app.state.polls.casting.secret.voter_tag(poll_id, c.sub) for c in casts}
     return board_text, casts, watch, dumps, tags
 
 

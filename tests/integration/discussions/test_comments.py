@@ -38,7 +38,7 @@ async def test_rejected_comment_stays_in_the_log(app: Litestar, people: People) 
         _, period_id = await open_period(client, official)
         submitted = (await comment(client, period_id, people.citizen(), "спам спам")).json()
         await moderate(client, official, submitted["id"], "reject", "spam")
-        await app.state.logs.integrate_now(period_id)
+        await app.state.discussions.logs.integrate_now(period_id)
         found = await client.get(f"/api/v1/logs/{period_id}/tracking/{submitted['tracking_code']}")
         assert found.json()["status"] == "included"
 
@@ -189,8 +189,8 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_original_receip
         )
         unkeyed = await client.post(path, json=body, headers=author)
         mine = (await client.get("/api/v1/me/comments", headers=author)).json()["items"]
-        await app.state.logs.integrate_now(period_id)
-        size = (await app.state.logs.store.head(period_id)).size
+        await app.state.discussions.logs.integrate_now(period_id)
+        size = (await app.state.discussions.logs.store.head(period_id)).size
     assert other.json()["id"] != first.json()["id"]
     assert unkeyed.json()["id"] != first.json()["id"]
     assert len(mine) == 3  # phone-retry-1, phone-retry-2, the unkeyed one
@@ -212,7 +212,7 @@ async def test_a_nul_character_is_never_a_server_error_and_a_refusal_stores_noth
             assert sent.headers["content-type"].startswith("application/problem+json")
             assert sent.json()["type"].endswith("/text-not-storable")
             assert mine == []
-            await app.state.logs.integrate_now(period_id)
+            await app.state.discussions.logs.integrate_now(period_id)
             checkpoint = await client.get(f"/api/v1/logs/{period_id}/checkpoint")
             # Nothing entered the log: it has no checkpoint to show.
             assert checkpoint.status_code == 404

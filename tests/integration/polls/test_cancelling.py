@@ -147,7 +147,7 @@ async def test_draft_and_scheduled_polls_are_cancelled_without_a_log(
             assert response.json()["status"] == "cancelled"
             assert response.json()["cancel_reason"] == "Not needed"
             assert (await client.get(f"/api/v1/logs/{poll_id}/checkpoint")).status_code == 404
-        logs = app.state["logs"]
+        logs = app.state["polls"].logs
         assert await logs.store.closed(draft) is None
         assert await logs.store.closed(scheduled) is None
 
@@ -202,7 +202,7 @@ async def test_a_seal_the_cancelling_request_left_unfinished_is_finished_by_the_
         for _ in range(4):
             assert (await cast(client, people.citizen(), poll_id, GOOD_ANSWERS)).status_code == 201
         scheduler = app.state["scheduler"]
-        logs = app.state["logs"]
+        logs = app.state["polls"].logs
         # The request changed the status and died before it sealed the log.
         assert await scheduler.polls.transition(
             poll_id, ["open"], "cancelled", cancel_reason="Died midway"

@@ -220,7 +220,7 @@ async def test_redis_killed_mid_stream_loses_no_receipted_ballot_and_counts_nobo
 def _pending(app: Litestar, poll_id: str, tag: str) -> tuple[PendingCast, bytes]:
     entry = os.urandom(40).hex().encode()
     pool_id = uuid.uuid4()
-    secret = app.state.casting.secret
+    secret = app.state.polls.casting.secret
     return PendingCast(
         poll_id=poll_id,
         voter_tag=tag,
@@ -239,8 +239,8 @@ async def _open_poll_and_store(
 ) -> tuple[str, CastStore]:
     """An open poll and a cast store of its app that writes straight to the database."""
     poll_id = await open_poll(client, people.official(), survey_body())
-    engine = app.state.logs.store.engine
-    return poll_id, CastStore(app.state.logs, PollStore(), lock_polls=not is_sqlite(engine))
+    engine = app.state.polls.logs.store.engine
+    return poll_id, CastStore(app.state.polls.logs, PollStore(), lock_polls=not is_sqlite(engine))
 
 
 async def test_a_batch_with_repeated_voters_writes_the_others_and_refuses_the_repeats(
@@ -273,7 +273,7 @@ async def test_concurrent_casts_with_a_repeated_voter_in_one_commit_answer_each_
 ) -> None:
     async with app_client(app) as client:
         poll_id = await open_poll(client, people.official(), survey_body())
-        batches_before = app.state.casting.committer.batches
+        batches_before = app.state.polls.casting.committer.batches
         voters = [people.citizen() for _ in range(20)]
         twice = people.citizen(sub="f" * 32)
         responses = await asyncio.gather(
@@ -282,7 +282,7 @@ async def test_concurrent_casts_with_a_repeated_voter_in_one_commit_answer_each_
         codes = [r.status_code for r in responses]
         assert sorted([codes[0], codes[-1]]) == [201, 409]
         assert codes[1:-1] == [201] * 20
-        assert app.state.casting.committer.batches - batches_before < 22
+        assert app.state.polls.casting.committer.batches - batches_before < 22
         assert len(await _ballots(poll_id, app)) == 21
 
 
@@ -341,7 +341,7 @@ async def test_a_batch_committing_while_its_poll_closes_waits_and_writes_nothing
         poll_id, store = await _open_poll_and_store(client, app, people)
         outside = contextvars.copy_context()  # the batch must not join the close's transaction
         batch = [_pending(app, poll_id, voter)[0] for voter in ("a", "b")]
-        async with app.state.logs.transaction():
+        async with app.state.polls.logs.transaction():
             assert await PollStore().transition(poll_id, ["open"], "closed")
             writing = asyncio.get_running_loop().create_task(store.write(batch), context=outside)
             await asyncio.sleep(0.3)

@@ -138,7 +138,7 @@ async def test_live_counts_only_where_the_poll_allows_them_and_only_per_mixed_ba
         assert (await cast(client, people.citizen(), hidden, GOOD_ANSWERS)).status_code == 201
         for _ in range(19):
             assert (await cast(client, people.citizen(), shown, GOOD_ANSWERS)).status_code == 201
-        await app.state.logs.integrate_now(shown)
+        await app.state.polls.logs.integrate_now(shown)
         # Not for citizens, and not for the organisation either: turnout, not answers.
         for who in (citizen, official):
             refused = await client.get(f"/api/v1/polls/{hidden}/results", headers=who)
@@ -148,7 +148,7 @@ async def test_live_counts_only_where_the_poll_allows_them_and_only_per_mixed_ba
         assert live["official"] is False
         assert live["results"]["ballots"] == 0
         assert (await cast(client, people.citizen(), shown, GOOD_ANSWERS)).status_code == 201
-        await app.state.logs.integrate_now(shown)
+        await app.state.polls.logs.integrate_now(shown)
         await asyncio.sleep(2.1)  # past the live-results cache
         live = (await client.get(f"/api/v1/polls/{shown}/results", headers=citizen)).json()
         # The 20th ballot let a random half of the pool (10) into the log, and only that.
@@ -217,7 +217,7 @@ async def test_pb_import_makes_a_draft_and_export_gives_the_ballots(
         again = import_pb(exported.text, poll_id="x")
         assert again.answers == ({"projects": ("a", "b")},)
         # The export of a tallied poll is built once: more downloads read no ballots.
-        store = app.state["logs"].store
+        store = app.state["polls"].logs.store
         reads = []
         entries = store.entries
 
