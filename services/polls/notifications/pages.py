@@ -9,19 +9,19 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from litestar.response import Redirect, Response, Template
+from litestar.response import Response, Template
 
 from services.polls.errors import PollsError
 from services.polls.notifications.in_app import InAppList
 from services.polls.notifications.kinds import Kind
 from services.polls.notifications.preferences import PreferencesService
+from shared.identity.claims import Session
 from shared.web.ui.i18n import choose_language
 from shared.web.ui.pages import (
+    SignedForm,
     current_session,
     local_redirect,
     page,
-    sign_in_url,
-    signed_in_form,
 )
 
 __all__ = ("NotificationPages",)
@@ -40,10 +40,9 @@ class NotificationPages(Controller):
         request: Request[Any, Any, Any],
         in_app: NamedDependency[InAppList],
         preferences: NamedDependency[PreferencesService],
+        signed_in: NamedDependency[Session],
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         await preferences.moved(session.sub, session.oktmo)
         language, _ = choose_language(request)
         items = await in_app.latest(session.sub, language)
@@ -51,12 +50,12 @@ class NotificationPages(Controller):
 
     @post("/read", status_code=303)
     async def read(
-        self, request: Request[Any, Any, Any], in_app: NamedDependency[InAppList]
+        self,
+        request: Request[Any, Any, Any],
+        signed_form: NamedDependency[SignedForm],
+        in_app: NamedDependency[InAppList],
     ) -> Response[Any]:
-        signed_in = await signed_in_form(request)
-        if isinstance(signed_in, Redirect):
-            return signed_in
-        _, session = signed_in
+        session = signed_form.session
         await in_app.mark_all_read(session.sub, dt.datetime.now(dt.UTC))
         return local_redirect(request, "/notifications")
 
@@ -71,11 +70,12 @@ class NotificationPages(Controller):
 
     @get("/settings")
     async def settings(
-        self, request: Request[Any, Any, Any], preferences: NamedDependency[PreferencesService]
+        self,
+        request: Request[Any, Any, Any],
+        preferences: NamedDependency[PreferencesService],
+        signed_in: NamedDependency[Session],
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         await preferences.moved(session.sub, session.oktmo)
         saved = request.query_params.get("saved", "")
         return await _settings_page(
@@ -89,12 +89,12 @@ class NotificationPages(Controller):
 
     @post("/settings", status_code=303)
     async def save(
-        self, request: Request[Any, Any, Any], preferences: NamedDependency[PreferencesService]
+        self,
+        request: Request[Any, Any, Any],
+        signed_form: NamedDependency[SignedForm],
+        preferences: NamedDependency[PreferencesService],
     ) -> Response[Any]:
-        signed_in = await signed_in_form(request)
-        if isinstance(signed_in, Redirect):
-            return signed_in
-        form, session = signed_in
+        form, session = signed_form
         language, _ = choose_language(request)
         email = preferences.email_enabled
         try:
@@ -125,11 +125,10 @@ class NotificationPages(Controller):
         self,
         request: Request[Any, Any, Any],
         preferences: NamedDependency[PreferencesService],
+        signed_in: NamedDependency[Session],
         token: TokenQuery = "",
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         confirmed = await preferences.confirm(session.sub, token, dt.datetime.now(dt.UTC))
         return page(
             request,

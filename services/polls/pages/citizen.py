@@ -21,7 +21,7 @@ from services.polls.pages.widget import poll_widget_config
 from services.polls.polls.domain import PollService, ineligibility, may_manage
 from services.polls.polls.store import PollRecord
 from services.polls.results.domain import ResultsService
-from shared.identity.claims import Role
+from shared.identity.claims import Role, Session
 from shared.identity.controllers import RECEIPT_COOKIE_PREFIX
 from shared.log.note import NoteError
 from shared.log.receipt import ReceiptError, normalize_tracking_code, verify_receipt
@@ -29,12 +29,11 @@ from shared.log.service import LogService
 from shared.web.cookies import cookie_name, read_cookie
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.pages import (
+    SignedForm,
     current_session,
     gettext,
     local_url,
     page,
-    sign_in_url,
-    signed_in_form,
     ui_settings,
 )
 from shared.web.ui.refusals import issue_message, problem_message
@@ -108,10 +107,9 @@ class CitizenPages(Controller):
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
         poll_logs: NamedDependency[PollLogs],
+        signed_in: NamedDependency[Session],
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         poll = await polls.get(session, poll_id)
         refusal = ineligibility(session, poll)
         return page(
@@ -131,13 +129,11 @@ class CitizenPages(Controller):
         self,
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
+        signed_form: NamedDependency[SignedForm],
         polls: NamedDependency[PollService],
         casting: NamedDependency[CastService],
     ) -> Response[Any]:
-        signed_in = await signed_in_form(request)
-        if isinstance(signed_in, Redirect):
-            return signed_in
-        form, session = signed_in
+        form, session = signed_form
         poll = await polls.get(session, poll_id)
         fields = {key: form.getall(key) for key in form}
         answers = answers_from_form(poll.definition, fields)

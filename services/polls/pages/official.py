@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect, Response
+from litestar.response import Response
 
 from services.polls.errors import PollsError, invalid
 from services.polls.logs import PollLogs
@@ -34,12 +34,11 @@ from services.polls.results.domain import ResultsService
 from shared.identity.claims import Session
 from shared.web.ui.embed import embed_snippet
 from shared.web.ui.pages import (
+    SignedForm,
     current_session,
     gettext,
     local_redirect,
     page,
-    sign_in_url,
-    signed_in_form,
     ui_settings,
 )
 from shared.web.ui.refusals import poll_issue_message, problem_message
@@ -183,32 +182,33 @@ class OfficialPages(Controller):
 
     @get("/")
     async def desk(
-        self, request: Request[Any, Any, Any], polls: NamedDependency[PollService]
+        self,
+        request: Request[Any, Any, Any],
+        polls: NamedDependency[PollService],
+        signed_in: NamedDependency[Session],
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         mine = _organisations(session)
         listed = await polls.store.listing(mine, False) if mine else []
         return page(request, "polls/manage.html", polls=listed, organisations=mine)
 
     @get("/polls/new")
-    async def new_poll(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+    async def new_poll(
+        self, request: Request[Any, Any, Any], signed_in: NamedDependency[Session]
+    ) -> Response[Any]:
+        session = signed_in
         return await _builder_page(
             request, organisations=_organisations(session), errors=[], form={}
         )
 
     @post("/polls/new", status_code=303, request_max_body_size=_MAX_UPLOAD * 2)
     async def create(
-        self, request: Request[Any, Any, Any], polls: NamedDependency[PollService]
+        self,
+        request: Request[Any, Any, Any],
+        signed_form: NamedDependency[SignedForm],
+        polls: NamedDependency[PollService],
     ) -> Response[Any]:
-        signed_in = await signed_in_form(request)
-        if isinstance(signed_in, Redirect):
-            return signed_in
-        form, session = signed_in
+        form, session = signed_form
         fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
         try:
             pb_text = await _upload_text(form, "pb_file")
@@ -255,10 +255,9 @@ class OfficialPages(Controller):
         polls: NamedDependency[PollService],
         results: NamedDependency[ResultsService],
         poll_logs: NamedDependency[PollLogs],
+        signed_in: NamedDependency[Session],
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         poll = await polls.managed(session, poll_id)
         analytics = None
         if poll.status not in ("draft", "scheduled", "cancelled"):
@@ -280,10 +279,9 @@ class OfficialPages(Controller):
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
         polls: NamedDependency[PollService],
+        signed_in: NamedDependency[Session],
     ) -> Response[Any]:
-        session = current_session(request)
-        if session is None:
-            return Redirect(sign_in_url(request), status_code=303)
+        session = signed_in
         poll = await polls.managed(session, poll_id)
         if poll.status not in ("draft", "scheduled"):
             return local_redirect(request, f"/manage/polls/{poll_id}")
@@ -300,12 +298,10 @@ class OfficialPages(Controller):
         self,
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
+        signed_form: NamedDependency[SignedForm],
         polls: NamedDependency[PollService],
     ) -> Response[Any]:
-        signed_in = await signed_in_form(request)
-        if isinstance(signed_in, Redirect):
-            return signed_in
-        form, session = signed_in
+        form, session = signed_form
         poll = await polls.managed(session, poll_id)
         fields = {k: [v for v in form.getall(k) if isinstance(v, str)] for k in form}
         fields["organisation"] = [poll.organisation]
@@ -332,33 +328,33 @@ class OfficialPages(Controller):
         self,
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
+        signed_form: NamedDependency[SignedForm],
         polls: NamedDependency[PollService],
         poll_logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
-        return await _transition(request, polls, poll_logs, poll_id, "schedule")
+        return await _transition(request, signed_form, polls, poll_logs, poll_id, "schedule")
 
     @post("/polls/{poll_id:str}/cancel", status_code=303)
     async def cancel(
         self,
         request: Request[Any, Any, Any],
         poll_id: FromPath[str],
+        signed_form: NamedDependency[SignedForm],
         polls: NamedDependency[PollService],
         poll_logs: NamedDependency[PollLogs],
     ) -> Response[Any]:
-        return await _transition(request, polls, poll_logs, poll_id, "cancel")
+        return await _transition(request, signed_form, polls, poll_logs, poll_id, "cancel")
 
 
 async def _transition(
     request: Request[Any, Any, Any],
+    signed: SignedForm,
     polls: PollService,
     poll_logs: PollLogs,
     poll_id: str,
     action: str,
 ) -> Response[Any]:
-    signed_in = await signed_in_form(request)
-    if isinstance(signed_in, Redirect):
-        return signed_in
-    form, session = signed_in
+    form, session = signed
     reason = " ".join(str(form.get("reason") or "").split())
     try:
         if action == "schedule":
