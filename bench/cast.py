@@ -29,11 +29,10 @@ Targets: casts/s ÷ bare POST/s ≥ 0.5 (or, if the floor makes 0.5 impossible, 
 the ratio the floor allows), zero errors, p99 < 50 ms at 80 % of the max rate, citizens'
 requests/s ÷ bare POST/s ≥ 0.5.
 
-Ballots wait sealed in the pool and enter the log in mixed batches (a random half of the pool
-once it holds 2k, k = 20): the run also prints how long receipts waited for their inclusion in
-a signed checkpoint (p50/p99, from the services' histogram, over every phase of the run;
-target p99 ≤ 2 s: a ballot waits a geometric number of mixing rounds, so the tail is what the
-pooling costs) and the pool's size over the run (sampled
+Ballots wait sealed in the pool and enter the log in mixed batches (all of the pool but k
+random ballots once it holds 2k, k = 20): the run also prints how long receipts waited for
+their inclusion in a signed checkpoint (p50/p99, from the services' histogram, over every phase
+of the run; target p99 ≤ 2 s) and the pool's size over the run (sampled
 from ``vmeste_pooled_ballots`` every half second).
 Each figure is printed next to its target with PASS or FAIL. On a shared machine,
 ``--rounds N`` repeats (1), (2), (5) and (6) N times (casts with fresh voters), and reports

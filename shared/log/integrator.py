@@ -135,9 +135,9 @@ class Integrator:
 class _BusyRounds:
     """The pace of an integrator's rounds while its feeder has batches ready.
 
-    A feeder holds entries back and hands over one batch a round (the polls' mixer: a random
-    half of a pool of at least 2k), so under load a pool holds far more than one batch and a
-    ballot waits a number of rounds: at one round per interval that is seconds. A round that
+    A feeder holds entries back and hands over one batch a round (the polls' mixer: all of a
+    pool of at least 2k but k random ones), so under load a ballot waits a round or two: at
+    one round per interval that is up to half a second more than it needs to. A round that
     checkpointed something while a feeder is set is followed after ``busy_interval_s``
     instead, and never sooner than that round took, so rounds take at most about half of the
     lease holder's time away from serving; the feeder's own rule still decides what is

@@ -2,9 +2,12 @@
 
 The rule (SECRECY.md), for a poll with anonymity batch ``k`` whose pool holds ``p`` ballots:
 
-* while the poll is open, nothing moves until ``p >= 2k``; then a uniformly random half
-  (``p // 2``, at least ``k``) moves, so at least ``ceil(p / 2) >= k`` stay behind and the pool
-  never falls below ``k`` once it has reached it;
+* while the poll is open, nothing moves until ``p >= 2k``; then all but ``k`` uniformly random
+  ballots move (``p - k``, at least ``k``), so exactly ``k`` stay behind and the pool never
+  falls below ``k`` once it has reached it. Keeping ``k`` back, rather than half the pool,
+  gives every batch the same floor of ``k``, while under load a ballot waits about one round
+  instead of a geometric number of them (half the pool stayed behind each round: seven rounds
+  for one ballot in a hundred);
 * once the poll is closed (or cancelled), everything left moves: at least ``k`` ballots, unless
   the whole poll had fewer.
 
@@ -53,7 +56,7 @@ def batch_size(pooled: int, k: int, *, closing: bool) -> int:
     if closing:
         return pooled if pooled <= MAX_BATCH else min(MAX_BATCH, pooled - k)
     if pooled >= 2 * k:
-        return min(pooled // 2, MAX_BATCH)
+        return min(pooled - k, MAX_BATCH)
     return 0
 
 

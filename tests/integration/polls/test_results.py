@@ -151,7 +151,7 @@ async def test_live_counts_only_where_the_poll_allows_them_and_only_per_mixed_ba
         await app.state.polls.logs.integrate_now(shown)
         await asyncio.sleep(2.1)  # past the live-results cache
         live = (await client.get(f"/api/v1/polls/{shown}/results", headers=citizen)).json()
-        # The 20th ballot let a random half of the pool (10) into the log, and only that.
+        # The 20th ballot let all of the pool but k = 10 (so 10) into the log, and only that.
         assert live["results"]["ballots"] == 10
         park = live["results"]["questions"][0]
         assert park["options"][0] == {"option": "yes", "count": 10, "share": "1.000000"}

@@ -12,7 +12,11 @@ from shared.log.integrator import MAX_BATCH
 def test_nothing_moves_until_the_pool_holds_twice_k() -> None:
     assert batch_size(39, 20, closing=False) == 0
     assert batch_size(40, 20, closing=False) == 20
-    assert batch_size(41, 20, closing=False) == 20  # 21 stay behind
+    assert batch_size(41, 20, closing=False) == 21  # k stay behind
+
+
+def test_under_load_all_but_k_move() -> None:
+    assert batch_size(1_000, 20, closing=False) == 980
 
 
 def test_at_close_everything_left_moves() -> None:

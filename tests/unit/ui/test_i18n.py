@@ -134,7 +134,9 @@ def test_russian_numbers_agree_with_their_noun() -> None:
     ]
     singular, plural = _forms(waiting.id)
     russian = translations("ru")
-    said = {n: russian.ngettext(singular, plural, n) % {"num": n} for n in (21, 24, 40)}
+    said = {
+        n: russian.ngettext(singular, plural, n) % {"num": n, "kept": n // 2} for n in (21, 24, 40)
+    }
     assert "наберётся 21 бюллетень," in said[21]
     assert "наберётся 24 бюллетеня," in said[24]
     assert "наберётся 40 бюллетеней," in said[40]
