@@ -20,6 +20,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from shared.web.headers import add_response_headers
 from shared.web.health import ReadinessCheck, health_controller
+from shared.web.heap import freeze_startup_heap, thaw_heap
 from shared.web.metrics import RequestMetricsMiddleware
 from shared.web.openapi import document_problems
 from shared.web.problems import exception_handlers
@@ -97,6 +98,9 @@ def build_app(
         before_send=[add_response_headers],
         plugins=[StructlogPlugin(config=logging), *plugins],
         lifespan=list(lifespan),
+        # After every lifespan has started: what exists then lives as long as the app.
+        on_startup=[freeze_startup_heap],
+        on_shutdown=[thaw_heap],
         dependencies=dict(dependencies or {}),
         openapi_config=OpenAPIConfig(
             title=f"Vmeste {service}",

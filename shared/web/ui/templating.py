@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -25,14 +26,42 @@ def _language(context: Context) -> str:
     return str(context.get("lang") or DEFAULT_LANGUAGE)
 
 
-@pass_context
-def _gettext(context: Context, message: str) -> str:
-    return translations(_language(context)).gettext(message)
+_WITHOUT_VARIABLES: dict[tuple[str, str], Markup] = {}
+"""Messages without variables as pages show them, by (language, message id): a page asks for
+dozens (the browser verifier's strings alone are forty), and Jinja's own wrappers looked each
+one up, marked it and formatted it again on every render."""
+_CACHED_MAX = 20_000
+"""Message ids are template literals, so this is never reached; a bound all the same."""
+
+
+def _marked(language: str, message: str) -> Markup:
+    # Translations are trusted like the templates themselves (Jinja's newstyle gettext marks
+    # them the same way); only the variables formatted into them are escaped.
+    return Markup(translations(language).gettext(message))  # noqa: S704 - catalogue text
 
 
 @pass_context
-def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    return translations(_language(context)).ngettext(singular, plural, n)
+def _gettext(context: Context, message: str, **variables: Any) -> str:
+    """Jinja's newstyle ``gettext``: the message is always a format string (``%%`` is ``%``)."""
+    language = _language(context)
+    if variables:
+        return _marked(language, message) % variables
+    key = (language, message)
+    shown = _WITHOUT_VARIABLES.get(key)
+    if shown is None:
+        shown = _marked(language, message) % {}
+        if len(_WITHOUT_VARIABLES) < _CACHED_MAX:
+            _WITHOUT_VARIABLES[key] = shown
+    return shown
+
+
+@pass_context
+def _ngettext(
+    context: Context, singular: str, plural: str, n: int, **variables: Any
+) -> str:
+    variables.setdefault("num", n)
+    message = translations(_language(context)).ngettext(singular, plural, n)
+    return Markup(message) % variables  # noqa: S704 - catalogue text, variables escaped
 
 
 @pass_context
@@ -80,6 +109,9 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
+    # In place of Jinja's wrappers around the two (and of its ``_`` alias calling the wrapper):
+    # ours already mark and format as newstyle gettext does, with the marked message cached.
+    environment.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
     environment.filters.update(
         roubles=_roubles, moment=_moment, percent=_percent, nl2br=_nl2br, inert=_inert
     )
