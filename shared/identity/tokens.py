@@ -30,8 +30,8 @@ from typing import Any
 
 import jwt
 import msgspec
-from cryptography.exceptions import InvalidSignature
 
+from shared import ed25519
 from shared.identity.claims import OrganisationGrant, Session
 from shared.identity.keys import PublicSessionKeyRing, SessionKeyRing
 from shared.identity.verified_tokens import VerifiedTokens
@@ -157,12 +157,8 @@ class TokenService:
             payload_bytes = _b64decode(payload_segment)
         except (binascii.Error, ValueError):
             raise InvalidSessionTokenError("the session token is invalid") from None
-        try:
-            key.verify(signature, f"{header_segment}.{payload_segment}".encode())
-        except (InvalidSignature, ValueError):
-            raise InvalidSessionTokenError(
-                "the session token's signature does not verify"
-            ) from None
+        if not ed25519.verify(key, signature, f"{header_segment}.{payload_segment}".encode()):
+            raise InvalidSessionTokenError("the session token's signature does not verify")
         try:
             payload = _json.decode(payload_bytes)
         except msgspec.DecodeError:

@@ -19,7 +19,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+
+from shared import ed25519
 
 __all__ = (
     "ALG_ED25519",
@@ -170,11 +171,7 @@ class Verifier:
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` (64 bytes) is this key's signature of ``message``."""
-        try:
-            self.public_key.verify(signature, message)
-        except InvalidSignature:
-            return False
-        return True
+        return ed25519.verify(self.public_key, signature, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +223,7 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         """Raw 64-byte Ed25519 signature of ``message``."""
-        return self.private_key.sign(message)
+        return ed25519.sign(self.private_key, message)
 
 
 @dataclass(frozen=True, slots=True)
