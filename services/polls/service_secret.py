@@ -17,7 +17,6 @@ folder is a mounted Kubernetes Secret). From it, by HMAC-SHA256 with distinct la
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from pathlib import Path
@@ -28,6 +27,8 @@ __all__ = ("ServiceSecret",)
 
 _SIZE = 32
 _FILE = "polls-secret"
+_POLL_KEYS_KEPT = 4_096
+"""Per-poll keys held at once (two per poll; far more than polls open together)."""
 
 
 class ServiceSecret:
@@ -35,6 +36,7 @@ class ServiceSecret:
         if len(secret) != _SIZE:
             raise ValueError(f"the polls secret must be {_SIZE} bytes, got {len(secret)}")
         self._secret = secret
+        self._poll_keys: dict[tuple[str, str], bytes] = {}
 
     @classmethod
     def load_or_create(cls, keys_dir: Path) -> ServiceSecret:
@@ -47,20 +49,30 @@ class ServiceSecret:
         return cls(data)
 
     def _derive(self, label: str, value: bytes) -> bytes:
-        return hmac.new(self._secret, label.encode() + b"\x00" + value, hashlib.sha256).digest()
+        return hmac.digest(self._secret, label.encode() + b"\x00" + value, "sha256")
+
+    def _per_poll(self, label: str, poll_id: str) -> bytes:
+        # A poll's keys are asked for by every cast and every mixed ballot: derived once.
+        key = self._poll_keys.get((label, poll_id))
+        if key is None:
+            key = self._derive(label, poll_id.encode())
+            if len(self._poll_keys) >= _POLL_KEYS_KEPT:
+                self._poll_keys.clear()
+            self._poll_keys[(label, poll_id)] = key
+        return key
 
     def poll_key(self, poll_id: str) -> bytes:
-        return self._derive("vmeste/polls/poll-key/v1", poll_id.encode())
+        return self._per_poll("vmeste/polls/poll-key/v1", poll_id)
 
     def voter_tag(self, poll_id: str, sub: str) -> str:
         """``HMAC(poll key, sub)``, hex: the voter's pseudonym within one poll."""
-        return hmac.new(self.poll_key(poll_id), sub.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self.poll_key(poll_id), sub.encode(), "sha256").hex()
 
     def seal_key(self, voter_tag: str) -> bytes:
         return self._derive("vmeste/polls/receipt-seal/v1", voter_tag.encode())
 
     def pool_key(self, poll_id: str) -> bytes:
-        return self._derive("vmeste/polls/pool-seal/v1", poll_id.encode())
+        return self._per_poll("vmeste/polls/pool-seal/v1", poll_id)
 
     def confirmation_key(self) -> bytes:
         """Keys the links that confirm a notification e-mail address (never stored)."""

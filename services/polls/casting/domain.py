@@ -21,9 +21,7 @@ constraint alone decides: nobody is ever counted twice.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,7 +99,6 @@ class CastService:
         gate: RedisGate,
         revocations: Revocations,
         secret: ServiceSecret,
-        poll_cache_s: float = 1.0,
         linger_s: float = 0.002,
     ) -> None:
         self._logs = logs
@@ -110,35 +107,10 @@ class CastService:
         self._gate = gate
         self._revocations = revocations
         self.secret = secret
-        self._poll_cache_s = poll_cache_s
-        self._cache: dict[str, tuple[float, PollRecord]] = {}
         self._pad_lengths: dict[str, int] = {}
-        self._loading: dict[str, asyncio.Future[PollRecord | None]] = {}
         self.committer: GroupCommitter[PendingCast, WriteOutcome] = GroupCommitter(
             store.write, linger_s=linger_s
         )
-
-    async def _poll(self, poll_id: str) -> PollRecord | None:
-        # A short cache: the status read inside the commit transaction stays the authority.
-        now = time.monotonic()
-        cached = self._cache.get(poll_id)
-        if cached is not None and now - cached[0] < self._poll_cache_s:
-            return cached[1]
-        # One read per expiry, shared by every cast arriving meanwhile (not one read each).
-        loading = self._loading.get(poll_id)
-        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
-            loading = asyncio.ensure_future(self._load(poll_id, now))
-            self._loading[poll_id] = loading
-        return await asyncio.shield(loading)
-
-    async def _load(self, poll_id: str, now: float) -> PollRecord | None:
-        try:
-            poll = await self._polls.get(poll_id)
-        finally:
-            self._loading.pop(poll_id, None)
-        if poll is not None:
-            self._cache[poll_id] = (now, poll)
-        return poll
 
     async def cast(
         self,
@@ -147,7 +119,8 @@ class CastService:
         answers: Mapping[str, object],
         idempotency_key: str | None = None,
     ) -> CastResult:
-        poll = await self._poll(poll_id)
+        # A second-old read: the status read inside the commit's transaction is the authority.
+        poll = await self._polls.recent(poll_id)
         if poll is None or poll.status == "draft":
             raise not_found(f"There is no poll {poll_id!r}.")
         now = dt.datetime.now(dt.UTC)
@@ -230,7 +203,7 @@ class CastService:
                 raise conflict("already-voted", "Already voted", "You have already voted.")
             return earlier
         if outcome is WriteOutcome.POLL_NOT_OPEN:
-            self._cache.pop(poll_id, None)
+            self._polls.forget_recent(poll_id)
             await self._gate.release(gate_key)
             raise poll_not_open((await self._polls.get(poll_id)) or poll)
         receipt = self._logs.issue_receipt(poll_id, digest, accepted_at)

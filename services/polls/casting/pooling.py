@@ -16,7 +16,6 @@ seal leaves nothing:
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import uuid
 
@@ -106,6 +105,5 @@ def open_pooled(secret: ServiceSecret, poll_id: str, row_id: uuid.UUID, sealed: 
 def code_lookup(secret: ServiceSecret, poll_id: str, tracking_code: str) -> bytes:
     """Keyed hash of a (canonical) tracking code: finds a pooled ballot by its code, and
     without the secret it tells nothing about the entry."""
-    return hmac.new(
-        secret.pool_key(poll_id), b"tracking-code\x00" + tracking_code.encode(), hashlib.sha256
-    ).digest()[:16]
+    message = b"tracking-code\x00" + tracking_code.encode()
+    return hmac.digest(secret.pool_key(poll_id), message, "sha256")[:16]

@@ -110,7 +110,7 @@ class CitizenPages(Controller):
         signed_in: NamedDependency[Session],
     ) -> Response[Any]:
         session = signed_in
-        poll = await polls.get(session, poll_id)
+        poll = await polls.get_recent(session, poll_id)
         refusal = ineligibility(session, poll)
         return page(
             request,
@@ -317,7 +317,7 @@ class CitizenPages(Controller):
 
 async def _published(polls: PollService, poll_id: str) -> PollRecord:
     """The poll, for pages anyone may open once it is scheduled; a draft is not found."""
-    poll = await polls.lookup(poll_id)
+    poll = await polls.lookup(poll_id, recent=True)
     if poll is None or poll.status == "draft":
         raise NotFoundException()
     return poll

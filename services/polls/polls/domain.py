@@ -331,7 +331,13 @@ class PollService:
         return ineligibility(session, poll) is None
 
     async def get(self, session: Session | None, poll_id: str) -> PollRecord:
-        poll = await self.store.get(poll_id)
+        return self._seen(session, poll_id, await self.store.get(poll_id))
+
+    async def get_recent(self, session: Session | None, poll_id: str) -> PollRecord:
+        """As :meth:`get`, from a read at most a second old: for the pages citizens open."""
+        return self._seen(session, poll_id, await self.store.recent(poll_id))
+
+    def _seen(self, session: Session | None, poll_id: str, poll: PollRecord | None) -> PollRecord:
         if poll is None or not self._visible(session, poll):
             raise not_found(f"There is no poll {poll_id!r} you can see.")
         return poll
@@ -358,5 +364,6 @@ class PollService:
         ]
         return visible[offset : offset + limit], len(visible)
 
-    async def lookup(self, poll_id: str) -> PollRecord | None:
-        return await self.store.get(poll_id)
+    async def lookup(self, poll_id: str, *, recent: bool = False) -> PollRecord | None:
+        """The poll whoever asks; with ``recent``, from a read at most a second old."""
+        return await (self.store.recent(poll_id) if recent else self.store.get(poll_id))

@@ -10,6 +10,7 @@ import msgspec
 from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
+from services.polls.polls.recent import RecentReads
 from services.polls.polls.tables import Poll
 from shared.eligibility import Eligibility
 from shared.tally.definition import PollDefinition, decode_definition
@@ -107,6 +108,9 @@ def _row(record: PollRecord) -> dict[str, Any]:
 
 
 class PollStore:
+    def __init__(self, recent_s: float = 1.0) -> None:
+        self._recent: RecentReads[PollRecord] = RecentReads(self.get, recent_s)
+
     async def insert(self, record: PollRecord) -> None:
         await Poll.insert(Poll(**_row(record)))
 
@@ -114,12 +118,22 @@ class PollStore:
         rows = await Poll.select().where(Poll.id == poll_id)
         return _record(rows[0]) if rows else None
 
+    async def recent(self, poll_id: str) -> PollRecord | None:
+        """The poll as read at most ``recent_s`` ago (:mod:`services.polls.polls.recent`): for
+        what citizens open and cast, never for deciding a change."""
+        return await self._recent.get(poll_id)
+
+    def forget_recent(self, poll_id: str) -> None:
+        """Drop the recent copy (a commit found the poll no longer open)."""
+        self._recent.forget(poll_id)
+
     async def save(self, record: PollRecord) -> None:
         values = _row(record)
         del values["id"]
         await Poll.update({getattr(Poll, k): v for k, v in values.items()}).where(
             Poll.id == record.id
         )
+        self._recent.forget(record.id)
 
     async def save_answer_breakdown(self, poll_id: str, data: bytes) -> None:
         await Poll.update({Poll.answer_breakdown: data}).where(Poll.id == poll_id)
@@ -144,6 +158,7 @@ class PollStore:
             .where((Poll.id == poll_id) & Poll.status.is_in(list(before)))
             .returning(Poll.id)
         )
+        self._recent.forget(poll_id)
         return bool(rows)
 
     async def listing(

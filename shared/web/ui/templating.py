@@ -101,6 +101,9 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     environment = Environment(
         loader=ChoiceLoader([FileSystemLoader([*service_templates, SHARED_TEMPLATES])]),
         autoescape=True,
+        # Templates ship with the code and change only with a new process, like the code: no
+        # file is checked for changes on each render (seven stat calls per poll page).
+        auto_reload=False,
         undefined=StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,

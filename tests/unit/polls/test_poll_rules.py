@@ -26,6 +26,7 @@ class MemoryPolls(PollStore):
     """PollStore's interface over a dict: what the domain reads back is what it wrote."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.rows: dict[str, PollRecord] = {}
 
     async def insert(self, record: PollRecord) -> None:
