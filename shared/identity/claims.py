@@ -30,7 +30,10 @@ class Permission(StrEnum):
     RESPOND = "respond"
 
 
-class OrganisationGrant(msgspec.Struct, frozen=True, kw_only=True):
+# gc=False: frozen and holding only strings, numbers, dates and tuples of them, neither can be
+# part of a reference cycle; a service keeps thousands of verified sessions, which the garbage
+# collector would otherwise walk in every full collection.
+class OrganisationGrant(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One membership as it travels in the session."""
 
     org: str
@@ -41,7 +44,7 @@ class OrganisationGrant(msgspec.Struct, frozen=True, kw_only=True):
     permissions: tuple[str, ...] = ()
 
 
-class Session(msgspec.Struct, frozen=True, kw_only=True):
+class Session(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The verified claims of a session token (it satisfies ``shared.eligibility.Participant``)."""
 
     sub: str

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from shared.eligibility import Ineligible
 from shared.web.inert_text import inert_html
+from shared.web.ui.fragments import KeptFragments
 from shared.web.ui.i18n import DEFAULT_LANGUAGE, translations
 from shared.web.ui.refusals import eligibility_message
 
@@ -56,9 +57,7 @@ def _gettext(context: Context, message: str, **variables: Any) -> str:
 
 
 @pass_context
-def _ngettext(
-    context: Context, singular: str, plural: str, n: int, **variables: Any
-) -> str:
+def _ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
     variables.setdefault("num", n)
     message = translations(_language(context)).ngettext(singular, plural, n)
     return Markup(message) % variables  # noqa: S704 - catalogue text, variables escaped
@@ -105,7 +104,7 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
         # file is checked for changes on each render (seven stat calls per poll page).
         auto_reload=False,
         undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", KeptFragments],
         trim_blocks=True,
         lstrip_blocks=True,
     )

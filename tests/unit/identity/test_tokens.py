@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import datetime as dt
 import hashlib
 import hmac
@@ -69,6 +70,15 @@ def test_issued_token_verifies_to_the_same_session() -> None:
     assert session.has_permission("moderate", "tyumen-city")
     assert not session.has_permission("moderate", "tobolsk-city")
     assert not session.has_permission("polls:manage")
+
+
+def test_verified_sessions_are_left_out_of_garbage_collection() -> None:
+    # Thousands are kept verified; they hold no cycle, so the collector need not walk them.
+    service = _service()
+    session = service.verify(service.issue(CLAIMS)[0])
+    assert session.orgs
+    assert not gc.is_tracked(session)
+    assert not any(gc.is_tracked(grant) for grant in session.orgs)
 
 
 def test_header_names_eddsa_and_the_current_key() -> None:

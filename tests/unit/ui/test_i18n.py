@@ -60,6 +60,10 @@ def _placeholders(text: str) -> list[str]:
     return sorted(part.split(")")[0] for part in text.split("%(")[1:])
 
 
+_EXTENSIONS = "jinja2.ext.i18n,shared.web.ui.fragments.KeptFragments"
+"""The pages' own Jinja extensions: Babel skips a template whose tags it cannot parse."""
+
+
 def template_messages() -> dict[str, str]:
     """Every msgid used by a template, with the first file that uses it."""
     found: dict[str, str] = {}
@@ -67,7 +71,7 @@ def template_messages() -> dict[str, str]:
         for path in sorted(Path(folder).rglob("*.html")):
             with path.open("rb") as source:
                 for _, _, message, _ in babel_extract(
-                    source, ("_", "gettext", "ngettext"), [], {"extensions": "jinja2.ext.i18n"}
+                    source, ("_", "gettext", "ngettext"), [], {"extensions": _EXTENSIONS}
                 ):
                     msgid = message if isinstance(message, str) else message and message[0]
                     if msgid:

@@ -27,8 +27,6 @@ def test_variables_are_escaped_and_the_message_is_not() -> None:
 
 
 def test_plural_forms_take_the_number_and_other_variables() -> None:
-    source = (
-        '{{ ngettext("%(num)s ballot, %(who)s", "%(num)s ballots, %(who)s", n, who=who) }}'
-    )
+    source = '{{ ngettext("%(num)s ballot, %(who)s", "%(num)s ballots, %(who)s", n, who=who) }}'
     assert _render(source, "en", n=1, who="<a>") == "1 ballot, &lt;a&gt;"
     assert _render(source, "en", n=3, who="b") == "3 ballots, b"
