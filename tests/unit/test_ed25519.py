@@ -53,5 +53,7 @@ def test_a_small_order_public_key_verifies_nothing() -> None:
 def test_many_keys_each_verify_with_their_own() -> None:
     keys = [Ed25519PrivateKey.generate() for _ in range(50)]
     signatures = [ed25519.sign(k, MESSAGE) for k in keys]
-    assert all(ed25519.verify(k.public_key(), s, MESSAGE) for k, s in zip(keys, signatures))
+    assert all(
+        ed25519.verify(k.public_key(), s, MESSAGE) for k, s in zip(keys, signatures, strict=True)
+    )
     assert not ed25519.verify(keys[0].public_key(), signatures[1], MESSAGE)

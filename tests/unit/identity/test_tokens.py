@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import gc
 import datetime as dt
+import gc
 import hashlib
 import hmac
 import json
