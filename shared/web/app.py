@@ -18,6 +18,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ControllerRouterHandler, Middleware
 
+from shared.web.dependency_batches import resolve_synchronous_batches_in_a_row
 from shared.web.headers import add_response_headers
 from shared.web.health import ReadinessCheck, health_controller
 from shared.web.heap import freeze_startup_heap, thaw_heap
@@ -83,6 +84,7 @@ def build_app(
         exclude=["/metrics", "/health"],
         middleware_class=RequestMetricsMiddleware,
     )
+    resolve_synchronous_batches_in_a_row()
     logging = StructlogConfig(
         structlog_logging_config=_structlog_config(),
         enable_middleware_logging=False,
