@@ -166,12 +166,21 @@ async def test_every_receipt_survives_killing_the_integrator_mid_vote(cluster: C
         await third_done.wait()
         holder = await _wait_holder(cluster, "ledger-integrator", None, 15)
         victim = _replica_of(cluster, holder)
-        # The pool never falls below k once it has reached it: the kill finds ballots pooled.
-        states = [
-            (await client.get(f"/api/v1/logs/{poll_id}/tracking/{r['tracking_code']}")).json()
-            for r in list(so_far)
-        ]
-        pooled_at_kill = sum(1 for state in states if state["status"] == "pooled")
+        # The pool never falls below k once it has reached it, and a pooled ballot moves on
+        # at the next round, so the newest receipts are the ones to look for in it: looked up
+        # all at once, the kill follows a look that found some of them pooled.
+        pooled_at_kill = 0
+        for _ in range(20):
+            newest = list(so_far)[-48:]
+            states = await asyncio.gather(
+                *(
+                    client.get(f"/api/v1/logs/{poll_id}/tracking/{r['tracking_code']}")
+                    for r in newest
+                )
+            )
+            pooled_at_kill = sum(1 for s in states if s.json()["status"] == "pooled")
+            if pooled_at_kill:
+                break
         victim.kill()
         killed_at = time.monotonic()
         successor = await _wait_holder(cluster, "ledger-integrator", f"{victim.name}-", 10)
