@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import hmac
 import ipaddress
 import re
@@ -133,9 +132,7 @@ class RateLimitKeys:
         cached = self._day
         if cached is not None and cached[0] == day:
             return cached[1]
-        key = hmac.new(
-            self._secret, _DAY_LABEL + b"\x00" + day.isoformat().encode(), hashlib.sha256
-        ).digest()
+        key = hmac.digest(self._secret, _DAY_LABEL + b"\x00" + day.isoformat().encode(), "sha256")
         self._day = (day, key)
         return key
 
@@ -143,7 +140,7 @@ class RateLimitKeys:
         """The counter of ``value`` (a subject for kind ``s``, an address for ``a``) today."""
         day = self._clock().astimezone(dt.UTC).date()
         message = f"{rule}\x00{kind}\x00{value}".encode()
-        digest = hmac.new(self.day_key(day), message, hashlib.sha256).hexdigest()
+        digest = hmac.digest(self.day_key(day), message, "sha256").hex()
         return f"rl:{rule}:{kind}:{digest[:_DIGEST_HEX]}"
 
 

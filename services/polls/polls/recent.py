@@ -21,19 +21,29 @@ T = TypeVar("T")
 _MAX_ENTRIES = 10_000
 """Polls kept at once; far more than are open together, so never reached in use."""
 
+_LONGEST_READ_S = 60.0
+"""A read that took longer keeps nothing, so a change this process made longer ago than this
+can hold back no read still running: its mark is dropped once the marks reach the bound."""
+
 
 class RecentReads(Generic[T]):
     """Reads by id, each kept ``max_age_s``; concurrent misses of one id share one read."""
 
-    def __init__(self, read: Callable[[str], Awaitable[T | None]], max_age_s: float = 1.0):
+    def __init__(
+        self,
+        read: Callable[[str], Awaitable[T | None]],
+        max_age_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._read = read
         self._max_age_s = max_age_s
+        self._clock = clock
         self._kept: dict[str, tuple[float, T]] = {}
         self._loading: dict[str, asyncio.Future[T | None]] = {}
         self._forgotten: dict[str, float] = {}
 
     async def get(self, key: str) -> T | None:
-        now = time.monotonic()
+        now = self._clock()
         kept = self._kept.get(key)
         if kept is not None and now - kept[0] < self._max_age_s:
             return kept[1]
@@ -48,7 +58,12 @@ class RecentReads(Generic[T]):
         that began before now keeps nothing."""
         self._kept.pop(key, None)
         self._loading.pop(key, None)
-        self._forgotten[key] = time.monotonic()
+        now = self._clock()
+        self._forgotten[key] = now
+        if len(self._forgotten) > _MAX_ENTRIES:
+            self._forgotten = {
+                k: at for k, at in self._forgotten.items() if now - at < _LONGEST_READ_S
+            }
 
     async def _load(self, key: str, now: float) -> T | None:
         try:
@@ -56,9 +71,12 @@ class RecentReads(Generic[T]):
         finally:
             if self._loading.get(key) is asyncio.current_task():
                 del self._loading[key]
-        if value is not None and now > self._forgotten.get(key, float("-inf")):
+        if (
+            value is not None
+            and now > self._forgotten.get(key, float("-inf"))
+            and self._clock() - now < _LONGEST_READ_S
+        ):
             if len(self._kept) >= _MAX_ENTRIES:
                 self._kept.clear()
-                self._forgotten.clear()
             self._kept[key] = (now, value)
         return value

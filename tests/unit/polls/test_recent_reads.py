@@ -82,3 +82,40 @@ async def test_a_missing_row_is_not_kept() -> None:
     assert await recent.get("missing") is None
     assert await recent.get("missing") is None
     assert rows.reads == 2
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_marks_of_changes_older_than_any_read_are_dropped_at_the_bound() -> None:
+    rows = _Rows()
+    clock = _Clock()
+    recent = RecentReads(rows.read, max_age_s=60, clock=clock)
+    for n in range(10_000):
+        recent.forget(f"old-{n}")
+    clock.now += 30
+    recent.forget("recent")
+    clock.now += 31  # the old marks are now 61 s old, the recent one 31 s
+    recent.forget("newest")
+    assert set(recent._forgotten) == {"recent", "newest"}
+
+
+async def test_a_read_slower_than_the_longest_read_keeps_nothing() -> None:
+    rows = _Rows()
+    rows.gate = asyncio.Event()
+    clock = _Clock()
+    recent = RecentReads(rows.read, max_age_s=600, clock=clock)
+    slow = asyncio.ensure_future(recent.get("p"))
+    await rows.started.wait()
+    clock.now += 61  # a change made meanwhile could have had its mark dropped
+    rows.gate.set()
+    assert await slow == "v1"
+    rows.gate = None
+    rows.value = "v2"
+    assert await recent.get("p") == "v2"
+    assert rows.reads == 2
