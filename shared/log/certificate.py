@@ -27,11 +27,12 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shared.log.checkpoint import Checkpoint
 from shared.log.merkle import HASH_SIZE
 from shared.log.note import Note, NoteError, Signer, Verifier, open_note, sign_note
+from shared.log.seconds import format_utc_seconds, parse_utc_seconds
 
 __all__ = (
     "CERTIFICATE_HEADER",
@@ -46,7 +47,6 @@ __all__ = (
 CERTIFICATE_HEADER = "vmeste/tally-certificate/v2"
 CERTIFICATE_HEADER_V1 = "vmeste/tally-certificate/v1"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
 
 
@@ -113,7 +113,7 @@ class TallyCertificate:
 
     def body(self) -> str:
         """The certificate text that gets signed."""
-        at = self.issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        at = format_utc_seconds(self.issued_at)
         root = base64.b64encode(self.root).decode()
         common = f"{self.origin}\n{self.size}\n{root}\n{self.results_sha256.hex()}\n{at}\n"
         if self.definition_sha256 is None:
@@ -184,12 +184,7 @@ def parse_certificate(body: str) -> TallyCertificate:
         raise CertificateError("certificate root must be canonical base64 of 32 bytes")
     if not _HEX64.fullmatch(results_hex):
         raise CertificateError("certificate results hash must be 64 lowercase hex digits")
-    if not _TIME.fullmatch(at_text):
-        raise CertificateError(f"certificate time {at_text!r} is not YYYY-MM-DDTHH:MM:SSZ")
-    try:
-        at = datetime.strptime(at_text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise CertificateError(f"certificate time {at_text!r} is not a valid time") from None
+    at = parse_utc_seconds(at_text, "certificate time", CertificateError)
     definition: bytes | None = None
     turnout: int | None = None
     if want == 8:

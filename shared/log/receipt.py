@@ -21,10 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shared.log.merkle import HASH_SIZE
 from shared.log.note import Note, NoteError, Signer, Verifier, open_note, sign_note
+from shared.log.seconds import format_utc_seconds, parse_utc_seconds
 
 __all__ = (
     "RECEIPT_HEADER",
@@ -45,7 +46,6 @@ TRACKING_CODE_BITS = 50
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _DECODE = {c: i for i, c in enumerate(_ALPHABET)} | {"I": 1, "L": 1, "O": 0}
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
 class ReceiptError(NoteError):
@@ -55,7 +55,7 @@ class ReceiptError(NoteError):
 def _format_time(at: datetime) -> str:
     if at.tzinfo is None:
         raise ReceiptError("accepted-at must be timezone-aware")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc_seconds(at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +101,7 @@ def parse_receipt(body: str) -> Receipt:
         raise ReceiptError("receipt origin line is empty")
     if not _HEX64.fullmatch(entry_hex):
         raise ReceiptError("receipt entry hash must be 64 lowercase hex digits")
-    if not _TIME.fullmatch(at_text):
-        raise ReceiptError(f"receipt time {at_text!r} is not YYYY-MM-DDTHH:MM:SSZ")
-    try:
-        at = datetime.strptime(at_text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        raise ReceiptError(f"receipt time {at_text!r} is not a valid date and time") from None
+    at = parse_utc_seconds(at_text, "receipt time", ReceiptError)
     return Receipt(origin, bytes.fromhex(entry_hex), at)
 
 
