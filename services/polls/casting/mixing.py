@@ -49,14 +49,18 @@ _SQLITE_IDS = 500
 def batch_size(pooled: int, k: int, *, closing: bool) -> int:
     """How many of ``pooled`` ballots move now (0: none).
 
-    At most :data:`MAX_BATCH`, so the integrator takes a batch whole into one checkpoint
-    (``k`` is far below it); a pool too large for one batch at close leaves at least ``k``
-    for the next round, so no batch is ever smaller than ``k``.
+    At most :data:`MAX_BATCH`, so the integrator takes a batch whole into one checkpoint, or
+    ``2k`` if that is more (an anonymity batch above half of it): a cap below ``2k`` could cut
+    a batch, or what it leaves for the next round, below ``k``. Such a batch then spans two
+    checkpoints, split by leaf hash, which says nothing of arrival. A pool too large for one
+    batch at close leaves at least ``k`` for the next round, so no batch is ever smaller than
+    ``k``.
     """
+    most = max(MAX_BATCH, 2 * k)
     if closing:
-        return pooled if pooled <= MAX_BATCH else min(MAX_BATCH, pooled - k)
+        return pooled if pooled <= most else min(most, pooled - k)
     if pooled >= 2 * k:
-        return min(pooled - k, MAX_BATCH)
+        return min(pooled - k, most)
     return 0
 
 

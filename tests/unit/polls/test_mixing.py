@@ -55,3 +55,30 @@ def test_every_batch_of_a_poll_is_at_least_min_k_n_and_every_ballot_arrives(
     total = sum(arrivals)
     assert published == total
     assert all(size >= min(k, total) for size in batches)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    k=st.integers(10, 1_000_000),
+    pooled=st.integers(0, 3_000_000),
+    closing=st.booleans(),
+)
+def test_no_batch_and_no_remainder_falls_below_k_whatever_k_is(
+    k: int, pooled: int, closing: bool
+) -> None:
+    take = batch_size(pooled, k, closing=closing)
+    assert 0 <= take <= pooled
+    assert take <= max(MAX_BATCH, 2 * k)
+    left = pooled - take
+    if closing:
+        assert take >= min(k, pooled)
+        assert left == 0 or left >= k  # the next round's batch is at least k too
+    else:
+        assert take == 0 or (take >= k and left >= k)
+
+
+def test_an_anonymity_batch_above_half_the_checkpoint_cap_still_moves_k_at_least() -> None:
+    k = MAX_BATCH  # allowed: the schema takes up to a million
+    assert batch_size(2 * k + 7, k, closing=False) == k + 7
+    assert batch_size(2 * k + 7, k, closing=True) == k + 7
+    assert batch_size(k + 7, k, closing=True) == k + 7
