@@ -51,10 +51,10 @@ def batch_size(pooled: int, k: int, *, closing: bool) -> int:
 
     At most :data:`MAX_BATCH`, so the integrator takes a batch whole into one checkpoint, or
     ``2k`` if that is more (an anonymity batch above half of it): a cap below ``2k`` could cut
-    a batch, or what it leaves for the next round, below ``k``. Such a batch then spans two
-    checkpoints, split by leaf hash, which says nothing of arrival. A pool too large for one
-    batch at close leaves at least ``k`` for the next round, so no batch is ever smaller than
-    ``k``.
+    a batch, or what it leaves for the next round, below ``k``. Such a batch then spans
+    several checkpoints, split by leaf hash, which says nothing of arrival. A pool too large
+    for one batch at close leaves at least ``k`` for the next round, so no batch is ever
+    smaller than ``k``.
     """
     most = max(MAX_BATCH, 2 * k)
     if closing:
