@@ -10,6 +10,9 @@ small order and non-canonical encodings, so nothing OpenSSL refused is accepted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -20,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import (
 from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
 from nacl.exceptions import BadSignatureError
 
-__all__ = ("sign", "verify")
+__all__ = ("raw_public", "sign", "verify")
 
 _SIGNATURE_BYTES = 64
 _MAX_KEYS = 1_024
@@ -30,28 +33,30 @@ _MAX_KEYS = 1_024
 _public: dict[int, tuple[Ed25519PublicKey, bytes]] = {}
 _secret: dict[int, tuple[Ed25519PrivateKey, bytes]] = {}
 
+_Key = TypeVar("_Key", Ed25519PublicKey, Ed25519PrivateKey)
 
-def _raw_public(key: Ed25519PublicKey) -> bytes:
-    found = _public.get(id(key))
+
+def _remembered(
+    known: dict[int, tuple[_Key, bytes]], key: _Key, derive: Callable[[_Key], bytes]
+) -> bytes:
+    found = known.get(id(key))
     if found is not None and found[0] is key:
         return found[1]
-    raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    if len(_public) >= _MAX_KEYS:
-        _public.clear()
-    _public[id(key)] = (key, raw)
-    return raw
+    value = derive(key)
+    if len(known) >= _MAX_KEYS:
+        known.clear()
+    known[id(key)] = (key, value)
+    return value
 
 
-def _sodium_secret(key: Ed25519PrivateKey) -> bytes:
-    found = _secret.get(id(key))
-    if found is not None and found[0] is key:
-        return found[1]
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    """The key's 32 bytes, as they appear in key lines, key ids and libsodium's calls."""
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def _sodium(key: Ed25519PrivateKey) -> bytes:
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    _, secret = crypto_sign_seed_keypair(seed)
-    if len(_secret) >= _MAX_KEYS:
-        _secret.clear()
-    _secret[id(key)] = (key, secret)
-    return secret
+    return crypto_sign_seed_keypair(seed)[1]
 
 
 def verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
@@ -59,7 +64,7 @@ def verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
     if len(signature) != _SIGNATURE_BYTES:
         return False
     try:
-        crypto_sign_open(signature + message, _raw_public(key))
+        crypto_sign_open(signature + message, _remembered(_public, key, raw_public))
     except BadSignatureError:
         return False
     return True
@@ -67,4 +72,4 @@ def verify(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
 
 def sign(key: Ed25519PrivateKey, message: bytes) -> bytes:
     """``key``'s 64-byte Ed25519 signature of ``message`` (the bytes OpenSSL would give)."""
-    return crypto_sign(message, _sodium_secret(key))[:_SIGNATURE_BYTES]
+    return crypto_sign(message, _remembered(_secret, key, _sodium))[:_SIGNATURE_BYTES]

@@ -21,6 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from shared import ed25519
 from shared.config import MissingSettingError
 from shared.secret_files import locked_folder, write_secret
 
@@ -38,8 +39,7 @@ _PUBLIC_SUFFIX = ".pub"
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "session-" + hashlib.sha256(raw).hexdigest()[:16]
+    return "session-" + hashlib.sha256(ed25519.raw_public(public_key)).hexdigest()[:16]
 
 
 def _new_key(folder: Path) -> str:

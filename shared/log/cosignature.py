@@ -29,9 +29,9 @@ from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
-    PublicFormat,
 )
 
+from shared import ed25519
 from shared.log.note import KeyFormatError, MalformedNoteError, is_valid_key_name
 
 __all__ = (
@@ -138,7 +138,7 @@ class WitnessSigner:
 
     @property
     def key(self) -> WitnessKey:
-        public = self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = ed25519.raw_public(self.private_key.public_key())
         return WitnessKey(self.name, _key_id(self.name, public), public)
 
     def __str__(self) -> str:

@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
-    PublicFormat,
 )
 
 from shared import ed25519
@@ -110,10 +109,6 @@ def _b64decode(text: str) -> bytes:
         raise ValueError(f"bad base64: {exc}") from None
 
 
-def _raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
-
 def _key_data(kind: str, name: str, hex_id: str, b64: str) -> bytes:
     """The checked name, hex key id and key data of a ``kind`` ("verifier", "signer") key
     string; returns the data (algorithm byte first)."""
@@ -167,7 +162,7 @@ class Verifier:
         return verifier
 
     def __str__(self) -> str:
-        data = base64.b64encode(bytes([ALG_ED25519]) + _raw_public(self.public_key)).decode()
+        data = base64.b64encode(bytes([ALG_ED25519]) + ed25519.raw_public(self.public_key)).decode()
         return f"{self.name}+{self.key_id:08x}+{data}"
 
     def verify(self, message: bytes, signature: bytes) -> bool:
@@ -193,7 +188,7 @@ class Signer:
         """Signer for an existing Ed25519 private key."""
         if not is_valid_key_name(name):
             raise KeyFormatError(f"invalid key name {name!r}: empty, or has a space or '+'")
-        return cls(name, key_id(name, _raw_public(private_key.public_key())), private_key)
+        return cls(name, key_id(name, ed25519.raw_public(private_key.public_key())), private_key)
 
     @classmethod
     def parse(cls, skey: str) -> Signer:
