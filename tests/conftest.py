@@ -28,10 +28,21 @@ _FIGURES: list[str] = []
 
 
 @pytest.fixture
-def report_figures() -> Callable[[str], None]:
+def report_figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Adds a line to the run's closing "figures" section: what a test measured, next to its
     target, shown whether the test passed or not."""
-    return _FIGURES.append
+
+    def report(line: str) -> None:
+        # Carried by the test's report, so a line measured in a pytest-xdist worker reaches
+        # the summary the controller prints.
+        request.node.user_properties.append(("figure", line))
+
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "teardown":
+        _FIGURES.extend(str(value) for name, value in report.user_properties if name == "figure")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
