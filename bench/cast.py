@@ -62,6 +62,7 @@ import httpx
 from litestar import Litestar, post
 from litestar.params import JSONBody
 
+from bench.cpu import CpuMeter, CpuSplit
 from bench.floor import Floor, measure_floor
 from bench.stack_app import NOOP_PATH
 from bench.stages import IDLE, STAGES, Profile, Profiler
@@ -73,6 +74,7 @@ from shared.identity.tokens import SessionClaims, TokenService
 from tests.harness.processes import free_port, start_postgres, start_redis
 
 WORKERS = 2
+SERVICE = "service under test (granian workers)"
 _MAX_CASTS_PER_S = 4_000
 ANSWERS = b'{"answers":{"park":"yes","happy":4}}'
 QUESTIONS = [
@@ -201,6 +203,8 @@ class WrkResult:
     requests: int
     tokens_used: int
     """How far into the token file the busiest thread got (threads advance unevenly)."""
+    cpu: CpuSplit | None = None
+    """CPU of the service, PostgreSQL, Redis and wrk during the run (:mod:`bench.cpu`)."""
 
 
 def _ms(text: str) -> float:
@@ -215,8 +219,22 @@ def _ms(text: str) -> float:
 
 
 def _run_wrk(
-    url: str, script: Path, *, connections: int, duration: int, threads: int = 2
+    url: str,
+    script: Path,
+    *,
+    connections: int,
+    duration: int,
+    threads: int = 2,
+    meter: CpuMeter | None = None,
 ) -> WrkResult:
+    if meter is not None:
+        result, split = meter.measure(
+            lambda: _run_wrk(
+                url, script, connections=connections, duration=duration, threads=threads
+            )
+        )
+        result.cpu = split
+        return result
     done = subprocess.run(
         [
             "wrk",
@@ -369,6 +387,37 @@ def _report_stages(m: Measured, bare: WrkResult, stack: WrkResult) -> None:
     )
 
 
+def _report_cpu(columns: list[tuple[str, WrkResult]], floor_us: float) -> None:
+    """CPU µs per request of each process, from the kernel's accounting, run by run."""
+    measured = [(name, run, run.cpu) for name, run in columns if run.cpu is not None]
+    if not measured:
+        return
+    tables = [(name, cpu.per_request_us(run.requests), cpu) for name, run, cpu in measured]
+    parts = list(dict.fromkeys(part for _, table, _ in tables for part in table))
+    print("CPU per request by process (/proc accounting over the whole run, µs):")
+    print(f"  {'':46}" + "".join(f"{name:>12}" for name, _, _ in tables))
+    for part in parts:
+        print(f"  {part:46}" + "".join(f"{t.get(part, 0.0):12.0f}" for _, t, _ in tables))
+    print(
+        f"  {'machine busy (both cores)':46}"
+        + "".join(f"{1e6 * cpu.machine / max(run.requests, 1):12.0f}" for _, run, cpu in measured)
+    )
+    by_name = {name: table for name, table, _ in tables}
+    cast, bare = by_name.get("casts"), by_name.get("bare POST")
+    if cast is None or bare is None:
+        return
+    storage = cast.get("PostgreSQL", 0.0) + cast.get("Redis", 0.0)
+    bare_all = sum(bare.values())
+    print(
+        f"  a cast spends {storage:.0f} µs in PostgreSQL and Redis (the durable record and the "
+        f"gate) and {cast.get(SERVICE, 0.0):.0f} µs in the service's workers, against "
+        f"{bare.get(SERVICE, 0.0):.0f} µs for a bare POST; machine CPU per bare POST "
+        f"{bare_all:.0f} µs, so a cast costing a bare POST plus the cryptographic floor plus "
+        f"its storage CPU reaches at most {bare_all:.0f} / ({bare_all:.0f} + {floor_us:.0f} + "
+        f"{storage:.0f}) = {bare_all / (bare_all + floor_us + storage):.2f} of the bare rate"
+    )
+
+
 def _report(args: argparse.Namespace, m: Measured) -> None:
     """Print each figure next to its target, and PASS/FAIL for each target."""
     best_full, best_paced = max(m.rounds, key=lambda r: r[0].requests_per_s)
@@ -404,6 +453,15 @@ def _report(args: argparse.Namespace, m: Measured) -> None:
         f"casts / service stack {best_full.requests_per_s / stack.requests_per_s:5.2f}"
     )
     _report_stages(m, bare, stack)
+    _report_cpu(
+        [
+            ("casts", best_full),
+            ("citizens", m.citizen),
+            ("stack no-op", stack),
+            ("bare POST", bare),
+        ],
+        m.floor.total_us,
+    )
     print("cryptographic floor of a cast (timeit in this process, best of 5):")
     for what, us in m.floor.parts:
         print(f"  {what:44} {us:7.1f} µs")
@@ -579,6 +637,14 @@ def main(argv: list[str] | None = None) -> int:
                 out.write(token(f"{i:032x}") + "\n")
         print(f"minted {args.voters} voter tokens in {time.monotonic() - started:.1f} s")
 
+        postmaster = int((postgres.data_dir / "postmaster.pid").read_text().split()[0])
+        meter = CpuMeter(
+            {
+                SERVICE: lambda: processes[-1].pid if processes else None,
+                "PostgreSQL": lambda: postmaster,
+                "Redis": lambda: redis.process.pid,
+            }
+        )
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         processes.append(_granian("services.polls.app:create_app", port, env, factory=True))
@@ -631,6 +697,7 @@ def main(argv: list[str] | None = None) -> int:
                     _script(folder, f"full{r}", path, fresh(f"full{r}")),
                     connections=args.connections,
                     duration=args.duration,
+                    meter=meter,
                 )
                 used += full.tokens_used + 4 * args.connections
                 target = 0.8 * full.requests_per_s
@@ -672,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 connections=args.connections,
                 duration=args.duration,
+                meter=meter,
             )
             used += citizen.tokens_used + 4 * args.connections
             time.sleep(2)  # most of the last receipts are mixed into the log within a few rounds
@@ -694,6 +762,7 @@ def main(argv: list[str] | None = None) -> int:
                 _script(folder, "stack", NOOP_PATH, token_file),
                 connections=args.connections,
                 duration=args.duration,
+                meter=meter,
             )
             for _ in range(args.rounds)
         ]
@@ -712,6 +781,7 @@ def main(argv: list[str] | None = None) -> int:
                 _script(folder, "bare", "/bare", token_file),
                 connections=args.connections,
                 duration=args.duration,
+                meter=meter,
             )
             for _ in range(args.rounds)
         ]
