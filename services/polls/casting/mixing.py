@@ -30,6 +30,9 @@ import secrets
 import uuid
 from collections.abc import Sequence
 
+import asyncpg
+import structlog
+
 from services.polls.casting.pooling import code_lookup, open_pooled
 from services.polls.casting.tables import PooledBallot
 from services.polls.service_secret import ServiceSecret
@@ -44,6 +47,16 @@ _MIXING = ("open",)
 """Statuses in which the pool keeps at least k back; any later status flushes it."""
 _FLUSHING = ("closed", "tallied", "cancelled")
 _SQLITE_IDS = 500
+VACUUM_AFTER = 5_000
+"""Pool rows the mixer deletes between two VACUUMs of the pool (PostgreSQL).
+
+The pool is a queue: every accepted ballot is inserted once and deleted once. Until a VACUUM
+the deleted rows stay in the table and its index, and the mixer's reads of the pool (a bitmap
+scan that visits every dead index entry and heap page) grow with everything mixed since: 2.6 ms
+per read after 70,000 ballots, 0.02 ms after a VACUUM. Autovacuum visits a table at most once
+a minute (``autovacuum_naptime``), which at full load is over 100,000 ballots."""
+
+_log = structlog.get_logger("vmeste.polls.mixing")
 
 
 def batch_size(pooled: int, k: int, *, closing: bool) -> int:
@@ -73,6 +86,7 @@ class Mixer:
         self._service = service
         self._sqlite = logs.on_sqlite
         self._random = secrets.SystemRandom()
+        self._deleted_since_vacuum = 0
 
     async def feed(self) -> None:
         rows = await PooledBallot.raw(
@@ -91,6 +105,18 @@ class Mixer:
             if await self._logs.has_pending(str(row["poll_id"])):
                 continue  # one batch at a time: the last one gets its own checkpoint first
             await self.mix(str(row["poll_id"]), int(row["k"]), closing=closing)
+        if self._deleted_since_vacuum >= VACUUM_AFTER:
+            await self._vacuum()
+
+    async def _vacuum(self) -> None:
+        """Give the pool's dead rows back (outside any transaction, as VACUUM must run).
+        SKIP_LOCKED: a VACUUM already running elsewhere does the same, so none waits."""
+        self._deleted_since_vacuum = 0
+        try:
+            await PooledBallot.raw("VACUUM (SKIP_LOCKED) ballot_pool")
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # Upkeep: a failure (a role that does not own the table, say) must not stop mixing.
+            _log.warning("the pool was not vacuumed", error=str(exc))
 
     async def waiting(self, log_id: str) -> int:
         return int(await PooledBallot.count().where(PooledBallot.poll_id == log_id))
@@ -135,6 +161,8 @@ class Mixer:
                 return []
             chosen = self._random.sample(ids, take)
             taken = await self._take(chosen)
+            if not self._sqlite:  # SQLite reuses a deleted row's space without help
+                self._deleted_since_vacuum += len(taken)
             hashed = sorted(
                 (leaf_hash(entry), entry)
                 for entry in (
