@@ -23,7 +23,10 @@ its share;
 case a cache of verified session tokens serves; (5) the service's stack on the no-op POST;
 (6) the bare endpoint. The cryptographic floor (:mod:`bench.floor`: Ed25519 verify of the
 token, HMAC voter tag, AES-GCM seals, Ed25519 receipt signature) is timed in this process,
-and the ratio it allows is printed next to the ratio reached.
+and the ratio it allows is printed next to the ratio reached. The full-load, citizens', stack and
+bare runs are also metered per process from the kernel's accounting (:mod:`bench.cpu`): the
+service's workers, PostgreSQL, Redis and wrk share the two cores, so the table says how much
+of a cast is the database's and the cache's, and what ratio that leaves.
 
 Targets: casts/s ÷ bare POST/s ≥ 0.5 (or, if the floor makes 0.5 impossible, within 1.2× of
 the ratio the floor allows), zero errors, p99 < 50 ms at 80 % of the max rate, citizens'
