@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from shared.config import SIGN_IN_SERVICE
 from shared.identity.claims import Permission, Role, Session
 from shared.web.cookies import cookie_name
+from shared.web.ui.compiled_messages import for_language
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf, csrf_token
 from shared.web.ui.i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, translations
 
@@ -215,7 +216,8 @@ def page(
         "base": settings.base_path,
     }
     return Template(
-        template_name=template,
+        # Compiled for the page's language: its literal messages are translated already.
+        template_name=for_language(language, template),
         context={**layout, **context},
         status_code=status_code,
         headers=headers,

@@ -14,6 +14,11 @@ from markupsafe import Markup
 
 from shared.eligibility import Ineligible
 from shared.web.inert_text import inert_html
+from shared.web.ui.compiled_messages import (
+    PerLanguageEnvironment,
+    PerLanguageLoader,
+    TranslatedLiterals,
+)
 from shared.web.ui.fragments import KeptFragments
 from shared.web.ui.i18n import DEFAULT_LANGUAGE, translations
 from shared.web.ui.refusals import eligibility_message
@@ -41,12 +46,7 @@ def _marked(language: str, message: str) -> Markup:
     return Markup(translations(language).gettext(message))  # noqa: S704 - catalogue text
 
 
-@pass_context
-def _gettext(context: Context, message: str, **variables: Any) -> str:
-    """Jinja's newstyle ``gettext``: the message is always a format string (``%%`` is ``%``)."""
-    language = _language(context)
-    if variables:
-        return _marked(language, message) % variables
+def _without_variables(language: str, message: str) -> Markup:
     key = (language, message)
     shown = _WITHOUT_VARIABLES.get(key)
     if shown is None:
@@ -54,6 +54,20 @@ def _gettext(context: Context, message: str, **variables: Any) -> str:
         if len(_WITHOUT_VARIABLES) < _CACHED_MAX:
             _WITHOUT_VARIABLES[key] = shown
     return shown
+
+
+@pass_context
+def _gettext(context: Context, message: str, **variables: Any) -> str:
+    """Jinja's newstyle ``gettext``: the message is always a format string (``%%`` is ``%``)."""
+    language = _language(context)
+    if variables:
+        return _marked(language, message) % variables
+    return _without_variables(language, message)
+
+
+def _literal(language: str, message: str) -> str:
+    """``{{ _(message) }}`` as a per-language template outputs it without a call."""
+    return str(_without_variables(language, message))
 
 
 @pass_context
@@ -97,14 +111,16 @@ def _inert(value: str) -> Markup:
 
 def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     """A sandbox-free but autoescaping environment; undefined names fail loudly in tests."""
-    environment = Environment(
-        loader=ChoiceLoader([FileSystemLoader([*service_templates, SHARED_TEMPLATES])]),
+    environment = PerLanguageEnvironment(
+        loader=PerLanguageLoader(
+            ChoiceLoader([FileSystemLoader([*service_templates, SHARED_TEMPLATES])])
+        ),
         autoescape=True,
         # Templates ship with the code and change only with a new process, like the code: no
         # file is checked for changes on each render (seven stat calls per poll page).
         auto_reload=False,
         undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n", KeptFragments],
+        extensions=["jinja2.ext.i18n", KeptFragments, TranslatedLiterals],
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -114,6 +130,7 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     # In place of Jinja's wrappers around the two (and of its ``_`` alias calling the wrapper):
     # ours already mark and format as newstyle gettext does, with the marked message cached.
     environment.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
+    environment.literal_translator = _literal  # type: ignore[attr-defined]
     environment.filters.update(
         roubles=_roubles, moment=_moment, percent=_percent, nl2br=_nl2br, inert=_inert
     )
