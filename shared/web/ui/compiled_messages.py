@@ -74,10 +74,9 @@ class PerLanguageEnvironment(Environment):
 class TranslatedLiterals(Extension):
     """Replaces ``{{ _("literal") }}`` by its translation in per-language templates.
 
-    ``translate(language, message)`` gives the text as the runtime ``_`` outputs it.
+    The environment's ``literal_translator(language, message)`` gives the text as the runtime
+    ``_`` outputs it; while it is None, templates compile unchanged.
     """
-
-    translate: Callable[[str, str], str]
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
