@@ -23,6 +23,14 @@ class _Rows:
         return None if key == "missing" else seen
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_a_second_get_within_the_age_reads_nothing() -> None:
     rows = _Rows()
     recent = RecentReads(rows.read, max_age_s=60)
@@ -34,10 +42,13 @@ async def test_a_second_get_within_the_age_reads_nothing() -> None:
 
 async def test_an_older_copy_is_read_again() -> None:
     rows = _Rows()
-    recent = RecentReads(rows.read, max_age_s=0.01)
+    clock = _Clock()
+    recent = RecentReads(rows.read, max_age_s=1.0, clock=clock)
     await recent.get("p")
     rows.value = "v2"
-    await asyncio.sleep(0.02)
+    clock.now += 0.9
+    assert await recent.get("p") == "v1"  # not a second old yet
+    clock.now += 0.2
     assert await recent.get("p") == "v2"
     assert rows.reads == 2
 
@@ -82,14 +93,6 @@ async def test_a_missing_row_is_not_kept() -> None:
     assert await recent.get("missing") is None
     assert await recent.get("missing") is None
     assert rows.reads == 2
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_marks_of_changes_older_than_any_read_are_dropped_at_the_bound() -> None:
