@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+import time
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
+from piccolo.engine.base import Engine
 
 from shared.identity.claims import OrganisationGrant, Permission, Role
 from shared.identity.origins import OriginError, parse_origin
 from shared.identity.tables import Membership, Organisation
 from shared.identity.trail import SEED_ACTOR, record_change
+from shared.recent_reads import RecentReads
 
 __all__ = (
     "MAX_NAME_LENGTH",
@@ -37,6 +41,7 @@ __all__ = (
     "list_memberships",
     "list_organisations",
     "organisation_id",
+    "recent_organisation",
     "revoke",
     "revoke_membership",
     "roles_for",
@@ -152,6 +157,36 @@ async def get_organisation(slug: str) -> OrganisationRecord | None:
     return None if row is None else _organisation(row)
 
 
+RECENT_S = 1.0
+"""How old an organisation read for a widget page may be: a change made on another replica
+(or by the command line) reaches this one's widgets within this time."""
+
+# One set of copies per database the registry's tables are bound to (they are bound process
+# wide, and a test process binds them anew for each app), so no copy outlives its database.
+_recent: weakref.WeakKeyDictionary[Engine[Any], RecentReads[OrganisationRecord]] = (
+    weakref.WeakKeyDictionary()
+)
+_clock: Callable[[], float] = time.monotonic
+
+
+async def recent_organisation(slug: str) -> OrganisationRecord | None:
+    """The organisation as read at most :data:`RECENT_S` ago, for the widget pages every
+    visitor of an official site loads; never for deciding a change. This process's own
+    changes show at once."""
+    engine = Organisation._meta.db
+    reads = _recent.get(engine)
+    if reads is None:
+        reads = _recent[engine] = RecentReads(get_organisation, RECENT_S, lambda: _clock())
+    return await reads.get(slug)
+
+
+def _forget_recent(slug: str) -> None:
+    """Called once a change of the organisation is committed."""
+    reads = _recent.get(Organisation._meta.db)
+    if reads is not None:
+        reads.forget(slug)
+
+
 async def list_organisations() -> list[OrganisationRecord]:
     rows = await Organisation.select().order_by(Organisation.slug)
     return [_organisation(r) for r in rows]
@@ -184,6 +219,7 @@ async def upsert_organisation(
         if before != record:
             action = "organisation.create" if before is None else "organisation.update"
             await record_change(actor, action, organisation=slug, before=before, after=record)
+    _forget_recent(slug)
     return record
 
 
@@ -213,6 +249,7 @@ async def create_organisation(
                 subject=slug,
             )
         await record_change(actor, "organisation.create", organisation=slug, after=record)
+    _forget_recent(slug)
     return record
 
 
@@ -237,6 +274,7 @@ async def update_organisation(
             await record_change(
                 actor, "organisation.update", organisation=slug, before=before, after=record
             )
+    _forget_recent(slug)
     return record
 
 

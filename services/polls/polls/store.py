@@ -10,9 +10,9 @@ import msgspec
 from piccolo.columns import Column
 from piccolo.custom_types import Combinable
 
-from services.polls.polls.recent import RecentReads
 from services.polls.polls.tables import Poll
 from shared.eligibility import Eligibility
+from shared.recent_reads import RecentReads
 from shared.tally.definition import PollDefinition, decode_definition
 
 __all__ = ("PollRecord", "PollStore", "Status")
@@ -119,7 +119,7 @@ class PollStore:
         return _record(rows[0]) if rows else None
 
     async def recent(self, poll_id: str) -> PollRecord | None:
-        """The poll as read at most ``recent_s`` ago (:mod:`services.polls.polls.recent`): for
+        """The poll as read at most ``recent_s`` ago (:mod:`shared.recent_reads`): for
         what citizens open and cast, never for deciding a change."""
         return await self._recent.get(poll_id)
 

@@ -11,7 +11,7 @@ from html import escape
 import structlog
 
 from shared.identity.origins import OriginError, parse_origin
-from shared.identity.registry import get_organisation
+from shared.identity.registry import recent_organisation
 
 __all__ = ("embed_csp", "embed_headers", "embed_snippet")
 
@@ -42,8 +42,9 @@ def embed_csp(origins: tuple[str, ...]) -> str:
 
 
 async def embed_headers(organisation: str) -> dict[str, str]:
-    """Headers of a widget of ``organisation``: CSP naming its registered sites."""
-    record = await get_organisation(organisation)
+    """Headers of a widget of ``organisation``: CSP naming its registered sites, as read at
+    most a second ago (a site removed on another replica may frame the widget that long)."""
+    record = await recent_organisation(organisation)
     origins = record.embed_origins if record is not None else ()
     return {"content-security-policy": embed_csp(origins)}
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cli.roles import roles_app
 from shared.db.engine import bind_tables, create_engine
+from shared.identity import registry as registry_module
 from shared.identity.pseudonym import load_pepper, pseudonym
 from shared.identity.registry import (
     RegistryError,
@@ -18,6 +19,7 @@ from shared.identity.registry import (
     list_memberships,
     revoke,
     roles_for,
+    update_organisation,
     upsert_organisation,
 )
 from shared.identity.tables import TABLES, Organisation
@@ -127,6 +129,44 @@ async def test_an_origin_stored_before_the_check_cannot_inject_a_directive() -> 
     assert csp.endswith("; frame-ancestors https://ishim.ru")
     assert "unsafe-inline' *" not in csp
     assert csp.count("script-src") == 1
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _ancestors(headers: dict[str, str]) -> str:
+    return headers["content-security-policy"].rpartition("frame-ancestors ")[2]
+
+
+@pytest.mark.usefixtures("registry")
+async def test_widget_pages_read_the_organisation_at_most_once_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(registry_module, "_clock", clock)
+    await upsert_organisation("ishim-city", "Ишим", ["71705000"], ["https://ishim.ru"])
+    assert _ancestors(await embed_headers("ishim-city")) == "https://ishim.ru"
+
+    # Another replica, or the command line, changes the sites: this process's copy stands
+    # for up to a second, then the change shows.
+    await Organisation.update({Organisation.embed_origins: ["https://tyumen.ru"]}).where(
+        Organisation.slug == "ishim-city"
+    )
+    clock.now += 0.9
+    assert _ancestors(await embed_headers("ishim-city")) == "https://ishim.ru"
+    clock.now += 0.2
+    assert _ancestors(await embed_headers("ishim-city")) == "https://tyumen.ru"
+
+    # A change made in this process shows at once, whichever call made it.
+    await update_organisation("ishim-city", "Ишим", ["71705000"], [], actor=SUB)
+    assert _ancestors(await embed_headers("ishim-city")) == "'none'"
+    await upsert_organisation("ishim-city", "Ишим", ["71705000"], ["https://ishim.ru"])
+    assert _ancestors(await embed_headers("ishim-city")) == "https://ishim.ru"
 
 
 def test_cli_refuses_a_bad_embed_origin_saying_why(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.polls.polls.recent import RecentReads
+from shared.recent_reads import RecentReads
 
 
 class _Rows:

@@ -1,8 +1,9 @@
-"""Polls as read from the database at most a second ago, for the requests every citizen makes.
+"""Rows as read from the database at most a second ago, for the requests every citizen makes.
 
 Opening a poll's page, casting and checking a receipt each need the poll (its status, dates,
-questions, territory); read afresh, that is one query per request for a row that changes a few
-times in the poll's life. The authority stays the database: a cast's commit re-reads the
+questions, territory), and every widget page on an official site needs its organisation's
+registered sites; read afresh, that is one query per request for a row that changes a few
+times in its life. The authority stays the database: a cast's commit re-reads the poll's
 status under a lock, and this replica's own changes drop the copy at once; another replica's
 change shows here within ``max_age_s``.
 """
