@@ -297,9 +297,21 @@ class CitizenPages(Controller):
         # The widget checks a ballot too: in the browser against the pinned keys, with the
         # server's check as the fallback without JavaScript.
         result = await check_tracking_code(logs, poll_id, code) if code else None
+        pinned = pinned_keys(logs, poll_id, local_url(request, "/api/v1/logs"))
         return page(
             request,
             "polls/embed.html",
+            # Without a code the widget's body is the same for every visitor in one language
+            # (it names no session): rendered once per change of the poll or of the keys.
+            same_for_all=None
+            if code
+            else (
+                poll.id,
+                poll.updated_at,
+                tuple(pinned["keys"]),
+                tuple(pinned["witnesses"]),
+                pinned["quorum"],
+            ),
             headers=headers,
             poll=poll,
             questions=poll.definition.questions,
@@ -310,7 +322,7 @@ class CitizenPages(Controller):
             snippet=embed_snippet(settings.polls_url, f"/embed/polls/{poll.id}", poll.title),
             code=code or "",
             result=result,
-            pinned=pinned_keys(logs, poll_id, local_url(request, "/api/v1/logs")),
+            pinned=pinned,
             receipt_note="",
         )
 

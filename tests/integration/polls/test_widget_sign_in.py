@@ -179,3 +179,34 @@ async def test_the_widget_of_an_open_poll_carries_its_ballot_and_sign_in(
         assert 'data-question="park" data-kind="single_choice"' in widget.text
         assert 'name="q.park"' in widget.text
         assert "frame-ancestors" in widget.headers["content-security-policy"]
+
+
+async def test_the_widget_body_rendered_once_shows_each_language_and_every_change_at_once(
+    settings: Settings, people: People
+) -> None:
+    official = people.official(**TYUMEN_OFFICIAL)  # type: ignore[arg-type]
+    body = survey_body(organisation="tyumen-city", questions=SURVEY_QUESTIONS[:1])
+    async with app_client(create_app(settings)) as client:
+        poll_id = await open_poll(client, official, body)
+        widget = f"/embed/polls/{poll_id}"
+        for _ in range(2):  # the second time from the kept part, in each language
+            english = (await client.get(widget, params={"lang": "en"}, headers=PAGE)).text
+            russian = (await client.get(widget, params={"lang": "ru"}, headers=PAGE)).text
+            assert "Take part on Vmeste" in english
+            assert "Take part on Vmeste" not in russian
+            assert "status-open" in english
+            assert "status-open" in russian
+            assert "data-widget-ballot" in russian
+
+        # A code's check is the asker's own, never kept for the next visitor.
+        checked = await client.get(widget, params={"code": "ABCD-EFGH-JK"}, headers=PAGE)
+        assert "server-check" in checked.text
+        assert "server-check" not in (await client.get(widget, headers=PAGE)).text
+
+        cancelled = await client.post(
+            f"/api/v1/polls/{poll_id}/cancel", json={"reason": "Rebuilt"}, headers=official
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        after = (await client.get(widget, params={"lang": "en"}, headers=PAGE)).text
+        assert "status-cancelled" in after
+        assert "data-widget-ballot" not in after
