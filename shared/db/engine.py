@@ -18,6 +18,8 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 from piccolo.table import Table
 
+from shared.db.sqlite_kept import KeptConnections
+
 __all__ = ("bind_tables", "create_engine", "database_ping", "is_sqlite")
 
 
@@ -66,6 +68,10 @@ class _PostgresEngine(PostgresEngine):
         return _PostgresTransaction(engine=self, allow_nested=allow_nested)
 
 
+_RETURNING = 3.35
+"""The first SQLite with RETURNING; older ones need Piccolo's own insert path."""
+
+
 class _SQLiteTransaction(SQLiteTransaction):
     async def __aexit__(self, *exc_info: Any) -> bool:
         return await _exit(self, super().__aexit__, self._release, exc_info)
@@ -75,6 +81,28 @@ class _SQLiteTransaction(SQLiteTransaction):
 
 
 class _SQLiteEngine(SQLiteEngine):
+    def __init__(self, path: str, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self._kept = KeptConnections(self.connection_kwargs)
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        """A statement outside a transaction, on a kept connection (:mod:`.sqlite_kept`)."""
+        if query_type == "insert" and self.get_version_sync() < _RETURNING:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        return await self._kept.run(query, args or [])
+
+    async def start_connection_pool(self, **_: Any) -> None:
+        """Connections are opened as statements need them."""
+
+    async def close_connection_pool(self) -> None:
+        self._kept.close()
+
     def transaction(
         self,
         transaction_type: TransactionType = TransactionType.deferred,

@@ -164,7 +164,8 @@ def identity_components(
                 await seed_development(pepper)
             yield
         finally:
-            if pooled and not is_sqlite(engine):
+            if pooled or is_sqlite(engine):
+                # SQLite: the connections kept for statements outside transactions.
                 await engine.close_connection_pool()  # type: ignore[no-untyped-call]
             await territory.close()
             await redis.aclose()

@@ -85,7 +85,8 @@ async def database_connection(component: str, engine: Engine) -> AsyncIterator[N
     finally:
         if retry is not None:
             retry.cancel()
-        if not is_sqlite(engine) and getattr(engine, "pool", None) is not None:
+        if is_sqlite(engine) or getattr(engine, "pool", None) is not None:
+            # SQLite: the connections kept for statements outside transactions.
             await engine.close_connection_pool()  # type: ignore[no-untyped-call]
 
 
