@@ -11,10 +11,12 @@ from services.discussions.comment_periods.domain import CommentPeriodsService
 from services.discussions.comments.domain import CommentsService
 from services.discussions.drafts.domain import DraftsService
 from services.discussions.moderation.domain import ModerationService
+from services.discussions.pages.widget import WidgetSubject, widget_subjects
 from services.discussions.report.domain import ReportService
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.search.domain import SearchService
 from shared.log.service import LogService
+from shared.recent_reads import RecentReads
 from shared.web.dependencies import state_dependencies
 
 __all__ = ("Discussions", "dependencies")
@@ -33,6 +35,8 @@ class Discussions:
     search: SearchService
     logs: LogService
     """Every comment period's log: receipts, checkpoints, proofs and boards."""
+    widgets: RecentReads[WidgetSubject]
+    """What each draft's widget shows, read at most a second ago."""
 
     @classmethod
     def build(cls, logs: LogService) -> Discussions:
@@ -47,6 +51,7 @@ class Discussions:
             reports=ReportService(periods, logs),
             search=SearchService(),
             logs=logs,
+            widgets=widget_subjects(drafts, periods),
         )
 
 

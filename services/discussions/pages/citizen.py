@@ -26,13 +26,14 @@ from services.discussions.drafts.domain import DraftsService
 from services.discussions.errors import DomainError
 from services.discussions.pages._comment_filter import NO_VALUE, CommentFilter, find_comments
 from services.discussions.pages._forms import refusal
-from services.discussions.pages.widget import comment_widget_config
+from services.discussions.pages.widget import WidgetSubject, comment_widget_config
 from services.discussions.pagination import MAX_LIMIT, Page
 from services.discussions.responses.domain import ResponsesService
 from services.discussions.search.domain import SearchService
 from shared.comment_period.entry import Stance
 from shared.identity.claims import Session
 from shared.log.service import LogService
+from shared.recent_reads import RecentReads
 from shared.web.ui.embed import embed_headers, embed_snippet
 from shared.web.ui.pages import SignedForm, gettext, local_redirect, page, ui_settings
 from shared.web.ui.refusals import problem_message
@@ -290,18 +291,13 @@ class CitizenPages(Controller):
         self,
         request: Request[Any, Any, Any],
         draft_id: FromPath[uuid.UUID],
-        drafts: NamedDependency[DraftsService],
-        periods: NamedDependency[CommentPeriodsService],
+        widgets: NamedDependency[RecentReads[WidgetSubject]],
     ) -> Template:
-        try:
-            draft = await drafts.get(draft_id)
-        except DomainError as exc:
-            raise NotFoundException() from exc
-        listed = (await periods.page(draft_id=draft_id, status=None, cursor=None, limit=10)).items
-        if not listed:
+        subject = await widgets.get(str(draft_id))
+        if subject is None:
             raise NotFoundException()
+        draft, period = subject.draft, subject.period
         settings = ui_settings(request)
-        period = listed[-1]
         open_now = period.status == CommentPeriodStatus.OPEN
         return page(
             request,

@@ -4,18 +4,26 @@ the plain link to the discussion."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from litestar import Litestar
 
+from services.discussions.pages import widget as widget_module
 from shared.config import Settings
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE
-from tests.integration.discussions._support import announce_period, create_draft, open_period
+from tests.integration.discussions._support import (
+    announce_period,
+    create_draft,
+    now,
+    open_period,
+)
 
 _CONFIG = re.compile(r'<script type="application/json" id="widget-config">(.*?)</script>', re.S)
 
@@ -79,3 +87,45 @@ async def test_a_period_not_open_yet_keeps_the_link_to_the_discussion(
         assert _CONFIG.search(widget.text) is None
         assert "widget.js" not in widget.text
         assert "/discussions/" in widget.text
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_widget_shows_a_change_of_its_period_within_a_second(
+    app: Litestar, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(widget_module, "_clock", clock)
+    official = people.official()
+    async with app_client(app) as client:
+        draft = await create_draft(client, official)
+        widget = f"/embed/drafts/{draft['id']}"
+        # No period yet: nothing to show, and nothing kept that would hide the first one.
+        assert (await client.get(widget, headers=PAGE)).status_code == 404
+        period_id = await announce_period(
+            client, official, draft["id"], starts_in=3600.0, ends_in=7200.0
+        )
+        before = (await client.get(widget, headers=PAGE)).text
+        assert "status-announced" in before
+
+        extended = await client.post(
+            f"/api/v1/periods/{period_id}/extensions",
+            json={
+                "ends_at": (now() + dt.timedelta(days=9)).isoformat(),
+                "reason": "Много обращений жителей",
+            },
+            headers=official,
+        )
+        assert extended.status_code == 201, extended.text
+        clock.now += 0.9
+        assert (await client.get(widget, headers=PAGE)).text == before
+        clock.now += 0.2
+        after = (await client.get(widget, headers=PAGE)).text
+        assert after != before
+        assert "status-announced" in after
