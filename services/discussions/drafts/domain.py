@@ -28,6 +28,7 @@ from services.discussions.errors import (
     NotFoundError,
 )
 from services.discussions.pagination import Page, decode_cursor, encode_cursor
+from shared.recent_reads import RecentReads
 
 __all__ = ("MAX_VERSIONS", "DraftsService")
 
@@ -61,10 +62,28 @@ class DraftsService:
         store: DraftStore | None = None,
         period_store: CommentPeriodStore | None = None,
         comment_store: CommentStore | None = None,
+        recent_s: float = 1.0,
     ) -> None:
         self.store = store or DraftStore()
         self.period_store = period_store or CommentPeriodStore()
         self.comment_store = comment_store or CommentStore()
+        self._recent: RecentReads[DraftDetail] = RecentReads(self._current, recent_s)
+
+    async def _current(self, draft_id: str) -> DraftDetail | None:
+        try:
+            return await self.get(uuid.UUID(draft_id))
+        except NotFoundError:
+            return None
+
+    async def recent(self, draft_id: uuid.UUID) -> DraftDetail:
+        """The draft's current version as read at most ``recent_s`` ago
+        (:mod:`shared.recent_reads`), for the discussion pages every citizen opens: reading
+        it afresh takes five queries. This replica's own changes show at once; another's
+        within ``recent_s``. Never for deciding a change."""
+        found = await self._recent.get(str(draft_id))
+        if found is None:
+            return await self.get(draft_id)  # not found: the same error as a fresh read
+        return found
 
     async def _draft_row(self, draft_id: uuid.UUID) -> Row:
         row = await self.store.get(draft_id)
@@ -153,6 +172,7 @@ class DraftsService:
                 draft_id, number=number, note=note, sections=sections, now=now, by=by
             )
             await self.store.set_current_version(draft_id, number)
+        self._recent.forget(str(draft_id))
         return await self.get(draft_id)
 
     async def versions(self, draft_id: uuid.UUID) -> list[VersionView]:
@@ -241,6 +261,7 @@ class DraftsService:
                 "created_at": now,
             }
         )
+        self._recent.forget(str(draft_id))
         return AttachmentView(
             id=attachment_id,
             filename=checked.filename,
@@ -293,4 +314,5 @@ class DraftsService:
                 raise ConflictError(
                     "attachment-removed", "Already removed", "The attachment was removed before."
                 )
+        self._recent.forget(str(draft_id))
         return next(a for a in await self.attachments(draft_id) if a.id == attachment_id)

@@ -84,7 +84,7 @@ class _DiscussionPage:
     ) -> Template:
         shown = shown or CommentFilter()
         period = await _period(self.periods, period_id)
-        draft = await self.drafts.get(period.draft)
+        draft = await self.drafts.recent(period.draft)
         search_errors: list[str] = []
         try:
             found = await find_comments(
