@@ -19,7 +19,8 @@ Rows, each on fresh session tokens (the first request of a session, as every cas
   (identity with its Ed25519 verify and revocation check, abuse limit, metrics, request id,
   headers, problem handlers);
 * the cast: cast - stack is what casting itself costs (gate, group commit, seals, receipt);
-* the citizen's pages: the poll's page, the check page and the poll's widget.
+* the citizen's pages: the poll's page, the check page and the poll's widget; a discussion's
+  page (a draft of four sections, no comments yet) and the draft's widget.
 
 PostgreSQL by default (the harness starts its own), ``--sqlite`` for the embedded default.
 The figures are for comparing two versions of the code on one machine; they carry no target.
@@ -45,6 +46,7 @@ from litestar import Litestar
 
 from bench.cast import ANSWERS, QUESTIONS, bare_app
 from bench.stack_app import NOOP_PATH, stack_app
+from services.discussions.app import create_app as create_discussions_app
 from services.polls.app import create_app
 from shared.db.migrate import migrate
 from shared.identity import registry
@@ -58,6 +60,16 @@ __all__ = ("Measured", "call", "main", "measure")
 _ORGANISATION = "kazan"
 _TERRITORY = "92701000"
 _WARM_UP = 10
+_DRAFT = """# 1. Общие положения
+Настоящее постановление устанавливает правила благоустройства.
+
+# 2. Озеленение
+## 2.1 Деревья
+Вырубка деревьев допускается по разрешению.
+
+## 2.2 Газоны
+Газоны очищаются весной.
+"""
 """Requests per slot before a row is timed."""
 
 
@@ -170,6 +182,52 @@ def _minter(keys_dir: Path) -> Callable[..., str]:
     return token
 
 
+async def _open_period(app: Any, token: Callable[..., str]) -> tuple[str, str]:
+    """A draft of the organisation and a comment period open on it: (draft id, period id)."""
+    grant = OrganisationGrant(
+        org=_ORGANISATION,
+        role="official",
+        territory=(_TERRITORY[:5],),
+        permissions=("discussions:manage",),
+    )
+    official = {"authorization": "Bearer " + token((grant,)), "content-type": "application/json"}
+    draft_body = {
+        "organisation": _ORGANISATION,
+        "title": "О правилах благоустройства",
+        "kind": "постановление",
+        "summary": "Новые правила благоустройства города.",
+        "official_position": "Начальник управления благоустройства",
+        "markdown": _DRAFT,
+    }
+    status, made = await call(
+        app, Request("POST", "/api/v1/drafts", official, json.dumps(draft_body).encode())
+    )
+    if status != 201:
+        raise RuntimeError(f"creating the draft answered {status}: {made[:300]!r}")
+    draft_id = str(json.loads(made)["id"])
+    now = dt.datetime.now(dt.UTC)
+    period_body = {
+        "starts_at": (now - dt.timedelta(seconds=1)).isoformat(),
+        "ends_at": (now + dt.timedelta(hours=1)).isoformat(),
+        "eligibility": {"min_age": 14},
+    }
+    status, made = await call(
+        app,
+        Request(
+            "POST", f"/api/v1/drafts/{draft_id}/periods", official, json.dumps(period_body).encode()
+        ),
+    )
+    if status != 201:
+        raise RuntimeError(f"creating the period answered {status}: {made[:300]!r}")
+    period_id = str(json.loads(made)["id"])
+    await call(app, Request("POST", f"/api/v1/periods/{period_id}/announce", official))
+    while True:
+        _, read = await call(app, Request("GET", f"/api/v1/periods/{period_id}", {}))
+        if json.loads(read)["status"] == "open":
+            return draft_id, period_id
+        await asyncio.sleep(0.1)
+
+
 async def _open_poll(app: Any, token: Callable[..., str]) -> str:
     await registry.upsert_organisation(
         _ORGANISATION, "Kazan", [_TERRITORY], ["https://kazan.example"]
@@ -254,6 +312,16 @@ async def _measure(count: int, concurrency: int, token: Callable[..., str]) -> l
             ("widget page", f"/embed/polls/{poll_id}"),
         ):
             rows.append(await _run(polls, name, page(path, count // 2), count // 2, concurrency))
+    discussions: Litestar = create_discussions_app()
+    async with discussions.lifespan():
+        draft_id, period_id = await _open_period(discussions, token)
+        for name, path in (
+            ("discussion page", f"/discussions/{period_id}"),
+            ("draft widget page", f"/embed/drafts/{draft_id}"),
+        ):
+            rows.append(
+                await _run(discussions, name, page(path, count // 4), count // 4, concurrency)
+            )
     return rows
 
 
@@ -266,7 +334,7 @@ def measure(
     redis_url: str,
 ) -> list[Measured]:
     """Migrate, point the settings at these databases, and measure every row."""
-    for component in ("polls", "identity"):
+    for component in ("polls", "identity", "discussions"):
         migrate(component, database_url(component))
     keys_dir = folder / "keys"
     os.environ.update(
@@ -277,7 +345,6 @@ def measure(
             "VMESTE_REDIS_URL": redis_url,
             "VMESTE_POLLS_DATABASE_URL": database_url("polls"),
             "VMESTE_IDENTITY_DATABASE_URL": database_url("identity"),
-            # Not used by these apps, but the settings need one.
             "VMESTE_DISCUSSIONS_DATABASE_URL": database_url("discussions"),
             "VMESTE_RATE_LIMITS": "on",
         }

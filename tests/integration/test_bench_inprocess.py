@@ -8,8 +8,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = ("bare POST", "service stack no-op", "cast", "poll page", "check page", "widget page")
-ARGS = ("--sqlite", "--requests", "64", "--concurrency", "4")
+ROWS = (
+    "bare POST",
+    "service stack no-op",
+    "cast",
+    "poll page",
+    "check page",
+    "widget page",
+    "discussion page",
+    "draft widget page",
+)
+ARGS = ("--sqlite", "--requests", "128", "--concurrency", "4")
 
 
 def test_the_in_process_benchmark_serves_every_row_and_reports_its_cpu() -> None:

@@ -86,6 +86,11 @@ class CommentPeriodsService:
     async def get(self, period_id: str) -> CommentPeriodView:
         return _view(await self.row(period_id))
 
+    async def must_exist(self, period_id: str) -> None:
+        """Raise what :meth:`row` raises for a period there is not, without reading it."""
+        if not await self.store.exists(period_id):
+            raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
+
     async def _owned(self, period_id: str, managed: Sequence[str]) -> Row:
         row = await self.row(period_id)
         if row["organisation"] not in managed:
@@ -230,7 +235,7 @@ class CommentPeriodsService:
         return await self.get(period_id)
 
     async def extensions(self, period_id: str) -> list[ExtensionView]:
-        await self.row(period_id)
+        await self.must_exist(period_id)
         rows = await self.store.extensions(period_id, MAX_EXTENSIONS)
         return [msgspec.convert(r, ExtensionView) for r in rows]
 

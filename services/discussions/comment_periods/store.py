@@ -39,6 +39,14 @@ class CommentPeriodStore:
         row = await CommentPeriod.select().where(CommentPeriod.id == period_id).first()
         return None if row is None else dict(row)
 
+    async def exists(self, period_id: str) -> bool:
+        # Raw: building Piccolo's select of every column costs more than running it, and
+        # pages check the period this way on every read of its comments and extensions.
+        found = await CommentPeriod.raw(
+            "SELECT 1 AS one FROM comment_period WHERE id = {} LIMIT 1", period_id
+        )
+        return bool(found)
+
     async def insert(self, row: Row) -> None:
         await CommentPeriod.insert(CommentPeriod(**row))
 

@@ -231,8 +231,9 @@ class CommentsService:
         cursor: str | None,
         limit: int,
     ) -> Page[PublicComment]:
-        """Published comments only, oldest first, those ``filters`` match."""
-        await self.periods.row(period_id)
+        """Published comments only, oldest first, those ``filters`` match, with their
+        earlier responses."""
+        await self.periods.must_exist(period_id)
         rows = await self.store.published(period_id, filters, decode_cursor(cursor), limit + 1)
         return await self.with_earlier_responses(page_of(rows, limit, PublicComment))
 

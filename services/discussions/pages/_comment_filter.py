@@ -69,7 +69,7 @@ async def find_comments(
     limit: int,
 ) -> Page[PublicComment]:
     """One page of the published comments ``shown`` matches, oldest first, after the cursor
-    ``after``."""
+    ``after``, with their earlier responses."""
     shown.check()
     filters = CommentFilters(
         section=_api_value(shown.about),
@@ -77,5 +77,6 @@ async def find_comments(
         disposition=_api_value(shown.disposition),
     )
     if shown.q:
-        return await search.search(period_id, shown.q, filters, cursor=after, limit=limit)
+        found = await search.search(period_id, shown.q, filters, cursor=after, limit=limit)
+        return await comments.with_earlier_responses(found)
     return await comments.published(period_id, filters, cursor=after, limit=limit)

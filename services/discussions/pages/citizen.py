@@ -87,10 +87,9 @@ class _DiscussionPage:
         draft = await self.drafts.recent(period.draft)
         search_errors: list[str] = []
         try:
-            found = await find_comments(
+            comments = await find_comments(
                 self.comments, self.search, period_id, shown, after, COMMENTS_PAGE
             )
-            comments = await self.comments.with_earlier_responses(found)
         except DomainError as exc:
             # A search the service refuses (no word in it, an unknown filter, a stale page) is
             # said next to the search form; the draft and the comment form stay usable.

@@ -170,3 +170,16 @@ async def test_period_open_beyond_its_organisations_territory_is_refused(
         )
         assert inside.status_code == 201, inside.text
         assert inside.json()["eligibility"]["territory"] == ["9270100"]
+
+
+async def test_reads_of_a_period_there_is_not_say_so(app: Litestar, people: People) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        for what in ("comments", "extensions"):
+            there = await client.get(f"/api/v1/periods/{period_id}/{what}")
+            assert there.status_code == 200, there.text
+            missing = await client.get(f"/api/v1/periods/cp-0000000000000000/{what}")
+            assert missing.status_code == 404, missing.text
+            assert missing.json()["type"].endswith("/period-not-found")
+        assert (await client.get("/discussions/cp-0000000000000000")).status_code == 404

@@ -53,6 +53,9 @@ class FakePeriodStore(CommentPeriodStore):
         row = self.rows.get(period_id)
         return None if row is None else dict(row)
 
+    async def exists(self, period_id: str) -> bool:
+        return period_id in self.rows
+
     async def insert(self, row: Row) -> None:
         self.rows[row["id"]] = {"opened_at": None, "closed_at": None, **row}
 
