@@ -11,12 +11,13 @@ Transactions keep Piccolo's own connection each. A connection that raised anythi
 constraint violation is closed and replaced on the thread's next statement (a full disk or a
 failed file must not stay in the pool). When nothing refers to the engine any more, the
 threads end and their connections close with them; :meth:`KeptConnections.close` closes them
-at once.
+at once. A process forked from one that used them opens its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -36,12 +37,15 @@ class KeptConnections:
         self._kwargs = {**connection_kwargs, "check_same_thread": False}
         self._size = threads
         self._threads: ThreadPoolExecutor | None = None
+        self._pid = os.getpid()
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
     async def run(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
         """The statement's rows, as Piccolo's own path returns them."""
+        if self._pid != os.getpid():
+            self._forked()
         if self._threads is None:
             self._threads = ThreadPoolExecutor(self._size, thread_name_prefix="sqlite")
         loop = asyncio.get_running_loop()
@@ -80,6 +84,15 @@ class KeptConnections:
             if connection in self._opened:
                 self._opened.remove(connection)
         connection.close()
+
+    def _forked(self) -> None:
+        """In a child process: the parent's threads did not come along, and SQLite forbids
+        using its connections here, so start afresh and leave them to the parent."""
+        self._pid = os.getpid()
+        self._threads = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._opened = []
 
     def close(self) -> None:
         """End the threads and close every connection (the app is stopping); a later

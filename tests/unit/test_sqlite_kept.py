@@ -4,6 +4,7 @@ same rows and errors, a connection that failed replaced, all of them closed on r
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
 
@@ -72,3 +73,18 @@ async def test_the_engine_runs_concurrent_statements_outside_transactions_on_kep
         await engine.run_ddl("INSERT INTO item VALUES (40)")
     assert await engine.run_ddl("SELECT max(n) AS n FROM item") == [{"n": 40}]
     await engine.close_connection_pool()  # type: ignore[no-untyped-call]
+
+
+def test_a_forked_child_opens_connections_of_its_own(tmp_path: Path) -> None:
+    kept = _kept(tmp_path)
+    asyncio.run(kept.run("CREATE TABLE t (n INTEGER)", []))  # the parent's thread and connection
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which reports by its exit code
+        try:
+            rows = asyncio.run(asyncio.wait_for(kept.run("SELECT count(*) AS n FROM t", []), 10))
+            os._exit(0 if rows == [{"n": 0}] else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    kept.close()
