@@ -84,7 +84,10 @@ class CommentPeriodsService:
         return row
 
     async def get(self, period_id: str) -> CommentPeriodView:
-        return _view(await self.row(period_id))
+        row = await self.store.view_row(period_id)
+        if row is None:
+            raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
+        return _view(row)
 
     async def must_exist(self, period_id: str) -> None:
         """Raise what :meth:`row` raises for a period there is not, without reading it."""

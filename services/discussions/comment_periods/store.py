@@ -28,6 +28,13 @@ _LISTED = CommentPeriod.all_columns(
     ]
 )
 """What a listing reads: the view's columns, not the report's bytes (they can be large)."""
+_VIEW_ROW = (
+    # The names are the table's own columns; the id is a bound parameter.
+    f"SELECT {', '.join(c._meta.db_column_name for c in _LISTED)} "  # noqa: S608
+    "FROM comment_period WHERE id = {} LIMIT 1"
+)
+"""One period's view columns, as raw SQL: Piccolo would build this select anew on every read,
+which costs more than running it."""
 
 
 class CommentPeriodStore:
@@ -38,6 +45,11 @@ class CommentPeriodStore:
     async def get(self, period_id: str) -> Row | None:
         row = await CommentPeriod.select().where(CommentPeriod.id == period_id).first()
         return None if row is None else dict(row)
+
+    async def view_row(self, period_id: str) -> Row | None:
+        """The columns a period's view shows (those of a listing), without its report."""
+        rows = await CommentPeriod.raw(_VIEW_ROW, period_id)
+        return dict(rows[0]) if rows else None
 
     async def exists(self, period_id: str) -> bool:
         # Raw: building Piccolo's select of every column costs more than running it, and

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 
 from litestar import Litestar
 
 from services.discussions.comment_periods.domain import MAX_EXTENSIONS
+from services.discussions.comment_periods.store import _LISTED, CommentPeriodStore
+from services.discussions.comment_periods.tables import CommentPeriod
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._support import (
@@ -183,3 +186,20 @@ async def test_reads_of_a_period_there_is_not_say_so(app: Litestar, people: Peop
             assert missing.status_code == 404, missing.text
             assert missing.json()["type"].endswith("/period-not-found")
         assert (await client.get("/discussions/cp-0000000000000000")).status_code == 404
+
+
+async def test_a_periods_view_row_is_what_piccolos_select_of_those_columns_reads(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        raw = await CommentPeriodStore().view_row(period_id)
+        built = await CommentPeriod.select(*_LISTED).where(CommentPeriod.id == period_id).first()
+        assert built is not None
+        assert raw == dict(built)
+        assert raw is not None
+        assert isinstance(raw["draft"], uuid.UUID)
+        assert isinstance(raw["starts_at"], dt.datetime)
+        assert raw["starts_at"].utcoffset() == dt.timedelta(0)
+        assert await CommentPeriodStore().view_row("cp-0000000000000000") is None

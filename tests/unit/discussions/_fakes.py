@@ -56,6 +56,9 @@ class FakePeriodStore(CommentPeriodStore):
     async def exists(self, period_id: str) -> bool:
         return period_id in self.rows
 
+    async def view_row(self, period_id: str) -> Row | None:
+        return await self.get(period_id)
+
     async def insert(self, row: Row) -> None:
         self.rows[row["id"]] = {"opened_at": None, "closed_at": None, **row}
 
