@@ -10,13 +10,16 @@ from litestar import Litestar
 
 from services.discussions.comment_periods.domain import MAX_EXTENSIONS
 from services.discussions.comment_periods.store import _LISTED, CommentPeriodStore
-from services.discussions.comment_periods.tables import CommentPeriod
+from services.discussions.comment_periods.tables import CommentPeriod, CommentPeriodExtension
+from services.discussions.comments.store import CommentStore
+from services.discussions.comments.tables import Comment
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._support import (
     announce_period,
     comment,
     create_draft,
+    moderate,
     now,
     open_period,
     wait_status,
@@ -203,3 +206,49 @@ async def test_a_periods_view_row_is_what_piccolos_select_of_those_columns_reads
         assert isinstance(raw["starts_at"], dt.datetime)
         assert raw["starts_at"].utcoffset() == dt.timedelta(0)
         assert await CommentPeriodStore().view_row("cp-0000000000000000") is None
+
+
+async def test_a_pages_raw_reads_equal_piccolos_of_extensions_and_published_counts(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        for days in (2, 3):
+            extended = await client.post(
+                f"/api/v1/periods/{period_id}/extensions",
+                json={
+                    "ends_at": (now() + dt.timedelta(days=days)).isoformat(),
+                    "reason": "Много обращений жителей",
+                },
+                headers=official,
+            )
+            assert extended.status_code == 201, extended.text
+        for section, publish in (("", True), ("p1", True), ("p1", True), ("p1", False)):
+            sent = await comment(client, period_id, people.citizen(), section=section)
+            assert sent.status_code == 201, sent.text
+            if publish:
+                decided = await moderate(client, official, sent.json()["id"])
+                assert decided.status_code == 201, decided.text
+
+        raw = await CommentPeriodStore().extensions(period_id, 10)
+        built = await (
+            CommentPeriodExtension.select(
+                CommentPeriodExtension.previous_end,
+                CommentPeriodExtension.new_end,
+                CommentPeriodExtension.reason,
+                CommentPeriodExtension.decided_at,
+            )
+            .where(CommentPeriodExtension.period == period_id)
+            .order_by(CommentPeriodExtension.decided_at)
+        )
+        assert raw == [dict(r) for r in built]
+        assert len(raw) == 2
+        assert isinstance(raw[0]["new_end"], dt.datetime)
+
+        counts = await CommentStore().published_counts(period_id)
+        assert counts == {"": 1, "p1": 2}
+        published = await Comment.select(Comment.section).where(
+            (Comment.period == period_id) & (Comment.status == "published")
+        )
+        assert sum(counts.values()) == len(published)
