@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from shared.recent_reads import RecentReads
+from tests.harness.clock import FakeClock
 
 
 class _Rows:
@@ -23,14 +24,6 @@ class _Rows:
         return None if key == "missing" else seen
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_a_second_get_within_the_age_reads_nothing() -> None:
     rows = _Rows()
     recent = RecentReads(rows.read, max_age_s=60)
@@ -42,7 +35,7 @@ async def test_a_second_get_within_the_age_reads_nothing() -> None:
 
 async def test_an_older_copy_is_read_again() -> None:
     rows = _Rows()
-    clock = _Clock()
+    clock = FakeClock()
     recent = RecentReads(rows.read, max_age_s=1.0, clock=clock)
     await recent.get("p")
     rows.value = "v2"
@@ -97,7 +90,7 @@ async def test_a_missing_row_is_not_kept() -> None:
 
 async def test_marks_of_changes_older_than_any_read_are_dropped_at_the_bound() -> None:
     rows = _Rows()
-    clock = _Clock()
+    clock = FakeClock()
     recent = RecentReads(rows.read, max_age_s=60, clock=clock)
     for n in range(10_000):
         recent.forget(f"old-{n}")
@@ -111,7 +104,7 @@ async def test_marks_of_changes_older_than_any_read_are_dropped_at_the_bound() -
 async def test_a_read_slower_than_the_longest_read_keeps_nothing() -> None:
     rows = _Rows()
     rows.gate = asyncio.Event()
-    clock = _Clock()
+    clock = FakeClock()
     recent = RecentReads(rows.read, max_age_s=600, clock=clock)
     slow = asyncio.ensure_future(recent.get("p"))
     await rows.started.wait()

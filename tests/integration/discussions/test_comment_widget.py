@@ -16,6 +16,7 @@ from litestar import Litestar
 from services.discussions.pages import widget as widget_module
 from shared.config import Settings
 from tests.harness.asgi import app_client
+from tests.harness.clock import FakeClock
 from tests.harness.people import People
 from tests.integration.discussions._forms import PAGE
 from tests.integration.discussions._support import (
@@ -89,18 +90,10 @@ async def test_a_period_not_open_yet_keeps_the_link_to_the_discussion(
         assert "/discussions/" in widget.text
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_the_widget_shows_a_change_of_its_period_within_a_second(
     app: Litestar, people: People, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = _Clock()
+    clock = FakeClock()
     monkeypatch.setattr(widget_module, "_clock", clock)
     official = people.official()
     async with app_client(app) as client:

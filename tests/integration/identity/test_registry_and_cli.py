@@ -25,6 +25,7 @@ from shared.identity.registry import (
 from shared.identity.tables import TABLES, Organisation
 from shared.identity.trail import list_changes
 from shared.web.ui.embed import embed_headers
+from tests.harness.clock import FakeClock
 
 SUB = "c" * 64
 
@@ -131,14 +132,6 @@ async def test_an_origin_stored_before_the_check_cannot_inject_a_directive() -> 
     assert csp.count("script-src") == 1
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _ancestors(headers: dict[str, str]) -> str:
     return headers["content-security-policy"].rpartition("frame-ancestors ")[2]
 
@@ -147,7 +140,7 @@ def _ancestors(headers: dict[str, str]) -> str:
 async def test_widget_pages_read_the_organisation_at_most_once_a_second(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    clock = _Clock()
+    clock = FakeClock()
     monkeypatch.setattr(registry_module, "_clock", clock)
     await upsert_organisation("ishim-city", "Ишим", ["71705000"], ["https://ishim.ru"])
     assert _ancestors(await embed_headers("ishim-city")) == "https://ishim.ru"

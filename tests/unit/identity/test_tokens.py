@@ -25,6 +25,7 @@ from shared.identity.tokens import (
     SessionClaims,
     TokenService,
 )
+from tests.harness.clock import FakeClock
 from tests.unit.identity._keys import key_ring
 
 CLAIMS = SessionClaims(
@@ -274,16 +275,8 @@ def test_verification_agrees_with_pyjwt_on_a_genuine_token() -> None:
     assert claims["sid"] == session.sid
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_remembered_token_is_refused_once_it_expires() -> None:
-    clock = _Clock()
+    clock = FakeClock(time.time())
     service = TokenService(key_ring(), lifetime=LIFETIME, clock=clock)
     token, issued = service.issue(CLAIMS, now=clock.now)
     assert service.verify(token) == issued
