@@ -1,4 +1,4 @@
-"""CPU per request of the polls service in one process: no server, no load generator.
+"""CPU per request of the services in one process: no server, no load generator.
 
     uv run python -m bench.inprocess [--requests 6000] [--concurrency 64] [--sqlite]
 
@@ -60,6 +60,7 @@ __all__ = ("Measured", "call", "main", "measure")
 _ORGANISATION = "kazan"
 _TERRITORY = "92701000"
 _WARM_UP = 10
+"""Requests per slot before a row is timed."""
 _DRAFT = """# 1. Общие положения
 Настоящее постановление устанавливает правила благоустройства.
 
@@ -70,7 +71,7 @@ _DRAFT = """# 1. Общие положения
 ## 2.2 Газоны
 Газоны очищаются весной.
 """
-"""Requests per slot before a row is timed."""
+"""The discussion's draft: four sections, as the discussions tests use."""
 
 
 @dataclass(frozen=True, slots=True)
