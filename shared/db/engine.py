@@ -97,9 +97,6 @@ class _SQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         return await self._kept.run(query, args or [])
 
-    async def start_connection_pool(self, **_: Any) -> None:
-        """Connections are opened as statements need them."""
-
     async def close_connection_pool(self) -> None:
         self._kept.close()
 

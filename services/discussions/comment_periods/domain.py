@@ -40,10 +40,15 @@ from shared.eligibility import (
 )
 from shared.log.service import LogService
 
-__all__ = ("MAX_EXTENSIONS", "CommentPeriodsService", "for_viewer")
+__all__ = ("MAX_EXTENSIONS", "CommentPeriodsService", "for_viewer", "period_not_found")
 
 MAX_EXTENSIONS = 20
 """Extensions one period may have: its public log of extensions is one short, unpaged list."""
+
+
+def period_not_found() -> NotFoundError:
+    """The one refusal of a comment period there is not."""
+    return NotFoundError("period-not-found", "Comment period not found", "Check the id.")
 
 
 def _view(row: Row) -> CommentPeriodView:
@@ -80,19 +85,19 @@ class CommentPeriodsService:
     async def row(self, period_id: str) -> Row:
         row = await self.store.get(period_id)
         if row is None:
-            raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
+            raise period_not_found()
         return row
 
     async def get(self, period_id: str) -> CommentPeriodView:
         row = await self.store.view_row(period_id)
         if row is None:
-            raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
+            raise period_not_found()
         return _view(row)
 
     async def must_exist(self, period_id: str) -> None:
         """Raise what :meth:`row` raises for a period there is not, without reading it."""
         if not await self.store.exists(period_id):
-            raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
+            raise period_not_found()
 
     async def _owned(self, period_id: str, managed: Sequence[str]) -> Row:
         row = await self.row(period_id)

@@ -54,6 +54,10 @@ def _summary(row: Row) -> DraftSummary:
     )
 
 
+def _draft_not_found() -> NotFoundError:
+    return NotFoundError("draft-not-found", "Draft not found", "Check the draft id.")
+
+
 class DraftsService:
     """Everything about drafts; callers pass the organisations the actor may manage."""
 
@@ -82,13 +86,13 @@ class DraftsService:
         within ``recent_s``. Never for deciding a change."""
         found = await self._recent.get(str(draft_id))
         if found is None:
-            return await self.get(draft_id)  # not found: the same error as a fresh read
+            raise _draft_not_found()
         return found
 
     async def _draft_row(self, draft_id: uuid.UUID) -> Row:
         row = await self.store.get(draft_id)
         if row is None:
-            raise NotFoundError("draft-not-found", "Draft not found", "Check the draft id.")
+            raise _draft_not_found()
         return row
 
     async def owned(self, draft_id: uuid.UUID, managed: Sequence[str]) -> Row:

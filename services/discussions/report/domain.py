@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from services.discussions.comment_periods.domain import CommentPeriodsService
+from services.discussions.comment_periods.domain import CommentPeriodsService, period_not_found
 from services.discussions.comment_periods.schemas import CommentPeriodStatus
 from services.discussions.comment_periods.store import Row
 from services.discussions.comments.store import CommentStore
@@ -186,7 +186,7 @@ class ReportService:
     async def published(self, period_id: str) -> tuple[CommentReport, PublishedReport]:
         row = await self.periods.store.get(period_id)
         if row is None:
-            raise NotFoundError("period-not-found", "Comment period not found", "Check the id.")
+            raise period_not_found()
         if row["report"] is None:
             raise NotFoundError(
                 "report-not-published",
