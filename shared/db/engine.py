@@ -19,6 +19,7 @@ from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionTy
 from piccolo.table import Table
 
 from shared.db.sqlite_kept import KeptConnections
+from shared.db.sqlite_lent import LentConnection, LentConnections
 
 __all__ = ("bind_tables", "create_engine", "database_ping", "is_sqlite")
 
@@ -73,6 +74,22 @@ _RETURNING = 3.35
 
 
 class _SQLiteTransaction(SQLiteTransaction):
+    engine: _SQLiteEngine
+
+    async def get_connection(self) -> Any:
+        if self.engine.get_version_sync() < _RETURNING:
+            return await super().get_connection()  # type: ignore[no-untyped-call]
+        return self.engine._lent.lend()
+
+    async def begin(self) -> None:
+        # Piccolo's __aenter__ leaves the connection open when BEGIN fails (the write lock
+        # not had within the busy timeout): give it back here.
+        try:
+            await super().begin()  # type: ignore[no-untyped-call]
+        except BaseException:
+            await self._release()
+            raise
+
     async def __aexit__(self, *exc_info: Any) -> bool:
         return await _exit(self, super().__aexit__, self._release, exc_info)
 
@@ -84,6 +101,7 @@ class _SQLiteEngine(SQLiteEngine):
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
         self._kept = KeptConnections(self.connection_kwargs)
+        self._lent = LentConnections(self.connection_kwargs)
 
     async def _run_in_new_connection(
         self,
@@ -97,8 +115,22 @@ class _SQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         return await self._kept.run(query, args or [])
 
+    async def _run_in_existing_connection(
+        self,
+        connection: Any,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        """A statement of a transaction: one hop to its lent connection (:mod:`.sqlite_lent`)."""
+        if isinstance(connection, LentConnection):
+            return await connection.execute(query, args or [])
+        return await super()._run_in_existing_connection(connection, query, args, query_type, table)
+
     async def close_connection_pool(self) -> None:
         self._kept.close()
+        self._lent.close()
 
     def transaction(
         self,

@@ -7,11 +7,11 @@ statement runs on one of a few threads, each with its own connection opened once
 engine's own connection settings (busy timeout, autocommit, Piccolo's type converters), so
 callers see the same rows and the same errors as before.
 
-Transactions keep Piccolo's own connection each. A connection that raised anything but a
-constraint violation is closed and replaced on the thread's next statement (a full disk or a
-failed file must not stay in the pool). When nothing refers to the engine any more, the
-threads end and their connections close with them; :meth:`KeptConnections.close` closes them
-at once. A process forked from one that used them opens its own.
+Transactions borrow connections of their own (:mod:`.sqlite_lent`). A connection that raised
+anything but a constraint violation is closed and replaced on the thread's next statement (a
+full disk or a failed file must not stay in the pool). When nothing refers to the engine any
+more, the threads end and their connections close with them; :meth:`KeptConnections.close`
+closes them at once. A process forked from one that used them opens its own.
 """
 
 from __future__ import annotations

@@ -415,9 +415,13 @@ class _LogNodes:
                 [h for _, h in listed],
             )
             return
-        rows = [
-            self._node(log_id=self._log_id, level=level, idx=idx, hash=h)
-            for (level, idx), h in nodes
-        ]
+        # Raw rows, not Piccolo instances: building and bundling one Table object per node
+        # cost more than SQLite's insert itself (17 ms per integration round of a busy poll).
+        rows = [(self._log_id, level, idx, h) for (level, idx), h in nodes]
         for start in range(0, len(rows), self._WRITE_CHUNK):
-            await self._node.insert(*rows[start : start + self._WRITE_CHUNK])
+            part = rows[start : start + self._WRITE_CHUNK]
+            values = ", ".join(["({}, {}, {}, {})"] * len(part))
+            await self._node.raw(
+                f"INSERT INTO log_node (log_id, level, idx, hash) VALUES {values}",  # noqa: S608 - only placeholders
+                *(value for row in part for value in row),
+            )

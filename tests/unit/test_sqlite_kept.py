@@ -69,7 +69,7 @@ async def test_the_engine_runs_concurrent_statements_outside_transactions_on_kep
     await asyncio.gather(*(engine.run_querystring(QueryString(insert, n)) for n in range(40)))
     rows = await engine.run_ddl("SELECT count(*) AS n FROM item")
     assert rows == [{"n": 40}]
-    async with engine.transaction():  # Piccolo's own connection, committed as before
+    async with engine.transaction():  # a lent connection (sqlite_lent), committed as before
         await engine.run_ddl("INSERT INTO item VALUES (40)")
     assert await engine.run_ddl("SELECT max(n) AS n FROM item") == [{"n": 40}]
     await engine.close_connection_pool()  # type: ignore[no-untyped-call]
