@@ -158,6 +158,12 @@ class LogService:
         its leaf hash."""
         return await self.store.add_entry(log_id, entry, now)
 
+    async def append_many(
+        self, log_id: str, entries: Sequence[bytes], now: dt.datetime
+    ) -> list[bytes]:
+        """:meth:`append` of several entries in one statement; their leaf hashes, in order."""
+        return await self.store.add_entries([(log_id, entry, now) for entry in entries])
+
     async def append_hashed(
         self, log_id: str, entries: Sequence[tuple[bytes, bytes]], now: dt.datetime
     ) -> None:

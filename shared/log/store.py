@@ -84,11 +84,7 @@ class LogStore:
     async def add_entry(self, log_id: str, entry: bytes, now: dt.datetime) -> bytes:
         """Insert an entry (inside the caller's transaction, if any); returns its leaf hash."""
         digest = leaf_hash(entry)
-        await self.t.entry.insert(
-            self.t.entry(
-                log_id=log_id, entry_hash=digest, entry=entry, received_minute=_minute(now)
-            )
-        )
+        await self.insert_entries([(log_id, digest, entry, now)])
         return digest
 
     async def add_entries(self, entries: Sequence[tuple[str, bytes, dt.datetime]]) -> list[bytes]:

@@ -145,12 +145,10 @@ class CommentsService:
                 proposed_wording=s.proposed_wording,
             )
             rows.append((s, entry, salt, uuid.uuid4()))
-        hashes: list[bytes] = []
         async with self.store.transaction():
             if not await self.periods.store.accept_comments(period_id, len(rows), now):
                 raise self._not_open()
-            for _s, entry, _salt, _id in rows:
-                hashes.append(await self.logs.append(period_id, entry, now))
+            hashes = await self.logs.append_many(period_id, [entry for _, entry, _, _ in rows], now)
             await self.store.insert(
                 [
                     {

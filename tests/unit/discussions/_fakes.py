@@ -337,6 +337,11 @@ class FakeLogs(LogService):
         self.appended.append((log_id, entry))
         return len(self.appended).to_bytes(32, "big")
 
+    async def append_many(
+        self, log_id: str, entries: Sequence[bytes], now: dt.datetime
+    ) -> list[bytes]:
+        return [await self.append(log_id, entry, now) for entry in entries]
+
     async def open_log(self, log_id: str) -> None:
         self.opened.append(log_id)
 
