@@ -10,6 +10,7 @@ from typing import Any
 
 from piccolo.columns import Column
 from piccolo.columns.combination import WhereRaw
+from piccolo.columns.defaults.base import Default
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
@@ -47,6 +48,21 @@ _MINE = [
 ]
 
 
+_COLUMNS = Comment._meta.columns
+_INSERT_COLUMNS = ", ".join(column._meta.db_column_name for column in _COLUMNS)
+_ROW_PLACEHOLDERS = "(" + ", ".join(["{}"] * len(_COLUMNS)) + ")"
+_INSERT_ROWS = 500
+"""Rows per INSERT: 500 × 21 values, under both databases' limit of bound parameters."""
+
+
+def _value(row: Row, column: Column) -> Any:
+    name = column._meta.name
+    if name in row:
+        return row[name]
+    default = column.get_default_value()
+    return default.python() if isinstance(default, Default) else default
+
+
 class CommentStore:
     def transaction(self) -> Any:
         return write_transaction(Comment)
@@ -65,7 +81,17 @@ class CommentStore:
         return None if row is None else dict(row)
 
     async def insert(self, rows: Sequence[Row]) -> None:
-        await Comment.insert(*[Comment(**row) for row in rows])
+        """Insert comments; a column a row leaves out takes the table's default.
+
+        By raw SQL: a Piccolo row object of these 21 columns, and the insert built from it,
+        cost more than the database's own work (a test holds the rows equal to Piccolo's)."""
+        for start in range(0, len(rows), _INSERT_ROWS):
+            part = rows[start : start + _INSERT_ROWS]
+            values = ", ".join([_ROW_PLACEHOLDERS] * len(part))
+            await Comment.raw(
+                f"INSERT INTO comment ({_INSERT_COLUMNS}) VALUES {values}",  # noqa: S608 - placeholders
+                *(_value(row, column) for row in part for column in _COLUMNS),
+            )
 
     def _listing(
         self, where: Combinable, after: Cursor | None, limit: int, *columns: Column

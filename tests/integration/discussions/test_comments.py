@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
+from typing import Any
 
 from litestar import Litestar
 
+from services.discussions.comments.store import CommentStore
+from services.discussions.comments.tables import Comment
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._support import comment, moderate, open_period
@@ -218,3 +223,46 @@ async def test_a_nul_character_is_never_a_server_error_and_a_refusal_stores_noth
             assert checkpoint.status_code == 404
         else:
             assert [c["id"] for c in mine] == [sent.json()["id"]]
+
+
+async def test_the_raw_insert_stores_what_piccolos_insert_stores(
+    app: Litestar, people: People
+) -> None:
+    """CommentStore.insert writes by raw SQL: each column, defaults included, must come back
+    as a Piccolo insert of the same row stores it, values and types, on both databases."""
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        sent = dt.datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+        given: dict[str, Any] = {
+            "period": period_id,
+            "draft_version": 2,
+            "section": "p1",
+            "stance": "against",
+            "text": "Текст <b>замечания</b>",
+            "proposed_wording": "",
+            "salt": bytes(range(32)),
+            "tracking_code": "ABCD-EFGH-JK",
+            "author": "a" * 64,
+            "status": "pending",
+            "submitted_at": sent,
+        }
+        ours, theirs = uuid.uuid4(), uuid.uuid4()
+        await CommentStore().insert(
+            [{**given, "id": ours, "entry_hash": b"\x01" * 32, "idempotency_key": "k" * 64}]
+        )
+        await Comment.insert(
+            Comment(**given, id=theirs, entry_hash=b"\x02" * 32, idempotency_key="q" * 64)
+        )
+        rows = {r["id"]: r for r in await Comment.select().where(Comment.id.is_in([ours, theirs]))}
+        raw, built = rows[ours], rows[theirs]
+        assert {k: v for k, v in raw.items() if k not in _DIFFERENT} == {
+            k: v for k, v in built.items() if k not in _DIFFERENT
+        }
+        assert isinstance(raw["id"], uuid.UUID)
+        assert raw["submitted_at"] == sent
+        assert bytes(raw["salt"]) == bytes(range(32))
+        assert (raw["moderated_at"], raw["rating"], raw["disposition"]) == (None, None, "")
+
+
+_DIFFERENT = ("id", "entry_hash", "idempotency_key")
