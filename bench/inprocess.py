@@ -19,8 +19,9 @@ Rows, each on fresh session tokens (the first request of a session, as every cas
   (identity with its Ed25519 verify and revocation check, abuse limit, metrics, request id,
   headers, problem handlers);
 * the cast: cast - stack is what casting itself costs (gate, group commit, seals, receipt);
-* the citizen's pages: the poll's page, the check page and the poll's widget; a discussion's
-  page (a draft of four sections, no comments yet) and the draft's widget.
+* the citizen's pages: the poll's page, the check page and the poll's widget; a citizen's
+  comment sent to a discussion (its row, log entry and signed receipt), the discussion's page
+  (a draft of four sections, its comments waiting for moderation) and the draft's widget.
 
 PostgreSQL by default (the harness starts its own), ``--sqlite`` for the embedded default.
 The figures are for comparing two versions of the code on one machine; they carry no target.
@@ -72,6 +73,15 @@ _DRAFT = """# 1. Общие положения
 Газоны очищаются весной.
 """
 """The discussion's draft: four sections, as the discussions tests use."""
+_COMMENT = json.dumps(
+    {
+        "section": "p2-1",
+        "stance": "object",
+        "text": "Предлагаю сохранить деревья во дворах.",
+        "proposed_wording": "",
+    }
+).encode()
+"""A citizen's comment on one section, as the discussions tests send it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,14 +278,14 @@ async def _open_poll(app: Any, token: Callable[..., str]) -> str:
 
 async def _measure(count: int, concurrency: int, token: Callable[..., str]) -> list[Measured]:
     # Tokens are minted before a row is timed: minting is the identity provider's work.
-    def bearer(path: str, n: int) -> Iterator[Request]:
+    def bearer(path: str, n: int, body: bytes = ANSWERS) -> Iterator[Request]:
         return iter(
             [
                 Request(
                     "POST",
                     path,
                     {"authorization": "Bearer " + token(), "content-type": "application/json"},
-                    ANSWERS,
+                    body,
                 )
                 for _ in range(n + _WARM_UP * concurrency)
             ]
@@ -316,6 +326,15 @@ async def _measure(count: int, concurrency: int, token: Callable[..., str]) -> l
     discussions: Litestar = create_discussions_app()
     async with discussions.lifespan():
         draft_id, period_id = await _open_period(discussions, token)
+        rows.append(
+            await _run(
+                discussions,
+                "comment",
+                bearer(f"/api/v1/periods/{period_id}/comments", count // 4, _COMMENT),
+                count // 4,
+                concurrency,
+            )
+        )
         for name, path in (
             ("discussion page", f"/discussions/{period_id}"),
             ("draft widget page", f"/embed/drafts/{draft_id}"),

@@ -88,6 +88,13 @@ class CommentPeriodsService:
             raise period_not_found()
         return row
 
+    async def accepting_row(self, period_id: str) -> Row:
+        """What accepting a comment reads of the period (its status, times and rules)."""
+        row = await self.store.accepting_row(period_id)
+        if row is None:
+            raise period_not_found()
+        return row
+
     async def get(self, period_id: str) -> CommentPeriodView:
         row = await self.store.view_row(period_id)
         if row is None:

@@ -118,12 +118,10 @@ class CommentsService:
         self, period_id: str, submissions: Sequence[Submission], now: dt.datetime
     ) -> list[SubmittedComment]:
         """Accept comments in one transaction (one for the API; batches for bulk loads)."""
-        period = await self.periods.row(period_id)
+        period = await self.periods.accepting_row(period_id)
         self._check_open(period, now)
         draft_id = uuid.UUID(str(period["draft"]))
-        draft = await self.drafts.store.get(draft_id)
-        version = int(draft["current_version"]) if draft else 1
-        anchors = await self.drafts.anchors(draft_id, version)
+        version, anchors = await self.drafts.current_anchors(draft_id)
         rows = []
         for s in submissions:
             self._check_submission(s, anchors)

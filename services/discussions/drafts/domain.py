@@ -54,6 +54,10 @@ def _summary(row: Row) -> DraftSummary:
     )
 
 
+def _version_not_found() -> NotFoundError:
+    return NotFoundError("version-not-found", "Version not found", "Check the version number.")
+
+
 def _draft_not_found() -> NotFoundError:
     return NotFoundError("draft-not-found", "Draft not found", "Check the draft id.")
 
@@ -206,13 +210,18 @@ class DraftsService:
     async def version_id(self, draft_id: uuid.UUID, number: int) -> uuid.UUID:
         version = await self.store.version_id(draft_id, number)
         if version is None:
-            raise NotFoundError(
-                "version-not-found", "Version not found", "Check the version number."
-            )
+            raise _version_not_found()
         return version
 
     async def anchors(self, draft_id: uuid.UUID, number: int) -> set[str]:
         return await self.store.anchors(await self.version_id(draft_id, number))
+
+    async def current_anchors(self, draft_id: uuid.UUID) -> tuple[int, set[str]]:
+        """The current version's number and the anchors of its sections, read now."""
+        found = await self.store.current_anchors(draft_id)
+        if found is None:
+            raise _version_not_found()
+        return found
 
     async def get(self, draft_id: uuid.UUID, version: int | None = None) -> DraftDetail:
         row = await self._draft_row(draft_id)

@@ -9,10 +9,12 @@ import uuid
 from litestar import Litestar
 
 from services.discussions.comment_periods.domain import MAX_EXTENSIONS
-from services.discussions.comment_periods.store import _LISTED, CommentPeriodStore
+from services.discussions.comment_periods.schemas import CommentPeriodStatus
+from services.discussions.comment_periods.store import _ACCEPTING, _LISTED, CommentPeriodStore
 from services.discussions.comment_periods.tables import CommentPeriod, CommentPeriodExtension
 from services.discussions.comments.store import CommentStore
 from services.discussions.comments.tables import Comment
+from services.discussions.drafts.store import DraftStore
 from tests.harness.asgi import app_client
 from tests.harness.people import People
 from tests.integration.discussions._support import (
@@ -252,3 +254,63 @@ async def test_a_pages_raw_reads_equal_piccolos_of_extensions_and_published_coun
             (Comment.period == period_id) & (Comment.status == "published")
         )
         assert sum(counts.values()) == len(published)
+
+
+async def test_what_accepting_a_comment_reads_raw_is_what_piccolo_reads(
+    app: Litestar, people: People
+) -> None:
+    """A comment is checked against its period's row and its draft's current sections, read
+    by raw SQL: the same values and types as Piccolo's selects, on both databases, and the
+    current version's sections after a new version replaced them."""
+    official = people.official()
+    async with app_client(app) as client:
+        draft, period_id = await open_period(client, official)
+        draft_id = uuid.UUID(draft["id"])
+        store = CommentPeriodStore()
+        raw = await store.accepting_row(period_id)
+        built = await CommentPeriod.select(*_ACCEPTING).where(CommentPeriod.id == period_id).first()
+        assert raw == dict(built or {})
+        assert raw is not None
+        assert isinstance(raw["draft"], uuid.UUID)
+        assert raw["ends_at"].utcoffset() == dt.timedelta(0)
+        assert await store.accepting_row("cp-0000000000000000") is None
+
+        drafts = DraftStore()
+        first = await drafts.current_anchors(draft_id)
+        version_1 = await drafts.version_id(draft_id, 1)
+        assert version_1 is not None
+        assert first == (1, await drafts.anchors(version_1))
+        assert len(first[1]) > 1
+        replaced = await client.post(
+            f"/api/v1/drafts/{draft_id}/versions",
+            json={"markdown": "# 7. Единственный пункт\nТекст.", "note": "Сокращено"},
+            headers=official,
+        )
+        assert replaced.status_code == 201, replaced.text
+        assert await drafts.current_anchors(draft_id) == (2, {"p7"})
+        assert await drafts.current_anchors(uuid.uuid4()) is None
+        # A comment on a section of the first version only is refused now.
+        gone = await comment(client, period_id, people.citizen(), section=sorted(first[1])[0])
+        assert gone.status_code == 400, gone.text
+        assert (await comment(client, period_id, people.citizen(), section="p7")).status_code == 201
+
+
+async def test_comments_are_counted_only_while_the_period_is_open_and_before_its_end(
+    app: Litestar, people: People
+) -> None:
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+    store = CommentPeriodStore()
+    row = await store.get(period_id)
+    assert row is not None
+    ends_at = row["ends_at"]
+    assert await store.accept_comments(period_id, 3, ends_at - dt.timedelta(seconds=1))
+    assert not await store.accept_comments(period_id, 1, ends_at)
+    assert not await store.accept_comments(period_id, 1, ends_at + dt.timedelta(days=1))
+    assert not await store.accept_comments("cp-0000000000000000", 1, now())
+    after = await store.get(period_id)
+    assert after is not None
+    assert after["comment_count"] == row["comment_count"] + 3
+    await store.set_status(period_id, CommentPeriodStatus.CLOSED)
+    assert not await store.accept_comments(period_id, 1, ends_at - dt.timedelta(seconds=1))

@@ -59,6 +59,9 @@ class FakePeriodStore(CommentPeriodStore):
     async def view_row(self, period_id: str) -> Row | None:
         return await self.get(period_id)
 
+    async def accepting_row(self, period_id: str) -> Row | None:
+        return await self.get(period_id)
+
     async def insert(self, row: Row) -> None:
         self.rows[row["id"]] = {"opened_at": None, "closed_at": None, **row}
 
@@ -205,6 +208,13 @@ class FakeDraftStore(DraftStore):
             if uuid.uuid5(draft_id, str(number)) == version_id:
                 return anchors
         return set()
+
+    async def current_anchors(self, draft_id: uuid.UUID) -> tuple[int, set[str]] | None:
+        row = self.rows.get(draft_id)
+        if row is None or (draft_id, row["current_version"]) not in self.anchor_sets:
+            return None
+        number = int(row["current_version"])
+        return number, self.anchor_sets[(draft_id, number)]
 
 
 class FakeCommentStore(CommentStore):
