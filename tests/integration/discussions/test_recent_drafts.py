@@ -62,3 +62,37 @@ async def test_a_replicas_own_changes_show_at_once_anothers_once_the_copy_is_old
         )
         removed = (await drafts.recent(draft_id)).attachments
         assert [a.removed_at is not None for a in removed] == [True]
+
+
+async def test_a_new_versions_text_replaces_the_old_on_the_page_in_each_language(
+    app: Litestar, people: People
+) -> None:
+    """The draft's text is rendered once per version and reused: a new version with the same
+    section anchors but new words shows them at once, and the page's own words follow the
+    language asked for."""
+    official = people.official()
+    async with app_client(app) as client:
+        draft, period_id = await open_period(client, official)
+        url = f"/discussions/{period_id}"
+        for lang, position, contents in (
+            ("ru", "Позиция органа власти", "<h2>Пункты</h2>"),
+            ("en", "Position of the authority", "<h2>Sections</h2>"),
+        ):
+            shown = await client.get(f"{url}?lang={lang}", headers=PAGE)
+            assert "Настоящее постановление устанавливает правила" in shown.text
+            assert position in shown.text
+            assert contents in shown.text
+        replaced = await client.post(
+            f"/api/v1/drafts/{draft['id']}/versions",
+            json={
+                "markdown": "# 1. Общие положения\nНовая редакция первого пункта.\nВторая строка.",
+                "note": "Переписан первый пункт",
+            },
+            headers=official,
+        )
+        assert replaced.status_code == 201, replaced.text
+        for lang in ("ru", "en"):
+            shown = await client.get(f"{url}?lang={lang}", headers=PAGE)
+            assert "Новая редакция первого пункта.<br>Вторая строка." in shown.text
+            assert "Настоящее постановление устанавливает правила" not in shown.text
+            assert "Газоны очищаются весной" not in shown.text
