@@ -87,6 +87,19 @@ class PublicComment(CommentView, kw_only=True):
     earlier_responses: list[EarlierResponseView] = msgspec.field(default_factory=list)
     """Responses an official corrected, oldest first."""
 
+    @property
+    def shown_as(self) -> tuple[object, ...]:
+        """Everything of the comment a page shows that can change: only its response, as its
+        words never change once sent (each correction of the response sets a new
+        ``responded_at``). Pages render a comment once per this and language (``{% kept %}``)."""
+        return (
+            self.id,
+            self.responded_at,
+            self.disposition,
+            self.justification,
+            len(self.earlier_responses),
+        )
+
 
 class MyComment(PublicComment, kw_only=True):
     tracking_code: str

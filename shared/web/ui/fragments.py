@@ -17,8 +17,10 @@ from markupsafe import Markup
 
 __all__ = ("KeptFragments",)
 
-_MAX_KEPT = 2_000
-"""Parts kept at once; when full, all are dropped and kept again as they are asked for."""
+_MAX_KEPT_CHARACTERS = 8_000_000
+"""Characters of the parts kept at once (8 to 32 MB of a worker's memory); when more would be
+kept, all are dropped and kept again as they are asked for. Bounded by size, not by count: a
+discussion's page keeps each of up to 200 comments and each section of its draft."""
 
 
 class KeptFragments(Extension):
@@ -27,6 +29,7 @@ class KeptFragments(Extension):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         self._kept: dict[Hashable, Markup] = {}
+        self._characters = 0
 
     def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
@@ -41,7 +44,9 @@ class KeptFragments(Extension):
         found = self._kept.get(key)
         if found is None:
             found = caller()
-            if len(self._kept) >= _MAX_KEPT:
+            if self._characters + len(found) > _MAX_KEPT_CHARACTERS:
                 self._kept.clear()
+                self._characters = 0
             self._kept[key] = found
+            self._characters += len(found)
         return found

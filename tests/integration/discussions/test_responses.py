@@ -17,6 +17,7 @@ from services.discussions.settings import DiscussionsSettings
 from shared.outbox.webhooks import parse_secret, verify
 from tests.harness.asgi import app_client
 from tests.harness.people import People
+from tests.integration.discussions._forms import PAGE
 from tests.integration.discussions._support import comment, moderate, open_period
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwT3kfNv0xz3s="
@@ -139,3 +140,33 @@ async def test_response_rules_and_rating_once(app: Litestar, people: People) -> 
         assert (await client.post(rate, json={"rating": 5}, headers=author)).status_code == 409
         mine = (await client.get("/api/v1/me/comments", headers=author)).json()["items"]
         assert mine[0]["rating"] == 2
+
+
+async def test_a_response_and_its_correction_show_on_the_discussion_page_at_once(
+    app: Litestar, people: People
+) -> None:
+    """A published comment is rendered once and reused on the page until its response
+    changes: the response, and then its correction, show on the next view."""
+    official = people.official()
+    async with app_client(app) as client:
+        _, period_id = await open_period(client, official)
+        comment_id = (await comment(client, period_id, people.citizen())).json()["id"]
+        await moderate(client, official, comment_id)
+        page = f"/discussions/{period_id}?lang=en"
+        before = (await client.get(page, headers=PAGE)).text
+        assert f'data-comment="{comment_id}"' in before
+        assert "Response of the authority" not in before
+
+        url = f"/api/v1/comments/{comment_id}/response"
+        first = {"disposition": "rejected", "justification": "Противоречит закону."}
+        assert (await client.post(url, json=first, headers=official)).status_code == 204
+        answered = (await client.get(page, headers=PAGE)).text
+        assert "Противоречит закону." in answered
+        assert "Corrected" not in answered
+
+        second = {"disposition": "accepted", "justification": "Исправлено: учтено."}
+        assert (await client.put(url, json=second, headers=official)).status_code == 204
+        corrected = (await client.get(page, headers=PAGE)).text
+        assert "Исправлено: учтено." in corrected
+        assert "<del>Противоречит закону.</del>" in corrected
+        assert "Corrected" in corrected

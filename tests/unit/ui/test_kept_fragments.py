@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from shared.web.ui import fragments
 from shared.web.ui.templating import make_environment
 
 SOURCE = "[{% kept key %}{{ shown() }}{% endkept %}]"
@@ -43,3 +46,17 @@ def test_environments_keep_their_own_parts() -> None:
     make_environment().from_string(SOURCE).render(key="k", shown=shown)
     make_environment().from_string(SOURCE).render(key="k", shown=shown)
     assert shown.calls == 2
+
+
+def test_parts_beyond_the_size_bound_drop_every_kept_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fragments, "_MAX_KEPT_CHARACTERS", 70)
+    template, shown = make_environment().from_string(SOURCE), _Counter()
+    for key in ("a", "b", "c"):  # 20 characters each (escaped): 60 kept
+        template.render(key=key, shown=shown)
+    template.render(key="a", shown=shown)
+    assert shown.calls == 3  # still kept
+    template.render(key="d", shown=shown)  # 80 > 70: everything kept so far is dropped
+    template.render(key="d", shown=shown)
+    assert shown.calls == 4  # the new one is kept
+    template.render(key="a", shown=shown)
+    assert shown.calls == 5  # the old ones were dropped
