@@ -25,11 +25,29 @@ from typing import Any
 
 from piccolo.engine.sqlite import dict_factory
 
-__all__ = ("KeptConnections",)
+__all__ = ("KeptConnections", "open_connection", "rows_of")
 
 _THREADS = 4
 """Statements of one database that may run at once; SQLite in WAL mode lets readers run
 alongside the one writer."""
+
+
+def open_connection(connection_kwargs: dict[str, Any]) -> sqlite3.Connection:
+    """A connection as Piccolo's engine opens one: its settings, rows as dicts, foreign keys."""
+    connection: sqlite3.Connection = sqlite3.connect(**connection_kwargs)
+    connection.row_factory = dict_factory
+    connection.execute("PRAGMA foreign_keys = 1")
+    return connection
+
+
+def rows_of(connection: sqlite3.Connection, query: str, args: list[Any]) -> list[dict[str, Any]]:
+    """Run one statement and fetch its rows, closing its cursor."""
+    cursor = connection.execute(query, args)
+    try:
+        rows: list[dict[str, Any]] = cursor.fetchall()
+    finally:
+        cursor.close()
+    return rows
 
 
 class KeptConnections:
@@ -54,9 +72,7 @@ class KeptConnections:
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(**self._kwargs)
-            connection.row_factory = dict_factory
-            connection.execute("PRAGMA foreign_keys = 1")
+            connection = open_connection(self._kwargs)
             self._local.connection = connection
             with self._lock:
                 self._opened.append(connection)
@@ -65,11 +81,7 @@ class KeptConnections:
     def _run(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
         connection = self._connection()
         try:
-            cursor = connection.execute(query, args)
-            try:
-                rows: list[dict[str, Any]] = cursor.fetchall()
-            finally:
-                cursor.close()
+            rows = rows_of(connection, query, args)
             connection.commit()  # autocommit: a no-op unless a statement opened one
         except sqlite3.IntegrityError:
             raise

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from piccolo.engine.sqlite import dict_factory
+from shared.db.sqlite_kept import open_connection, rows_of
 
 __all__ = ("LentConnection", "LentConnections")
 
@@ -50,22 +50,14 @@ class LentConnection:
 
     def _run(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
         if self._connection is None:
-            connection = sqlite3.connect(**self._owner.connection_kwargs)
-            connection.row_factory = dict_factory
-            connection.execute("PRAGMA foreign_keys = 1")
-            self._connection = connection
+            self._connection = open_connection(self._owner.connection_kwargs)
         try:
-            cursor = self._connection.execute(query, args)
-            try:
-                rows: list[dict[str, Any]] = cursor.fetchall()
-            finally:
-                cursor.close()
+            return rows_of(self._connection, query, args)
         except sqlite3.IntegrityError:
             raise
         except BaseException:
             self._failed = True
             raise
-        return rows
 
     @property
     def reusable(self) -> bool:

@@ -4,7 +4,6 @@ same rows and errors, a connection that failed replaced, all of them closed on r
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from piccolo.querystring import QueryString
 
 from shared.db.engine import create_engine
 from shared.db.sqlite_kept import KeptConnections
+from tests.harness.fork import exit_code_in_forked_child
 
 
 def _kept(tmp_path: Path) -> KeptConnections:
@@ -78,13 +78,9 @@ async def test_the_engine_runs_concurrent_statements_outside_transactions_on_kep
 def test_a_forked_child_opens_connections_of_its_own(tmp_path: Path) -> None:
     kept = _kept(tmp_path)
     asyncio.run(kept.run("CREATE TABLE t (n INTEGER)", []))  # the parent's thread and connection
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child, which reports by its exit code
-        try:
-            rows = asyncio.run(asyncio.wait_for(kept.run("SELECT count(*) AS n FROM t", []), 10))
-            os._exit(0 if rows == [{"n": 0}] else 1)
-        except BaseException:
-            os._exit(2)
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+
+    async def the_table_is_readable() -> bool:
+        return await kept.run("SELECT count(*) AS n FROM t", []) == [{"n": 0}]
+
+    assert exit_code_in_forked_child(the_table_is_readable) == 0
     kept.close()

@@ -5,7 +5,6 @@ transaction never lent again, concurrent writers queued on the lock, not deadloc
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,6 +15,7 @@ from piccolo.querystring import QueryString
 
 from shared.db.engine import _SQLiteEngine
 from shared.db.sqlite_lent import LentConnections
+from tests.harness.fork import exit_code_in_forked_child
 
 
 def _engine(tmp_path: Path, timeout: float = 30) -> _SQLiteEngine:
@@ -166,10 +166,10 @@ async def test_a_transaction_that_cannot_begin_gives_its_connection_back(tmp_pat
 def test_a_forked_child_opens_connections_of_its_own(tmp_path: Path) -> None:
     lent = LentConnections({"database": str(tmp_path / "fork.sqlite"), "isolation_level": None})
 
-    async def count() -> list[dict[str, object]]:
+    async def the_table_is_readable() -> bool:
         connection = lent.lend()
         try:
-            return await connection.execute("SELECT count(*) AS n FROM t")
+            return await connection.execute("SELECT count(*) AS n FROM t") == [{"n": 0}]
         finally:
             await connection.close()
 
@@ -180,13 +180,5 @@ def test_a_forked_child_opens_connections_of_its_own(tmp_path: Path) -> None:
 
     asyncio.run(create())  # the parent's idle connection and its thread
     assert lent.idle == 1
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child, which reports by its exit code
-        try:
-            rows = asyncio.run(asyncio.wait_for(count(), 10))
-            os._exit(0 if rows == [{"n": 0}] else 1)
-        except BaseException:
-            os._exit(2)
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert exit_code_in_forked_child(the_table_is_readable) == 0
     lent.close()
