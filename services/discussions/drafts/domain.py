@@ -213,9 +213,6 @@ class DraftsService:
             raise _version_not_found()
         return version
 
-    async def anchors(self, draft_id: uuid.UUID, number: int) -> set[str]:
-        return await self.store.anchors(await self.version_id(draft_id, number))
-
     async def current_anchors(self, draft_id: uuid.UUID) -> tuple[int, set[str]]:
         """The current version's number and the anchors of its sections, read now."""
         found = await self.store.current_anchors(draft_id)

@@ -136,10 +136,6 @@ class DraftStore:
         )
         return [dict(r) for r in rows]
 
-    async def anchors(self, version_id: uuid.UUID) -> set[str]:
-        rows = await Section.select(Section.anchor).where(Section.version == version_id)
-        return {str(r["anchor"]) for r in rows}
-
     async def insert_attachment(self, row: Row) -> None:
         await Attachment.insert(Attachment(**row))
 
