@@ -3,7 +3,7 @@ both services) added to the page's own, and the cookies that remember choices.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
@@ -47,18 +47,32 @@ class UiSettings:
     polls_url: str
     discussions_url: str
     secure_cookies: bool
+    base_path: str = field(init=False, compare=False)
+    """The path this service is published under (``/polls`` behind the ingress, which
+    strips it before proxying; empty when the service is served from a host's root).
+    Every link and redirect a page makes to its own service starts with it."""
+    sign_out_urls: dict[str, str] = field(init=False, repr=False, compare=False)
+    """The layout's sign-out links: sent to the service that rendered the page, which checks
+    the form's CSRF token with its own key, and coming back to that service's home page."""
+
+    def __post_init__(self) -> None:
+        # Derived once: every page asks for them, some several times.
+        own = self.url_of(self.service)
+        query = "?" + urlencode({"next": own + "/"})
+        derived = {
+            "base_path": urlsplit(own).path.rstrip("/"),
+            "sign_out_urls": {
+                "sign_out_url": f"{own}/auth/logout{query}",
+                "sign_out_everywhere_url": f"{own}/auth/logout/everywhere{query}",
+            },
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def url_of(self, service: str) -> str:
         """The public base URL of ``service``, without a trailing slash."""
         url = self.polls_url if service == "polls" else self.discussions_url
         return url.rstrip("/")
-
-    @property
-    def base_path(self) -> str:
-        """The path this service is published under (``/polls`` behind the ingress, which
-        strips it before proxying; empty when the service is served from a host's root).
-        Every link and redirect a page makes to its own service starts with it."""
-        return urlsplit(self.url_of(self.service)).path.rstrip("/")
 
 
 def ui_settings(request: Request[Any, Any, Any]) -> UiSettings:
@@ -154,21 +168,40 @@ def sign_in_url(request: Request[Any, Any, Any]) -> str:
     return f"{settings.url_of(SIGN_IN_SERVICE)}/auth/login?" + urlencode({"next": own + target})
 
 
-def _sign_out_urls(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """Sign-out is sent to the service that rendered the page, which checks the form's CSRF
-    token with its own key, and comes back to that service's home page."""
-    own = ui_settings(request).url_of(ui_settings(request).service)
-    query = "?" + urlencode({"next": own + "/"})
-    return {
-        "sign_out_url": f"{own}/auth/logout{query}",
-        "sign_out_everywhere_url": f"{own}/auth/logout/everywhere{query}",
-    }
+class _PageLinks(NamedTuple):
+    sign_in_url: str
+    language_links: dict[str, str]
 
 
-def _language_links(request: Request[Any, Any, Any]) -> dict[str, str]:
+_PAGE_LINKS: dict[tuple[UiSettings, bool, str, str], _PageLinks] = {}
+_MAX_PAGE_LINKS = 4_096
+"""Addresses whose layout links are kept: the pages being viewed now, a few hundred bytes
+each; when full, the kept ones are dropped and made again as they are asked for."""
+_MAX_KEPT_QUERY = 200
+"""Longer queries (searches, mostly) are not kept: they bound the memory the links take."""
+
+
+def _page_links(request: Request[Any, Any, Any]) -> _PageLinks:
+    """The layout's links of this page: sign-in coming back to it, and the page in each
+    language (its path and query, ``lang`` set). The same for every visitor of one address,
+    so made once per address (bounded)."""
+    url = request.url
+    settings = ui_settings(request)
+    key = (settings, _issues_sessions(request), url.path, url.query)
+    found = _PAGE_LINKS.get(key)
+    if found is not None:
+        return found
     query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    path = local_url(request, request.url.path)
-    return {code: path + "?" + urlencode({**query, "lang": code}) for code in LANGUAGES}
+    public = local_url(request, url.path)
+    links = _PageLinks(
+        sign_in_url(request),
+        {code: public + "?" + urlencode({**query, "lang": code}) for code in LANGUAGES},
+    )
+    if len(url.query) <= _MAX_KEPT_QUERY:
+        if len(_PAGE_LINKS) >= _MAX_PAGE_LINKS:
+            _PAGE_LINKS.clear()
+        _PAGE_LINKS[key] = links
+    return links
 
 
 def page(
@@ -184,6 +217,7 @@ def page(
     settings = ui_settings(request)
     language, remember = choose_language(request)
     session = current_session(request)
+    links = _page_links(request)
     out = list(cookies or ())
     if remember:
         out.append(
@@ -198,7 +232,7 @@ def page(
         )
     layout = {
         "lang": language,
-        "language_links": _language_links(request),
+        "language_links": links.language_links,
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request),
         "session": session,
@@ -207,8 +241,8 @@ def page(
         and bool(session.organisations_with(Permission.MODERATE.value)),
         "is_auditor": session is not None
         and (session.has_role(Role.AUDITOR.value) or session.has_role(Role.ADMIN.value)),
-        "sign_in_url": sign_in_url(request),
-        **_sign_out_urls(request),
+        "sign_in_url": links.sign_in_url,
+        **settings.sign_out_urls,
         "polls_url": settings.polls_url.rstrip("/"),
         "discussions_url": settings.discussions_url.rstrip("/"),
         "service": settings.service,

@@ -4,12 +4,13 @@ widget (:class:`Widget`): its texts, its refusals and its addresses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
 
-from shared.web.ui.pages import gettext, local_url
+from shared.web.ui.i18n import choose_language, translations
+from shared.web.ui.pages import local_url
 from shared.web.ui.refusals import problem_message
 from shared.web.ui.widget_sign_in import SIGN_IN_TEXTS, widget_sign_in
 
@@ -23,6 +24,8 @@ _ELIGIBILITY_REFUSALS = (
 )
 """Refusals of whom the platform lets take part, which every widget may meet."""
 _LAST_REFUSALS = ("rate-limited", "not-found")
+_MAX_TRANSLATED = 256
+"""(language, minimum age) pairs whose texts a widget keeps: two languages, a few ages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,9 @@ class Widget:
     """What the script says (msgids), beside the sign-in's own texts."""
     refusals: tuple[str, ...]
     """The slugs of the service's own refusals of what is sent."""
+    _translated: dict[tuple[str, int], dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def messages(self) -> frozenset[str]:
@@ -52,21 +58,31 @@ class Widget:
         """The script's configuration for a page: its texts and refusals in the page's
         language, where to send (``submit_path`` of this service) and where the person checks
         what was sent."""
-
-        def translate(message: str) -> str:
-            return gettext(request, message)
-
-        config = widget_sign_in(request, self.texts)
-        codes = (*_ELIGIBILITY_REFUSALS, *self.refusals, *_LAST_REFUSALS)
-        config["messages"].update({code: problem_message(translate, code) for code in codes})
-        # The age is the page's subject's, known now: the refusal's English detail need not
-        # be parsed.
-        age = f"at least {min_age}"
-        config["messages"]["too-young"] = problem_message(translate, "too-young", age)
         return {
-            **config,
+            **widget_sign_in(request),
+            "messages": self._messages(choose_language(request)[0], min_age),
             "kind": self.kind,
             "submit_url": local_url(request, submit_path),
             "check_url": check_url,
             "check_hash": check_hash,
         }
+
+    def _messages(self, language: str, min_age: int) -> dict[str, str]:
+        """The sign-in's and the widget's texts and its refusals in ``language``: the same for
+        every page of one language and minimum age, so translated once (the catalogues do not
+        change while a process runs)."""
+        key = (language, min_age)
+        found = self._translated.get(key)
+        if found is not None:
+            return found
+        translate = translations(language).gettext
+        messages = {key: translate(text) for key, text in {**SIGN_IN_TEXTS, **self.texts}.items()}
+        codes = (*_ELIGIBILITY_REFUSALS, *self.refusals, *_LAST_REFUSALS)
+        messages.update({code: problem_message(translate, code) for code in codes})
+        # The age is the page's subject's, known now: the refusal's English detail need not
+        # be parsed.
+        messages["too-young"] = problem_message(translate, "too-young", f"at least {min_age}")
+        if len(self._translated) >= _MAX_TRANSLATED:
+            self._translated.clear()
+        self._translated[key] = messages
+        return messages

@@ -30,7 +30,7 @@ from shared.identity.controllers import OPENER_KEPT
 from shared.identity.middleware import presented_credentials
 from shared.identity.service import IdentityService
 from shared.web.problems import ProblemError
-from shared.web.ui.pages import gettext, page, ui_settings
+from shared.web.ui.pages import page, ui_settings
 
 __all__ = (
     "SIGN_IN_TEXTS",
@@ -105,19 +105,17 @@ def widget_sign_in_pages() -> list[ControllerRouterHandler]:
     return [widget_done]
 
 
-def widget_sign_in(request: Request[Any, Any, Any], texts: dict[str, str]) -> dict[str, Any]:
-    """What a widget's script needs to sign a person in: the popup's address (this page of
-    the sign-in component, for the service rendering the widget), the only origin whose
-    message it accepts, this service's sign-out, and ``texts`` with the sign-in's own, in the
-    page's language."""
+def widget_sign_in(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """Where a widget's script signs a person in: the popup's address (this page of the
+    sign-in component, for the service rendering the widget), the only origin whose message it
+    accepts, and this service's sign-out. What it says meanwhile is :data:`SIGN_IN_TEXTS`,
+    which the widget translates with its own texts."""
     settings = ui_settings(request)
     sign_in = settings.url_of(SIGN_IN_SERVICE)
-    messages = {key: gettext(request, text) for key, text in {**SIGN_IN_TEXTS, **texts}.items()}
     return {
         "service": settings.service,
         "sign_in_url": sign_in + WIDGET_DONE_PATH,
         "sign_in_origin": origin_of(sign_in),
         "message_type": WIDGET_MESSAGE_TYPE,
         "sign_out_url": settings.base_path + "/auth/logout",
-        "messages": messages,
     }

@@ -19,8 +19,10 @@ from shared.identity.claims import Session
 from shared.web.problems import exception_handlers
 from shared.web.ui.csrf import CSRF_FIELD, check_csrf
 from shared.web.ui.embed import embed_csp
+from shared.web.ui.i18n import translations
 from shared.web.ui.pages import SignedForm, UiSettings, current_session, page
 from shared.web.ui.plugin import UiPlugin
+from shared.web.ui.widget import Widget
 from tests.unit.ui._session import STATE, TOKENS, SignedIn
 
 HOSTILE = '<script>alert("x")</script>'
@@ -29,6 +31,14 @@ HOSTILE = '<script>alert("x")</script>'
 @get("/hello")
 async def hello(request: Request[Any, Any, Any], name: FromQuery[str] = "") -> Template:
     return page(request, "t/hello.html", name=name)
+
+
+WIDGET = Widget(kind="poll", texts={"send": "Send my ballot"}, refusals=("already-voted",))
+
+
+@get("/widget-config")
+async def widget_config(request: Request[Any, Any, Any], age: FromQuery[int]) -> dict[str, Any]:
+    return WIDGET.config(request, age, "/api/v1/send", "/check")
 
 
 @post("/form", status_code=200)
@@ -61,7 +71,7 @@ def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
         "{% endblock %}"
     )
     settings = UiSettings("polls", "http://polls.test", "http://discussions.test", False)
-    plugin = UiPlugin(settings, [tmp_path], [hello, form, mine, signed])
+    plugin = UiPlugin(settings, [tmp_path], [hello, form, mine, signed, widget_config])
     app = Litestar(
         plugins=[plugin],
         exception_handlers=exception_handlers,
@@ -89,6 +99,38 @@ def test_lang_parameter_switches_to_english_and_is_remembered(
     assert "<title>Polls — Vmeste</title>" in first.text
     assert first.cookies.get("vmeste_lang") == "en"
     assert "<title>Polls — Vmeste</title>" in client.get("/hello").text
+
+
+def test_each_address_links_to_itself_in_each_language_and_back_from_sign_in(
+    client: TestClient[Litestar],
+) -> None:
+    """The layout's links are made once per address: each page still gets its own."""
+    for _ in range(2):  # the second time from the kept links
+        for name in ("first", "second"):
+            html = client.get("/hello", params={"name": name}).text
+            assert f'href="/hello?name={name}&amp;lang=en"' in html
+            assert f'href="/hello?name={name}&amp;lang=ru"' in html
+            assert f"/auth/login?next=%2Fhello%3Fname%3D{name}" in html
+        plain = client.get("/hello").text
+        assert 'href="/hello?lang=en"' in plain
+        assert 'href="/auth/login?next=%2Fhello"' in plain
+
+
+def test_a_widgets_texts_follow_the_language_and_the_minimum_age(
+    client: TestClient[Litestar],
+) -> None:
+    """Translated once per language and age: each page still gets its own."""
+    for _ in range(2):  # the second time from the kept texts
+        english = client.get("/widget-config", params={"age": 14, "lang": "en"}).json()
+        russian = client.get("/widget-config", params={"age": 14, "lang": "ru"}).json()
+        older = client.get("/widget-config", params={"age": 18, "lang": "en"}).json()
+        assert english["messages"]["send"] == "Send my ballot"
+        assert russian["messages"]["send"] == translations("ru").gettext("Send my ballot")
+        assert russian["messages"]["send"] != "Send my ballot"
+        assert english["messages"]["already-voted"] != russian["messages"]["already-voted"]
+        assert "at least 14 years" in english["messages"]["too-young"]
+        assert "at least 18 years" in older["messages"]["too-young"]
+        assert english["submit_url"] == "/api/v1/send"
 
 
 def test_template_values_are_escaped(client: TestClient[Litestar]) -> None:
