@@ -78,6 +78,14 @@ def _ngettext(context: Context, singular: str, plural: str, n: int, **variables:
 
 
 @pass_context
+def _csrf(context: Context) -> Markup:
+    """The hidden field that carries the page's CSRF token in a form: ``{{ csrf() }}``."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        context["csrf_field"], context["csrf_token"]
+    )
+
+
+@pass_context
 def _refusal_text(context: Context, refusal: Ineligible) -> str:
     """Why a person may not take part, in the page's language (from the stable code)."""
     return eligibility_message(translations(_language(context)).gettext, refusal)
@@ -136,5 +144,7 @@ def make_environment(service_templates: Sequence[Path] = ()) -> Environment:
     environment.filters.update(
         roubles=_roubles, moment=_moment, percent=_percent, nl2br=_nl2br, inert=_inert
     )
-    environment.globals.update(now=lambda: dt.datetime.now(dt.UTC), refusal_text=_refusal_text)
+    environment.globals.update(
+        now=lambda: dt.datetime.now(dt.UTC), refusal_text=_refusal_text, csrf=_csrf
+    )
     return environment

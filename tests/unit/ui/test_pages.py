@@ -41,6 +41,11 @@ async def widget_config(request: Request[Any, Any, Any], age: FromQuery[int]) ->
     return WIDGET.config(request, age, "/api/v1/send", "/check")
 
 
+@get("/badge")
+async def badge(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "t/badge.html", errors=["one"])
+
+
 @post("/form", status_code=200)
 async def form(request: Request[Any, Any, Any]) -> str:
     data = await request.form()
@@ -67,11 +72,15 @@ def client(tmp_path: Path) -> Iterator[TestClient[Litestar]]:
     (tmp_path / "t" / "hello.html").write_text(
         '{% extends "ui/base.html" %}{% block title %}{{ _("Polls") }}{% endblock %}'
         '{% block main %}<p id="name">{{ name }}</p>'
-        '{% from "ui/_macros.html" import csrf with context %}<form>{{ csrf() }}</form>'
+        "<form>{{ csrf() }}</form>"
         "{% endblock %}"
     )
+    (tmp_path / "t" / "badge.html").write_text(
+        '{% extends "ui/base.html" %}{% from "ui/_macros.html" import status_badge, problems %}'
+        "{% block main %}{{ status_badge('open') }}{{ problems(errors) }}{% endblock %}"
+    )
     settings = UiSettings("polls", "http://polls.test", "http://discussions.test", False)
-    plugin = UiPlugin(settings, [tmp_path], [hello, form, mine, signed, widget_config])
+    plugin = UiPlugin(settings, [tmp_path], [hello, badge, form, mine, signed, widget_config])
     app = Litestar(
         plugins=[plugin],
         exception_handlers=exception_handlers,
@@ -131,6 +140,21 @@ def test_a_widgets_texts_follow_the_language_and_the_minimum_age(
         assert "at least 14 years" in english["messages"]["too-young"]
         assert "at least 18 years" in older["messages"]["too-young"]
         assert english["submit_url"] == "/api/v1/send"
+
+
+def test_the_shared_macros_speak_the_pages_language(client: TestClient[Litestar]) -> None:
+    """They are imported without the page's context (one module per language): their
+    messages come from the per-language template, not from the page's ``lang``."""
+    russian = translations("ru").gettext
+    for _ in range(2):  # the second time from the module made once
+        english = client.get("/badge", params={"lang": "en"}).text
+        assert '<span class="badge status-open">Open</span>' in english
+        assert "<h2>Please correct the following</h2>" in english
+        assert "<li>one</li>" in english
+        ours = client.get("/badge", params={"lang": "ru"}).text
+        assert f'<span class="badge status-open">{russian("Open")}</span>' in ours
+        assert f"<h2>{russian('Please correct the following')}</h2>" in ours
+        assert russian("Open") != "Open"
 
 
 def test_template_values_are_escaped(client: TestClient[Litestar]) -> None:
