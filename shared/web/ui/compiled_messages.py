@@ -14,7 +14,8 @@ for under its plain name renders as before, translating at render time from ``la
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Any
 
 from jinja2 import BaseLoader, Environment
 from jinja2.ext import Extension
@@ -62,7 +63,17 @@ class PerLanguageLoader(BaseLoader):
 
 
 class PerLanguageEnvironment(Environment):
-    """A template compiled for a language extends, includes and imports its language's."""
+    """A template compiled for a language extends, includes and imports its language's.
+
+    Its templates read the environment's globals as they were when the template was loaded
+    (a plain dict, not Jinja's live ``ChainMap`` over them): every render, include and import
+    iterates the globals to make its context, and a ``ChainMap`` iterates in Python. Jinja
+    asks that globals not change once a template is loaded; ours are all set before the first
+    page (:func:`shared.web.ui.templating.make_environment`, Litestar's engine).
+    """
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        return {**self.globals, **(d or {})}
 
     def join_path(self, template: str, parent: str) -> str:
         language, _ = _split(parent)
