@@ -48,6 +48,13 @@ _MINE = [
 ]
 
 
+_PUBLISHED_SELECT = (
+    "SELECT "  # noqa: S608 - column names of the table, no input
+    + ", ".join(f'"{c._meta.db_column_name}"' for c in [*PUBLIC_FIELDS, Comment.responded_at])
+    + ' FROM comment WHERE "period" = {} AND "status" = \'published\''
+)
+"""The published comments' public fields and when the response was given (raw listing)."""
+
 _COLUMNS = Comment._meta.columns
 _INSERT_COLUMNS = ", ".join(column._meta.db_column_name for column in _COLUMNS)
 _ROW_PLACEHOLDERS = "(" + ", ".join(["{}"] * len(_COLUMNS)) + ")"
@@ -123,18 +130,35 @@ class CommentStore:
         """Published comments of the period in submission order after the cursor, at most
         ``limit``: the public fields and, unless ``words`` searches them (PostgreSQL full
         text, ``websearch_to_tsquery('russian', words)``), when the response was given."""
+        if words is None:
+            return await self._published_raw(period_id, filters, after, limit)
         where = (Comment.period == period_id) & (Comment.status == "published")
         for name, value in filters.columns().items():
             if value is not None:
                 where = where & (getattr(Comment, name) == value)
-        if words is None:
-            return list(
-                await self._listing(where, after, limit, *PUBLIC_FIELDS, Comment.responded_at)
-            )
         query = self._listing(where, after, limit, *PUBLIC_FIELDS)
         return list(
             await query.where(WhereRaw("search @@ websearch_to_tsquery('russian', {})", words))
         )
+
+    async def _published_raw(
+        self, period_id: str, filters: CommentFilters, after: Cursor | None, limit: int
+    ) -> list[Row]:
+        """:meth:`published` without words, by raw SQL: every discussion page lists them, and
+        Piccolo's select of these eleven columns cost more to build than to run (a test holds
+        the rows equal to Piccolo's, filters and cursor included, on both databases)."""
+        query = [_PUBLISHED_SELECT]
+        args: list[Any] = [period_id]
+        for name, value in filters.columns().items():
+            if value is not None:
+                query.append(f' AND "{name}" = {{}}')
+                args.append(value)
+        if after is not None:
+            query.append(' AND ("submitted_at" > {} OR ("submitted_at" = {} AND "id" > {}))')
+            args.extend((after.at, after.at, after.id))
+        query.append(' ORDER BY "submitted_at", "id" LIMIT {}')
+        args.append(limit)
+        return [dict(r) for r in await Comment.raw("".join(query), *args)]
 
     async def pending(self, period_id: str, after: Cursor | None, limit: int) -> list[Row]:
         """Comments awaiting moderation, oldest first, with their tracking codes."""
